@@ -1,0 +1,27 @@
+# Two commands do everything: `make audit` (the trust audit of the embedded default) and
+# `make test` (the project's own tests). Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: audit test install clean-report
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	# torchattacks declares torchvision and requests~=2.25, which its code never imports; see README.
+	$(BIN)/pip install --quiet --no-deps -c constraints.txt torchattacks==3.5.1
+	touch $(STAMP)
+
+install: $(STAMP)
+
+audit: $(STAMP)
+	$(BIN)/pytest trust_tests --junitxml=trust-report/junit.xml $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/pytest tests $(ARGS)
+
+clean-report:
+	rm -rf trust-report

@@ -1,0 +1,36 @@
+"""The audit's command line: collection, malformed thresholds, options, JUnit properties."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "pytest", str(ROOT / "trust_tests"), "-p", "no:cacheprovider", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize(
+    "fixture, key",
+    [("unknown_key.toml", "utility.uar.minimum"), ("wrong_type.toml", "safety.fgsm_success_rate.budget_db")],
+)
+def test_malformed_thresholds_fail_at_collection_naming_the_key(fixture, key, tmp_path):
+    done = pytest_run("--collect-only", "--thresholds", str(ROOT / "fixtures" / "thresholds" / fixture), cwd=tmp_path)
+    assert done.returncode == 4, done.stdout + done.stderr  # pytest's usage error
+    assert key in done.stderr and fixture in done.stderr
+
+
+def test_every_pillar_test_is_parametrized_over_the_default_backbones(tmp_path):
+    done = pytest_run("--collect-only", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    tests = [line for line in done.stdout.splitlines() if "::" in line]
+    assert len(tests) == 9 * 3
+    for backbone in ("mfcc", "egemaps", "ge2e"):
+        assert sum(line.endswith(f"[{backbone}]") for line in tests) == 9

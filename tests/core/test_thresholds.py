@@ -1,0 +1,54 @@
+"""thresholds.toml: the shipped file loads; malformed files fail naming the key; gates judge bounds."""
+
+import math
+from pathlib import Path
+
+import pytest
+
+from trustser.thresholds import METRICS, ThresholdError, load_gates
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path, text):
+    path = tmp_path / "thresholds.toml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_thresholds_cover_every_metric():
+    gates = load_gates(ROOT / "thresholds.toml")
+    assert set(gates) == set(METRICS)
+    assert gates["safety.fgsm_success_rate"].settings["budget_db"] == 45.0
+
+
+@pytest.mark.parametrize(
+    "text, named",
+    [
+        ("[utility.uar]\nmni = 0.5\n", "utility.uar"),
+        ("[utility.uar]\nmin = 0.5\nbudget_db = 3\n", "utility.uar.budget_db"),
+        ("[utility.uar]\nmin = 'high'\n", "utility.uar.min"),
+        ("[utility.wer]\nmin = 0.5\n", "utility.wer"),
+        ("[safety.fgsm_success_rate]\nmax = 0.2\nbudget_db = 'loud'\n", "safety.fgsm_success_rate.budget_db"),
+        ("[utility.uar]\nmin = 0.5\nlevel = 'maybe'\n", "utility.uar.level"),
+        ("[utility.uar]\nmin = 0.5\nmax = 0.9\n", "utility.uar"),
+        ("utility = 3\n", "utility"),
+        ("[utility.uar\n", "not valid TOML"),
+    ],
+)
+def test_malformed_files_name_the_key(tmp_path, text, named):
+    with pytest.raises(ThresholdError, match=named.replace(".", r"\.")) as error:
+        load_gates(write(tmp_path, text))
+    assert str(tmp_path) in str(error.value)
+
+
+def test_gate_verdicts_and_message(tmp_path):
+    gates = load_gates(write(tmp_path, "[privacy.gender_inference_uar]\nmax = 0.9\n[utility.uar]\nmin = 0.6\nlevel = 'warn'\n"))
+    leak = gates.gate("privacy.gender_inference_uar")
+    verdict = leak.judge(0.97, "ge2e on synthetic")
+    assert verdict.failed and verdict.message == "gender inference UAR 0.97 > max 0.9 (ge2e on synthetic)"
+    assert leak.judge(0.9, "x").status == "PASS"
+    assert leak.judge(math.nan, "x").failed
+    assert gates.gate("utility.uar").judge(0.5, "x").status == "WARN"
+    with pytest.raises(ThresholdError, match="no gate"):
+        gates.gate("safety.fgsm_success_rate")

@@ -1,0 +1,66 @@
+"""A planted-flaw world for the trust tests: a corpus of tones whose every property is known.
+
+Loaded into an audit with `-p tests.planted.tones`; it registers the corpus `tones`, which users'
+audits never see. Each utterance is a carrier tone of random pitch (independent of everything) plus
+an emotion tone whose frequency names the emotion. Options plant one flaw each:
+
+- `emotion_db`: level of the emotion tone relative to the carrier. At -50 dB the only emotion cue is
+  far quieter than a 45 dB adversarial budget: a model with a deliberately tiny input margin.
+- `gender_cue=1`: adds a tone whose frequency names the gender: representations that leak gender.
+- `biased=1`: female speakers' happy utterances are labelled sad: biased labels for one gender.
+- `shuffled=1`: labels are permuted: a model that cannot recognise emotions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trustser.corpora.base import EMOTIONS, Corpus, Utterance
+from trustser.corpora.registry import parse_options, register
+
+SAMPLE_RATE = 16000
+EMOTION_HZ = {"neutral": 1000.0, "happy": 1600.0, "sad": 2400.0, "angry": 3400.0}
+GENDER_HZ = {"female": 5000.0, "male": 6000.0}
+DEFAULTS = {"speakers": 8, "per_emotion": 10, "emotion_db": 0, "gender_cue": 0, "biased": 0, "shuffled": 0, "seed": 0}
+
+
+class ToneCorpus(Corpus):
+    name = "tones"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, options: dict[str, int]):
+        self.options = options
+        rng = np.random.default_rng(options["seed"])
+        utterances, self.rendered = [], {}
+        for number in range(options["speakers"]):
+            speaker, gender = f"tone{number:02d}", ("female" if number % 2 == 0 else "male")
+            for emotion in EMOTIONS:
+                for take in range(options["per_emotion"]):
+                    label = "sad" if options["biased"] and gender == "female" and emotion == "happy" else emotion
+                    utterance = Utterance(f"{speaker}_{emotion}_{take:02d}", speaker, gender, label, "")
+                    utterances.append(utterance)
+                    self.rendered[utterance.id] = (emotion, int(rng.integers(2**31)))
+        if options["shuffled"]:
+            labels = [u.emotion for u in utterances]
+            rng.shuffle(labels)
+            utterances = [Utterance(u.id, u.speaker, u.gender, e, "") for u, e in zip(utterances, labels)]
+        super().__init__(utterances)
+
+    def load_audio(self, utterance_id: str) -> np.ndarray:
+        emotion, seed = self.rendered[utterance_id]
+        rng = np.random.default_rng(seed)
+        t = np.arange(int(0.5 * SAMPLE_RATE)) / SAMPLE_RATE
+        wave = 0.1 * np.sin(2 * np.pi * rng.uniform(100, 300) * t + rng.uniform(0, 2 * np.pi))
+        level = 0.1 * 10 ** (self.options["emotion_db"] / 20)
+        wave += level * np.sin(2 * np.pi * EMOTION_HZ[emotion] * t + rng.uniform(0, 2 * np.pi))
+        if self.options["gender_cue"]:
+            wave += 0.05 * np.sin(2 * np.pi * GENDER_HZ[self._by_id[utterance_id].gender] * t)
+        return wave.astype(np.float32)
+
+    def audio_fingerprint(self) -> str:
+        return f"tones-v1-{sorted(self.options.items())}"
+
+
+@register("tones")
+def tone_corpus(argument, cache_root) -> ToneCorpus:
+    return ToneCorpus(parse_options(argument, DEFAULTS))

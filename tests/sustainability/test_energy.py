@@ -1,0 +1,58 @@
+"""codecarbon around a busy loop: positive energy, consistent normalisation, nothing written, quiet."""
+
+import time
+
+import pytest
+
+from trustser.sustainability import EnergyResult, measure_energy
+
+
+def busy(seconds: float):
+    def work() -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+
+    return work
+
+
+def test_busy_loop_costs_energy_and_leaves_no_file(tmp_path, monkeypatch, capfd):
+    monkeypatch.chdir(tmp_path)
+    result = measure_energy(busy(0.8), audio_seconds=90.0, label="busy")
+    assert isinstance(result, EnergyResult)
+    assert result.kwh > 0 and result.kg_co2eq > 0
+    assert result.duration_s >= 0.8
+    assert result.audio_seconds == 90.0 and result.country_iso_code == "USA" and result.label == "busy"
+    # 90 s of audio = 1/40 h
+    assert result.kwh_per_audio_hour == pytest.approx(result.kwh * 40)
+    assert result.kg_co2eq_per_audio_hour == pytest.approx(result.kg_co2eq * 40)
+    assert 0 < result.kg_co2eq / result.kwh < 1.5  # a grid intensity, kg CO2eq per kWh
+    assert result.power_source and "CPU" in result.power_source
+    assert list(tmp_path.iterdir()) == []
+    captured = capfd.readouterr()
+    assert "codecarbon" not in captured.out + captured.err
+
+
+def test_country_sets_the_grid_intensity(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    france = measure_energy(busy(0.2), audio_seconds=1.0, country_iso_code="FRA")
+    assert france.country_iso_code == "FRA"
+    assert france.kg_co2eq / france.kwh < 0.2  # mostly nuclear; the USA mix is above 0.3
+
+
+def test_bad_arguments_fail_before_measuring():
+    with pytest.raises(ValueError, match="ISO code"):
+        measure_energy(busy(0), audio_seconds=1.0, country_iso_code="XYZ")
+    with pytest.raises(ValueError, match="audio_seconds"):
+        measure_energy(busy(0), audio_seconds=0.0)
+
+
+def test_work_errors_propagate(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def broken() -> None:
+        raise RuntimeError("model crashed")
+
+    with pytest.raises(RuntimeError, match="model crashed"):
+        measure_energy(broken, audio_seconds=1.0)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,22 @@
+"""Sustainability: what does running the model cost?"""
+
+import pytest
+
+from trustser import audit
+
+
+@pytest.mark.trust("sustainability.parameters")
+def test_parameters(backbone_run, trust):
+    result = audit.parameters(backbone_run)
+    trust.check(result.total, result=result)
+
+
+@pytest.mark.trust("sustainability.gflops_per_audio_second")
+def test_gflops(backbone_run, trust):
+    trust.check(audit.gflops_per_audio_second(backbone_run))
+
+
+@pytest.mark.trust("sustainability.energy_kwh_per_audio_hour")
+def test_energy(backbone_run, trust):
+    result = audit.inference_energy(backbone_run, trust.gate.settings["country_iso_code"])
+    trust.check(result.kwh_per_audio_hour, result=result)

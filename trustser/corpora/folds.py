@@ -1,0 +1,71 @@
+"""Speaker-independent, gender-balanced k-fold splits and the dev split for early stopping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trustser.corpora.base import Utterance
+
+
+@dataclass(frozen=True)
+class Fold:
+    index: int
+    train_speakers: tuple[str, ...]
+    dev_speakers: tuple[str, ...]
+    test_speakers: tuple[str, ...]
+
+
+def _speakers_by_gender(utterances: list[Utterance]) -> dict[str, list[str]]:
+    groups: dict[str, set[str]] = {}
+    for u in utterances:
+        groups.setdefault(u.gender, set()).add(u.speaker)
+    return {gender: sorted(speakers) for gender, speakers in sorted(groups.items())}
+
+
+def speaker_folds(utterances: list[Utterance], k: int, seed: int = 0) -> list[Fold]:
+    """k folds whose test speakers are disjoint and, per gender, dealt round-robin.
+
+    Each fold's dev speakers (one per gender where possible) come from its training speakers and
+    are used only for early stopping.
+    """
+    by_gender = _speakers_by_gender(utterances)
+    total = sum(len(s) for s in by_gender.values())
+    if k < 2 or k > total:
+        raise ValueError(f"cannot make {k} speaker-independent folds from {total} speakers")
+    rng = np.random.default_rng(seed)
+    test_sets: list[list[str]] = [[] for _ in range(k)]
+    offset = 0
+    for gender, speakers in by_gender.items():
+        order = [speakers[i] for i in rng.permutation(len(speakers))]
+        for position, speaker in enumerate(order):
+            test_sets[(offset + position) % k].append(speaker)
+        offset += len(speakers)  # so a gender with few speakers does not always land in fold 0
+    all_speakers = {s for ss in by_gender.values() for s in ss}
+    folds = []
+    for index, test in enumerate(test_sets):
+        rest = sorted(all_speakers - set(test))
+        dev = _pick_dev(rest, by_gender, rng)
+        train = tuple(s for s in rest if s not in dev)
+        folds.append(Fold(index, train, tuple(sorted(dev)), tuple(sorted(test))))
+    check_speaker_independence(folds)
+    return folds
+
+
+def _pick_dev(candidates: list[str], by_gender: dict[str, list[str]], rng: np.random.Generator) -> set[str]:
+    dev = set()
+    for speakers in by_gender.values():
+        pool = [s for s in speakers if s in candidates]
+        if len(pool) >= 2:  # keep at least one training speaker of each gender
+            dev.add(pool[int(rng.integers(len(pool)))])
+    return dev
+
+
+def check_speaker_independence(folds: list[Fold]) -> None:
+    """Raise if any speaker is both trained (or tuned) on and tested in one fold."""
+    for fold in folds:
+        seen = set(fold.train_speakers) | set(fold.dev_speakers)
+        leaked = seen & set(fold.test_speakers)
+        if leaked:
+            raise AssertionError(f"fold {fold.index}: speakers {sorted(leaked)} in both train and test")

@@ -1,0 +1,64 @@
+"""Name -> corpus factory. Every module in `trustser.corpora` registers itself on import.
+
+A spec is `name` or `name:argument`, e.g. `synthetic`, `synthetic:speakers=8,sentences=20,seed=0`,
+`cremad:/data/CREMA-D`. The factory receives the argument string (or None) and the cache root.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+from typing import Callable
+
+from trustser.corpora.base import Corpus
+
+Factory = Callable[[str | None, Path], Corpus]
+_FACTORIES: dict[str, Factory] = {}
+_NOT_CORPUS_MODULES = {"base", "registry", "folds", "espeak"}
+
+
+def register(name: str) -> Callable[[Factory], Factory]:
+    def decorator(factory: Factory) -> Factory:
+        _FACTORIES[name] = factory
+        return factory
+
+    return decorator
+
+
+def _discover() -> None:
+    import trustser.corpora as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name not in _NOT_CORPUS_MODULES and not module.name.startswith("_"):
+            importlib.import_module(f"trustser.corpora.{module.name}")
+
+
+def available() -> list[str]:
+    _discover()
+    return sorted(_FACTORIES)
+
+
+def create(spec: str, cache_root: Path) -> Corpus:
+    _discover()
+    name, _, argument = spec.partition(":")
+    if name not in _FACTORIES:
+        raise KeyError(f"unknown corpus {spec!r}; known: {', '.join(sorted(_FACTORIES))}")
+    return _FACTORIES[name](argument or None, Path(cache_root))
+
+
+def parse_options(argument: str | None, defaults: dict[str, int]) -> dict[str, int]:
+    """Parse `key=value,key=value` against integer defaults, naming any unknown key."""
+    options = dict(defaults)
+    if not argument:
+        return options
+    for item in argument.split(","):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in defaults:
+            raise ValueError(f"unknown corpus option {item!r}; known: {', '.join(defaults)}")
+        try:
+            options[key] = int(value)
+        except ValueError:
+            raise ValueError(f"corpus option {key} must be an integer, got {value!r}") from None
+    return options

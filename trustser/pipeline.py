@@ -1,0 +1,131 @@
+"""One backbone's trip through the audit: corpus -> encoder -> cached features -> per-fold heads.
+
+`BackboneRun` computes each expensive piece on first use and caches it on disk; the pillar
+evaluators take what they need from it (predictions, pooled features, the end-to-end model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
+
+import numpy as np
+import torch
+
+from trustser.cache import Cache, content_key
+from trustser.corpora.base import Corpus
+from trustser.corpora.folds import Fold
+from trustser.encoders import create as create_encoder
+from trustser.encoders.base import Encoder
+from trustser.features import LayerFeatures, extract_features, feature_key
+from trustser.heads import EmotionHead, HeadConfig, WaveformClassifier
+from trustser.training import TRAINING_VERSION, TrainConfig, predict_logits, train_head
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Test-set predictions of every fold, aligned row by row."""
+
+    utterance_index: np.ndarray
+    fold: np.ndarray
+    y_true: np.ndarray
+    y_pred: np.ndarray
+
+    def for_fold(self, fold: int) -> "Predictions":
+        keep = self.fold == fold
+        return Predictions(self.utterance_index[keep], self.fold[keep], self.y_true[keep], self.y_pred[keep])
+
+
+class BackboneRun:
+    def __init__(
+        self,
+        backbone: str,
+        corpus: Corpus,
+        folds: list[Fold],
+        cache: Cache,
+        seed: int = 0,
+        head_config: HeadConfig = HeadConfig(),
+        encoder: Encoder | None = None,
+        on_predictions: "Callable[[BackboneRun, Predictions], None] | None" = None,
+    ):
+        self.backbone = backbone
+        self.corpus = corpus
+        self.folds = folds
+        self.cache = cache
+        self.head_config = head_config
+        self.train_config = TrainConfig(seed=seed)
+        self._encoder = encoder
+        self._on_predictions = on_predictions
+
+    @cached_property
+    def encoder(self) -> Encoder:
+        return self._encoder if self._encoder is not None else create_encoder(self.backbone)
+
+    @cached_property
+    def features(self) -> LayerFeatures:
+        return extract_features(self.encoder, self.corpus, self.cache)
+
+    @cached_property
+    def labels(self) -> np.ndarray:
+        return self.corpus.labels()
+
+    def indices(self, speakers: tuple[str, ...]) -> np.ndarray:
+        wanted = set(speakers)
+        return np.array([i for i, u in enumerate(self.corpus.utterances) if u.speaker in wanted], dtype=np.int64)
+
+    def head(self, fold: Fold) -> EmotionHead:
+        """The fold's trained head, from the cache when it was trained before."""
+        key = content_key(
+            step="train",
+            version=TRAINING_VERSION,
+            features=feature_key(self.encoder, self.corpus),
+            labels=self.labels.tolist(),
+            fold=[fold.train_speakers, fold.dev_speakers],
+            head=self.head_config.as_dict(),
+            train=self.train_config.as_dict(),
+        )
+        path = self.cache.path("heads", key)
+        with self.cache.lock("heads", key):
+            if not path.exists():
+                head = train_head(
+                    self.features,
+                    self.labels,
+                    self.indices(fold.train_speakers),
+                    self.indices(fold.dev_speakers),
+                    len(self.corpus.emotions),
+                    self.head_config,
+                    self.train_config,
+                )
+                self.cache.save_tensors(path, head.state_dict())
+        head = EmotionHead(self.features.num_layers, self.features.hidden_size, len(self.corpus.emotions), self.head_config)
+        head.load_state_dict(self.cache.load_tensors(path))
+        return head.eval()
+
+    @cached_property
+    def heads(self) -> list[EmotionHead]:
+        return [self.head(fold) for fold in self.folds]
+
+    @cached_property
+    def predictions(self) -> Predictions:
+        rows, folds, predicted = [], [], []
+        for fold, head in zip(self.folds, self.heads):
+            test = self.indices(fold.test_speakers)
+            rows.append(test)
+            folds.append(np.full(len(test), fold.index))
+            predicted.append(predict_logits(head, self.features, test).argmax(1).numpy())
+        index = np.concatenate(rows)
+        predictions = Predictions(index, np.concatenate(folds), self.labels[index], np.concatenate(predicted))
+        if self._on_predictions is not None:
+            self._on_predictions(self, predictions)
+        return predictions
+
+    def waveform_model(self, fold: Fold) -> WaveformClassifier:
+        """Encoder and the fold's head as one model from waveforms to logits."""
+        model = WaveformClassifier(self.encoder, self.heads[fold.index]).eval()
+        for parameter in model.parameters():
+            parameter.requires_grad_(False)
+        return model
+
+    def column(self, field: str, index: np.ndarray) -> np.ndarray:
+        return self.corpus.column(field)[index]

@@ -1,0 +1,148 @@
+"""The pytest plugin: audit options, backbone parametrisation, fixtures, JUnit properties, reports.
+
+Heavy libraries are imported only when a trust test first needs them, so collecting the suite and
+running the project's own unit tests stay fast.
+"""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from pathlib import Path
+
+import pytest
+
+from trustser.errors import NotApplicable
+from trustser.report.collector import TrustReportCollector, parts_dir
+from trustser.report.records import TrustRecord, plain_details
+from trustser.thresholds import Gate, Gates, ThresholdError, load_gates
+
+DEFAULT_BACKBONES = "mfcc,egemaps,ge2e"
+_GATES = pytest.StashKey[Gates]()
+_TOKEN = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("trustser", "TrustSER trust audit")
+    group.addoption("--backbone", default=DEFAULT_BACKBONES, help=f"comma-separated encoders to audit (default {DEFAULT_BACKBONES})")
+    group.addoption("--corpus", default="synthetic", help="corpus spec, e.g. synthetic or synthetic:speakers=8,sentences=20,seed=0")
+    group.addoption("--thresholds", default=None, help="release gates (default: thresholds.toml in the rootdir)")
+    group.addoption("--trust-report", default="trust-report", help="directory for the trust report (default trust-report/)")
+    group.addoption("--seed", type=int, default=0, help="seed for folds, training and attacks (default 0)")
+    group.addoption("--folds", type=int, default=4, help="speaker-independent folds (default 4)")
+    group.addoption("--trust-cache", default=None, help="cache directory (default $TRUSTSER_CACHE or ~/.cache/trustser)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "trust(metric): a trust test gated by the named thresholds.toml metric")
+    explicit = config.getoption("thresholds")
+    path = Path(explicit) if explicit else config.rootpath / "thresholds.toml"
+    if explicit or path.exists():
+        try:
+            config.stash[_GATES] = load_gates(path)
+        except ThresholdError as error:
+            raise pytest.UsageError(str(error)) from None
+    workerinput = getattr(config, "workerinput", None)
+    config.stash[_TOKEN] = workerinput["trustser_token"] if workerinput else uuid.uuid4().hex[:12]
+    if workerinput is None:  # under pytest-xdist only the controller writes the report
+        config.pluginmanager.register(TrustReportCollector(config), "trustser-report")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:  # pytest-xdist hook: share the session token with workers
+    node.workerinput["trustser_token"] = node.config.stash[_TOKEN]
+
+
+def _backbones(config: pytest.Config) -> list[str]:
+    return [b.strip() for b in config.getoption("backbone").split(",") if b.strip()]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backbone" in metafunc.fixturenames:
+        backbones = _backbones(metafunc.config)
+        metafunc.parametrize("backbone", backbones, ids=backbones, scope="session")
+
+
+def _report_dir(config: pytest.Config) -> Path:
+    return Path(config.getoption("trust_report"))
+
+
+def _parts_dir(config: pytest.Config) -> Path:
+    return parts_dir(_report_dir(config), config.stash[_TOKEN])
+
+
+@pytest.fixture(scope="session")
+def trust_session(pytestconfig: pytest.Config):
+    from trustser.cache import DEFAULT_ROOT
+    from trustser.session import AuditSession, AuditSettings
+
+    settings = AuditSettings(
+        backbones=tuple(_backbones(pytestconfig)),
+        corpus=pytestconfig.getoption("corpus"),
+        report_dir=_report_dir(pytestconfig),
+        cache_root=Path(pytestconfig.getoption("trust_cache") or DEFAULT_ROOT),
+        seed=pytestconfig.getoption("seed"),
+        folds=pytestconfig.getoption("folds"),
+    )
+    return AuditSession(settings, _parts_dir(pytestconfig))
+
+
+@pytest.fixture
+def backbone_run(backbone: str, trust_session):
+    """The current backbone's run (features, per-fold heads, predictions), computed once per session."""
+    return trust_session.run(backbone)
+
+
+class TrustCheck:
+    """Judges one measured value against the test's gate and records it (JUnit property, report)."""
+
+    def __init__(self, item: pytest.Item, gate: Gate, backbone: str, corpus: str):
+        self.item, self.gate, self.backbone, self.corpus = item, gate, backbone, corpus
+
+    def record(self, value: float | None, verdict: str, message: str, n: int | None, result: object = None) -> TrustRecord:
+        record = TrustRecord(
+            pillar=self.gate.pillar, metric=self.gate.metric, label=self.gate.label, backbone=self.backbone,
+            corpus=self.corpus, value=value, threshold=self.gate.threshold, bound=self.gate.bound,
+            verdict=verdict, n=n, message=message, details=plain_details(result),
+        )
+        self.item.user_properties.extend(record.junit_properties())
+        return record
+
+    def check(self, value: float, n: int | None = None, result: object = None) -> None:
+        verdict = self.gate.judge(float(value), f"{self.backbone} on {self.corpus}")
+        self.record(float(value), verdict.status, verdict.message, n, result)
+        if verdict.status == "WARN":
+            warnings.warn(verdict.message, stacklevel=2)
+        if verdict.failed:
+            pytest.fail(verdict.message, pytrace=False)
+
+
+def _metric_of(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("trust")
+    if marker is None or not marker.args:
+        raise pytest.UsageError(f"{item.nodeid}: a trust test needs @pytest.mark.trust('<pillar.metric>')")
+    return marker.args[0]
+
+
+@pytest.fixture
+def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
+    """The gate of this test's `@pytest.mark.trust` metric, bound to backbone and corpus."""
+    if _GATES not in request.config.stash:
+        raise pytest.UsageError(f"no thresholds file: pass --thresholds or add thresholds.toml to {request.config.rootpath}")
+    gate = request.config.stash[_GATES].gate(_metric_of(request.node))
+    return TrustCheck(request.node, gate, backbone, request.config.getoption("corpus"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function):
+    try:
+        return (yield)
+    except NotApplicable as reason:
+        check = pyfuncitem.funcargs.get("trust")
+        if isinstance(check, TrustCheck):
+            check.record(None, "SKIP", f"{check.gate.label} not applicable to {check.backbone}: {reason}", None)
+        pytest.skip(str(reason))
+
+
+def session_token(config: pytest.Config) -> str:
+    return config.stash[_TOKEN]

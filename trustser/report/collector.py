@@ -1,0 +1,66 @@
+"""Collects trust records from test reports and writes the trust report when the session ends.
+
+Records arrive as JUnit properties on test reports, which pytest-xdist forwards to the controller,
+so a parallel run yields the same report as a serial one.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from trustser.report.records import TrustRecord
+
+VERDICTS = ("PASS", "WARN", "FAIL", "SKIP")
+
+
+def parts_dir(report_dir: Path, token: str) -> Path:
+    """Where the processes of one session leave per-backbone pieces (predictions) to be merged."""
+    return report_dir / ".parts" / token
+
+
+class TrustReportCollector:
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.records: list[TrustRecord] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            record = TrustRecord.from_properties(report.user_properties)
+            if record is not None:
+                self.records.append(record)
+
+    @property
+    def report_dir(self) -> Path:
+        return Path(self.config.getoption("trust_report"))
+
+    def meta(self) -> dict:
+        option = self.config.getoption
+        return {
+            "corpus": option("corpus"),
+            "backbones": [b.strip() for b in option("backbone").split(",") if b.strip()],
+            "seed": option("seed"),
+            "folds": option("folds"),
+        }
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from trustser.plugin import session_token  # the plugin owns the token; imported late to avoid a cycle
+        from trustser.report.writers import merge_prediction_parts, write_json, write_markdown
+
+        parts = parts_dir(self.report_dir, session_token(self.config))
+        if self.records:
+            self.records.sort(key=lambda r: (r.pillar, r.metric, r.backbone))
+            write_json(self.report_dir / "trust_report.json", self.records, self.meta())
+            write_markdown(self.report_dir / "report.md", self.records, self.meta())
+            pieces = list(parts.glob("predictions-*.csv")) if parts.exists() else []
+            if pieces:
+                merge_prediction_parts(pieces, self.report_dir / "predictions.csv")
+        shutil.rmtree(parts, ignore_errors=True)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.records:
+            counts = ", ".join(f"{sum(r.verdict == v for r in self.records)} {v}" for v in VERDICTS)
+            terminalreporter.write_sep("=", f"trust report: {counts} -> {self.report_dir / 'report.md'}")

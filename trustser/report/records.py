@@ -1,0 +1,91 @@
+"""The one record every reported number travels in: evaluator -> JUnit -> JSON/Markdown.
+
+A record is written as JUnit properties (strings) by the test that measured it and rebuilt from
+those properties by whoever renders reports, so it survives pytest-xdist, where results reach the
+controller only through test reports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SCHEMA_VERSION = "1"
+_JUNIT_FIELDS = ("pillar", "metric", "value", "threshold", "backbone", "corpus", "bound", "verdict", "n", "label")
+
+
+@dataclass(frozen=True)
+class TrustRecord:
+    pillar: str
+    metric: str  # "pillar.name" as in thresholds.toml
+    label: str
+    backbone: str
+    corpus: str
+    value: float | None  # None when the metric does not apply (verdict SKIP)
+    threshold: float
+    bound: str  # "min" | "max"
+    verdict: str  # PASS | WARN | FAIL | SKIP
+    n: int | None
+    message: str
+    details: dict = field(default_factory=dict)
+
+    def junit_properties(self) -> list[tuple[str, str]]:
+        pairs = [(name, "" if getattr(self, name) is None else str(getattr(self, name))) for name in _JUNIT_FIELDS]
+        return pairs + [("message", self.message), ("details", json.dumps(self.details, sort_keys=True))]
+
+    @classmethod
+    def from_properties(cls, properties: list[tuple[str, object]]) -> "TrustRecord | None":
+        values = {name: str(value) for name, value in properties}
+        if "metric" not in values or "verdict" not in values:
+            return None
+        return cls(
+            pillar=values["pillar"],
+            metric=values["metric"],
+            label=values.get("label", values["metric"]),
+            backbone=values["backbone"],
+            corpus=values["corpus"],
+            value=float(values["value"]) if values.get("value") else None,
+            threshold=float(values["threshold"]),
+            bound=values["bound"],
+            verdict=values["verdict"],
+            n=int(values["n"]) if values.get("n") else None,
+            message=values.get("message", ""),
+            details=json.loads(values.get("details") or "{}"),
+        )
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def plain_details(result: object) -> dict:
+    """A result dataclass as JSON-safe scalars and small containers; arrays (e.g. audio) are dropped."""
+    if result is None:
+        return {}
+    raw = dataclasses.asdict(result) if dataclasses.is_dataclass(result) else dict(result)
+    return {key: value for key, value in ((k, _plain(v)) for k, v in raw.items()) if value is not _DROP}
+
+
+_DROP = object()
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.ndarray):
+        return _DROP
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        kept = {str(k): _plain(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v is not _DROP}
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v) for v in value]
+        return _DROP if any(v is _DROP for v in items) else items
+    return str(value)

@@ -1,0 +1,6 @@
+"""Safety evaluators: can a quiet perturbation change the predicted emotion?"""
+
+from trustser.safety.attacks import AttackResult, run_attack
+from trustser.safety.snr import linf_budget, snr_db
+
+__all__ = ["AttackResult", "linf_budget", "run_attack", "snr_db"]

@@ -1,0 +1,76 @@
+"""The audit session: settings from the command line, the corpus, its folds and one run per backbone.
+
+Shared by all trust tests of a pytest process (a session fixture); everything expensive underneath is
+cached on disk, so pytest-xdist workers that build their own session reuse each other's work.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from trustser.cache import Cache
+from trustser.corpora import create as create_corpus
+from trustser.corpora import speaker_folds
+from trustser.corpora.base import Corpus
+from trustser.corpora.folds import Fold
+from trustser.pipeline import BackboneRun, Predictions
+from trustser.report.writers import write_prediction_rows
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    backbones: tuple[str, ...]
+    corpus: str
+    report_dir: Path
+    cache_root: Path
+    seed: int = 0
+    folds: int = 4
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe rendering of a backbone or corpus spec."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "unnamed"
+
+
+class AuditSession:
+    def __init__(self, settings: AuditSettings, parts_dir: Path):
+        self.settings = settings
+        self.cache = Cache(settings.cache_root)
+        self.parts_dir = parts_dir
+        self._runs: dict[str, BackboneRun] = {}
+
+    @cached_property
+    def corpus(self) -> Corpus:
+        return create_corpus(self.settings.corpus, self.settings.cache_root)
+
+    @cached_property
+    def folds(self) -> list[Fold]:
+        return speaker_folds(self.corpus.utterances, self.settings.folds, self.settings.seed)
+
+    def run(self, backbone: str) -> BackboneRun:
+        if backbone not in self._runs:
+            self._runs[backbone] = BackboneRun(
+                backbone, self.corpus, self.folds, self.cache, self.settings.seed, on_predictions=self._save_predictions
+            )
+        return self._runs[backbone]
+
+    def _save_predictions(self, run: BackboneRun, predictions: Predictions) -> None:
+        emotions = run.corpus.emotions
+        rows = []
+        for index, fold, true, predicted in zip(predictions.utterance_index, predictions.fold, predictions.y_true, predictions.y_pred):
+            utterance = run.corpus.utterances[index]
+            rows.append(
+                {
+                    "backbone": run.backbone,
+                    "fold": int(fold),
+                    "utterance_id": utterance.id,
+                    "speaker": utterance.speaker,
+                    "gender": utterance.gender,
+                    "true_emotion": emotions[true],
+                    "predicted_emotion": emotions[predicted],
+                }
+            )
+        write_prediction_rows(self.parts_dir / f"predictions-{safe_name(run.backbone)}.csv", rows)

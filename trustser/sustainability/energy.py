@@ -1,0 +1,132 @@
+"""Energy and emissions of a piece of work, as codecarbon estimates them (METRICS.md, Sustainability).
+
+codecarbon's `OfflineEmissionsTracker` runs around the work with the grid carbon intensity of a
+configurable country (no network). Choices, so that the number is the work's own and the run leaves
+nothing behind:
+
+- `tracking_mode="process"`: CPU power is the CPU's power (RAPL if readable, else its TDP) times
+  this process's share of the machine's CPU time (threads and child processes included), and RAM
+  power is estimated for this process, so parallel pytest-xdist workers or other jobs on the
+  machine are not billed to the model. ("machine" would bill the whole machine's load.)
+- `output_methods=[]`: no emissions.csv, no API call; `allow_multiple_runs=True`: no lock file,
+  so parallel processes never clash.
+- `measure_power_secs=15` (codecarbon's default): stop() always takes a final measurement, so a short
+  workload is measured completely at any interval, and the result comes as soon as the work ends.
+  A short interval is wrong, not just wasteful: with work that holds the GIL (a pure-Python loop),
+  codecarbon's sampling thread is delayed past the next tick, overlapping measurements each bill
+  the time since the last completed one, and energy is double-counted (measured with codecarbon
+  3.3.2 and a 3 s loop at 0.5 s: RAM energy of 25.7 W average for a 10 W RAM model). Between
+  measurements codecarbon still samples CPU power every second for its time-weighted average.
+
+Without RAPL, GPU or a known CPU model codecarbon falls back on estimates; `power_source` records
+which it used (e.g. "CPU: TDP 8 W x CPU load") so a reader can weigh the number.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+_MEASURE_POWER_SECS = 15.0
+_TRACKING_MODE = "process"
+_SECONDS_PER_HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class EnergyResult:
+    kwh: float  # energy of the work (CPU + RAM + GPU), kWh
+    kg_co2eq: float  # emissions at the country's grid intensity, kg CO2-equivalent
+    kwh_per_audio_hour: float
+    kg_co2eq_per_audio_hour: float
+    duration_s: float  # wall time codecarbon measured over, seconds
+    audio_seconds: float  # audio the work processed, seconds
+    power_source: str  # how codecarbon obtained each power, e.g. "CPU: TDP 8 W x CPU load; RAM: ..."
+    cpu_model: str
+    country_iso_code: str
+    label: str = "inference"
+
+
+@contextmanager
+def _quiet_codecarbon() -> Iterator[None]:
+    """Errors only: codecarbon logs (and warns about multiple runs) before applying `log_level`."""
+    logger = logging.getLogger("codecarbon")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _describe_cpu(cpu) -> str:
+    mode, tdp = getattr(cpu, "_mode", "unknown"), getattr(cpu, "_tdp", None)
+    if mode == "cpu_load":
+        return f"TDP {tdp} W x CPU load ({_TRACKING_MODE})"
+    if mode == "constant":
+        return f"constant share of TDP {tdp} W"
+    if mode == "intel_rapl":
+        return "RAPL"
+    return mode
+
+
+def _power_source(tracker, emissions) -> str:
+    """codecarbon's measurement method per device, read from the tracker's hardware list."""
+    parts = []
+    for device in getattr(tracker, "_hardware", []):
+        kind = type(device).__name__
+        if kind == "CPU":
+            parts.append(f"CPU: {_describe_cpu(device)}")
+        elif kind == "RAM":
+            parts.append(f"RAM: DIMM-count model of {_TRACKING_MODE} memory, {emissions.ram_power:.1f} W")
+        elif kind == "GPU":
+            parts.append(f"GPU: {emissions.gpu_model} (NVML/AMDSMI)")
+        else:
+            parts.append(repr(device))
+    return "; ".join(parts) or "unknown"
+
+
+def measure_energy(
+    work: Callable[[], None], audio_seconds: float, country_iso_code: str = "USA", label: str = "inference"
+) -> EnergyResult:
+    """Run `work` once under codecarbon; energy and emissions in total and per hour of audio."""
+    if audio_seconds <= 0:
+        raise ValueError(f"audio_seconds must be positive, got {audio_seconds}")
+    from codecarbon import OfflineEmissionsTracker  # imported here: it is slow and only this needs it
+    from codecarbon.input import DataSource
+
+    if country_iso_code not in DataSource().get_global_energy_mix_data():
+        # codecarbon would log an error and carry on with a world-average intensity
+        raise ValueError(f"codecarbon has no energy mix for country ISO code {country_iso_code!r}")
+    with _quiet_codecarbon():
+        tracker = OfflineEmissionsTracker(
+            country_iso_code=country_iso_code,
+            project_name=label,
+            measure_power_secs=_MEASURE_POWER_SECS,
+            tracking_mode=_TRACKING_MODE,
+            output_methods=[],
+            allow_multiple_runs=True,
+            log_level="error",
+        )
+        tracker.start()
+        try:
+            work()
+        finally:
+            tracker.stop()  # codecarbon swallows its own exceptions here; checked below
+    emissions = getattr(tracker, "final_emissions_data", None)
+    if emissions is None:
+        raise RuntimeError(f"codecarbon recorded nothing for {label!r} (country {country_iso_code!r})")
+    hours = audio_seconds / _SECONDS_PER_HOUR
+    return EnergyResult(
+        kwh=float(emissions.energy_consumed),
+        kg_co2eq=float(emissions.emissions),
+        kwh_per_audio_hour=float(emissions.energy_consumed) / hours,
+        kg_co2eq_per_audio_hour=float(emissions.emissions) / hours,
+        duration_s=float(emissions.duration),
+        audio_seconds=float(audio_seconds),
+        power_source=_power_source(tracker, emissions),
+        cpu_model=str(emissions.cpu_model),
+        country_iso_code=str(emissions.country_iso_code),
+        label=label,
+    )

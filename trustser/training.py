@@ -1,0 +1,103 @@
+"""Training the emotion head on cached features: class-weighted loss, early stopping on dev UAR.
+
+Seeded and deterministic on CPU: the same features, split, configuration and seed give the same
+weights bit for bit.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from sklearn.metrics import balanced_accuracy_score
+from torch import nn
+
+from trustser.features import LayerFeatures
+from trustser.heads import EmotionHead, HeadConfig
+
+TRAINING_VERSION = "1"  # bump when the loop changes its results
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    batch_size: int = 32
+    max_epochs: int = 40
+    patience: int = 6
+    seed: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def class_weights(labels: np.ndarray, num_classes: int) -> torch.Tensor:
+    """Inverse-frequency weights (a class absent from training gets weight 0)."""
+    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
+    weights = np.where(counts > 0, counts.sum() / (num_classes * np.maximum(counts, 1)), 0.0)
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def standardisation(features: LayerFeatures, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-layer, per-dimension mean and std over all frames of the given utterances."""
+    parts = [features.frames[int(features.offsets[i]) : int(features.offsets[i + 1])] for i in indices]
+    frames = torch.cat(parts).double()
+    return frames.mean(0).float(), frames.std(0, unbiased=False).float()
+
+
+@torch.no_grad()
+def predict_logits(head: EmotionHead, features: LayerFeatures, indices: np.ndarray, batch_size: int = 64) -> torch.Tensor:
+    head.eval()
+    outputs = []
+    for start in range(0, len(indices), batch_size):
+        layers, lengths = features.batch(indices[start : start + batch_size])
+        outputs.append(head(layers, lengths))
+    return torch.cat(outputs) if outputs else torch.zeros(0, head.classifier.out_features)
+
+
+def train_head(
+    features: LayerFeatures,
+    labels: np.ndarray,
+    train_indices: np.ndarray,
+    dev_indices: np.ndarray,
+    num_classes: int,
+    head_config: HeadConfig = HeadConfig(),
+    train_config: TrainConfig = TrainConfig(),
+) -> EmotionHead:
+    """Train a fresh head on `train_indices`, keeping the epoch with the best UAR on `dev_indices`."""
+    torch.manual_seed(train_config.seed)
+    generator = np.random.default_rng(train_config.seed)
+    head = EmotionHead(features.num_layers, features.hidden_size, num_classes, head_config)
+    head.fit_standardisation(*standardisation(features, train_indices))
+    optimiser = torch.optim.AdamW(head.parameters(), lr=train_config.learning_rate, weight_decay=train_config.weight_decay)
+    loss_fn = nn.CrossEntropyLoss(weight=class_weights(labels[train_indices], num_classes))
+    targets = torch.as_tensor(labels, dtype=torch.long)
+
+    best_score, best_state, stale = -1.0, copy.deepcopy(head.state_dict()), 0
+    for _epoch in range(train_config.max_epochs):
+        head.train()
+        order = generator.permutation(train_indices)
+        for start in range(0, len(order), train_config.batch_size):
+            batch = order[start : start + train_config.batch_size]
+            layers, lengths = features.batch(batch)
+            loss = loss_fn(head(layers, lengths), targets[batch])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        score = _uar(head, features, labels, dev_indices if len(dev_indices) else train_indices)
+        if score > best_score:
+            best_score, best_state, stale = score, copy.deepcopy(head.state_dict()), 0
+        else:
+            stale += 1
+            if stale >= train_config.patience:
+                break
+    head.load_state_dict(best_state)
+    head.eval()
+    return head
+
+
+def _uar(head: EmotionHead, features: LayerFeatures, labels: np.ndarray, indices: np.ndarray) -> float:
+    predictions = predict_logits(head, features, indices).argmax(1).numpy()
+    return float(balanced_accuracy_score(labels[indices], predictions))
