@@ -7,18 +7,28 @@ reading one evaluation (e.g. statistical parity and equality of opportunity) com
 
 from __future__ import annotations
 
+import dataclasses
 from functools import wraps
 
 import numpy as np
 import torch
 
+from trustser.cache import content_key
 from trustser.errors import NotApplicable
 from trustser.fairness import FairnessResult, evaluate_fairness
 from trustser.features import load_waveform
 from trustser.pipeline import BackboneRun
 from trustser.privacy import AttributeInferenceResult, attribute_inference
+from trustser.report.records import plain_details
 from trustser.safety import AttackResult, run_attack
-from trustser.sustainability import EnergyResult, ParameterCount, count_flops, count_parameters, measure_energy
+from trustser.sustainability import (
+    EnergyResult,
+    ParameterCount,
+    count_flops,
+    count_parameters,
+    machine_signature,
+    measure_energy,
+)
 from trustser.utility import UtilityResult, evaluate_utility
 
 
@@ -32,6 +42,43 @@ def _memoised(function):
         return memo[key]
 
     return wrapper
+
+
+def _stored(result_type: type, version: str, **context: object):
+    """Memoise an expensive evaluation on disk, keyed by the run's content and the arguments.
+
+    For results that take long (attacks) or cannot be repeated exactly (energy, a measurement), so a
+    second audit of the same model reuses them and reports the same numbers. The result dataclass is
+    stored as JSON; array fields (e.g. adversarial audio) are not kept. `context` adds what else the
+    result depends on (e.g. the machine, for a measurement).
+    """
+
+    def decorator(function):
+        @_memoised
+        @wraps(function)
+        def wrapper(run: BackboneRun, *args):
+            key = content_key(step=function.__name__, version=version, run=run.fingerprint, args=args, context=context)
+            path = run.cache.path("results", key, ".json")
+            with run.cache.lock("results", key):
+                if path.exists():
+                    return _from_plain(result_type, run.cache.load_json(path))
+                result = function(run, *args)
+                run.cache.save_json(path, plain_details(result))
+            return result
+
+        return wrapper
+
+    return decorator
+
+
+def _from_plain(result_type: type, stored: dict):
+    """Rebuild a stored result; JSON keeps NaN as null, so float fields get their NaN back."""
+    values = {}
+    for field in dataclasses.fields(result_type):
+        if field.name in stored:
+            value = stored[field.name]
+            values[field.name] = float("nan") if value is None and field.type in (float, "float") else value
+    return result_type(**values)
 
 
 @_memoised
@@ -66,7 +113,7 @@ def attack_set(run: BackboneRun, per_fold: int) -> list[tuple[int, np.ndarray]]:
     return chosen
 
 
-@_memoised
+@_stored(AttackResult, version="1")
 def fgsm(run: BackboneRun, budget_db: float, per_fold: int = 64) -> AttackResult:
     if not run.encoder.differentiable:
         raise NotApplicable(f"{run.backbone} is not differentiable: {run.encoder.non_differentiable_reason}")
@@ -118,7 +165,7 @@ def gflops_per_audio_second(run: BackboneRun, seconds: float = 6.0) -> float:
     return flops / 1e9 / seconds
 
 
-@_memoised
+@_stored(EnergyResult, version="1", machine=machine_signature())
 def inference_energy(run: BackboneRun, country_iso_code: str, utterances: int = 32) -> EnergyResult:
     """codecarbon's estimate for end-to-end inference (waveform -> emotion) on test utterances."""
     fold = run.folds[0]

@@ -74,9 +74,9 @@ class BackboneRun:
         wanted = set(speakers)
         return np.array([i for i, u in enumerate(self.corpus.utterances) if u.speaker in wanted], dtype=np.int64)
 
-    def head(self, fold: Fold) -> EmotionHead:
-        """The fold's trained head, from the cache when it was trained before."""
-        key = content_key(
+    def head_key(self, fold: Fold) -> str:
+        """Content key of the fold's trained head: features, labels, split and every setting."""
+        return content_key(
             step="train",
             version=TRAINING_VERSION,
             features=feature_key(self.encoder, self.corpus),
@@ -85,6 +85,15 @@ class BackboneRun:
             head=self.head_config.as_dict(),
             train=self.train_config.as_dict(),
         )
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Content key of the whole run (encoder, corpus, folds, heads): what its evaluations depend on."""
+        return content_key(heads=[self.head_key(fold) for fold in self.folds], test=[f.test_speakers for f in self.folds])
+
+    def head(self, fold: Fold) -> EmotionHead:
+        """The fold's trained head, from the cache when it was trained before."""
+        key = self.head_key(fold)
         path = self.cache.path("heads", key)
         with self.cache.lock("heads", key):
             if not path.exists():

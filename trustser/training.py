@@ -17,7 +17,7 @@ from torch import nn
 from trustser.features import LayerFeatures
 from trustser.heads import EmotionHead, HeadConfig
 
-TRAINING_VERSION = "1"  # bump when the loop changes its results
+TRAINING_VERSION = "2"  # bump when the loop changes its results
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def train_head(
     head_config: HeadConfig = HeadConfig(),
     train_config: TrainConfig = TrainConfig(),
 ) -> EmotionHead:
-    """Train a fresh head on `train_indices`, keeping the epoch with the best UAR on `dev_indices`."""
+    """Train a fresh head on `train_indices`, keeping the epoch with the best dev UAR (ties: lowest dev loss)."""
     torch.manual_seed(train_config.seed)
     generator = np.random.default_rng(train_config.seed)
     head = EmotionHead(features.num_layers, features.hidden_size, num_classes, head_config)
@@ -75,7 +75,7 @@ def train_head(
     loss_fn = nn.CrossEntropyLoss(weight=class_weights(labels[train_indices], num_classes))
     targets = torch.as_tensor(labels, dtype=torch.long)
 
-    best_score, best_state, stale = -1.0, copy.deepcopy(head.state_dict()), 0
+    best_score, best_state, stale = (-1.0, -np.inf), copy.deepcopy(head.state_dict()), 0
     for _epoch in range(train_config.max_epochs):
         head.train()
         order = generator.permutation(train_indices)
@@ -86,7 +86,7 @@ def train_head(
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-        score = _uar(head, features, labels, dev_indices if len(dev_indices) else train_indices)
+        score = _dev_score(head, features, labels, dev_indices if len(dev_indices) else train_indices, loss_fn)
         if score > best_score:
             best_score, best_state, stale = score, copy.deepcopy(head.state_dict()), 0
         else:
@@ -98,6 +98,13 @@ def train_head(
     return head
 
 
-def _uar(head: EmotionHead, features: LayerFeatures, labels: np.ndarray, indices: np.ndarray) -> float:
-    predictions = predict_logits(head, features, indices).argmax(1).numpy()
-    return float(balanced_accuracy_score(labels[indices], predictions))
+def _dev_score(head: EmotionHead, features: LayerFeatures, labels: np.ndarray, indices: np.ndarray, loss_fn) -> tuple[float, float]:
+    """(UAR, −loss) on the dev split, compared in that order.
+
+    UAR alone saturates on easy data after an epoch or two and would keep a barely trained head with
+    tiny margins; the loss breaks such ties in favour of the more confident epoch.
+    """
+    logits = predict_logits(head, features, indices)
+    targets = torch.as_tensor(labels[indices], dtype=torch.long)
+    uar = float(balanced_accuracy_score(labels[indices], logits.argmax(1).numpy()))
+    return uar, -float(loss_fn(logits, targets))

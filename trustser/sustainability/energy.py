@@ -25,8 +25,11 @@ which it used (e.g. "CPU: TDP 8 W x CPU load") so a reader can weigh the number.
 from __future__ import annotations
 
 import logging
+import os
+import platform
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 _MEASURE_POWER_SECS = 15.0
@@ -85,6 +88,18 @@ def _power_source(tracker, emissions) -> str:
         else:
             parts.append(repr(device))
     return "; ".join(parts) or "unknown"
+
+
+def machine_signature() -> dict[str, object]:
+    """What an energy measurement depends on besides the work: the processor, its count, codecarbon."""
+    from importlib.metadata import version
+
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        model = names[0] if names else model
+    return {"cpu": model, "cpus": os.cpu_count(), "codecarbon": version("codecarbon")}
 
 
 def measure_energy(
