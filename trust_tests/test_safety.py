@@ -5,7 +5,44 @@ import pytest
 from trustser import audit
 
 
-@pytest.mark.trust("safety.fgsm_success_rate")
-def test_fgsm(backbone_run, trust):
-    result = audit.fgsm(backbone_run, trust.gate.settings["budget_db"])
+WHITE_BOX = {  # gate -> (torchattacks attack, targeted, in the extended battery only)
+    "safety.fgsm_success_rate": ("FGSM", False, False),
+    "safety.pgd_success_rate": ("PGD", False, False),
+    "safety.pgd_l2_success_rate": ("PGDL2", False, True),
+    "safety.apgd_success_rate": ("APGD", False, True),
+    "safety.targeted_pgd_success_rate": ("PGD", True, True),
+}
+
+
+@pytest.mark.parametrize("gate", [
+    pytest.param(g, marks=[pytest.mark.trust(g), *([pytest.mark.deep] if deep else [])], id=a.lower() + ("-targeted" if t else ""))
+    for g, (a, t, deep) in WHITE_BOX.items()
+])
+def test_white_box_attack(backbone_run, trust, gate):
+    attack, targeted, _ = WHITE_BOX[gate]
+    s = trust.gate.settings
+    result = audit.white_box_attack(backbone_run, attack, s["budget_db"], s["per_fold"], s["curve_db"], targeted)
     trust.check(result.success_rate, n=result.n_attacked, result=result)
+
+
+@pytest.mark.trust("safety.transfer_success_rate")
+def test_transfer_attack(backbone_run, trust):
+    settings = trust.gate.settings
+    result = audit.transfer_attack_audit(backbone_run, settings["attack"], settings["budget_db"], settings["per_fold"],
+                                         settings["surrogate"])
+    trust.check(result.success_rate, n=result.n_attacked, result=result)
+
+
+@pytest.mark.trust("safety.noise_uar_drop")
+def test_noise_robustness(backbone_run, trust):
+    settings = trust.gate.settings
+    result = audit.noise_robustness_audit(backbone_run, settings["snr_db"], settings["curve_db"], settings["per_fold"])
+    trust.check(result.worst_relative_drop, n=result.n, result=result)
+
+
+@pytest.mark.deep
+@pytest.mark.trust("safety.invariance_flip_rate")
+def test_invariance(backbone_run, trust):
+    s = trust.gate.settings
+    result = audit.invariance(backbone_run, s["gain_db"], s["shift_ms"], s["noise_snr_db"], s["per_fold"], s["max_examples"])
+    trust.check(result.flip_rate, n=result.n, result=result)

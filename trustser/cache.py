@@ -18,6 +18,7 @@ from typing import Iterator
 
 import torch
 from filelock import FileLock
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 DEFAULT_ROOT = Path(os.environ.get("TRUSTSER_CACHE", Path.home() / ".cache" / "trustser"))
@@ -63,6 +64,11 @@ class Cache:
 
     def load_tensors(self, path: Path) -> dict[str, torch.Tensor]:
         return load_file(str(path))
+
+    def load_metadata(self, path: Path) -> dict[str, str]:
+        """The string metadata stored with a safetensors file (empty if none)."""
+        with safe_open(str(path), framework="pt") as handle:
+            return handle.metadata() or {}
 
     def save_json(self, path: Path, data: object) -> None:
         with atomic_path(path) as tmp:

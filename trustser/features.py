@@ -7,6 +7,8 @@ the corpus fingerprint, the sample rate and the preprocessing.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +19,9 @@ from tqdm.auto import tqdm
 from trustser.cache import Cache, content_key
 from trustser.corpora.base import Corpus
 from trustser.encoders.base import Encoder, pad_waveforms
+from trustser.sustainability.energy import measure_energy
 
-EXTRACTION_VERSION = "1"  # bump when this module changes what it stores
+EXTRACTION_VERSION = "2"  # bump when this module changes what it stores
 
 
 @dataclass
@@ -26,6 +29,15 @@ class LayerFeatures:
     utterance_ids: list[str]
     frames: torch.Tensor  # [total_frames, num_layers, hidden_size], float32
     offsets: torch.Tensor  # [num_utterances + 1], int64
+    samples: torch.Tensor | None = None  # [num_utterances] audio length in samples at `sample_rate`
+    sample_rate: int = 16000
+    extraction_energy: dict | None = None  # EnergyResult fields of the extraction run
+
+    def audio_seconds(self, indices: list[int] | np.ndarray) -> float:
+        """Duration of the given utterances' audio, seconds."""
+        if self.samples is None:
+            raise ValueError("these features were built without utterance lengths")
+        return float(self.samples[torch.as_tensor(np.asarray(indices), dtype=torch.long)].sum()) / self.sample_rate
 
     @property
     def num_layers(self) -> int:
@@ -77,25 +89,38 @@ def feature_key(encoder: Encoder, corpus: Corpus) -> str:
 
 
 def extract_features(encoder: Encoder, corpus: Corpus, cache: Cache, batch_size: int = 16) -> LayerFeatures:
-    """Cached per-layer features of every utterance in `corpus` (computed on first use only)."""
+    """Cached per-layer features of every utterance in `corpus` (computed on first use only).
+
+    The encoder's pass over the corpus runs under codecarbon; its energy is stored with the features
+    (safetensors metadata), so the audit reports what extraction cost when it actually ran.
+    """
     key = feature_key(encoder, corpus)
     path = cache.path("features", key)
     with cache.lock("features", key):
         if not path.exists():
-            frames, offsets = _run_encoder(encoder, corpus, batch_size)
-            cache.save_tensors(path, {"frames": frames, "offsets": offsets}, {"encoder": encoder.name})
+            waves = [load_waveform(corpus, u.id, encoder.sample_rate) for u in corpus.utterances]
+            encoded: dict[str, torch.Tensor] = {}
+
+            def work() -> None:
+                encoded["frames"], encoded["offsets"] = _run_encoder(encoder, waves, f"{encoder.name} on {corpus.name}", batch_size)
+
+            seconds = sum(len(w) for w in waves) / encoder.sample_rate
+            energy = measure_energy(work, seconds, label=f"extract {encoder.name}")
+            encoded["samples"] = torch.tensor([len(w) for w in waves], dtype=torch.long)
+            cache.save_tensors(path, encoded, {"encoder": encoder.name, "energy": json.dumps(dataclasses.asdict(energy))})
     stored = cache.load_tensors(path)
-    return LayerFeatures([u.id for u in corpus.utterances], stored["frames"], stored["offsets"])
+    energy = json.loads(cache.load_metadata(path)["energy"])
+    return LayerFeatures([u.id for u in corpus.utterances], stored["frames"], stored["offsets"], stored["samples"],
+                         encoder.sample_rate, energy)
 
 
 @torch.no_grad()
-def _run_encoder(encoder: Encoder, corpus: Corpus, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    waves = [load_waveform(corpus, u.id, encoder.sample_rate) for u in corpus.utterances]
+def _run_encoder(encoder: Encoder, waves: list[np.ndarray], what: str, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
     order = np.argsort([len(w) for w in waves], kind="stable")  # length buckets: little padding
     per_utterance: list[torch.Tensor | None] = [None] * len(waves)
     encoder.eval()
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    for batch in tqdm(batches, desc=f"extract {encoder.name} on {corpus.name}", unit="batch", leave=False):
+    for batch in tqdm(batches, desc=f"extract {what}", unit="batch", leave=False):
         padded, lengths = pad_waveforms([waves[i] for i in batch])
         layers, frame_lengths = encoder(padded, lengths)
         for row, i in enumerate(batch):

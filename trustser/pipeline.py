@@ -6,6 +6,8 @@ evaluators take what they need from it (predictions, pooled features, the end-to
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
@@ -20,6 +22,7 @@ from trustser.encoders import create as create_encoder
 from trustser.encoders.base import Encoder
 from trustser.features import LayerFeatures, extract_features, feature_key
 from trustser.heads import EmotionHead, HeadConfig, WaveformClassifier
+from trustser.sustainability.energy import measure_energy
 from trustser.training import TRAINING_VERSION, TrainConfig, predict_logits, train_head
 
 
@@ -93,23 +96,41 @@ class BackboneRun:
 
     def head(self, fold: Fold) -> EmotionHead:
         """The fold's trained head, from the cache when it was trained before."""
-        key = self.head_key(fold)
+        train = lambda: train_head(  # noqa: E731
+            self.features,
+            self.labels,
+            self.indices(fold.train_speakers),
+            self.indices(fold.dev_speakers),
+            len(self.corpus.emotions),
+            self.head_config,
+            self.train_config,
+        )
+        return self.cached_head(self.head_key(fold), train, self.features.audio_seconds(self.indices(fold.train_speakers)))
+
+    def cached_head(self, key: str, train: Callable[[], EmotionHead], audio_seconds: float | None = None) -> EmotionHead:
+        """The head stored under `key`, trained by `train()` and stored on first use.
+
+        With `audio_seconds` (the training audio), training runs under codecarbon and its energy is
+        stored with the weights (see `training_energy`).
+        """
         path = self.cache.path("heads", key)
         with self.cache.lock("heads", key):
             if not path.exists():
-                head = train_head(
-                    self.features,
-                    self.labels,
-                    self.indices(fold.train_speakers),
-                    self.indices(fold.dev_speakers),
-                    len(self.corpus.emotions),
-                    self.head_config,
-                    self.train_config,
-                )
-                self.cache.save_tensors(path, head.state_dict())
+                if audio_seconds is None:
+                    self.cache.save_tensors(path, train().state_dict())
+                else:
+                    trained: list[EmotionHead] = []
+                    energy = measure_energy(lambda: trained.append(train()), audio_seconds, label=f"train {self.backbone}")
+                    metadata = {"energy": json.dumps(dataclasses.asdict(energy))}
+                    self.cache.save_tensors(path, trained[0].state_dict(), metadata)
         head = EmotionHead(self.features.num_layers, self.features.hidden_size, len(self.corpus.emotions), self.head_config)
         head.load_state_dict(self.cache.load_tensors(path))
         return head.eval()
+
+    def training_energy(self, fold: Fold) -> dict:
+        """EnergyResult fields of training the fold's head, as measured when it was trained."""
+        self.head(fold)
+        return json.loads(self.cache.load_metadata(self.cache.path("heads", self.head_key(fold)))["energy"])
 
     @cached_property
     def heads(self) -> list[EmotionHead]:
@@ -128,6 +149,10 @@ class BackboneRun:
         if self._on_predictions is not None:
             self._on_predictions(self, predictions)
         return predictions
+
+    def sibling(self, backbone: str) -> "BackboneRun":
+        """The same corpus, folds, cache, seed and head recipe with another backbone (e.g. an attack surrogate)."""
+        return BackboneRun(backbone, self.corpus, self.folds, self.cache, self.train_config.seed, self.head_config)
 
     def waveform_model(self, fold: Fold) -> WaveformClassifier:
         """Encoder and the fold's head as one model from waveforms to logits."""

@@ -13,13 +13,15 @@ from pathlib import Path
 import pytest
 
 from trustser.errors import NotApplicable
+from trustser.report.baseline import BaselineError, load_baseline
 from trustser.report.collector import TrustReportCollector, parts_dir
 from trustser.report.records import TrustRecord, plain_details
-from trustser.thresholds import Gate, Gates, ThresholdError, load_gates
+from trustser.thresholds import Gate, Gates, ThresholdError, load_gates, worst
 
 DEFAULT_BACKBONES = "mfcc,egemaps,ge2e"
 _GATES = pytest.StashKey[Gates]()
 _TOKEN = pytest.StashKey[str]()
+_BASELINE = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,10 +33,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--seed", type=int, default=0, help="seed for folds, training and attacks (default 0)")
     group.addoption("--folds", type=int, default=4, help="speaker-independent folds (default 4)")
     group.addoption("--trust-cache", default=None, help="cache directory (default $TRUSTSER_CACHE or ~/.cache/trustser)")
+    group.addoption("--on-bad-audio", default="skip", choices=("skip", "fail"),
+                    help="a missing, undecodable, empty or NaN corpus file: skip it (counted, named) or fail (default skip)")
+    group.addoption("--trust-deep", action="store_true",
+                    help="also run the extended battery (PGD-L2, APGD, targeted PGD, invariance search): slower")
+    group.addoption("--trust-baseline", default=None, metavar="JSON",
+                    help="a previous trust_report.json: every metric also fails when it regressed beyond its tolerance")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "trust(metric): a trust test gated by the named thresholds.toml metric")
+    config.addinivalue_line("markers", "deep: part of the extended battery, run only with --trust-deep")
     explicit = config.getoption("thresholds")
     path = Path(explicit) if explicit else config.rootpath / "thresholds.toml"
     if explicit or path.exists():
@@ -42,10 +51,37 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[_GATES] = load_gates(path)
         except ThresholdError as error:
             raise pytest.UsageError(str(error)) from None
+    baseline = config.getoption("trust_baseline")
+    if baseline:
+        try:
+            config.stash[_BASELINE] = load_baseline(baseline)
+        except BaselineError as error:
+            raise pytest.UsageError(str(error)) from None
+    _group_backbones_on_workers(config)
     workerinput = getattr(config, "workerinput", None)
     config.stash[_TOKEN] = workerinput["trustser_token"] if workerinput else uuid.uuid4().hex[:12]
     if workerinput is None:  # under pytest-xdist only the controller writes the report
         config.pluginmanager.register(TrustReportCollector(config), "trustser-report")
+
+
+def _group_backbones_on_workers(config: pytest.Config) -> None:
+    """Under `pytest -n N`, keep each backbone's tests on one worker (xdist's loadgroup scheduling).
+
+    A backbone's features, heads and results are built once per process; spreading its tests over
+    workers would only make several processes wait on the same cache lock.
+    """
+    if getattr(config.option, "dist", "no") == "load" and getattr(config.option, "numprocesses", None):
+        config.option.dist = "loadgroup"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    deep = config.getoption("trust_deep")
+    for item in items:
+        if item.get_closest_marker("deep") and not deep:
+            item.add_marker(pytest.mark.skip(reason="extended battery: run with --trust-deep"))
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "backbone" in callspec.params:
+            item.add_marker(pytest.mark.xdist_group(f"backbone-{callspec.params['backbone']}"))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -83,8 +119,26 @@ def trust_session(pytestconfig: pytest.Config):
         cache_root=Path(pytestconfig.getoption("trust_cache") or DEFAULT_ROOT),
         seed=pytestconfig.getoption("seed"),
         folds=pytestconfig.getoption("folds"),
+        on_bad_audio=pytestconfig.getoption("on_bad_audio"),
     )
-    return AuditSession(settings, _parts_dir(pytestconfig))
+    session = AuditSession(settings, _parts_dir(pytestconfig))
+    _announce_corpus(pytestconfig, session)
+    return session
+
+
+def _announce_corpus(config: pytest.Config, session) -> None:
+    """Print the corpus summary as the audit starts and keep it in the report (corpus_summary.json)."""
+    summary = session.corpus_summary
+    summary.save(_report_dir(config) / "corpus_summary.json")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.ensure_newline()
+        reporter.write_sep("-", "corpus")
+        for line in summary.render().splitlines():
+            reporter.write_line(line)
 
 
 @pytest.fixture
@@ -96,21 +150,35 @@ def backbone_run(backbone: str, trust_session):
 class TrustCheck:
     """Judges one measured value against the test's gate and records it (JUnit property, report)."""
 
-    def __init__(self, item: pytest.Item, gate: Gate, backbone: str, corpus: str):
+    def __init__(self, item: pytest.Item, gate: Gate, backbone: str, corpus: str, baseline: float | None = None):
         self.item, self.gate, self.backbone, self.corpus = item, gate, backbone, corpus
+        self.baseline = baseline  # this metric's value in the --trust-baseline report, if any
 
-    def record(self, value: float | None, verdict: str, message: str, n: int | None, result: object = None) -> TrustRecord:
+    def record(
+        self, value: float | None, verdict: str, message: str, n: int | None, result: object = None,
+        ci: tuple[float, float] | None = None,
+    ) -> TrustRecord:
         record = TrustRecord(
             pillar=self.gate.pillar, metric=self.gate.metric, label=self.gate.label, backbone=self.backbone,
             corpus=self.corpus, value=value, threshold=self.gate.threshold, bound=self.gate.bound,
             verdict=verdict, n=n, message=message, details=plain_details(result),
+            ci_low=None if ci is None else float(ci[0]), ci_high=None if ci is None else float(ci[1]),
+            baseline=self.baseline,
         )
         self.item.user_properties.extend(record.junit_properties())
         return record
 
-    def check(self, value: float, n: int | None = None, result: object = None) -> None:
-        verdict = self.gate.judge(float(value), f"{self.backbone} on {self.corpus}")
-        self.record(float(value), verdict.status, verdict.message, n, result)
+    def check(
+        self, value: float, n: int | None = None, result: object = None,
+        ci: tuple[float, float] | None = None, group_size: int | None = None,
+    ) -> None:
+        """Judge `value` (its 95% `ci` for a ci gate; WARN when `group_size` is below the gate's minimum)."""
+        context = f"{self.backbone} on {self.corpus}"
+        ci = None if ci is None else (float(ci[0]), float(ci[1]))
+        verdict = self.gate.judge(float(value), context, ci=ci, group_size=group_size)
+        if self.baseline is not None:
+            verdict = worst(verdict, self.gate.judge_regression(float(value), self.baseline, context))
+        self.record(float(value), verdict.status, verdict.message, n, result, ci=ci)
         if verdict.status == "WARN":
             warnings.warn(verdict.message, stacklevel=2)
         if verdict.failed:
@@ -130,7 +198,9 @@ def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
     if _GATES not in request.config.stash:
         raise pytest.UsageError(f"no thresholds file: pass --thresholds or add thresholds.toml to {request.config.rootpath}")
     gate = request.config.stash[_GATES].gate(_metric_of(request.node))
-    return TrustCheck(request.node, gate, backbone, request.config.getoption("corpus"))
+    corpus = request.config.getoption("corpus")
+    baseline = request.config.stash.get(_BASELINE, {}).get((gate.metric, backbone, corpus))
+    return TrustCheck(request.node, gate, backbone, corpus, baseline)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from trustser.cache import Cache
 from trustser.corpora import create as create_corpus
-from trustser.corpora import speaker_folds
 from trustser.corpora.base import Corpus
-from trustser.corpora.folds import Fold
+from trustser.corpora.folds import Fold, check_speaker_independence
+from trustser.corpora.summary import CorpusSummary, summarise
 from trustser.pipeline import BackboneRun, Predictions
 from trustser.report.writers import write_prediction_rows
 
@@ -28,6 +28,7 @@ class AuditSettings:
     cache_root: Path
     seed: int = 0
     folds: int = 4
+    on_bad_audio: str = "skip"  # skip | fail: what a bad corpus file (missing, undecodable, NaN, ...) does
 
 
 def safe_name(text: str) -> str:
@@ -44,11 +45,18 @@ class AuditSession:
 
     @cached_property
     def corpus(self) -> Corpus:
-        return create_corpus(self.settings.corpus, self.settings.cache_root)
+        return create_corpus(self.settings.corpus, self.settings.cache_root, self.settings.on_bad_audio)
 
     @cached_property
     def folds(self) -> list[Fold]:
-        return speaker_folds(self.corpus.utterances, self.settings.folds, self.settings.seed)
+        """The corpus's customary folds (k speaker-independent folds unless it has its own)."""
+        folds = self.corpus.folds(self.settings.folds, self.settings.seed)
+        check_speaker_independence(folds)  # always on, whatever the corpus supplied
+        return folds
+
+    @cached_property
+    def corpus_summary(self) -> CorpusSummary:
+        return summarise(self.corpus, self.folds, self.settings.corpus, self.settings.folds)
 
     def run(self, backbone: str) -> BackboneRun:
         if backbone not in self._runs:

@@ -1,9 +1,12 @@
 """Release gates: `thresholds.toml` loaded, validated and applied. The only place verdicts are made.
 
 Each gate is a TOML table `[pillar.metric]` with exactly one bound (`min` or `max`), an optional
-`level` ("fail", the default, or "warn": reported but never failing the run), and the settings that
-metric declares (e.g. `budget_db` for an attack). Unknown metrics, unknown keys and wrong types are
-errors that name the key.
+`level` ("fail", the default, or "warn": reported but never failing the run), an optional `gate`
+("point", the default: judge the point estimate; or "ci": judge the least favourable bound of its
+95% confidence interval, the upper bound for `max` and the lower for `min`), an optional
+`min_group_size` (below it the result is WARN, whatever the value: too few to judge), and the
+settings that metric declares (e.g. `budget_db` for an attack). Unknown metrics, unknown keys and
+wrong types are errors that name the key.
 """
 
 from __future__ import annotations
@@ -25,20 +28,72 @@ class MetricSpec:
     defaults: dict[str, object] = field(default_factory=dict)
 
 
+_DP_SETTINGS = {"target_epsilon": float, "delta": float, "max_grad_norm": float, "epochs": int}
+_DP_DEFAULTS = {"target_epsilon": 8.0, "delta": 0.0, "max_grad_norm": 1.0, "epochs": 20}
+_EXPOSED = {"exposed": list}
+_EXPOSED_DEFAULT = {"exposed": ["layers", "layer_mix", "penultimate", "posteriors"]}
+
+_ATTACK_SETTINGS = {"budget_db": float, "per_fold": int, "curve_db": list}
+
 METRICS: dict[str, MetricSpec] = {
     "utility.uar": MetricSpec("UAR"),
     "utility.accuracy": MetricSpec("accuracy"),
-    "privacy.gender_inference_uar": MetricSpec("gender inference UAR"),
+    "privacy.gender_inference_uar": MetricSpec("gender inference UAR", _EXPOSED, _EXPOSED_DEFAULT),
+    "privacy.speaker_id_accuracy": MetricSpec("speaker identification accuracy", _EXPOSED, _EXPOSED_DEFAULT),
+    "privacy.speaker_verification_eer": MetricSpec("speaker verification EER", _EXPOSED, _EXPOSED_DEFAULT),
+    "privacy.membership_advantage": MetricSpec("membership inference advantage"),
+    "privacy.dp_epsilon": MetricSpec("DP-SGD epsilon", _DP_SETTINGS, _DP_DEFAULTS),
+    "privacy.dp_uar_cost": MetricSpec("DP-SGD UAR cost", _DP_SETTINGS, _DP_DEFAULTS),
     "fairness.statistical_parity_gender": MetricSpec("statistical parity difference (gender)"),
     "fairness.equality_of_opportunity_gender": MetricSpec("equality of opportunity difference (gender)"),
-    "safety.fgsm_success_rate": MetricSpec("FGSM success rate", {"budget_db": float}, {"budget_db": 45.0}),
+    "fairness.uar_difference_gender": MetricSpec("UAR difference between genders"),
+    "fairness.statistical_parity_speaker": MetricSpec("statistical parity difference (speakers)"),
+    "fairness.equality_of_opportunity_speaker": MetricSpec("equality of opportunity difference (speakers)"),
+    "fairness.worst_speaker_uar": MetricSpec("worst-speaker UAR"),
+    "safety.fgsm_success_rate": MetricSpec(
+        "FGSM success rate", _ATTACK_SETTINGS, {"budget_db": 45.0, "per_fold": 64, "curve_db": [20.0, 30.0, 40.0, 60.0]}
+    ),
+    "safety.pgd_success_rate": MetricSpec(
+        "PGD success rate", _ATTACK_SETTINGS, {"budget_db": 45.0, "per_fold": 16, "curve_db": []}
+    ),
+    "safety.pgd_l2_success_rate": MetricSpec(
+        "PGD-L2 success rate", _ATTACK_SETTINGS, {"budget_db": 45.0, "per_fold": 16, "curve_db": []}
+    ),
+    "safety.apgd_success_rate": MetricSpec(
+        "APGD success rate", _ATTACK_SETTINGS, {"budget_db": 45.0, "per_fold": 16, "curve_db": []}
+    ),
+    "safety.targeted_pgd_success_rate": MetricSpec(
+        "targeted PGD success rate", _ATTACK_SETTINGS, {"budget_db": 45.0, "per_fold": 16, "curve_db": []}
+    ),
+    "safety.transfer_success_rate": MetricSpec(
+        "transfer attack success rate", {"attack": str, "budget_db": float, "per_fold": int, "surrogate": str},
+        {"attack": "PGD", "budget_db": 45.0, "per_fold": 32, "surrogate": "mfcc"},
+    ),
+    "safety.invariance_flip_rate": MetricSpec(
+        "flip rate under benign transformations",
+        {"gain_db": float, "shift_ms": float, "noise_snr_db": float, "per_fold": int, "max_examples": int},
+        {"gain_db": 3.0, "shift_ms": 10.0, "noise_snr_db": 40.0, "per_fold": 4, "max_examples": 15},
+    ),
+    "safety.noise_uar_drop": MetricSpec(
+        "relative UAR drop under noise", {"snr_db": float, "curve_db": list, "per_fold": int},
+        {"snr_db": 20.0, "curve_db": [0.0, 10.0], "per_fold": 16},
+    ),
     "sustainability.parameters": MetricSpec("parameters"),
     "sustainability.gflops_per_audio_second": MetricSpec("GFLOPs per second of audio"),
     "sustainability.energy_kwh_per_audio_hour": MetricSpec(
         "energy (kWh per hour of audio)", {"country_iso_code": str}, {"country_iso_code": "USA"}
     ),
+    "sustainability.extraction_energy_kwh_per_audio_hour": MetricSpec("extraction energy (kWh per hour of audio)"),
+    "sustainability.training_energy_kwh_per_audio_hour": MetricSpec("training energy (kWh per hour of training audio)"),
+    "sustainability.real_time_factor": MetricSpec("real-time factor"),
+    "sustainability.peak_memory_mb": MetricSpec("peak inference memory (MiB, whole process)"),
 }
 LEVELS = ("fail", "warn")
+GATE_MODES = ("point", "ci")
+_COMMON_KEYS = ("min", "max", "level", "gate", "min_group_size")
+# Optional per gate: how much worse than the --trust-baseline report a value may get (absolute, or
+# relative to the baseline value); the larger allowance applies. Without either, any worsening fails.
+REGRESSION_KEYS = ("regression_abs", "regression_rel")
 
 
 @dataclass(frozen=True)
@@ -51,6 +106,16 @@ class Verdict:
         return self.status == "FAIL"
 
 
+_SEVERITY = {"PASS": 0, "WARN": 1, "FAIL": 2}
+
+
+def worst(*verdicts: Verdict) -> Verdict:
+    """The most severe verdict; when several fail, one message names every failure."""
+    status = max((v.status for v in verdicts), key=_SEVERITY.__getitem__)
+    failing = [v.message for v in verdicts if v.status == status]
+    return Verdict(status, "; ".join(failing))
+
+
 @dataclass(frozen=True)
 class Gate:
     metric: str  # "pillar.name"
@@ -58,6 +123,10 @@ class Gate:
     threshold: float
     level: str = "fail"
     settings: dict[str, object] = field(default_factory=dict)
+    mode: str = "point"  # "point" | "ci": what `judge` compares with the threshold
+    min_group_size: int = 0  # smallest group (in the unit the test reports) worth a verdict
+    regression_abs: float = 0.0
+    regression_rel: float = 0.0
 
     @property
     def pillar(self) -> str:
@@ -67,18 +136,47 @@ class Gate:
     def label(self) -> str:
         return METRICS[self.metric].label
 
-    def judge(self, value: float, context: str) -> Verdict:
-        """PASS when `value` is within the bound; otherwise FAIL (or WARN for a warn-level gate)."""
+    def judge(
+        self, value: float, context: str, ci: tuple[float, float] | None = None, group_size: int | None = None
+    ) -> Verdict:
+        """PASS when the judged number is within the bound; otherwise FAIL (or WARN for a warn-level gate).
+
+        The judged number is `value` for a point gate and the least favourable bound of `ci` for a
+        ci gate. A `group_size` below the gate's `min_group_size` gives WARN whatever the value:
+        too few to call it either way.
+        """
         symbol_ok, symbol_bad = (">=", "<") if self.bound == "min" else ("<=", ">")
-        if math.isnan(value):
+        interval = "" if ci is None else f" [95% CI {_fmt(ci[0])}, {_fmt(ci[1])}]"
+        if group_size is not None and group_size < self.min_group_size:
+            detail = (f"{self.label} {_fmt(value)}{interval} not judged: smallest group {group_size} "
+                      f"< min_group_size {self.min_group_size} ({context})")
+            return Verdict("WARN", detail)
+        judged, what = value, ""
+        if self.mode == "ci":
+            if ci is None:
+                return Verdict("FAIL", f"{self.label}: gate = 'ci' but no confidence interval was measured ({context})")
+            judged, what = (ci[1], "upper") if self.bound == "max" else (ci[0], "lower")
+            what = f"95% CI {what} bound "
+        if math.isnan(value) or math.isnan(judged):
             ok, detail = False, f"{self.label} could not be measured ({context})"
         else:
-            ok = value >= self.threshold if self.bound == "min" else value <= self.threshold
+            ok = judged >= self.threshold if self.bound == "min" else judged <= self.threshold
             symbol = symbol_ok if ok else symbol_bad
-            detail = f"{self.label} {_fmt(value)} {symbol} {self.bound} {_fmt(self.threshold)} ({context})"
+            shown = f"{_fmt(value)}{interval}" if not what else f"{what}{_fmt(judged)} (point {_fmt(value)}{interval})"
+            detail = f"{self.label} {shown} {symbol} {self.bound} {_fmt(self.threshold)} ({context})"
         if ok:
             return Verdict("PASS", detail)
         return Verdict("WARN" if self.level == "warn" else "FAIL", detail)
+
+    def judge_regression(self, value: float, baseline: float, context: str) -> Verdict:
+        """PASS unless `value` is worse than the baseline's by more than the gate's tolerance."""
+        worse_by = value - baseline if self.bound == "max" else baseline - value
+        allowed = max(self.regression_abs, self.regression_rel * abs(baseline))
+        if math.isnan(value) or worse_by > allowed:
+            detail = (f"{self.label} {_fmt(value)} regressed from baseline {_fmt(baseline)} "
+                      f"(tolerance {_fmt(allowed)}) ({context})")
+            return Verdict("WARN" if self.level == "warn" else "FAIL", detail)
+        return Verdict("PASS", f"{self.label} {_fmt(value)} within {_fmt(allowed)} of baseline {_fmt(baseline)} ({context})")
 
 
 def _fmt(value: float) -> str:
@@ -123,9 +221,9 @@ def _parse_gate(path: Path, metric: str, entry: object) -> Gate:
     if not isinstance(entry, dict):
         raise ThresholdError(f"{path}: '{metric}' must be a table with 'min' or 'max'")
     spec = METRICS[metric]
-    unknown = [key for key in entry if key not in ("min", "max", "level", *spec.settings)]
+    unknown = [key for key in entry if key not in (*_COMMON_KEYS, *REGRESSION_KEYS, *spec.settings)]
     if unknown:
-        known = ", ".join(["min", "max", "level", *spec.settings])
+        known = ", ".join([*_COMMON_KEYS, *REGRESSION_KEYS, *spec.settings])
         raise ThresholdError(f"{path}: unknown key '{metric}.{unknown[0]}'; known: {known}")
     bounds = [b for b in ("min", "max") if b in entry]
     if len(bounds) != 1:
@@ -137,9 +235,16 @@ def _parse_gate(path: Path, metric: str, entry: object) -> Gate:
     level = entry.get("level", "fail")
     if level not in LEVELS:
         raise ThresholdError(f"{path}: '{metric}.level' must be one of {LEVELS}, got {level!r}")
+    mode = entry.get("gate", "point")
+    if mode not in GATE_MODES:
+        raise ThresholdError(f"{path}: '{metric}.gate' must be one of {GATE_MODES}, got {mode!r}")
+    min_group_size = entry.get("min_group_size", 0)
+    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or min_group_size < 0:
+        raise ThresholdError(f"{path}: '{metric}.min_group_size' must be a non-negative integer, got {min_group_size!r}")
+    tolerances = {key: _tolerance(path, metric, key, entry[key]) for key in REGRESSION_KEYS if key in entry}
     settings = dict(spec.defaults)
     for key, value in entry.items():
-        if key in ("min", "max", "level"):
+        if key in (*_COMMON_KEYS, *REGRESSION_KEYS):
             continue
         expected = spec.settings[key]
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
@@ -147,4 +252,10 @@ def _parse_gate(path: Path, metric: str, entry: object) -> Gate:
         if not isinstance(value, expected) or isinstance(value, bool):
             raise ThresholdError(f"{path}: '{metric}.{key}' must be {expected.__name__}, got {value!r}")
         settings[key] = value
-    return Gate(metric, bound, float(threshold), level, settings)
+    return Gate(metric, bound, float(threshold), level, settings, mode=mode, min_group_size=min_group_size, **tolerances)
+
+
+def _tolerance(path: Path, metric: str, key: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ThresholdError(f"{path}: '{metric}.{key}' must be a non-negative number, got {value!r}")
+    return float(value)

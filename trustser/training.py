@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -57,6 +58,12 @@ def predict_logits(head: EmotionHead, features: LayerFeatures, indices: np.ndarr
     return torch.cat(outputs) if outputs else torch.zeros(0, head.classifier.out_features)
 
 
+def per_utterance_loss(head: EmotionHead, features: LayerFeatures, labels: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Unweighted cross-entropy (nats) of each utterance: the membership attacker's score."""
+    logits = predict_logits(head, features, indices)
+    return nn.functional.cross_entropy(logits, torch.as_tensor(labels[indices]), reduction="none").numpy()
+
+
 def train_head(
     features: LayerFeatures,
     labels: np.ndarray,
@@ -69,20 +76,51 @@ def train_head(
     """Train a fresh head on `train_indices`, keeping the epoch with the best dev UAR (ties: lowest dev loss)."""
     torch.manual_seed(train_config.seed)
     generator = np.random.default_rng(train_config.seed)
-    head = EmotionHead(features.num_layers, features.hidden_size, num_classes, head_config)
-    head.fit_standardisation(*standardisation(features, train_indices))
+    head = new_head(features, train_indices, num_classes, head_config)
     optimiser = torch.optim.AdamW(head.parameters(), lr=train_config.learning_rate, weight_decay=train_config.weight_decay)
-    loss_fn = nn.CrossEntropyLoss(weight=class_weights(labels[train_indices], num_classes))
-    targets = torch.as_tensor(labels, dtype=torch.long)
 
-    best_score, best_state, stale = (-1.0, -np.inf), copy.deepcopy(head.state_dict()), 0
-    for _epoch in range(train_config.max_epochs):
-        head.train()
+    def batches() -> Iterator[np.ndarray]:
         order = generator.permutation(train_indices)
         for start in range(0, len(order), train_config.batch_size):
-            batch = order[start : start + train_config.batch_size]
+            yield order[start : start + train_config.batch_size]
+
+    return fit_head(head, optimiser, batches, features, labels, train_indices, dev_indices, train_config)
+
+
+def new_head(features: LayerFeatures, train_indices: np.ndarray, num_classes: int, head_config: HeadConfig) -> EmotionHead:
+    """An untrained head whose input standardisation comes from the training utterances."""
+    head = EmotionHead(features.num_layers, features.hidden_size, num_classes, head_config)
+    head.fit_standardisation(*standardisation(features, train_indices))
+    return head
+
+
+def fit_head(
+    head: EmotionHead,
+    optimiser: torch.optim.Optimizer,
+    batches: Callable[[], Iterable[np.ndarray]],
+    features: LayerFeatures,
+    labels: np.ndarray,
+    train_indices: np.ndarray,
+    dev_indices: np.ndarray,
+    train_config: TrainConfig,
+    model: nn.Module | None = None,
+) -> EmotionHead:
+    """The training loop shared by the plain and the DP-SGD head: class-weighted loss, early stopping.
+
+    `batches()` yields one epoch's batches of utterance indices; `model` is what the batches go
+    through (the head itself, or opacus's per-sample-gradient wrapper of it).
+    """
+    model = head if model is None else model
+    loss_fn = nn.CrossEntropyLoss(weight=class_weights(labels[train_indices], head.classifier.out_features))
+    targets = torch.as_tensor(labels, dtype=torch.long)
+    best_score, best_state, stale = (-1.0, -np.inf), copy.deepcopy(head.state_dict()), 0
+    for _epoch in range(train_config.max_epochs):
+        model.train()
+        for batch in batches():
+            if len(batch) == 0:  # Poisson sampling can draw an empty batch (DP-SGD); nothing to learn from
+                continue
             layers, lengths = features.batch(batch)
-            loss = loss_fn(head(layers, lengths), targets[batch])
+            loss = loss_fn(model(layers, lengths), targets[batch])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

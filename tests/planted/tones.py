@@ -4,9 +4,14 @@ Loaded into an audit with `-p tests.planted.tones`; it registers the corpus `ton
 audits never see. Each utterance is a carrier tone of random pitch (independent of everything) plus
 an emotion tone whose frequency names the emotion. Options plant one flaw each:
 
-- `emotion_db`: level of the emotion tone relative to the carrier. At -50 dB the only emotion cue is
-  far quieter than a 45 dB adversarial budget: a model with a deliberately tiny input margin.
+- `emotion_db`: level of the emotion tone relative to the carrier. At -50 dB (with `noise_db=-70`, so
+  that it can still be learned) the only emotion cue is quieter than a 45 dB adversarial budget: a
+  model with a deliberately tiny input margin.
+- `noise_db`: level of the white noise floor relative to the carrier (default -20 dB).
+- `level_cue=1`: the emotion tone is left out and the emotion sets the loudness instead (2 dB apart):
+  a model that reads emotion from absolute level, which a ±3 dB gain change alters.
 - `gender_cue=1`: adds a tone whose frequency names the gender: representations that leak gender.
+- `speaker_cue=1`: adds a tone whose frequency names the speaker: a voiceprint in every utterance.
 - `biased=1`: female speakers' happy utterances are labelled sad: biased labels for one gender.
 - `shuffled=1`: labels are permuted: a model that cannot recognise emotions.
 """
@@ -21,7 +26,15 @@ from trustser.corpora.registry import parse_options, register
 SAMPLE_RATE = 16000
 EMOTION_HZ = {"neutral": 1000.0, "happy": 1600.0, "sad": 2400.0, "angry": 3400.0}
 GENDER_HZ = {"female": 5000.0, "male": 6000.0}
-DEFAULTS = {"speakers": 8, "per_emotion": 10, "emotion_db": 0, "gender_cue": 0, "biased": 0, "shuffled": 0, "seed": 0}
+EMOTION_LEVEL_DB = {"sad": -3.0, "neutral": -1.0, "happy": 1.0, "angry": 3.0}
+DEFAULTS = {
+    "speakers": 8, "per_emotion": 10, "emotion_db": 0, "noise_db": -20, "level_cue": 0, "gender_cue": 0, "speaker_cue": 0, "biased": 0, "shuffled": 0, "seed": 0,
+}
+
+
+def speaker_hz(speaker: str) -> float:
+    """The speaker cue: one frequency per speaker, 250 Hz apart above the gender cues."""
+    return 6500.0 + 250.0 * int(speaker.removeprefix("tone"))
 
 
 class ToneCorpus(Corpus):
@@ -52,13 +65,21 @@ class ToneCorpus(Corpus):
         t = np.arange(int(0.5 * SAMPLE_RATE)) / SAMPLE_RATE
         wave = 0.1 * np.sin(2 * np.pi * rng.uniform(100, 300) * t + rng.uniform(0, 2 * np.pi))
         level = 0.1 * 10 ** (self.options["emotion_db"] / 20)
-        wave += level * np.sin(2 * np.pi * EMOTION_HZ[emotion] * t + rng.uniform(0, 2 * np.pi))
+        if self.options["level_cue"]:
+            wave *= 10 ** (EMOTION_LEVEL_DB[emotion] / 20)
+        else:
+            wave += level * np.sin(2 * np.pi * EMOTION_HZ[emotion] * t + rng.uniform(0, 2 * np.pi))
+        # Every recording has a noise floor; without one, the empty mel bands of pure tones sit at
+        # log(1e-10), where a perturbation far below any audible level moves them by tens of dB.
+        wave += 0.1 * 10 ** (self.options["noise_db"] / 20) * rng.standard_normal(len(t))
         if self.options["gender_cue"]:
             wave += 0.05 * np.sin(2 * np.pi * GENDER_HZ[self._by_id[utterance_id].gender] * t)
+        if self.options["speaker_cue"]:
+            wave += 0.05 * np.sin(2 * np.pi * speaker_hz(self._by_id[utterance_id].speaker) * t)
         return wave.astype(np.float32)
 
     def audio_fingerprint(self) -> str:
-        return f"tones-v1-{sorted(self.options.items())}"
+        return f"tones-v2-{sorted(self.options.items())}"
 
 
 @register("tones")

@@ -47,8 +47,19 @@ def test_padding_gets_no_gradient():
     wrapped = UnitIntervalModel(Energy(), waves, 30.0)
     unit = wrapped.clean_unit().requires_grad_(True)
     wrapped(unit).sum().backward()
-    assert torch.all(unit.grad[1, len(waves[1]):] == 0)
-    assert torch.all(unit.grad[1, : len(waves[1])] != 0)
+    grad = unit.grad.reshape(len(waves), -1)  # torchattacks sees [batch, 1, 1, samples]
+    assert torch.all(grad[1, len(waves[1]):] == 0)
+    assert torch.all(grad[1, : len(waves[1])] != 0)
+
+
+def test_l2_radius_gives_each_utterance_its_snr():
+    waves = utterances(3)
+    wrapped = UnitIntervalModel(Energy(), waves, 25.0, norm="L2")
+    direction = torch.randn_like(wrapped.clean_unit()) * wrapped.mask[:, None, None, :]
+    step = direction / direction.reshape(len(waves), -1).norm(dim=1)[:, None, None, None]
+    perturbed = wrapped.to_waves(wrapped.clean_unit() + wrapped.epsilon * step)
+    for row, wave in enumerate(waves):
+        assert snr_db(wave, perturbed[row, : len(wave)].numpy()) == pytest.approx(25.0, abs=1e-9)
 
 
 def test_linf_budget_matches_the_snr_definition():

@@ -5,8 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from trustser.corpora.folds import Fold
 
 EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry")
 """The four classes of the original TrustSER study, in label-index order."""
@@ -19,14 +23,31 @@ class Utterance:
     gender: str  # "female" | "male"
     emotion: str
     sentence: str = ""
+    age: int | None = None  # years, where the corpus documents it
+    session: str = ""  # recording session, for corpora folded by session (IEMOCAP, MSP-IMPROV)
+    split: str = ""  # official partition (e.g. MSP-Podcast's Train/Development/Test1)
+    demographics: tuple[tuple[str, str], ...] = ()  # further (name, value) pairs a manifest carries
+
+
+_OPTIONAL = {"age": None, "session": "", "split": "", "demographics": ()}
+
+
+def _identity(utterance: Utterance) -> dict:
+    """The utterance as fingerprinted: optional fields only when set, so older corpora keep their keys."""
+    return {k: v for k, v in asdict(utterance).items() if k not in _OPTIONAL or v != _OPTIONAL[k]}
 
 
 class Corpus:
-    """Base class for corpora. Subclasses fill `name`, `sample_rate`, `utterances` and `load_audio`."""
+    """Base class for corpora. Subclasses fill `name`, `sample_rate`, `utterances` and `load_audio`.
+
+    A corpus with customary folds (sessions, official partitions) overrides `folds`; `dropped` lists
+    what its metadata described but the corpus left out, and why (for the corpus summary).
+    """
 
     name: str = "corpus"
     sample_rate: int = 16000
     emotions: tuple[str, ...] = EMOTIONS
+    dropped: tuple["Dropped", ...] = ()
 
     def __init__(self, utterances: list[Utterance]):
         self.utterances = list(utterances)
@@ -51,7 +72,7 @@ class Corpus:
                 "sample_rate": self.sample_rate,
                 "emotions": self.emotions,
                 "audio": self.audio_fingerprint(),
-                "utterances": [asdict(u) for u in self.utterances],
+                "utterances": [_identity(u) for u in self.utterances],
             },
             sort_keys=True,
         )
@@ -64,3 +85,27 @@ class Corpus:
 
     def column(self, field: str) -> np.ndarray:
         return np.array([getattr(u, field) for u in self.utterances])
+
+    def folds(self, k: int, seed: int = 0) -> list["Fold"]:
+        """The corpus's customary folds; by default k speaker-independent, gender-balanced folds."""
+        from trustser.corpora.folds import speaker_folds  # folds.py imports this module
+
+        return speaker_folds(self.utterances, k, seed)
+
+    def fold_scheme(self, k: int) -> str:
+        """How `folds` splits the corpus, in words (for the corpus summary)."""
+        return f"speaker-independent, gender-balanced {k}-fold"
+
+    def seconds(self, utterance_id: str) -> float:
+        """Duration of one utterance in seconds (file corpora answer without decoding again)."""
+        return len(self.load_audio(utterance_id)) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """An item the corpus metadata describes but the audit leaves out: which, why, and in detail."""
+
+    item: str  # file path or utterance id
+    reason: str  # short category, e.g. "emotion outside the label set", "undecodable audio"
+    detail: str = ""
+    bad: bool = False  # bad data (missing, undecodable, empty, NaN, unknown label), as opposed to by design

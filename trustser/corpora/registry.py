@@ -1,7 +1,8 @@
 """Name -> corpus factory. Every module in `trustser.corpora` registers itself on import.
 
 A spec is `name` or `name:argument`, e.g. `synthetic`, `synthetic:speakers=8,sentences=20,seed=0`,
-`cremad:/data/CREMA-D`. The factory receives the argument string (or None) and the cache root.
+`cremad:/data/CREMA-D`. The factory receives the argument string (or None) and the cache root; a
+corpus read from audio files (`register(name, reads_files=True)`) also receives the bad-data policy.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from trustser.corpora.base import Corpus
 
 Factory = Callable[[str | None, Path], Corpus]
 _FACTORIES: dict[str, Factory] = {}
-_NOT_CORPUS_MODULES = {"base", "registry", "folds", "espeak"}
+_READS_FILES: set[str] = set()
+_NOT_CORPUS_MODULES = {"base", "registry", "folds", "espeak", "audio", "emotions", "files", "summary"}
 
 
-def register(name: str) -> Callable[[Factory], Factory]:
+def register(name: str, reads_files: bool = False) -> Callable[[Factory], Factory]:
     def decorator(factory: Factory) -> Factory:
         _FACTORIES[name] = factory
+        if reads_files:
+            _READS_FILES.add(name)
         return factory
 
     return decorator
@@ -39,11 +43,14 @@ def available() -> list[str]:
     return sorted(_FACTORIES)
 
 
-def create(spec: str, cache_root: Path) -> Corpus:
+def create(spec: str, cache_root: Path, on_bad_audio: str = "skip") -> Corpus:
+    """The corpus a spec names; `on_bad_audio` (skip | fail) applies to corpora read from files."""
     _discover()
     name, _, argument = spec.partition(":")
     if name not in _FACTORIES:
         raise KeyError(f"unknown corpus {spec!r}; known: {', '.join(sorted(_FACTORIES))}")
+    if name in _READS_FILES:
+        return _FACTORIES[name](argument or None, Path(cache_root), on_bad_audio=on_bad_audio)
     return _FACTORIES[name](argument or None, Path(cache_root))
 
 

@@ -6,6 +6,7 @@ so a parallel run yields the same report as a serial one.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -38,23 +39,45 @@ class TrustReportCollector:
 
     def meta(self) -> dict:
         option = self.config.getoption
-        return {
+        meta = {
             "corpus": option("corpus"),
             "backbones": [b.strip() for b in option("backbone").split(",") if b.strip()],
             "seed": option("seed"),
             "folds": option("folds"),
+            "baseline": option("trust_baseline"),
         }
+        summary = self.corpus_summary()
+        if summary is not None and summary.get("spec") == meta["corpus"]:
+            meta["folds"] = summary["folds"]  # the corpus's own scheme may differ from --folds
+            meta["corpus_summary"] = summary
+        return meta
+
+    def corpus_summary(self) -> dict | None:
+        """The summary the audit session wrote when it loaded the corpus (trustser.plugin)."""
+        path = self.report_dir / "corpus_summary.json"
+        try:
+            return json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         from trustser.plugin import session_token  # the plugin owns the token; imported late to avoid a cycle
-        from trustser.report.writers import merge_prediction_parts, write_json, write_markdown
+        from trustser.report.writers import (
+            copy_listening_examples,
+            merge_prediction_parts,
+            write_html,
+            write_json,
+            write_markdown,
+        )
 
         parts = parts_dir(self.report_dir, session_token(self.config))
         if self.records:
             self.records.sort(key=lambda r: (r.pillar, r.metric, r.backbone))
             write_json(self.report_dir / "trust_report.json", self.records, self.meta())
             write_markdown(self.report_dir / "report.md", self.records, self.meta())
+            write_html(self.report_dir / "report.html", self.records, self.meta())
+            copy_listening_examples(self.records, self.report_dir)
             pieces = list(parts.glob("predictions-*.csv")) if parts.exists() else []
             if pieces:
                 merge_prediction_parts(pieces, self.report_dir / "predictions.csv")

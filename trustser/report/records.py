@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 SCHEMA_VERSION = "1"
-_JUNIT_FIELDS = ("pillar", "metric", "value", "threshold", "backbone", "corpus", "bound", "verdict", "n", "label")
+_JUNIT_FIELDS = (
+    "pillar", "metric", "value", "threshold", "backbone", "corpus", "bound", "verdict", "n", "label", "ci_low", "ci_high",
+    "baseline",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,9 @@ class TrustRecord:
     n: int | None
     message: str
     details: dict = field(default_factory=dict)
+    ci_low: float | None = None  # 95% confidence interval of `value`, where the evaluator gives one
+    ci_high: float | None = None
+    baseline: float | None = None  # the same metric in the --trust-baseline report, if one was given
 
     def junit_properties(self) -> list[tuple[str, str]]:
         pairs = [(name, "" if getattr(self, name) is None else str(getattr(self, name))) for name in _JUNIT_FIELDS]
@@ -55,6 +61,9 @@ class TrustRecord:
             n=int(values["n"]) if values.get("n") else None,
             message=values.get("message", ""),
             details=json.loads(values.get("details") or "{}"),
+            ci_low=float(values["ci_low"]) if values.get("ci_low") else None,
+            ci_high=float(values["ci_high"]) if values.get("ci_high") else None,
+            baseline=float(values["baseline"]) if values.get("baseline") else None,
         )
 
     def as_dict(self) -> dict:

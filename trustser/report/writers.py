@@ -1,4 +1,4 @@
-"""Renderers of the audit's records: JSON (the schema), Markdown (a pull-request comment), CSV.
+"""Renderers of the audit's records: JSON (the schema), Markdown (a pull-request comment), HTML, CSV.
 
 Renderers never recompute a metric; they only lay out records.
 """
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -51,15 +53,34 @@ def render_markdown(records: list[TrustRecord], meta: dict) -> str:
         lines.append(
             f"| {r.pillar} | {_cell(r.label)} | `{_cell(r.backbone)}` | {value} | {gate} | {r.verdict} | {r.n if r.n is not None else ''} |"
         )
+    if meta.get("corpus_summary"):
+        lines += ["", "## Corpus", "", "```", corpus_summary_text(meta["corpus_summary"]), "```"]
     failures = [r for r in records if r.verdict in ("FAIL", "WARN", "SKIP")]
     if failures:
         lines += ["", "## Why", ""] + [f"- {r.verdict}: {_cell(r.message)}" for r in failures]
+    listen = [(r, inside) for r in records for _, inside in listening_examples(r)]
+    if listen:
+        lines += ["", "## Listen", ""] + [f"- {_cell(r.label)}, `{_cell(r.backbone)}`: [{_cell(inside)}]({inside.replace(' ', '%20')})"
+                                          for r, inside in listen]
     return "\n".join(lines) + "\n"
+
+
+def corpus_summary_text(summary: dict) -> str:
+    from trustser.corpora.summary import CorpusSummary
+
+    return CorpusSummary(**summary).render()
 
 
 def write_markdown(path: Path, records: list[TrustRecord], meta: dict) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(render_markdown(records, meta))
+
+
+def write_html(path: Path, records: list[TrustRecord], meta: dict) -> None:
+    from trustser.report.html import render_html
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_html(records, meta))
 
 
 def write_prediction_rows(path: Path, rows: list[dict]) -> None:
@@ -77,3 +98,27 @@ def merge_prediction_parts(parts: list[Path], target: Path) -> None:
         with open(part, newline="") as handle:
             rows.extend(csv.DictReader(handle))
     write_prediction_rows(target, rows)
+
+
+def listening_examples(record: TrustRecord) -> list[tuple[Path, str]]:
+    """(stored file, path inside the report) of each audio example a record names: for every
+    `<id>.<kind>.wav` in `details["examples"]`, also the `<id>.original.wav` beside it."""
+    pairs = []
+    folder = f"examples/{_safe(record.backbone)}/{record.metric.split('.', 1)[1]}"
+    for example in record.details.get("examples") or ():
+        source = Path(example)
+        original = source.with_name(f"{source.name.rsplit('.', 2)[0]}.original.wav")
+        pairs += [(original, f"{folder}/{original.name}"), (source, f"{folder}/{source.name}")]
+    return pairs
+
+
+def copy_listening_examples(records: list[TrustRecord], report_dir: Path) -> None:
+    for record in records:
+        for source, inside in listening_examples(record):
+            if source.exists():
+                (report_dir / inside).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, report_dir / inside)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "unnamed"

@@ -27,23 +27,71 @@ class AttackResult:
     snr_db_min: float  # measured on the produced adversarial waveforms (real samples only)
     snr_db_median: float
     adversarial: tuple[np.ndarray, ...] = ()  # produced waveforms, same order as the input
+    curve: tuple[tuple[float, float], ...] = ()  # (budget dB, success rate) of the same attack at other budgets
+    flipped: tuple[bool, ...] = ()  # per input utterance: classified correctly, then changed by the attack
+    examples: tuple[str, ...] = ()  # stored WAV pairs of successful attacks, for listening (<id>.adversarial.wav)
 
 
-def _attack_batch(model: nn.Module, waves: list[np.ndarray], labels: np.ndarray, budget_db: float, attack_name: str):
+PGD_STEPS = 10
+ATTACKS = {"FGSM": "Linf", "PGD": "Linf", "PGDL2": "L2", "APGD": "Linf"}  # name -> norm of its budget
+
+
+def target_classes(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """The targeted attacks' goal: the next class (y + 1 mod C), so every utterance has a wrong target."""
+    return (labels + 1) % num_classes
+
+
+def _make_attack(torchattacks, wrapped: UnitIntervalModel, attack_name: str, num_classes: int, targeted: bool):
+    """The torchattacks attack named `attack_name`, with one ε that is every utterance's own SNR budget.
+
+    PGD and PGD-L2 start from the clean input (no random start), so they are deterministic and batching
+    does not change their result; step ε/4 over 10 steps can cross the whole ball 2.5 times. APGD
+    (Croce & Hein's step-size-free PGD) draws its start from its own seed.
+    """
+    eps = wrapped.epsilon
+    if attack_name == "FGSM":
+        attack = torchattacks.FGSM(wrapped, eps=eps)
+    elif attack_name == "PGD":
+        attack = torchattacks.PGD(wrapped, eps=eps, alpha=eps / 4, steps=PGD_STEPS, random_start=False)
+    elif attack_name == "PGDL2":
+        attack = torchattacks.PGDL2(wrapped, eps=eps, alpha=eps / 4, steps=PGD_STEPS, random_start=False)
+    elif attack_name == "APGD" and not targeted:
+        attack = torchattacks.APGD(wrapped, norm="Linf", eps=eps, steps=PGD_STEPS, n_restarts=1, seed=0, loss="ce")
+    else:
+        known = ", ".join(ATTACKS)
+        raise ValueError(f"unknown attack {attack_name!r}{' (targeted)' if targeted else ''}; known: {known} (APGD untargeted)")
+    if targeted:
+        attack.set_mode_targeted_by_function(lambda images, labels: target_classes(labels, num_classes))
+    return attack
+
+
+def _attack_batch(
+    model: nn.Module, waves: list[np.ndarray], labels: np.ndarray, budget_db: float, attack_name: str, targeted: bool,
+):
+    """(prediction before, after, produced waveforms, targets) for one batch.
+
+    Only the utterances classified correctly are attacked (the others cannot count as successes and
+    keep their clean audio); APGD needs that too, as it forwards sub-batches of such utterances.
+    """
     import torchattacks  # imported here: it is heavy and only the safety pillar needs it
 
-    wrapped = UnitIntervalModel(model, waves, budget_db).eval()
-    clean = wrapped.clean_unit()
-    targets = torch.as_tensor(labels, dtype=torch.long)
-    attack = {"FGSM": lambda: torchattacks.FGSM(wrapped, eps=wrapped.epsilon)}[attack_name]()
+    norm = ATTACKS.get(attack_name, "Linf")
     with torch.no_grad():
-        before = wrapped(clean).argmax(1)
-    adversarial_unit = attack(clean, targets)
-    with torch.no_grad():
-        after = wrapped(adversarial_unit).argmax(1)
-    adversarial = wrapped.to_waves(adversarial_unit)
-    produced = [adversarial[i, : len(w)].numpy().astype(np.float64) for i, w in enumerate(waves)]
-    return before.numpy(), after.numpy(), produced
+        logits = UnitIntervalModel(model, waves, budget_db, norm).eval().forward_waves()
+    before, num_classes = logits.argmax(1).numpy(), logits.shape[1]
+    goal = target_classes(torch.as_tensor(labels, dtype=torch.long), num_classes).numpy() if targeted else None
+    after, produced = before.copy(), [np.asarray(w, dtype=np.float64) for w in waves]
+    correct = np.flatnonzero(before == labels)
+    if len(correct):
+        wrapped = UnitIntervalModel(model, [waves[i] for i in correct], budget_db, norm).eval()
+        attack = _make_attack(torchattacks, wrapped, attack_name, num_classes, targeted)
+        adversarial_unit = attack(wrapped.clean_unit(), torch.as_tensor(labels[correct], dtype=torch.long)).detach()
+        with torch.no_grad():
+            after[correct] = wrapped(adversarial_unit).argmax(1).numpy()
+        adversarial = wrapped.to_waves(adversarial_unit)
+        for row, i in enumerate(correct):
+            produced[i] = adversarial[row, : len(waves[i])].numpy().astype(np.float64)
+    return before, after, produced, goal
 
 
 def run_attack(
@@ -53,33 +101,53 @@ def run_attack(
     budget_db: float,
     attack_name: str = "FGSM",
     batch_size: int = 16,
+    targeted: bool = False,
 ) -> AttackResult:
-    """Attack every utterance (untargeted) and measure success rate and achieved SNR."""
+    """Attack every utterance and measure success rate and achieved SNR.
+
+    Untargeted success: the prediction leaves the true class; targeted: it lands on `target_classes`.
+    """
+    if attack_name not in ATTACKS or (attack_name == "APGD" and targeted):
+        raise ValueError(f"unknown attack {attack_name!r}{' (targeted)' if targeted else ''}; "
+                         f"known: {', '.join(ATTACKS)} (APGD untargeted only)")
     order = np.argsort([len(w) for w in waves], kind="stable")
     before = np.empty(len(waves), dtype=np.int64)
     after = np.empty(len(waves), dtype=np.int64)
+    goals = np.empty(len(waves), dtype=np.int64)
     produced: list[np.ndarray | None] = [None] * len(waves)
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    for batch in tqdm(batches, desc=f"{attack_name} at {budget_db:g} dB", unit="batch", leave=False):
-        b, a, p = _attack_batch(model, [waves[i] for i in batch], labels[batch], budget_db, attack_name)
+    name = f"targeted {attack_name}" if targeted else attack_name
+    for batch in tqdm(batches, desc=f"{name} at {budget_db:g} dB", unit="batch", leave=False):
+        b, a, p, goal = _attack_batch(model, [waves[i] for i in batch], labels[batch], budget_db, attack_name, targeted)
         before[batch], after[batch] = b, a
+        if goal is not None:
+            goals[batch] = goal
         for i, wave in zip(batch, p):
             produced[i] = wave
+    return attack_result(name, budget_db, waves, produced, labels, before, after, goals if targeted else None)
+
+
+def attack_result(
+    attack: str, budget_db: float, waves: list[np.ndarray], produced: list[np.ndarray], labels: np.ndarray,
+    before: np.ndarray, after: np.ndarray, goals: np.ndarray | None = None,
+) -> AttackResult:
+    """Success among the utterances classified correctly before the attack (reaching `goals` when the
+    attack is targeted), and the SNR actually produced."""
     correct = before == labels
-    flipped = correct & (after != labels)
-    snrs = np.array([snr_db(w, p) for w, p in zip(waves, produced)])
+    flipped = correct & ((after != labels) if goals is None else (after == goals))
+    snrs = np.array([snr_db(w, p) for w, p, attacked in zip(waves, produced, correct) if attacked] or [np.nan])
     # |δ| ≤ ε_i on every sample guarantees SNR ≥ budget; anything less is a bug in the wrapper.
-    if np.min(snrs) < budget_db - SNR_TOLERANCE_DB:
-        worst = int(np.argmin(snrs))
-        raise AssertionError(f"{attack_name} produced {snrs[worst]:.6f} dB < budget {budget_db} dB (utterance {worst})")
+    if correct.any() and np.min(snrs) < budget_db - SNR_TOLERANCE_DB:
+        raise AssertionError(f"{attack} produced {np.min(snrs):.6f} dB < budget {budget_db} dB")
     return AttackResult(
-        attack=attack_name,
+        attack=attack,
         budget_db=float(budget_db),
         success_rate=float(flipped.sum() / correct.sum()) if correct.any() else float("nan"),
         n_attacked=int(correct.sum()),
         n_success=int(flipped.sum()),
         n_total=len(waves),
-        snr_db_min=float(np.min(snrs)),
+        snr_db_min=float(np.min(snrs)),  # over the attacked utterances (NaN when none was)
         snr_db_median=float(np.median(snrs)),
         adversarial=tuple(produced),
+        flipped=tuple(bool(f) for f in flipped),
     )

@@ -19,3 +19,8 @@ def linf_budget(clean: np.ndarray, budget_db: float) -> float:
     """Per-sample amplitude ε = rms(x)·10^(−S/20): a sign perturbation of this size has SNR exactly S."""
     rms = float(np.sqrt(np.mean(np.asarray(clean, dtype=np.float64) ** 2)))
     return rms * 10.0 ** (-budget_db / 20.0)
+
+
+def l2_budget(clean: np.ndarray, budget_db: float) -> float:
+    """Radius r = ‖x‖₂·10^(−S/20): any perturbation with ‖δ‖₂ ≤ r has SNR ≥ S."""
+    return float(np.linalg.norm(np.asarray(clean, dtype=np.float64))) * 10.0 ** (-budget_db / 20.0)

@@ -145,3 +145,17 @@ def measure_energy(
         country_iso_code=str(emissions.country_iso_code),
         label=label,
     )
+
+
+def combined_energy(parts: list[EnergyResult], label: str) -> EnergyResult:
+    """Several measured pieces of work (e.g. one per fold) as one: energy, emissions, time and audio add up."""
+    if not parts:
+        raise ValueError("no energy measurements to combine")
+    kwh, co2 = sum(p.kwh for p in parts), sum(p.kg_co2eq for p in parts)
+    hours = sum(p.audio_seconds for p in parts) / _SECONDS_PER_HOUR
+    return EnergyResult(
+        kwh=kwh, kg_co2eq=co2, kwh_per_audio_hour=kwh / hours, kg_co2eq_per_audio_hour=co2 / hours,
+        duration_s=sum(p.duration_s for p in parts), audio_seconds=hours * _SECONDS_PER_HOUR,
+        power_source=parts[0].power_source, cpu_model=parts[0].cpu_model,
+        country_iso_code=parts[0].country_iso_code, label=label,
+    )

@@ -20,3 +20,19 @@ def count_parameters(model: nn.Module) -> ParameterCount:
         total=sum(p.numel() for p in parameters),
         trainable=sum(p.numel() for p in parameters if p.requires_grad),
     )
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """Parameters of an SER model: the encoder's and the head's, and how many training updates."""
+
+    encoder: ParameterCount
+    head: ParameterCount
+    total: int
+    trainable: int  # updated when the audit trains the model: the head (the encoder stays frozen)
+
+
+def model_size(encoder: nn.Module, head: nn.Module, encoder_frozen: bool = True) -> ModelSize:
+    encoder_count, head_count = count_parameters(encoder), count_parameters(head)
+    trainable = head_count.total + (0 if encoder_frozen else encoder_count.total)
+    return ModelSize(encoder_count, head_count, encoder_count.total + head_count.total, trainable)

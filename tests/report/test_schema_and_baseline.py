@@ -1,0 +1,74 @@
+"""The report's JSON Schema, and regression gating against a baseline report."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+
+import jsonschema
+import pytest
+
+from trustser.report.baseline import BaselineError, load_baseline
+from trustser.report.records import TrustRecord
+from trustser.report.writers import write_json
+from trustser.thresholds import Gate, Verdict, worst
+
+
+def schema() -> dict:
+    return json.loads(files("trustser.report").joinpath("trust_report.schema.json").read_text())
+
+
+def a_record(**changes) -> TrustRecord:
+    fields = dict(pillar="utility", metric="utility.uar", label="UAR", backbone="mfcc", corpus="synthetic", value=0.7,
+                  threshold=0.6, bound="min", verdict="PASS", n=640, message="UAR 0.7 >= min 0.6", details={"per_fold": [0.7]})
+    return TrustRecord(**{**fields, **changes})
+
+
+def test_written_report_validates_and_the_schema_rejects_a_broken_one(tmp_path):
+    path = tmp_path / "trust_report.json"
+    records = [a_record(), a_record(value=None, verdict="SKIP", n=None, ci_low=None), a_record(ci_low=0.6, ci_high=0.8, baseline=0.71)]
+    write_json(path, records, {"corpus": "synthetic", "backbones": ["mfcc"], "seed": 0, "folds": 4, "baseline": None})
+    document = json.loads(path.read_text())
+    jsonschema.validate(document, schema())
+    document["records"][0]["verdict"] = "MAYBE"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, schema())
+
+
+def test_regression_tolerance_absolute_relative_and_direction():
+    uar = Gate("utility.uar", "min", 0.6, regression_abs=0.02)
+    assert uar.judge_regression(0.69, 0.70, "m").status == "PASS"
+    failed = uar.judge_regression(0.67, 0.70, "mfcc on synthetic")
+    assert failed.status == "FAIL" and "0.67 regressed from baseline 0.7" in failed.message
+    assert uar.judge_regression(0.90, 0.70, "m").status == "PASS"  # better is never a regression
+    energy = Gate("sustainability.energy_kwh_per_audio_hour", "max", 0.01, regression_rel=0.25)
+    assert energy.judge_regression(1.2e-4, 1e-4, "m").status == "PASS"
+    assert energy.judge_regression(1.3e-4, 1e-4, "m").status == "FAIL"
+    strict = Gate("sustainability.parameters", "max", 1e8)
+    assert strict.judge_regression(1001, 1000, "m").status == "FAIL"
+    assert Gate("utility.uar", "min", 0.6, level="warn").judge_regression(0.1, 0.7, "m").status == "WARN"
+
+
+def test_worst_verdict_names_every_failure():
+    combined = worst(Verdict("FAIL", "below gate"), Verdict("FAIL", "regressed"), Verdict("PASS", "fine"))
+    assert combined == Verdict("FAIL", "below gate; regressed")
+    assert worst(Verdict("PASS", "a"), Verdict("WARN", "b")).status == "WARN"
+
+
+def test_baseline_loading_names_the_file_on_bad_input(tmp_path):
+    good = tmp_path / "good.json"
+    write_json(good, [a_record(), a_record(backbone="ge2e", value=None, verdict="SKIP")],
+               {"corpus": "synthetic", "backbones": ["mfcc"], "seed": 0, "folds": 4})
+    assert load_baseline(good) == {("utility.uar", "mfcc", "synthetic"): 0.7}
+    for name, text, message in [
+        ("missing.json", None, "not found"),
+        ("broken.json", "{", "not a JSON trust report"),
+        ("old.json", '{"schema_version": "0", "records": []}', "schema_version"),
+        ("partial.json", '{"schema_version": "1", "records": [{"metric": "utility.uar"}]}', r"records\[0\]"),
+    ]:
+        path = tmp_path / name
+        if text is not None:
+            path.write_text(text)
+        with pytest.raises(BaselineError, match=message) as error:
+            load_baseline(path)
+        assert name in str(error.value)

@@ -1,0 +1,99 @@
+"""Audio files of real corpora: decoded once (soundfile), downmixed, resampled (soxr), then cached.
+
+Decoded audio is stored as float32 `.npy` under a key of the file's resolved path, size and
+modification time and the target rate, so an edited or replaced file is decoded again. Bad files
+(missing, undecodable, truncated, empty, NaN or infinite samples) raise `BadAudio` with a message
+naming the file; what happens next is the corpus's bad-data policy.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import soxr
+
+from trustser.cache import Cache, atomic_path, content_key
+
+DECODING_VERSION = "1"  # bump when decoding, downmixing or resampling changes
+# libsndfile's log for a WAV whose data chunk is shorter than its header says, e.g.
+# "data : 16000 (should be 7978)": the file was cut off (an interrupted copy or download).
+_TRUNCATED = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+
+
+class BadAudio(ValueError):
+    """A corpus file that cannot serve as audio; `reason` is a short category for the summary."""
+
+    def __init__(self, path: Path, reason: str, detail: str = ""):
+        self.path, self.reason, self.detail = Path(path), reason, detail
+        super().__init__(f"{path}: {reason}" + (f" ({detail})" if detail else ""))
+
+
+def decode(path: Path, sample_rate: int) -> np.ndarray:
+    """The file as a mono float32 waveform at `sample_rate`: channels averaged, soxr HQ resampling."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadAudio(path, "missing file")
+    try:
+        info = soundfile.info(str(path))
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, EOFError, ValueError) as error:
+        with open(path, "rb") as handle:
+            pointer = handle.read(23) == b"version https://git-lfs"
+        if pointer:  # e.g. CREMA-D cloned without git-lfs
+            raise BadAudio(path, "undecodable audio", "a git-lfs pointer, not audio: run `git lfs pull`") from None
+        raise BadAudio(path, "undecodable audio", str(error)) from None
+    truncated = _TRUNCATED.search(info.extra_info or "")
+    if truncated:
+        declared, present = truncated.groups()
+        raise BadAudio(path, "truncated audio", f"header declares {declared} bytes of samples, file holds {present}")
+    if data.shape[0] == 0:
+        raise BadAudio(path, "empty audio", "0 samples")
+    if not np.isfinite(data).all():
+        raise BadAudio(path, "NaN or infinite samples")
+    mono = data.mean(axis=1)
+    if rate != sample_rate:
+        mono = soxr.resample(mono, rate, sample_rate, quality="HQ")
+    return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def file_identity(path: Path) -> dict[str, object]:
+    """What names a file's current content cheaply: resolved path, size and modification time."""
+    stat = Path(path).stat()
+    return {"path": str(Path(path).resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+class AudioStore:
+    """Decoded, resampled audio of corpus files, cached under `cache_root/audio/`."""
+
+    def __init__(self, cache_root: Path, sample_rate: int):
+        self.cache = Cache(cache_root)
+        self.sample_rate = sample_rate
+
+    def key(self, path: Path) -> str:
+        return content_key(step="decode", version=DECODING_VERSION, rate=self.sample_rate, file=file_identity(path))
+
+    def prepare(self, path: Path) -> tuple[str, int]:
+        """Decode `path` into the cache unless it is there; its key and length in samples.
+
+        Raises `BadAudio` for a bad file (bad files are not cached, so a fixed file is read again).
+        """
+        if not Path(path).is_file():
+            raise BadAudio(path, "missing file")
+        key = self.key(path)
+        cached = self.cache.path("audio", key, ".npy")
+        if cached.exists():
+            return key, int(np.load(cached, mmap_mode="r").shape[0])
+        wave = decode(path, self.sample_rate)
+        with atomic_path(cached) as tmp, open(tmp, "wb") as handle:
+            np.save(handle, wave, allow_pickle=False)
+        return key, len(wave)
+
+    def load(self, path: Path, key: str) -> np.ndarray:
+        """The cached waveform of `path` (decoded again if the cache entry has gone)."""
+        cached = self.cache.path("audio", key, ".npy")
+        if not cached.exists():
+            cached = self.cache.path("audio", self.prepare(path)[0], ".npy")
+        return np.load(cached, allow_pickle=False)

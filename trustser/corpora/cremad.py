@@ -1,0 +1,51 @@
+"""CREMA-D (Cao et al., 2014): 7,442 clips of 91 actors, six emotions, as it ships.
+
+Layout: `AudioWAV/<ActorID>_<Sentence>_<Emotion>_<Level>.wav` (e.g. `1001_DFA_ANG_XX.wav`) and
+`VideoDemographics.csv` (ActorID, Age, Sex, Race, Ethnicity). Emotions: ANG, DIS, FEA, HAP, NEU,
+SAD. Folds: speaker-independent, gender-balanced k-fold.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from trustser.corpora.base import Dropped
+from trustser.corpora.emotions import mapping, parse_source
+from trustser.corpora.files import Candidate, FileCorpus, build, gender
+from trustser.corpora.registry import register
+
+CODES = {"NEU": "neutral", "HAP": "happy", "SAD": "sad", "ANG": "angry", "FEA": "fear", "DIS": "disgust"}
+NAME = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
+
+
+def demographics(root: Path) -> dict[str, dict[str, str]]:
+    """VideoDemographics.csv rows by ActorID."""
+    with open(root / "VideoDemographics.csv", newline="", encoding="utf-8-sig") as handle:
+        return {row["ActorID"].strip(): row for row in csv.DictReader(handle)}
+
+
+def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
+    actors = demographics(root)
+    found, dropped = [], []
+    for path in sorted((root / "AudioWAV").glob("*.wav")):
+        match = NAME.match(path.stem)
+        if match is None:
+            dropped.append(Dropped(str(path), "unrecognised file name", "expected e.g. 1001_DFA_ANG_XX.wav", bad=True))
+            continue
+        actor, sentence, code, _level = match.groups()
+        row = actors.get(actor, {})
+        age = row.get("Age", "").strip()
+        found.append(
+            Candidate(path, code, actor, gender(row.get("Sex", "")), sentence=sentence, age=int(age) if age.isdigit() else None)
+        )
+    return found, dropped
+
+
+@register("cremad", reads_files=True)
+def cremad_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
+    root, options = parse_source(argument, "cremad")
+    labels = mapping(CODES, options)  # checked before the corpus is read
+    found, dropped = candidates(root)
+    return build("cremad", root, found, labels, cache_root, on_bad_audio, "speaker", dropped)

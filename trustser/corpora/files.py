@@ -1,0 +1,157 @@
+"""Corpora read from audio files as they ship: one adapter per corpus lists `Candidate`s, this builds the rest.
+
+An adapter parses its corpus's naming and metadata into candidates (file, emotion code, speaker,
+gender, ...). `build` maps emotions onto the label set, checks and decodes every file once (into the
+audio cache) and applies the bad-data policy: with `skip`, a bad item is left out and listed in
+`Corpus.dropped` (the corpus summary names it); with `fail`, the first one stops the audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from trustser.cache import content_key
+from trustser.corpora.audio import AudioStore, BadAudio
+from trustser.corpora.base import Corpus, Dropped, Utterance
+from trustser.corpora.emotions import EmotionMapping
+from trustser.corpora.folds import Fold, partition_folds, session_folds
+
+SAMPLE_RATE = 16000
+POLICIES = ("skip", "fail")
+FOLDINGS = ("speaker", "session", "partition")
+_GENDERS = {"f": "female", "female": "female", "w": "female", "m": "male", "male": "male"}
+
+
+class BadData(ValueError):
+    """Bad corpus data under `--on-bad-audio fail`; the message names the file."""
+
+
+def gender(value: str) -> str | None:
+    """"female" or "male" from a corpus's spelling (F, Female, w, M, Male, ...), None if neither."""
+    return _GENDERS.get(str(value).strip().lower())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One file the corpus's metadata describes, before emotion mapping and audio checks."""
+
+    path: Path
+    code: str  # the corpus's own emotion code, e.g. "ANG", "exc", "W"
+    speaker: str
+    gender: str | None  # "female" | "male"; None where the corpus does not know
+    id: str = ""  # defaults to the file's stem
+    sentence: str = ""
+    age: int | None = None
+    session: str = ""
+    split: str = ""
+    demographics: tuple[tuple[str, str], ...] = ()
+
+
+class FileCorpus(Corpus):
+    sample_rate = SAMPLE_RATE
+
+    def __init__(
+        self, name: str, root: Path, utterances: list[Utterance], files: dict[str, tuple[Path, str, int]],
+        store: AudioStore, emotions: tuple[str, ...], folding: str, dropped: list[Dropped],
+    ):
+        super().__init__(utterances)
+        self.name, self.root, self.store, self.emotions, self.folding = name, root, store, emotions, folding
+        self.files = files  # id -> (path, cache key, samples)
+        self.dropped = tuple(dropped)
+
+    def load_audio(self, utterance_id: str) -> np.ndarray:
+        path, key, _ = self.files[utterance_id]
+        return self.store.load(path, key)
+
+    def seconds(self, utterance_id: str) -> float:
+        return self.files[utterance_id][2] / self.sample_rate
+
+    def audio_fingerprint(self) -> str:
+        """Changes when any used file changes (its cache key covers path, size and modification time)."""
+        return content_key(step="file-corpus", keys=[self.files[u.id][1] for u in self.utterances])
+
+    def folds(self, k: int, seed: int = 0) -> list[Fold]:
+        if self.folding == "session":
+            return session_folds(self.utterances, seed)
+        if self.folding == "partition":
+            return partition_folds(self.utterances, seed)
+        return super().folds(k, seed)
+
+    def fold_scheme(self, k: int) -> str:
+        if self.folding == "session":
+            return f"leave-one-session-out ({len(set(self.column('session')))} sessions)"
+        if self.folding == "partition":
+            return f"official partitions ({', '.join(sorted(set(self.column('split'))))})"
+        return super().fold_scheme(k)
+
+
+def build(
+    name: str, root: Path, candidates: list[Candidate], labels: EmotionMapping, cache_root: Path,
+    on_bad_audio: str = "skip", folding: str = "speaker", dropped: list[Dropped] | None = None,
+) -> FileCorpus:
+    """Map, check and decode `candidates` into a corpus; `dropped` carries the adapter's own drops."""
+    if on_bad_audio not in POLICIES:
+        raise ValueError(f"on_bad_audio must be one of {POLICIES}, got {on_bad_audio!r}")
+    store = AudioStore(cache_root, SAMPLE_RATE)
+    dropped = list(dropped or [])
+    for item in dropped:
+        _refuse_if_failing(item, on_bad_audio)
+    utterances, files = [], {}
+    ordered = sorted(candidates, key=lambda c: (c.id or c.path.stem))
+    for candidate in tqdm(ordered, desc=f"read {name}", unit="file", leave=False):  # decoding is slow only once
+        utterance_id = candidate.id or candidate.path.stem
+        if utterance_id in files:
+            admitted = Dropped(str(candidate.path), "duplicate utterance id", utterance_id, bad=True)
+        else:
+            admitted = _admit(candidate, labels, store)
+        if isinstance(admitted, Dropped):
+            _refuse_if_failing(admitted, on_bad_audio)
+            dropped.append(admitted)
+            continue
+        files[utterance_id] = (candidate.path, *admitted)
+        utterances.append(
+            Utterance(
+                utterance_id, candidate.speaker, candidate.gender, labels.emotion(candidate.code), candidate.sentence,
+                candidate.age, candidate.session, candidate.split, candidate.demographics,
+            )
+        )
+    if not utterances:
+        raise BadData(f"{name} at {root}: no usable utterances ({len(dropped)} dropped)")
+    return FileCorpus(name, root, utterances, files, store, labels.emotions, folding, dropped)
+
+
+def _admit(candidate: Candidate, labels: EmotionMapping, store: AudioStore) -> Dropped | tuple[str, int]:
+    """The candidate's cached audio (key, samples), or why it is left out."""
+    problem = _label_problem(candidate, labels) or _speaker_problem(candidate)
+    if problem is not None:
+        return problem
+    try:
+        return store.prepare(candidate.path)
+    except BadAudio as error:
+        return Dropped(str(candidate.path), error.reason, error.detail, bad=True)
+
+
+def _label_problem(candidate: Candidate, labels: EmotionMapping) -> Dropped | None:
+    if candidate.code not in labels.codes:
+        known = ", ".join(sorted(labels.codes))
+        return Dropped(str(candidate.path), "unknown emotion label", f"{candidate.code!r}; known: {known}", bad=True)
+    if labels.emotion(candidate.code) is None:
+        return Dropped(str(candidate.path), f"emotion outside the label set: {labels.codes[candidate.code]}")
+    return None
+
+
+def _speaker_problem(candidate: Candidate) -> Dropped | None:
+    if not candidate.speaker or candidate.gender not in ("female", "male"):
+        # Folds are speaker-independent and gender is the audited attribute: both are needed.
+        return Dropped(str(candidate.path), "unknown speaker or gender", f"{candidate.speaker!r}, {candidate.gender!r}")
+    return None
+
+
+def _refuse_if_failing(item: Dropped, on_bad_audio: str) -> None:
+    if item.bad and on_bad_audio == "fail":
+        detail = f" ({item.detail})" if item.detail else ""
+        raise BadData(f"{item.item}: {item.reason}{detail} [--on-bad-audio fail; use skip to leave such items out]")

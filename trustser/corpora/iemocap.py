@@ -1,0 +1,67 @@
+"""IEMOCAP (Busso et al., 2008): five dyadic sessions, one actress and one actor each, as it ships.
+
+Layout: `Session1..5/sentences/wav/<dialog>/<utterance>.wav` and
+`Session1..5/dialog/EmoEvaluation/<dialog>.txt`, whose turn lines read
+`[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[2.5000, 2.5000, 2.5000]` (start, end,
+utterance, consensus category, valence/activation/dominance). The speaker's gender is the letter
+before the utterance index (`..._F000`); each session has one speaker of each gender. "excited" is
+merged into happy, as is customary; `xxx` (no majority) and `oth` fall outside the label set.
+Folds: leave-one-session-out (5).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from trustser.corpora.base import Dropped
+from trustser.corpora.emotions import mapping, parse_source
+from trustser.corpora.files import Candidate, FileCorpus, build
+from trustser.corpora.registry import register
+
+CODES = {
+    "neu": "neutral", "hap": "happy", "exc": "happy", "sad": "sad", "ang": "angry", "fru": "frustrated",
+    "sur": "surprise", "fea": "fear", "dis": "disgust", "oth": "other", "xxx": "no agreement",
+}
+TURN = re.compile(r"^\[\s*([\d.]+)\s*-\s*([\d.]+)\s*\]\s+(\S+)\s+(\S+)\s+\[")
+UTTERANCE = re.compile(r"^Ses(\d\d)[FM]_(.+)_([FM])\d+$")
+
+
+def evaluations(session: Path) -> list[tuple[str, str]]:
+    """(utterance id, category code) of every turn in a session's EmoEvaluation files."""
+    turns = []
+    for path in sorted((session / "dialog" / "EmoEvaluation").glob("*.txt")):
+        if path.name.startswith("._"):  # macOS resource forks found in some copies of the corpus
+            continue
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            match = TURN.match(line)
+            if match:
+                turns.append((match.group(3), match.group(4)))
+    return turns
+
+
+def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
+    found, dropped = [], []
+    sessions = sorted(p for p in root.glob("Session[1-9]") if p.is_dir())
+    if not sessions:
+        raise FileNotFoundError(f"no Session1..5 folders in {root}")
+    for session in sessions:
+        for utterance, code in evaluations(session):
+            match = UTTERANCE.match(utterance)
+            if match is None:
+                dropped.append(Dropped(utterance, "unrecognised utterance id", f"in {session.name}", bad=True))
+                continue
+            number, _, letter = match.groups()
+            dialog = utterance.rsplit("_", 1)[0]
+            path = session / "sentences" / "wav" / dialog / f"{utterance}.wav"
+            sex = "female" if letter == "F" else "male"
+            found.append(Candidate(path, code, f"Ses{number}{letter}", sex, id=utterance, session=session.name))
+    return found, dropped
+
+
+@register("iemocap", reads_files=True)
+def iemocap_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
+    root, options = parse_source(argument, "iemocap")
+    labels = mapping(CODES, options)  # checked before the corpus is read
+    found, dropped = candidates(root)
+    return build("iemocap", root, found, labels, cache_root, on_bad_audio, "session", dropped)

@@ -1,0 +1,61 @@
+"""A corpus described by a table: CSV or TSV with one row per audio file (teams' own data).
+
+Required columns: `path` (relative to the table's folder, or absolute), `emotion`, `speaker`,
+`gender` (female/male, F/M). Optional: `split` (train, dev|development|valid, test*; when present the
+folds are these partitions, otherwise speaker-independent k-fold), `age`, `id` (default: the file
+stem), `sentence`, `session`; any other column is kept as a demographic. Emotion names are read
+case-insensitively with common spellings (neu, hap, anger, happiness, ...); `map=` adds others.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from trustser.corpora.base import Dropped
+from trustser.corpora.emotions import SYNONYMS, mapping, parse_source
+from trustser.corpora.files import Candidate, FileCorpus, build, gender
+from trustser.corpora.registry import register
+
+REQUIRED = ("path", "emotion", "speaker", "gender")
+KNOWN = (*REQUIRED, "split", "age", "id", "sentence", "session")
+CODES = {spelling: emotion for emotion, spellings in SYNONYMS.items() for spelling in spellings}
+
+
+def rows(table: Path) -> list[dict[str, str]]:
+    delimiter = "\t" if table.suffix.lower() in (".tsv", ".tab") else ","
+    with open(table, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{table}: missing column(s) {missing}; found {reader.fieldnames}")
+        return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+
+
+def candidates(table: Path) -> tuple[list[Candidate], list[Dropped]]:
+    found, dropped = [], []
+    for line, row in enumerate(rows(table), start=2):
+        age = row.get("age", "")
+        if age and not age.isdigit():
+            dropped.append(Dropped(f"{table}:{line}", "invalid age", repr(age), bad=True))
+            continue
+        path = Path(row["path"]).expanduser()
+        extra = tuple((k, v) for k, v in sorted(row.items()) if k not in KNOWN and v)
+        found.append(
+            Candidate(
+                path if path.is_absolute() else table.parent / path, row["emotion"].lower(), row["speaker"],
+                gender(row["gender"]), id=row.get("id", ""), sentence=row.get("sentence", ""),
+                age=int(age) if age else None, session=row.get("session", ""), split=row.get("split", ""),
+                demographics=extra,
+            )
+        )
+    return found, dropped
+
+
+@register("manifest", reads_files=True)
+def manifest_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
+    table, options = parse_source(argument, "manifest")
+    labels = mapping(CODES, options)  # checked before the table is read
+    found, dropped = candidates(table)
+    folding = "partition" if any(c.split for c in found) else "speaker"
+    return build("manifest", table.parent, found, labels, cache_root, on_bad_audio, folding, dropped)

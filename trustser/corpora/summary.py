@@ -1,0 +1,87 @@
+"""What the audit runs on: utterances per emotion and gender, speakers, hours, folds, and what was dropped.
+
+Printed at the start of the audit and stored in the report directory as `corpus_summary.json`, so
+a reader sees the data behind every number, including each bad file that was left out and why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from trustser.cache import atomic_path
+from trustser.corpora.base import Corpus
+from trustser.corpora.folds import Fold
+
+SHOWN_BAD_ITEMS = 20  # the text lists this many bad items; the JSON lists all
+
+
+@dataclass(frozen=True)
+class CorpusSummary:
+    spec: str
+    name: str
+    emotions: tuple[str, ...]
+    utterances: int
+    speakers: int
+    speakers_by_gender: dict[str, int]
+    hours: float
+    counts: dict[str, dict[str, int]]  # emotion -> gender -> utterances
+    fold_scheme: str
+    folds: int
+    dropped: dict[str, int]  # reason -> items left out
+    bad_items: tuple[str, ...]  # "file: reason (detail)" for every bad item left out
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def render(self) -> str:
+        genders = sorted(self.speakers_by_gender)
+        width = max(len(e) for e in (*self.emotions, "emotion"))
+        duration = f"{self.hours:.2f} h" if self.hours >= 0.1 else f"{self.hours * 3600:.1f} s"
+        lines = [
+            f"corpus {self.spec}: {self.utterances} utterances, {duration}, {self.speakers} speakers "
+            f"({', '.join(f'{n} {g}' for g, n in sorted(self.speakers_by_gender.items()))})",
+            f"folds: {self.fold_scheme}, {self.folds} folds",
+            f"{'emotion':<{width}}  " + "  ".join(f"{g:>7}" for g in genders),
+        ]
+        for emotion in self.emotions:
+            lines.append(f"{emotion:<{width}}  " + "  ".join(f"{self.counts[emotion].get(g, 0):>7}" for g in genders))
+        if self.dropped:
+            total = sum(self.dropped.values())
+            reasons = "; ".join(f"{n} {reason}" for reason, n in sorted(self.dropped.items()))
+            lines.append(f"dropped {total}: {reasons}")
+        for item in self.bad_items[:SHOWN_BAD_ITEMS]:
+            lines.append(f"  bad: {item}")
+        if len(self.bad_items) > SHOWN_BAD_ITEMS:
+            lines.append(f"  ... and {len(self.bad_items) - SHOWN_BAD_ITEMS} more bad items (corpus_summary.json lists all)")
+        return "\n".join(lines)
+
+    def save(self, path: Path) -> None:
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(self.as_dict(), indent=1))
+
+
+def summarise(corpus: Corpus, folds: list[Fold], spec: str, k: int) -> CorpusSummary:
+    """The summary of `corpus` as the audit uses it (`k` is the requested fold count)."""
+    counts = {emotion: {} for emotion in corpus.emotions}
+    for (emotion, gender), n in sorted(Counter((u.emotion, u.gender) for u in corpus.utterances).items()):
+        counts[emotion][gender] = n
+    speakers = {u.speaker: u.gender for u in corpus.utterances}
+    seconds = sum(corpus.seconds(u.id) for u in corpus.utterances)
+    bad = tuple(f"{d.item}: {d.reason}" + (f" ({d.detail})" if d.detail else "") for d in corpus.dropped if d.bad)
+    return CorpusSummary(
+        spec=spec,
+        name=corpus.name,
+        emotions=tuple(corpus.emotions),
+        utterances=len(corpus.utterances),
+        speakers=len(speakers),
+        speakers_by_gender=dict(sorted(Counter(speakers.values()).items())),
+        hours=seconds / 3600,
+        counts=counts,
+        fold_scheme=corpus.fold_scheme(k),
+        folds=len(folds),
+        dropped=dict(sorted(Counter(d.reason for d in corpus.dropped).items())),
+        bad_items=bad,
+    )
