@@ -75,10 +75,7 @@ def _group_backbones_on_workers(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    deep = config.getoption("trust_deep")
     for item in items:
-        if item.get_closest_marker("deep") and not deep:
-            item.add_marker(pytest.mark.skip(reason="extended battery: run with --trust-deep"))
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "backbone" in callspec.params:
             item.add_marker(pytest.mark.xdist_group(f"backbone-{callspec.params['backbone']}"))
@@ -200,7 +197,12 @@ def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
     gate = request.config.stash[_GATES].gate(_metric_of(request.node))
     corpus = request.config.getoption("corpus")
     baseline = request.config.stash.get(_BASELINE, {}).get((gate.metric, backbone, corpus))
-    return TrustCheck(request.node, gate, backbone, corpus, baseline)
+    check = TrustCheck(request.node, gate, backbone, corpus, baseline)
+    if request.node.get_closest_marker("deep") and not request.config.getoption("trust_deep"):
+        reason = "extended battery: run with --trust-deep"
+        check.record(None, "SKIP", f"{gate.label} not measured ({backbone} on {corpus}): {reason}", None)
+        pytest.skip(reason)
+    return check
 
 
 @pytest.hookimpl(wrapper=True)

@@ -28,7 +28,7 @@ class TrustReportCollector:
         self.records: list[TrustRecord] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "call":
+        if report.when == "call" or (report.when == "setup" and report.skipped):  # SKIP records come from setup
             record = TrustRecord.from_properties(report.user_properties)
             if record is not None:
                 self.records.append(record)
