@@ -13,7 +13,6 @@ from functools import cached_property
 from typing import Callable
 
 import numpy as np
-import torch
 
 from trustser.cache import Cache, content_key
 from trustser.corpora.base import Corpus

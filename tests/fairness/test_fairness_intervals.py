@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from trustser.bootstrap import percentile_interval, speaker_resamples
 from trustser.fairness import evaluate_fairness, group_fairness

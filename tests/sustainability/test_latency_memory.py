@@ -3,7 +3,6 @@
 import time
 
 import pytest
-import torch
 
 from trustser.heads import EmotionHead, HeadConfig
 from trustser.sustainability import EnergyResult, combined_energy, measure_footprint, measure_latency

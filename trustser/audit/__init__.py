@@ -1,0 +1,35 @@
+"""From a backbone's run to each pillar's typed result: the wiring the trust tests call.
+
+Each function takes a `BackboneRun` (and the gate's settings where the metric has some) and returns
+an evaluator's frozen result; none of them judges. Results are memoised per run so that two tests
+reading one evaluation (e.g. statistical parity and equality of opportunity) compute it once, and
+slow or unrepeatable ones (attacks, measurements) are stored on disk (`memo.stored`). One module per
+pillar.
+"""
+
+from trustser.audit.fairness import gender_fairness, speaker_fairness
+from trustser.audit.privacy import (
+    differential_privacy,
+    gender_inference,
+    membership,
+    speaker_identification_attack,
+    speaker_verification_attack,
+)
+from trustser.audit.safety import invariance, noise_robustness_audit, transfer_attack_audit, white_box_attack
+from trustser.audit.sustainability import (
+    extraction_energy,
+    gflops_per_audio_second,
+    inference_energy,
+    inference_footprint,
+    inference_latency,
+    parameters,
+    training_energy,
+)
+from trustser.audit.utility import utility
+
+__all__ = [
+    "differential_privacy", "extraction_energy", "gender_fairness", "gender_inference", "gflops_per_audio_second",
+    "inference_energy", "inference_footprint", "inference_latency", "invariance", "membership",
+    "noise_robustness_audit", "parameters", "speaker_fairness", "speaker_identification_attack",
+    "speaker_verification_attack", "training_energy", "transfer_attack_audit", "utility", "white_box_attack",
+]

@@ -1,0 +1,72 @@
+"""Memoising evaluations: per run in memory, and on disk for the slow or unrepeatable ones."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from functools import wraps
+
+from trustser.cache import content_key
+from trustser.pipeline import BackboneRun
+from trustser.report.records import plain_details
+
+
+def memoised(function):
+    @wraps(function)
+    def wrapper(run: BackboneRun, *args):
+        memo = run.__dict__.setdefault("_results", {})
+        key = (function.__name__, *(tuple(a) if isinstance(a, list) else a for a in args))  # lists from settings
+        if key not in memo:
+            memo[key] = function(run, *args)
+        return memo[key]
+
+    return wrapper
+
+
+def stored(result_type: type, version: str, **context: object):
+    """Memoise an expensive evaluation on disk, keyed by the run's content and the arguments.
+
+    For results that take long (attacks) or cannot be repeated exactly (energy, a measurement), so a
+    second audit of the same model reuses them and reports the same numbers. The result dataclass is
+    stored as JSON; array fields (e.g. adversarial audio) are not kept. `context` adds what else the
+    result depends on (e.g. the machine, for a measurement).
+    """
+
+    def decorator(function):
+        @memoised
+        @wraps(function)
+        def wrapper(run: BackboneRun, *args):
+            key = content_key(step=function.__name__, version=version, run=run.fingerprint, args=args, context=context)
+            path = run.cache.path("results", key, ".json")
+            with run.cache.lock("results", key):
+                if path.exists():
+                    return _from_plain(result_type, run.cache.load_json(path))
+                result = function(run, *args)
+                run.cache.save_json(path, plain_details(result))
+            return result
+
+        return wrapper
+
+    return decorator
+
+
+def _from_plain(result_type: type, stored: dict):
+    """Rebuild a stored result: JSON keeps NaN as null and tuples as lists, nested results as dicts."""
+    hints = typing.get_type_hints(result_type)
+    values = {}
+    for field in dataclasses.fields(result_type):
+        if field.name in stored:
+            values[field.name] = _from_json(hints[field.name], stored[field.name])
+    return result_type(**values)
+
+
+def _from_json(hint, value):
+    if value is None:
+        return float("nan") if hint is float else None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return _from_plain(hint, value)
+    if origin is tuple:
+        items = args[:1] * len(value) if len(args) == 2 and args[1] is Ellipsis else args
+        return tuple(_from_json(item, v) for item, v in zip(items, value))
+    return value

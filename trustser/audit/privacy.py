@@ -1,0 +1,155 @@
+"""Privacy: attribute inference, speaker identification and verification, membership, DP-SGD."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from sklearn.metrics import balanced_accuracy_score
+
+from trustser.cache import content_key
+from trustser.heads import EmotionHead
+from trustser.pipeline import BackboneRun
+from trustser.privacy import (
+    AttributeInferenceResult,
+    MembershipResult,
+    SpeakerIdentificationResult,
+    SpeakerVerificationResult,
+    attribute_inference,
+    member_split,
+    membership_inference,
+    speaker_identification,
+    speaker_verification,
+)
+from trustser.privacy.differential_privacy import (
+    DifferentialPrivacyResult,
+    DPConfig,
+    compare_with_dp,
+    train_dp_head,
+)
+from trustser.training import per_utterance_loss, predict_logits, train_head
+from trustser.audit.memo import memoised, stored
+
+
+EXPOSABLE = ("layers", "layer_mix", "penultimate", "posteriors")
+"""What a released model can expose: encoder layers, the head's learned layer mix, its penultimate
+layer, its output posteriors. A gate's `exposed` setting names those the release actually exposes."""
+
+
+@memoised
+def head_representations(run: BackboneRun, batch_size: int = 64) -> dict[str, np.ndarray]:
+    """[folds, utterances, dim] per head-side representation: fold f's head applied to every utterance.
+
+    Utterances go through in order of length (less padding) and each batch through every fold's head,
+    so the padded batches are built once.
+    """
+    heads = run.heads
+    n = len(run.corpus)
+    pooled = run.features.pooled()
+    with torch.no_grad():
+        mixes = [torch.einsum("l,nlh->nh", h.layer_weights(), (pooled - h.feature_mean) / h.feature_std) for h in heads]
+        embeddings = torch.zeros(len(heads), n, heads[0].classifier.in_features)
+        by_length = np.argsort(run.features.offsets.diff().numpy(), kind="stable")
+        for start in range(0, n, batch_size):
+            rows = by_length[start : start + batch_size]
+            layers, lengths = run.features.batch(rows)
+            for f, head in enumerate(heads):
+                embeddings[f, rows] = head.eval().embed(layers, lengths)
+        posteriors = [torch.softmax(h.classifier(e), dim=1) for h, e in zip(heads, embeddings)]
+    return {
+        "layer_mix": torch.stack(mixes).numpy(),  # the learned mix of time-averaged layers
+        "penultimate": embeddings.numpy(),
+        "posteriors": torch.stack(posteriors).numpy(),
+    }
+
+
+def exposed_representations(run: BackboneRun, exposed: tuple[str, ...], per_fold: bool) -> dict[str, np.ndarray]:
+    """Named representations of every utterance; head-side ones per fold ([folds, n, d]) or of fold 0's head."""
+    unknown = sorted(set(exposed) - set(EXPOSABLE))
+    if unknown or not exposed:
+        raise ValueError(f"exposed must name some of {EXPOSABLE}, got {list(exposed)}")
+    representations = {}
+    if "layers" in exposed:
+        pooled = run.features.pooled().numpy()
+        representations.update({f"layer{i}": pooled[:, i] for i in range(pooled.shape[1])})
+    heads = head_representations(run)
+    for kind in EXPOSABLE[1:]:
+        if kind in exposed:
+            representations[kind] = heads[kind] if per_fold else heads[kind][0]
+    return representations
+
+
+@memoised
+def gender_inference(run: BackboneRun, exposed: tuple[str, ...] = EXPOSABLE) -> AttributeInferenceResult:
+    """Speaker-disjoint attacker on each exposed representation (time-averaged layers, head outputs)."""
+    return attribute_inference(
+        exposed_representations(run, exposed, per_fold=True), run.corpus.column("gender"), run.corpus.column("speaker"),
+        run.folds, "gender", run.train_config.seed,
+    )
+
+
+@memoised
+def speaker_identification_attack(run: BackboneRun, exposed: tuple[str, ...] = EXPOSABLE) -> SpeakerIdentificationResult:
+    """Closed-set speaker identification on the representations the released model (fold 0's head) exposes."""
+    representations = exposed_representations(run, exposed, per_fold=False)
+    return speaker_identification(representations, run.corpus.column("speaker"), run.train_config.seed)
+
+
+@memoised
+def speaker_verification_attack(run: BackboneRun, exposed: tuple[str, ...] = EXPOSABLE) -> SpeakerVerificationResult:
+    """Cosine-scoring speaker verification on the representations the released model exposes."""
+    representations = exposed_representations(run, exposed, per_fold=False)
+    return speaker_verification(representations, run.corpus.column("speaker"), seed=run.train_config.seed)
+
+
+def membership_split(run: BackboneRun) -> tuple[np.ndarray, np.ndarray]:
+    """Fold 0's training utterances halved per speaker: (members, held-out non-members)."""
+    train = run.indices(run.folds[0].train_speakers)
+    members, held_out = member_split(run.column("speaker", train), run.train_config.seed)
+    return train[members], train[held_out]
+
+
+def membership_target(run: BackboneRun) -> EmotionHead:
+    """The audit's target head: the released recipe (same head, loop, early stopping) on the members only."""
+    fold = run.folds[0]
+    members, _ = membership_split(run)
+    key = content_key(step="membership-target", head=run.head_key(fold), members=members.tolist())
+    dev = run.indices(fold.dev_speakers)
+    return run.cached_head(key, lambda: train_head(
+        run.features, run.labels, members, dev, len(run.corpus.emotions), run.head_config, run.train_config))
+
+
+def _membership_of(run: BackboneRun, head: EmotionHead) -> MembershipResult:
+    members, held_out = membership_split(run)
+    losses = [per_utterance_loss(head, run.features, run.labels, rows) for rows in (members, held_out)]
+    return membership_inference(*losses, run.column("speaker", members), run.column("speaker", held_out), run.train_config.seed)
+
+
+@memoised
+def membership(run: BackboneRun) -> MembershipResult:
+    """Loss-threshold membership inference on the target head: its members vs held-out utterances."""
+    return _membership_of(run, membership_target(run))
+
+
+DP_SETTINGS = ("target_epsilon", "delta", "max_grad_norm", "epochs")  # the gates' DP settings, in argument order
+
+
+@stored(DifferentialPrivacyResult, version="2")
+def differential_privacy(
+    run: BackboneRun, target_epsilon: float, delta: float, max_grad_norm: float, epochs: int
+) -> DifferentialPrivacyResult:
+    """DP-SGD head on the membership target's utterances vs the target head: ε, UAR cost, advantage change."""
+    fold = run.folds[0]
+    members, _ = membership_split(run)
+    dp_head, account = train_dp_head(
+        run.features, run.labels, members, run.indices(fold.dev_speakers), len(run.corpus.emotions), run.head_config,
+        run.train_config, DPConfig(target_epsilon, delta, max_grad_norm, epochs),
+    )
+    test = run.indices(fold.test_speakers)
+    target = membership_target(run)
+    uar_dp, uar_non_dp = (
+        float(balanced_accuracy_score(run.labels[test], predict_logits(head, run.features, test).argmax(1).numpy()))
+        for head in (dp_head, target)
+    )
+    return compare_with_dp(account, uar_dp, uar_non_dp, _membership_of(run, dp_head).advantage,
+                           membership(run).advantage, len(members), len(test))
