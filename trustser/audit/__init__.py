@@ -9,6 +9,8 @@ pillar.
 
 from trustser.audit.fairness import gender_fairness, speaker_fairness
 from trustser.audit.privacy import (
+    DP_SETTINGS,
+    EXPOSABLE,
     differential_privacy,
     gender_inference,
     membership,
@@ -28,7 +30,7 @@ from trustser.audit.sustainability import (
 from trustser.audit.utility import utility
 
 __all__ = [
-    "differential_privacy", "extraction_energy", "gender_fairness", "gender_inference", "gflops_per_audio_second",
+    "DP_SETTINGS", "EXPOSABLE", "differential_privacy", "extraction_energy", "gender_fairness", "gender_inference", "gflops_per_audio_second",
     "inference_energy", "inference_footprint", "inference_latency", "invariance", "membership",
     "noise_robustness_audit", "parameters", "speaker_fairness", "speaker_identification_attack",
     "speaker_verification_attack", "training_energy", "transfer_attack_audit", "utility", "white_box_attack",
