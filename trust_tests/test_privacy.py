@@ -11,6 +11,18 @@ def test_gender_inference(backbone_run, trust):
     trust.check(result.uar, n=result.n, result=result, ci=result.ci, group_size=result.min_speakers_per_group)
 
 
+@pytest.mark.trust("privacy.age_inference_uar")
+def test_age_inference(backbone_run, trust):
+    result = audit.age_inference(backbone_run, trust.gate.settings["exposed"], trust.gate.settings["age_bands"])
+    trust.check(result.uar, n=result.n, result=result, ci=result.ci, group_size=result.min_speakers_per_group)
+
+
+@pytest.mark.trust("privacy.demographic_inference_uar")
+def test_demographic_inference(backbone_run, trust):
+    result = audit.demographic_inference(backbone_run, trust.gate.settings["exposed"])
+    trust.check(result.uar, n=result.n, result=result, ci=result.ci, group_size=result.min_speakers_per_group)
+
+
 @pytest.mark.trust("privacy.speaker_id_accuracy")
 def test_speaker_identification(backbone_run, trust):
     result = audit.speaker_identification_attack(backbone_run, trust.gate.settings["exposed"])

@@ -33,6 +33,13 @@ def test_transfer_attack(backbone_run, trust):
     trust.check(result.success_rate, n=result.n_attacked, result=result)
 
 
+@pytest.mark.trust("safety.blackbox_success_rate")
+def test_black_box_attack(backbone_run, trust):
+    s = trust.gate.settings
+    result = audit.black_box_attack_audit(backbone_run, s["budget_db"], s["per_fold"], s["max_queries"])
+    trust.check(result.success_rate, n=result.n_attacked, result=result)
+
+
 @pytest.mark.trust("safety.noise_uar_drop")
 def test_noise_robustness(backbone_run, trust):
     settings = trust.gate.settings

@@ -40,6 +40,8 @@ class Predictions:
 
 
 class BackboneRun:
+    trains_heads = True  # False for a finished model audited as it is (see trustser.models.run)
+
     def __init__(
         self,
         backbone: str,
@@ -126,6 +128,9 @@ class BackboneRun:
         head.load_state_dict(self.cache.load_tensors(path))
         return head.eval()
 
+    def require_training_recipe(self, what: str) -> None:
+        """Evaluations that retrain the head (membership target, DP) call this; finished models refuse."""
+
     def training_energy(self, fold: Fold) -> dict:
         """EnergyResult fields of training the fold's head, as measured when it was trained."""
         self.head(fold)
@@ -159,6 +164,14 @@ class BackboneRun:
         for parameter in model.parameters():
             parameter.requires_grad_(False)
         return model
+
+    def deployment(self) -> dict:
+        """What a fresh process needs to rebuild the released model (see sustainability.footprint)."""
+        fold = self.folds[0]
+        self.head(fold)  # trained and stored before a child process loads it
+        shape = {"num_layers": self.features.num_layers, "hidden_size": self.features.hidden_size,
+                 "num_classes": len(self.corpus.emotions), "config": self.head_config.as_dict()}
+        return {"backbone": self.backbone, "head": str(self.cache.path("heads", self.head_key(fold))), "shape": shape}
 
     def column(self, field: str, index: np.ndarray) -> np.ndarray:
         return self.corpus.column(field)[index]

@@ -26,7 +26,15 @@ _BASELINE = pytest.StashKey[dict]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("trustser", "TrustSER trust audit")
-    group.addoption("--backbone", default=DEFAULT_BACKBONES, help=f"comma-separated encoders to audit (default {DEFAULT_BACKBONES})")
+    group.addoption("--backbone", default=None,
+                    help=f"comma-separated encoders to audit, each with our trained head (default {DEFAULT_BACKBONES}, "
+                         "or none when --model is given)")
+    group.addoption("--model", default=None,
+                    help="comma-separated finished models to audit as they are, e.g. hf:/path/to/checkpoint "
+                         "(a Hugging Face audio-classification checkpoint)")
+    group.addoption("--model-labels", default=None, metavar="LABEL=EMOTION,...",
+                    help="how the model's labels (id2label names or ids) map to the audit's emotions; "
+                         "default: read from the names (ang, Anger, hap, ...); LABEL=- leaves one out")
     group.addoption("--corpus", default="synthetic", help="corpus spec, e.g. synthetic or synthetic:speakers=8,sentences=20,seed=0")
     group.addoption("--thresholds", default=None, help="release gates (default: thresholds.toml in the rootdir)")
     group.addoption("--trust-report", default="trust-report", help="directory for the trust report (default trust-report/)")
@@ -86,13 +94,22 @@ def pytest_configure_node(node) -> None:  # pytest-xdist hook: share the session
     node.workerinput["trustser_token"] = node.config.stash[_TOKEN]
 
 
-def _backbones(config: pytest.Config) -> list[str]:
-    return [b.strip() for b in config.getoption("backbone").split(",") if b.strip()]
+def _split(option: str | None) -> list[str]:
+    return [part.strip() for part in (option or "").split(",") if part.strip()]
+
+
+def audited_backbones(config: pytest.Config) -> list[str]:
+    """What the trust tests are parametrised over: backbones, then finished models as `model:<spec>`."""
+    from trustser.models import MODEL_PREFIX
+
+    models = [MODEL_PREFIX + spec for spec in _split(config.getoption("model"))]
+    backbone = config.getoption("backbone")
+    return _split(DEFAULT_BACKBONES if backbone is None and not models else backbone) + models
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backbone" in metafunc.fixturenames:
-        backbones = _backbones(metafunc.config)
+        backbones = audited_backbones(metafunc.config)
         metafunc.parametrize("backbone", backbones, ids=backbones, scope="session")
 
 
@@ -110,13 +127,14 @@ def trust_session(pytestconfig: pytest.Config):
     from trustser.session import AuditSession, AuditSettings
 
     settings = AuditSettings(
-        backbones=tuple(_backbones(pytestconfig)),
+        backbones=tuple(audited_backbones(pytestconfig)),
         corpus=pytestconfig.getoption("corpus"),
         report_dir=_report_dir(pytestconfig),
         cache_root=Path(pytestconfig.getoption("trust_cache") or DEFAULT_ROOT),
         seed=pytestconfig.getoption("seed"),
         folds=pytestconfig.getoption("folds"),
         on_bad_audio=pytestconfig.getoption("on_bad_audio"),
+        model_labels=pytestconfig.getoption("model_labels"),
     )
     session = AuditSession(settings, _parts_dir(pytestconfig))
     _announce_corpus(pytestconfig, session)
@@ -141,7 +159,14 @@ def _announce_corpus(config: pytest.Config, session) -> None:
 @pytest.fixture
 def backbone_run(backbone: str, trust_session):
     """The current backbone's run (features, per-fold heads, predictions), computed once per session."""
-    return trust_session.run(backbone)
+    run = trust_session.run(backbone)
+    try:
+        run.encoder  # a missing checkpoint or extra, or unmappable labels: one line, not a traceback
+    except (FileNotFoundError, ImportError, ValueError) as error:
+        problem = f"{backbone}: {error}"
+    else:
+        return run
+    pytest.fail(problem, pytrace=False)  # outside `except`, so no chained traceback is printed
 
 
 class TrustCheck:

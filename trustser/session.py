@@ -16,6 +16,9 @@ from trustser.corpora import create as create_corpus
 from trustser.corpora.base import Corpus
 from trustser.corpora.folds import Fold, check_speaker_independence
 from trustser.corpora.summary import CorpusSummary, summarise
+from trustser.models.labels import parse_overrides
+from trustser.models import MODEL_PREFIX
+from trustser.models.run import FinishedModelRun
 from trustser.pipeline import BackboneRun, Predictions
 from trustser.report.writers import write_prediction_rows
 
@@ -29,6 +32,7 @@ class AuditSettings:
     seed: int = 0
     folds: int = 4
     on_bad_audio: str = "skip"  # skip | fail: what a bad corpus file (missing, undecodable, NaN, ...) does
+    model_labels: str | None = None  # --model-labels: a finished model's labels -> the audit's emotions
 
 
 def safe_name(text: str) -> str:
@@ -59,10 +63,17 @@ class AuditSession:
         return summarise(self.corpus, self.folds, self.settings.corpus, self.settings.folds)
 
     def run(self, backbone: str) -> BackboneRun:
+        """The run of a backbone spec (`mfcc`, `hf:/models/wavlm`) or of a finished model (`model:hf:/ckpt`)."""
         if backbone not in self._runs:
-            self._runs[backbone] = BackboneRun(
-                backbone, self.corpus, self.folds, self.cache, self.settings.seed, on_predictions=self._save_predictions
-            )
+            if backbone.startswith(MODEL_PREFIX):
+                overrides = parse_overrides(self.settings.model_labels)
+                self._runs[backbone] = FinishedModelRun(
+                    backbone.removeprefix(MODEL_PREFIX), self.corpus, self.folds, self.cache, self.settings.seed,
+                    overrides, on_predictions=self._save_predictions)
+            else:
+                self._runs[backbone] = BackboneRun(
+                    backbone, self.corpus, self.folds, self.cache, self.settings.seed, on_predictions=self._save_predictions
+                )
         return self._runs[backbone]
 
     def _save_predictions(self, run: BackboneRun, predictions: Predictions) -> None:

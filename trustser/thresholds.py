@@ -39,6 +39,10 @@ METRICS: dict[str, MetricSpec] = {
     "utility.uar": MetricSpec("UAR"),
     "utility.accuracy": MetricSpec("accuracy"),
     "privacy.gender_inference_uar": MetricSpec("gender inference UAR", _EXPOSED, _EXPOSED_DEFAULT),
+    "privacy.age_inference_uar": MetricSpec(
+        "age group inference UAR", {**_EXPOSED, "age_bands": list}, {**_EXPOSED_DEFAULT, "age_bands": [40.0]}
+    ),
+    "privacy.demographic_inference_uar": MetricSpec("demographic inference UAR (most inferable)", _EXPOSED, _EXPOSED_DEFAULT),
     "privacy.speaker_id_accuracy": MetricSpec("speaker identification accuracy", _EXPOSED, _EXPOSED_DEFAULT),
     "privacy.speaker_verification_eer": MetricSpec("speaker verification EER", _EXPOSED, _EXPOSED_DEFAULT),
     "privacy.membership_advantage": MetricSpec("membership inference advantage"),
@@ -68,6 +72,10 @@ METRICS: dict[str, MetricSpec] = {
     "safety.transfer_success_rate": MetricSpec(
         "transfer attack success rate", {"attack": str, "budget_db": float, "per_fold": int, "surrogate": str},
         {"attack": "PGD", "budget_db": 45.0, "per_fold": 32, "surrogate": "mfcc"},
+    ),
+    "safety.blackbox_success_rate": MetricSpec(
+        "score-based black-box attack success rate", {"budget_db": float, "per_fold": int, "max_queries": int},
+        {"budget_db": 45.0, "per_fold": 6, "max_queries": 60},
     ),
     "safety.invariance_flip_rate": MetricSpec(
         "flip rate under benign transformations",

@@ -46,8 +46,9 @@ ALL_PILLARS = ("utility", "privacy", "fairness", "safety", "sustainability")
 
 def test_clean_control_passes_every_gate(audit):
     code, verdicts, output = audit(CLEAN, *ALL_PILLARS)
-    # the transfer attack is for backbones gradients cannot reach: mfcc gets the white-box attacks
+    # transfer and black-box attacks are for backbones gradients cannot reach: mfcc gets the white-box attacks
     assert verdicts.pop("safety.transfer_success_rate") == "SKIP", output
+    assert verdicts.pop("safety.blackbox_success_rate") == "SKIP", output
     assert set(verdicts.values()) == {"PASS"}, output
     assert {m for m in verdicts if m.startswith(("privacy.", "fairness."))} == {
         m for m in load_gates(ROOT / "thresholds.toml") if m.startswith(("privacy.", "fairness."))

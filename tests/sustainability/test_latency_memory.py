@@ -31,11 +31,12 @@ def test_peak_memory_of_a_fresh_process_separates_runtime_and_model(tmp_path):
 
     save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(weights))
     shape = {"num_layers": 3, "hidden_size": 40, "num_classes": 4, "config": config.as_dict()}
-    short = measure_footprint("mfcc", weights, shape, audio_seconds=1.0)
+    deployment = {"backbone": "mfcc", "head": str(weights), "shape": shape}
+    short = measure_footprint(deployment, audio_seconds=1.0)
     assert 100 < short.runtime_mb < short.peak_mb  # an interpreter with torch is 100s of MiB
     assert short.model_mb == pytest.approx(short.peak_mb - short.runtime_mb)
     # 10 minutes of audio: the spectrogram alone is 60 000 frames x 201 bins x 4 B x several copies
-    long = measure_footprint("mfcc", weights, shape, audio_seconds=600.0)
+    long = measure_footprint(deployment, audio_seconds=600.0)
     assert long.model_mb > short.model_mb + 50
 
 

@@ -8,6 +8,7 @@ import torch
 from sklearn.metrics import balanced_accuracy_score
 
 from trustser.cache import content_key
+from trustser.errors import NotApplicable
 from trustser.heads import EmotionHead
 from trustser.pipeline import BackboneRun
 from trustser.privacy import (
@@ -21,6 +22,8 @@ from trustser.privacy import (
     speaker_identification,
     speaker_verification,
 )
+from trustser.privacy.attribute_inference import DemographicInferenceResult, most_inferable
+from trustser.privacy.demographics import UNKNOWN, age_groups, demographic_columns, why_not_attackable
 from trustser.privacy.differential_privacy import (
     DifferentialPrivacyResult,
     DPConfig,
@@ -88,6 +91,44 @@ def gender_inference(run: BackboneRun, exposed: tuple[str, ...] = EXPOSABLE) -> 
     )
 
 
+def _attack_attribute(run: BackboneRun, exposed: tuple[str, ...], attribute: str, values: np.ndarray) -> AttributeInferenceResult:
+    """Speaker-disjoint attacker on the utterances whose `values` are known; NotApplicable when none can be trained."""
+    speakers = run.corpus.column("speaker")
+    reason = why_not_attackable(values, speakers, run.folds)
+    if reason is not None:
+        raise NotApplicable(f"no {attribute} attacker: {reason}")
+    known = values != UNKNOWN
+    representations = {  # head-side representations are [folds, n, dim], encoder layers [n, dim]
+        name: x[:, known] if x.ndim == 3 else x[known] for name, x in exposed_representations(run, exposed, per_fold=True).items()
+    }
+    return attribute_inference(representations, values[known], speakers[known], run.folds, attribute, run.train_config.seed)
+
+
+@memoised
+def age_inference(run: BackboneRun, exposed: tuple[str, ...], cut_points: tuple[float, ...]) -> AttributeInferenceResult:
+    """Attacker recovering the speaker's age group (cut at `cut_points`, years) from the exposed representations."""
+    if all(u.age is None for u in run.corpus.utterances):
+        raise NotApplicable(f"corpus {run.corpus.name} documents no speaker ages")
+    return _attack_attribute(run, exposed, "age group", age_groups(run.corpus.utterances, cut_points))
+
+
+@memoised
+def demographic_inference(run: BackboneRun, exposed: tuple[str, ...]) -> DemographicInferenceResult:
+    """An attacker per further demographic the corpus carries (`Utterance.demographics`); the most inferable one."""
+    columns = demographic_columns(run.corpus.utterances)
+    if not columns:
+        raise NotApplicable(f"corpus {run.corpus.name} carries no demographics beyond gender and age")
+    results, not_attacked = [], {}
+    for name, values in columns.items():
+        try:
+            results.append(_attack_attribute(run, exposed, name, values))
+        except NotApplicable as reason:
+            not_attacked[name] = str(reason)
+    if not results:
+        raise NotApplicable("; ".join(not_attacked.values()))
+    return most_inferable(results, not_attacked)
+
+
 @memoised
 def speaker_identification_attack(run: BackboneRun, exposed: tuple[str, ...] = EXPOSABLE) -> SpeakerIdentificationResult:
     """Closed-set speaker identification on the representations the released model (fold 0's head) exposes."""
@@ -104,6 +145,7 @@ def speaker_verification_attack(run: BackboneRun, exposed: tuple[str, ...] = EXP
 
 def membership_split(run: BackboneRun) -> tuple[np.ndarray, np.ndarray]:
     """Fold 0's training utterances halved per speaker: (members, held-out non-members)."""
+    run.require_training_recipe("membership inference and DP-SGD, which retrain the head on known members,")
     train = run.indices(run.folds[0].train_speakers)
     members, held_out = member_split(run.column("speaker", train), run.train_config.seed)
     return train[members], train[held_out]
@@ -134,7 +176,7 @@ def membership(run: BackboneRun) -> MembershipResult:
 DP_SETTINGS = ("target_epsilon", "delta", "max_grad_norm", "epochs")  # the gates' DP settings, in argument order
 
 
-@stored(DifferentialPrivacyResult, version="2")
+@stored(DifferentialPrivacyResult, version="3")
 def differential_privacy(
     run: BackboneRun, target_epsilon: float, delta: float, max_grad_norm: float, epochs: int
 ) -> DifferentialPrivacyResult:

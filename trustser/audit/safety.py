@@ -1,4 +1,4 @@
-"""Safety: white-box, transfer, noise and invariance evaluations on each fold's model."""
+"""Safety: white-box, transfer, score-based black-box, noise and invariance evaluations on each fold's model."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from trustser.features import load_waveform
 from trustser.pipeline import BackboneRun
 from trustser.encoders.base import pad_waveforms
 from trustser.safety import AttackResult, run_attack
+from trustser.safety.blackbox import BlackBoxResult, model_scores, score_based_attack
 from trustser.safety.invariance import (
     InvarianceBudget,
     InvarianceResult,
@@ -31,6 +32,15 @@ def attack_set(run: BackboneRun, per_fold: int) -> list[tuple[int, np.ndarray]]:
         test = run.indices(fold.test_speakers)
         chosen.append((fold.index, np.sort(rng.permutation(test)[:per_fold])))
     return chosen
+
+
+def waveform(run: BackboneRun, index: int) -> np.ndarray:
+    """Utterance `index` at the encoder's rate, loaded once per run: every safety evaluation attacks the
+    same chosen test utterances, several times over (attack curves, noise conditions)."""
+    loaded = run.__dict__.setdefault("_waveforms", {})
+    if index not in loaded:
+        loaded[index] = load_waveform(run.corpus, run.corpus.utterances[index].id, run.encoder.sample_rate)
+    return loaded[index]
 
 
 @stored(AttackResult, version="4")
@@ -67,6 +77,35 @@ def transfer_attack_audit(run: BackboneRun, attack_name: str, budget_db: float, 
                              helper.waveform_model(fold), model, waves, labels, budget_db, attack_name, surrogate))
 
 
+@stored(BlackBoxResult, version="1")
+def black_box_attack_audit(run: BackboneRun, budget_db: float, per_fold: int, max_queries: int) -> BlackBoxResult:
+    """For a model gradients cannot reach: SimBA with Gabor atoms on up to `per_fold` test utterances per
+    fold, each fold's model answering only with class probabilities, `max_queries` per utterance."""
+    if run.encoder.differentiable:
+        raise NotApplicable(f"{run.backbone} is differentiable: the white-box attacks, which follow its gradients "
+                            "within the same SNR budget, are the stronger test")
+    chosen = attack_set(run, per_fold)
+    indices = np.concatenate([i for _, i in chosen])
+    fold_of = np.concatenate([np.full(len(i), f) for f, i in chosen])
+    fold_scores = {f: model_scores(run.waveform_model(run.folds[f])) for f in np.unique(fold_of)}
+    classes = len(run.corpus.emotions)
+
+    def scores(rows: np.ndarray, waves: list[np.ndarray]) -> np.ndarray:
+        """Each utterance's class probabilities from its own fold's model."""
+        answered = np.empty((len(rows), classes))
+        for fold, fold_score in fold_scores.items():
+            mine = np.flatnonzero(fold_of[rows] == fold)
+            if len(mine):
+                answered[mine] = fold_score(rows[mine], [waves[m] for m in mine])
+        return answered
+
+    result = score_based_attack(scores, [waveform(run, i) for i in indices], run.labels[indices], budget_db, max_queries,
+                                run.encoder.sample_rate, seed=run.train_config.seed)
+    successful = [i for i, flipped in enumerate(result.flipped) if flipped][:EXAMPLES_PER_ATTACK]
+    examples = [(run.corpus.utterances[indices[i]].id, "adversarial", result.adversarial[i]) for i in successful]
+    return dataclasses.replace(result, examples=_store_examples(run, f"black-box@{budget_db:g}dB", examples))
+
+
 EXAMPLES_PER_ATTACK = 3
 
 
@@ -78,7 +117,7 @@ def _attack_folds(run: BackboneRun, examples_tag: str | None, per_fold: int, att
     results, ids = [], []
     for fold_index, indices in attack_set(run, per_fold):
         fold = run.folds[fold_index]
-        waves = [load_waveform(run.corpus, run.corpus.utterances[i].id, run.encoder.sample_rate) for i in indices]
+        waves = [waveform(run, i) for i in indices]
         results.append(attack(run.waveform_model(fold), waves, run.labels[indices], fold))
         ids.extend(run.corpus.utterances[i].id for i in indices)
     pooled = _pool_attacks(results)
@@ -134,7 +173,7 @@ def noise_robustness_audit(run: BackboneRun, gate_snr_db: float, snrs_db: tuple[
     chosen = attack_set(run, per_fold)
     indices = np.concatenate([i for _, i in chosen])
     fold_of = np.concatenate([np.full(len(i), f) for f, i in chosen])
-    waves = [load_waveform(run.corpus, run.corpus.utterances[i].id, run.encoder.sample_rate) for i in indices]
+    waves = [waveform(run, i) for i in indices]
     speakers = run.column("speaker", indices)
     sources = [[w for w, s in zip(waves, speakers) if s != speaker] for speaker in speakers]
     models = {f: run.waveform_model(run.folds[f]) for f in np.unique(fold_of)}
@@ -165,7 +204,7 @@ def invariance(run: BackboneRun, gain_db: float, shift_ms: float, noise_snr_db: 
                 return int(model(torch.as_tensor(wave, dtype=torch.float32)[None], torch.tensor([len(wave)])).argmax())
 
         fold_ids = [run.corpus.utterances[i].id for i in indices]
-        fold_waves = [load_waveform(run.corpus, u, run.encoder.sample_rate) for u in fold_ids]
+        fold_waves = [waveform(run, i) for i in indices]
         parts.append(invariance_search(predict_one, fold_waves, fold_ids, run.encoder.sample_rate, budget, max_examples))
         ids += fold_ids
         waves += fold_waves

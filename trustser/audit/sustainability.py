@@ -82,11 +82,7 @@ def inference_latency(run: BackboneRun, seconds: float = 6.0) -> LatencyResult:
 @stored(FootprintResult, version="2", machine=machine_signature())
 def inference_footprint(run: BackboneRun, seconds: float = 6.0) -> FootprintResult:
     """Peak resident memory of a fresh process running end-to-end inference on `seconds` of audio."""
-    fold = run.folds[0]
-    run.head(fold)  # trained and stored before a child process loads it
-    shape = {"num_layers": run.features.num_layers, "hidden_size": run.features.hidden_size,
-             "num_classes": len(run.corpus.emotions), "config": run.head_config.as_dict()}
-    return measure_footprint(run.backbone, run.cache.path("heads", run.head_key(fold)), shape, seconds)
+    return measure_footprint(run.deployment(), seconds)
 
 
 def extraction_energy(run: BackboneRun) -> EnergyResult:

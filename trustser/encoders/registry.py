@@ -14,7 +14,7 @@ from trustser.encoders.base import Encoder
 
 Factory = Callable[[str | None], Encoder]
 _FACTORIES: dict[str, Factory] = {}
-_NOT_ENCODER_MODULES = {"base", "registry", "frontends"}
+_NOT_ENCODER_MODULES = {"base", "registry", "frontends", "hf_loading", "whisper_frontend"}
 
 
 def register(name: str) -> Callable[[Factory], Factory]:

@@ -86,3 +86,30 @@ def attribute_inference(
         ci=speaker_intervals(statistics, who, target, seed=seed)["uar"],
         min_speakers_per_group=int(min(len(np.unique(who[target == g])) for g in groups)),
     )
+
+
+@dataclass(frozen=True)
+class DemographicInferenceResult:
+    """Attribute inference on each demographic a corpus carries; the gate judges the most inferable one."""
+
+    attribute: str  # the most inferable attribute
+    uar: float
+    chance: float
+    ci: tuple[float, float]
+    n: int
+    min_speakers_per_group: int
+    worst_representation: str
+    uar_by_attribute: dict[str, float] = field(default_factory=dict)
+    chance_by_attribute: dict[str, float] = field(default_factory=dict)
+    not_attacked: dict[str, str] = field(default_factory=dict)  # attribute -> why no attacker could be trained
+
+
+def most_inferable(results: list[AttributeInferenceResult], not_attacked: dict[str, str]) -> DemographicInferenceResult:
+    """The attribute the attacker recovers best (highest UAR), with every attribute's UAR and chance."""
+    worst = max(results, key=lambda r: r.uar)
+    return DemographicInferenceResult(
+        attribute=worst.attribute, uar=worst.uar, chance=worst.chance, ci=worst.ci, n=worst.n,
+        min_speakers_per_group=worst.min_speakers_per_group, worst_representation=worst.worst_representation,
+        uar_by_attribute={r.attribute: r.uar for r in results}, chance_by_attribute={r.attribute: r.chance for r in results},
+        not_attacked=dict(not_attacked),
+    )

@@ -12,6 +12,11 @@ The DP head is the release head with three changes, each forced by DP-SGD:
   parameters while the clipped signal does not, so on SER-sized training sets (hundreds of
   utterances) the release-size head learns nothing under DP noise and a narrow one does;
 - a larger learning rate (3e-2), since noisy steps are few (epochs × 1 / sample rate).
+
+Since the mix is frozen, each frame's standardised, uniformly mixed layers are computed once before
+training (`mixed_features`) and DP-SGD trains a one-layer head on them: the same function, without
+redoing the mix of every layer at every step (most of the DP head's time on many-layer encoders). The
+trained weights then go into a head on all layers (`onto_all_layers`), which computes the same logits.
 """
 
 from __future__ import annotations
@@ -69,7 +74,10 @@ def train_dp_head(
     torch.manual_seed(train_config.seed)
     head_config = replace(head_config, conv_dim=dp.width, mlp_dim=dp.width)
     train_config = replace(train_config, learning_rate=dp.learning_rate, max_epochs=dp.epochs, patience=dp.epochs)
-    head = new_head(features, train_indices, num_classes, head_config)
+    with torch.random.fork_rng():  # its weights are replaced; drawing them must not shift the DP head's draws
+        released = new_head(features, train_indices, num_classes, head_config)
+    features = mixed_features(features, released)
+    head = EmotionHead(1, features.hidden_size, num_classes, head_config)  # standardisation: identity
     head.layer_logits.requires_grad_(False)
     optimiser = torch.optim.AdamW(
         [p for p in head.parameters() if p.requires_grad], lr=train_config.learning_rate, weight_decay=train_config.weight_decay
@@ -107,7 +115,25 @@ def train_dp_head(
         sample_rate=float(1.0 / len(private_loader)),
         steps=steps["n"],
     )
-    return head, account
+    return onto_all_layers(head, released), account
+
+
+def mixed_features(features: LayerFeatures, head: EmotionHead, chunk: int = 65536) -> LayerFeatures:
+    """One layer per frame: the uniform mix of `head`'s standardised layers (its frozen input), chunk by chunk."""
+    weights = head.layer_weights().detach()
+    mixed = torch.empty(features.frames.shape[0], 1, features.hidden_size)
+    with torch.no_grad():
+        for start in range(0, features.frames.shape[0], chunk):
+            normed = (features.frames[start : start + chunk] - head.feature_mean) / head.feature_std
+            mixed[start : start + chunk, 0] = torch.einsum("l,flh->fh", weights, normed)
+    return replace(features, frames=mixed)
+
+
+def onto_all_layers(trained: EmotionHead, released: EmotionHead) -> EmotionHead:
+    """`released` (standardisation and frozen mix over all layers) with the weights `trained` learned on the mix."""
+    learned = {k: v for k, v in trained.state_dict().items() if k not in ("feature_mean", "feature_std", "layer_logits")}
+    released.load_state_dict({**released.state_dict(), **learned})
+    return released.eval()
 
 
 @dataclass(frozen=True)

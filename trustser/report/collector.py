@@ -38,10 +38,12 @@ class TrustReportCollector:
         return Path(self.config.getoption("trust_report"))
 
     def meta(self) -> dict:
+        from trustser.plugin import audited_backbones  # the plugin imports this module
+
         option = self.config.getoption
         meta = {
             "corpus": option("corpus"),
-            "backbones": [b.strip() for b in option("backbone").split(",") if b.strip()],
+            "backbones": audited_backbones(self.config),
             "seed": option("seed"),
             "folds": option("folds"),
             "baseline": option("trust_baseline"),

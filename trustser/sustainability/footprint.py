@@ -36,21 +36,30 @@ def _status_mb(field: str) -> float:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
-def measure_footprint(backbone: str, head_weights: Path, head_shape: dict, audio_seconds: float = 6.0) -> FootprintResult:
-    """Peak memory of inference on `audio_seconds` of audio with `backbone` and the head in `head_weights`.
+def measure_footprint(deployment: dict, audio_seconds: float = 6.0) -> FootprintResult:
+    """Peak memory of inference on `audio_seconds` of audio with the model `deployment` describes.
 
-    `head_shape` holds EmotionHead's arguments: num_layers, hidden_size, num_classes, config (a dict).
+    `deployment` is either a backbone with a trained head ({"backbone", "head": weights file, "shape":
+    EmotionHead's arguments num_layers, hidden_size, num_classes, config}) or a finished model
+    ({"model": spec, "labels": overrides, "emotions": label set}).
     """
     if not Path("/proc/self/clear_refs").exists():
         raise NotApplicable("peak memory is read from Linux's /proc (VmHWM), which this system lacks")
-    spec = json.dumps({"backbone": backbone, "head": str(head_weights), "shape": head_shape, "seconds": audio_seconds})
+    spec = json.dumps({**deployment, "seconds": audio_seconds})
     command = [sys.executable, "-m", "trustser.sustainability.footprint", spec]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
-        raise RuntimeError(f"memory probe of {backbone} failed:\n{done.stderr[-2000:]}")
+        what = deployment.get("backbone") or deployment.get("model")
+        raise RuntimeError(f"memory probe of {what} failed:\n{done.stderr[-2000:]}")
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     peak, runtime = measured["peak_mb"], measured["runtime_mb"]
     return FootprintResult(peak, runtime, peak - runtime, audio_seconds)
+
+
+def _uses_transformers(spec: dict) -> bool:
+    from trustser.encoders.huggingface import SHORT_NAMES
+
+    return "model" in spec or spec["backbone"].partition(":")[0] in {"hf", *SHORT_NAMES}
 
 
 def _probe(spec: dict) -> None:
@@ -62,12 +71,20 @@ def _probe(spec: dict) -> None:
     from trustser.heads import EmotionHead, HeadConfig, WaveformClassifier
 
     available()  # every encoder module imported: the runtime, not the model
+    if _uses_transformers(spec):
+        import transformers  # noqa: F401  (a runtime library, imported lazily by the HF encoders)
     runtime = _status_mb("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident size
-    shape = spec["shape"]
-    head = EmotionHead(shape["num_layers"], shape["hidden_size"], shape["num_classes"], HeadConfig(**shape["config"]))
-    head.load_state_dict(load_file(spec["head"]))
-    model = WaveformClassifier(create_encoder(spec["backbone"]), head).eval()
+    if "model" in spec:
+        from trustser.models.huggingface import load_finished_model
+
+        finished = load_finished_model(spec["model"], tuple(spec["emotions"]), spec["labels"])
+        model = WaveformClassifier(finished.encoder, finished.head).eval()
+    else:
+        shape = spec["shape"]
+        head = EmotionHead(shape["num_layers"], shape["hidden_size"], shape["num_classes"], HeadConfig(**shape["config"]))
+        head.load_state_dict(load_file(spec["head"]))
+        model = WaveformClassifier(create_encoder(spec["backbone"]), head).eval()
     samples = int(spec["seconds"] * model.encoder.sample_rate)
     waves = 0.1 * torch.randn(1, samples, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():

@@ -1,0 +1,41 @@
+"""Every privacy gate fails end to end on its planted flaw, and the clean tones pass them all.
+
+The audit runs as users run it (`pytest trust_tests/test_privacy.py` in a fresh interpreter, see
+`test_planted_flaws.audit`) on the `tones` corpus, whose speakers carry an age and an accent so the
+age and demographic attackers run; each option of `tests/planted/tones.py` below plants one flaw.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.planted.test_planted_flaws import ROOT, audit  # noqa: F401  (the fixture that runs an audit)
+from trustser.thresholds import load_gates
+
+PRIVACY_GATES = {m for m in load_gates(ROOT / "thresholds.toml") if m.startswith("privacy.")}
+
+
+def test_clean_tones_pass_every_privacy_gate(audit):  # noqa: F811
+    code, verdicts, output = audit("tones", "privacy")
+    assert set(verdicts) == PRIVACY_GATES, output  # age and demographic attackers ran, none was skipped
+    assert set(verdicts.values()) == {"PASS"}, output
+    assert code == 0, output
+
+
+@pytest.mark.parametrize(
+    "corpus, failing",
+    [
+        ("tones:age_cue=1", {"privacy.age_inference_uar"}),
+        ("tones:accent_cue=1", {"privacy.demographic_inference_uar"}),
+        # Both also cost the small DP-SGD head more than 10 UAR points: it must learn to ignore tones that
+        # differ between training and test (each speaker's chord; each utterance's, loud enough to be
+        # memorised), which noisy clipped steps on 80 utterances do not teach it.
+        ("tones:voiceprint=1", {"privacy.speaker_id_accuracy", "privacy.speaker_verification_eer", "privacy.dp_uar_cost"}),
+        ("tones:distinct=1", {"privacy.membership_advantage", "privacy.dp_uar_cost"}),
+    ],
+    ids=["age-leak", "accent-leak", "voiceprint", "memorising-head"],
+)
+def test_planted_privacy_flaw_fails_its_gate(audit, corpus, failing):  # noqa: F811
+    code, verdicts, output = audit(corpus, "privacy")
+    assert {m for m, v in verdicts.items() if v == "FAIL"} == failing, output
+    assert code == 1, output
