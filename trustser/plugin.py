@@ -39,7 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--thresholds", default=None, help="release gates (default: thresholds.toml in the rootdir)")
     group.addoption("--trust-report", default="trust-report", help="directory for the trust report (default trust-report/)")
     group.addoption("--seed", type=int, default=0, help="seed for folds, training and attacks (default 0)")
-    group.addoption("--folds", type=int, default=4, help="speaker-independent folds (default 4)")
+    group.addoption("--folds", type=int, default=4, help="speaker-independent folds (default 4); corpora with their own scheme "
+                         "(IEMOCAP sessions, MSP-Podcast partitions) use theirs")
     group.addoption("--trust-cache", default=None, help="cache directory (default $TRUSTSER_CACHE or ~/.cache/trustser)")
     group.addoption("--on-bad-audio", default="skip", choices=("skip", "fail"),
                     help="a missing, undecodable, empty or NaN corpus file: skip it (counted, named) or fail (default skip)")
