@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.planted.thresholds_edit import thresholds_with
 from trustser.thresholds import load_gates
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,10 +76,12 @@ def test_planted_flaw_fails_its_gate(audit, corpus, pillar, failing):
     assert code == 1, output
 
 
+def strict_thresholds(tmp_path: Path, changes: dict[str, dict[str, object]]) -> Path:
+    return thresholds_with(ROOT / "thresholds.toml", tmp_path / "thresholds.toml", changes)
+
+
 def test_one_parameter_budget_fails_sustainability(audit, tmp_path):
-    strict = tmp_path / "thresholds.toml"
-    text = (ROOT / "thresholds.toml").read_text()
-    strict.write_text(text.replace("max = 100_000_000", "max = 1"))
+    strict = strict_thresholds(tmp_path, {"sustainability.parameters": {"max": 1}})
     code, verdicts, output = audit(CLEAN, "sustainability", thresholds=strict)
     assert verdicts.pop("sustainability.parameters") == "FAIL", output
     assert len(verdicts) >= 4 and set(verdicts.values()) == {"PASS"}, output  # FLOPs, energy, latency, memory
@@ -86,19 +89,14 @@ def test_one_parameter_budget_fails_sustainability(audit, tmp_path):
 
 
 def test_warn_level_gate_is_reported_without_failing_the_run(audit, tmp_path):
-    strict = tmp_path / "thresholds.toml"
-    text = (ROOT / "thresholds.toml").read_text()
-    strict.write_text(text.replace("min = 0.45\nmin_group_size = 40", "min = 1.01\nlevel = \"warn\"\nmin_group_size = 40"))
+    strict = strict_thresholds(tmp_path, {"fairness.worst_speaker_uar": {"min": 1.01, "level": "warn"}})
     code, verdicts, output = audit(CLEAN, "fairness", thresholds=strict)
     assert verdicts["fairness.worst_speaker_uar"] == "WARN", output
     assert code == 0, output
 
 
 def test_dp_target_above_the_budget_fails_the_epsilon_gate(audit, tmp_path):
-    strict = tmp_path / "thresholds.toml"
-    text = (ROOT / "thresholds.toml").read_text()
-    assert "max = 8.0\ntarget_epsilon = 8.0" in text
-    strict.write_text(text.replace("max = 8.0\ntarget_epsilon = 8.0", "max = 1.0\ntarget_epsilon = 8.0"))
+    strict = strict_thresholds(tmp_path, {"privacy.dp_epsilon": {"max": 1.0}})
     code, verdicts, output = audit(CLEAN, "privacy", thresholds=strict)
     assert verdicts["privacy.dp_epsilon"] == "FAIL" and verdicts["privacy.dp_uar_cost"] == "PASS", output
     assert code == 1, output
