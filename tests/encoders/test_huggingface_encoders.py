@@ -132,7 +132,7 @@ def test_matches_hugging_face_reference_pipeline(encoder, tiny_checkpoints, batc
 
     directory = tiny_checkpoints[[n for n in FAMILIES if f"hf:{tiny_checkpoints[n]}" == encoder.name][0]]
     has_preprocessor = (directory / "preprocessor_config.json").exists()
-    extractor = AutoFeatureExtractor.from_pretrained(directory) if has_preprocessor else Wav2Vec2FeatureExtractor()
+    extractor = AutoFeatureExtractor.from_pretrained(directory, local_files_only=True) if has_preprocessor else Wav2Vec2FeatureExtractor()
     waves, lengths = batch
     wave = waves[1, : lengths[1]].numpy()
     inputs = extractor(wave, sampling_rate=SR, return_tensors="pt")
@@ -193,8 +193,8 @@ def test_full_window_reproduces_whisper_classifier(tiny_checkpoints, batch):
     from trustser.encoders.huggingface import HFEncoder
 
     directory = tiny_checkpoints["whisper_classifier"]
-    classifier = WhisperForAudioClassification.from_pretrained(directory).eval()
-    extractor = WhisperFeatureExtractor.from_pretrained(directory)
+    classifier = WhisperForAudioClassification.from_pretrained(directory, local_files_only=True).eval()
+    extractor = WhisperFeatureExtractor.from_pretrained(directory, local_files_only=True)
     assert classifier.config.id2label == EMOTIONS
     encoder = HFEncoder.from_base_model(classifier.encoder, feature_extractor_settings=extractor, keep_full_window=True)
     assert encoder.model is classifier.encoder  # shared, not copied
@@ -215,7 +215,7 @@ def test_from_base_model_of_a_sequence_classifier(tiny_checkpoints, batch):
     from trustser.encoders.huggingface import HFEncoder
 
     directory = tiny_checkpoints["wav2vec2_classifier"]
-    classifier = Wav2Vec2ForSequenceClassification.from_pretrained(directory).eval()
+    classifier = Wav2Vec2ForSequenceClassification.from_pretrained(directory, local_files_only=True).eval()
     shared = HFEncoder.from_base_model(classifier.wav2vec2, feature_extractor_settings={"do_normalize": True})
     loaded = create(f"hf:{directory}")
     waves, lengths = batch

@@ -145,7 +145,7 @@ def speaker_verification_attack(run: BackboneRun, exposed: tuple[str, ...] = EXP
 
 def membership_split(run: BackboneRun) -> tuple[np.ndarray, np.ndarray]:
     """Fold 0's training utterances halved per speaker: (members, held-out non-members)."""
-    run.require_training_recipe("membership inference and DP-SGD, which retrain the head on known members,")
+    run.require_training_recipe("membership inference and DP-SGD retrain the head on known members")
     train = run.indices(run.folds[0].train_speakers)
     members, held_out = member_split(run.column("speaker", train), run.train_config.seed)
     return train[members], train[held_out]

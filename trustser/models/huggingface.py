@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import torch
+
 from trustser.encoders.hf_loading import load_pretrained, preprocessor_settings
 from trustser.encoders.huggingface import WAV2VEC_FAMILY, HFEncoder, Wav2Vec2FamilyLayers, WhisperLayers
 from trustser.models.head import FinishedHead
@@ -41,7 +43,8 @@ def load_finished_model(spec: str, emotions: tuple[str, ...], label_overrides: d
     kind, _, source = spec.partition(":")
     if kind != "hf" or not source:
         raise ValueError(f"--model takes hf:<checkpoint directory or cached model id>, got {spec!r}")
-    model = load_pretrained(AutoModelForAudioClassification, source).eval()
+    # fp32 as for encoders: transformers 5 would otherwise keep a half-precision checkpoint's dtype
+    model = load_pretrained(AutoModelForAudioClassification, source, dtype=torch.float32).eval()
     model_type = model.config.model_type
     settings = preprocessor_settings(source)
     name = f"model:{spec}"

@@ -48,10 +48,10 @@ class FinishedModelRun(BackboneRun):
         return self.model.head.eval()
 
     def cached_head(self, key, train, audio_seconds=None):
-        raise NotApplicable("the model is audited as it is; retraining it needs its training data and recipe")
+        self.require_training_recipe("retraining its head")
 
     def require_training_recipe(self, what: str) -> None:
-        raise NotApplicable(f"{what} need the finished model's training data and recipe, which the audit does not have")
+        raise NotApplicable(f"{what}: it takes the finished model's training data and recipe, which the audit does not have")
 
     def training_energy(self, fold: Fold) -> dict:
         self.require_training_recipe("training energy and its measurement")
