@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: audit test install clean-report
+.PHONY: audit test bench install clean-report
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ audit: $(STAMP)
 # threads competing with a second worker would slow both down several times.
 test: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/pytest tests -n auto --dist loadfile $(ARGS)
+
+# Long runs, kept out of `make test`: memory, time and disk as the corpus grows (benchmarks/scale.py).
+# About 40 min on 2 cores with ARGS="--folds 2"; results in .bench/results.json.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.scale $(ARGS)
 
 clean-report:
 	rm -rf trust-report

@@ -79,5 +79,11 @@ class WaveformClassifier(nn.Module):
         self.head = head
 
     def forward(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        layers, frame_lengths = self.encoder(waveforms, lengths)
-        return self.head(layers, frame_lengths)
+        """Logits on the device of `waveforms`, computed on the model's own device.
+
+        Callers (attacks, noise, black-box search) keep their tensors on the CPU; the transfers are
+        differentiable, so white-box gradients still reach the waveform.
+        """
+        device = next(self.head.parameters()).device
+        layers, frame_lengths = self.encoder(waveforms.to(device), lengths.to(device))
+        return self.head(layers, frame_lengths).to(waveforms.device)

@@ -19,7 +19,8 @@ from trustser.corpora.base import Corpus
 from trustser.corpora.folds import Fold
 from trustser.encoders import create as create_encoder
 from trustser.encoders.base import Encoder
-from trustser.features import LayerFeatures, extract_features, feature_key
+from trustser.extraction import ExtractionSettings, Progress, extract_features, feature_key, stderr_progress
+from trustser.feature_store import StoredFeatures
 from trustser.heads import EmotionHead, HeadConfig, WaveformClassifier
 from trustser.sustainability.energy import measure_energy
 from trustser.training import TRAINING_VERSION, TrainConfig, predict_logits, train_head
@@ -52,6 +53,9 @@ class BackboneRun:
         head_config: HeadConfig = HeadConfig(),
         encoder: Encoder | None = None,
         on_predictions: "Callable[[BackboneRun, Predictions], None] | None" = None,
+        *,
+        extraction: ExtractionSettings = ExtractionSettings(),
+        progress: Progress = stderr_progress,
     ):
         self.backbone = backbone
         self.corpus = corpus
@@ -61,14 +65,20 @@ class BackboneRun:
         self.train_config = TrainConfig(seed=seed)
         self._encoder = encoder
         self._on_predictions = on_predictions
+        self.extraction, self.progress = extraction, progress
+
+    @property
+    def device(self):
+        """Where extraction, head training, attacks and noise run (--device)."""
+        return self.extraction.compute.device
 
     @cached_property
     def encoder(self) -> Encoder:
         return self._encoder if self._encoder is not None else create_encoder(self.backbone)
 
     @cached_property
-    def features(self) -> LayerFeatures:
-        return extract_features(self.encoder, self.corpus, self.cache)
+    def features(self) -> StoredFeatures:
+        return extract_features(self.encoder, self.corpus, self.cache, self.extraction, progress=self.progress)
 
     @cached_property
     def labels(self) -> np.ndarray:
@@ -83,11 +93,12 @@ class BackboneRun:
         return content_key(
             step="train",
             version=TRAINING_VERSION,
-            features=feature_key(self.encoder, self.corpus),
+            features=feature_key(self.encoder, self.corpus, self.extraction),
             labels=self.labels.tolist(),
             fold=[fold.train_speakers, fold.dev_speakers],
             head=self.head_config.as_dict(),
             train=self.train_config.as_dict(),
+            **({"device": self.device.type} if self.device.type != "cpu" else {}),  # GPU kernels change the weights
         )
 
     @cached_property
@@ -105,6 +116,7 @@ class BackboneRun:
             len(self.corpus.emotions),
             self.head_config,
             self.train_config,
+            device=self.device,
         )
         return self.cached_head(self.head_key(fold), train, self.features.audio_seconds(self.indices(fold.train_speakers)))
 
@@ -156,11 +168,12 @@ class BackboneRun:
 
     def sibling(self, backbone: str) -> "BackboneRun":
         """The same corpus, folds, cache, seed and head recipe with another backbone (e.g. an attack surrogate)."""
-        return BackboneRun(backbone, self.corpus, self.folds, self.cache, self.train_config.seed, self.head_config)
+        return BackboneRun(backbone, self.corpus, self.folds, self.cache, self.train_config.seed, self.head_config,
+                           extraction=self.extraction, progress=self.progress)
 
     def waveform_model(self, fold: Fold) -> WaveformClassifier:
         """Encoder and the fold's head as one model from waveforms to logits."""
-        model = WaveformClassifier(self.encoder, self.heads[fold.index]).eval()
+        model = WaveformClassifier(self.encoder, self.heads[fold.index]).to(self.device).eval()
         for parameter in model.parameters():
             parameter.requires_grad_(False)
         return model

@@ -44,6 +44,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--trust-cache", default=None, help="cache directory (default $TRUSTSER_CACHE or ~/.cache/trustser)")
     group.addoption("--on-bad-audio", default="skip", choices=("skip", "fail"),
                     help="a missing, undecodable, empty or NaN corpus file: skip it (counted, named) or fail (default skip)")
+    group.addoption("--device", default="auto", metavar="auto|cpu|cuda|cuda:N",
+                    help="where extraction, head training, attacks and noise run (default auto: a GPU when torch sees one)")
+    group.addoption("--precision", default="fp32", choices=("fp32", "fp16", "bf16"),
+                    help="extraction precision on a GPU (autocast); always fp32 on the CPU (default fp32)")
+    group.addoption("--feature-dtype", default="float32", choices=("float32", "float16"),
+                    help="how stored features are kept on disk; float16 halves disk and I/O (default float32)")
+    group.addoption("--batch-seconds", type=float, default=60.0,
+                    help="padded audio per extraction batch, seconds (default 60); halved automatically on CUDA OOM")
     group.addoption("--trust-deep", action="store_true",
                     help="also run the extended battery (PGD-L2, APGD, targeted PGD, invariance search): slower")
     group.addoption("--trust-baseline", default=None, metavar="JSON",
@@ -66,11 +74,26 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[_BASELINE] = load_baseline(baseline)
         except BaselineError as error:
             raise pytest.UsageError(str(error)) from None
+    _check_compute_options(config)
     _group_backbones_on_workers(config)
     workerinput = getattr(config, "workerinput", None)
     config.stash[_TOKEN] = workerinput["trustser_token"] if workerinput else uuid.uuid4().hex[:12]
     if workerinput is None:  # under pytest-xdist only the controller writes the report
         config.pluginmanager.register(TrustReportCollector(config), "trustser-report")
+
+
+def _check_compute_options(config: pytest.Config) -> None:
+    """A --device the machine lacks or a bad --batch-seconds stops the run before any test."""
+    if not config.getoption("batch_seconds") > 0:
+        raise pytest.UsageError(f"--batch-seconds must be positive, got {config.getoption('batch_seconds')}")
+    device = config.getoption("device")
+    if device not in ("auto", "cpu"):  # only then is torch worth importing here
+        from trustser.devices import DeviceError, resolve_device
+
+        try:
+            resolve_device(device)
+        except DeviceError as error:
+            raise pytest.UsageError(str(error)) from None
 
 
 def _group_backbones_on_workers(config: pytest.Config) -> None:
@@ -136,10 +159,33 @@ def trust_session(pytestconfig: pytest.Config):
         folds=pytestconfig.getoption("folds"),
         on_bad_audio=pytestconfig.getoption("on_bad_audio"),
         model_labels=pytestconfig.getoption("model_labels"),
+        device=pytestconfig.getoption("device"),
+        precision=pytestconfig.getoption("precision"),
+        feature_dtype=pytestconfig.getoption("feature_dtype"),
+        batch_seconds=pytestconfig.getoption("batch_seconds"),
     )
-    session = AuditSession(settings, _parts_dir(pytestconfig))
+    session = AuditSession(settings, _parts_dir(pytestconfig), progress=_terminal_writer(pytestconfig))
     _announce_corpus(pytestconfig, session)
     return session
+
+
+def _terminal_writer(config: pytest.Config):
+    """Progress lines for long work (extraction), shown in the pytest output despite output capture."""
+    import sys
+
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def write(line: str) -> None:
+        if reporter is None or capture is None:  # e.g. a pytest-xdist worker: its stderr is all there is
+            print(line, file=sys.stderr, flush=True)
+            return
+        with capture.global_and_fixture_disabled():
+            if reporter._tw.width_of_current_line:  # mid-way through a line of test progress dots
+                reporter.write("\n")
+            reporter.write_line(line)
+
+    return write
 
 
 def _announce_corpus(config: pytest.Config, session) -> None:

@@ -16,6 +16,8 @@ from trustser.corpora import create as create_corpus
 from trustser.corpora.base import Corpus
 from trustser.corpora.folds import Fold, check_speaker_independence
 from trustser.corpora.summary import CorpusSummary, summarise
+from trustser.devices import Compute
+from trustser.extraction import ExtractionSettings, Progress, stderr_progress
 from trustser.models.labels import parse_overrides
 from trustser.models import MODEL_PREFIX
 from trustser.models.run import FinishedModelRun
@@ -33,6 +35,14 @@ class AuditSettings:
     folds: int = 4
     on_bad_audio: str = "skip"  # skip | fail: what a bad corpus file (missing, undecodable, NaN, ...) does
     model_labels: str | None = None  # --model-labels: a finished model's labels -> the audit's emotions
+    device: str = "auto"  # --device: auto | cpu | cuda | cuda:N
+    precision: str = "fp32"  # --precision of extraction on a GPU: fp32 | fp16 | bf16
+    feature_dtype: str = "float32"  # --feature-dtype of the stored features
+    batch_seconds: float = 60.0  # --batch-seconds: padded audio per extraction batch
+
+    def extraction(self) -> ExtractionSettings:
+        return ExtractionSettings(compute=Compute.resolve(self.device, self.precision),
+                                  feature_dtype=self.feature_dtype, batch_seconds=self.batch_seconds)
 
 
 def safe_name(text: str) -> str:
@@ -41,8 +51,10 @@ def safe_name(text: str) -> str:
 
 
 class AuditSession:
-    def __init__(self, settings: AuditSettings, parts_dir: Path):
+    def __init__(self, settings: AuditSettings, parts_dir: Path, *, progress: Progress = stderr_progress):
         self.settings = settings
+        self.extraction = settings.extraction()
+        self.progress = progress
         self.cache = Cache(settings.cache_root)
         self.parts_dir = parts_dir
         self._runs: dict[str, BackboneRun] = {}
@@ -69,10 +81,11 @@ class AuditSession:
                 overrides = parse_overrides(self.settings.model_labels)
                 self._runs[backbone] = FinishedModelRun(
                     backbone.removeprefix(MODEL_PREFIX), self.corpus, self.folds, self.cache, self.settings.seed,
-                    overrides, on_predictions=self._save_predictions)
+                    overrides, on_predictions=self._save_predictions, extraction=self.extraction, progress=self.progress)
             else:
                 self._runs[backbone] = BackboneRun(
-                    backbone, self.corpus, self.folds, self.cache, self.settings.seed, on_predictions=self._save_predictions
+                    backbone, self.corpus, self.folds, self.cache, self.settings.seed, on_predictions=self._save_predictions,
+                    extraction=self.extraction, progress=self.progress,
                 )
         return self._runs[backbone]
 

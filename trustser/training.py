@@ -15,7 +15,7 @@ import torch
 from sklearn.metrics import balanced_accuracy_score
 from torch import nn
 
-from trustser.features import LayerFeatures
+from trustser.features import FrameSource
 from trustser.heads import EmotionHead, HeadConfig
 
 TRAINING_VERSION = "2"  # bump when the loop changes its results
@@ -41,39 +41,63 @@ def class_weights(labels: np.ndarray, num_classes: int) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
-def standardisation(features: LayerFeatures, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-layer, per-dimension mean and std over all frames of the given utterances."""
-    parts = [features.frames[int(features.offsets[i]) : int(features.offsets[i + 1])] for i in indices]
-    frames = torch.cat(parts).double()
-    return frames.mean(0).float(), frames.std(0, unbiased=False).float()
+def standardisation(features: FrameSource, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-layer, per-dimension mean and std over all frames of the given utterances.
+
+    Two passes in float64, one utterance at a time, so memory stays at one utterance whatever the corpus.
+    """
+    shape = (features.num_layers, features.hidden_size)
+    sums, squares, count = np.zeros(shape), np.zeros(shape), 0
+    for i in indices:
+        frames = features.utterance_frames(int(i))
+        sums += frames.sum(0, dtype=np.float64)
+        count += len(frames)
+    mean = sums / count
+    for i in indices:
+        squares += ((features.utterance_frames(int(i)).astype(np.float64) - mean) ** 2).sum(0)
+    return torch.from_numpy(mean).float(), torch.from_numpy(np.sqrt(squares / count)).float()
+
+
+def module_device(module: nn.Module) -> torch.device:
+    """Where a module's weights live (the CPU for one without any)."""
+    for tensor in (*module.parameters(), *module.buffers()):
+        return tensor.device
+    return torch.device("cpu")
 
 
 @torch.no_grad()
-def predict_logits(head: EmotionHead, features: LayerFeatures, indices: np.ndarray, batch_size: int = 64) -> torch.Tensor:
+def predict_logits(head: EmotionHead, features: FrameSource, indices: np.ndarray, batch_size: int = 64) -> torch.Tensor:
+    """Logits [utterances, classes] on the CPU, computed batch by batch wherever the head is."""
     head.eval()
+    device = module_device(head)
     outputs = []
     for start in range(0, len(indices), batch_size):
         layers, lengths = features.batch(indices[start : start + batch_size])
-        outputs.append(head(layers, lengths))
+        outputs.append(head(layers.to(device), lengths.to(device)).cpu())
     return torch.cat(outputs) if outputs else torch.zeros(0, head.classifier.out_features)
 
 
-def per_utterance_loss(head: EmotionHead, features: LayerFeatures, labels: np.ndarray, indices: np.ndarray) -> np.ndarray:
+def per_utterance_loss(head: EmotionHead, features: FrameSource, labels: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """Unweighted cross-entropy (nats) of each utterance: the membership attacker's score."""
     logits = predict_logits(head, features, indices)
     return nn.functional.cross_entropy(logits, torch.as_tensor(labels[indices]), reduction="none").numpy()
 
 
 def train_head(
-    features: LayerFeatures,
+    features: FrameSource,
     labels: np.ndarray,
     train_indices: np.ndarray,
     dev_indices: np.ndarray,
     num_classes: int,
     head_config: HeadConfig = HeadConfig(),
     train_config: TrainConfig = TrainConfig(),
+    *,
+    device: torch.device | str = "cpu",
 ) -> EmotionHead:
-    """Train a fresh head on `train_indices`, keeping the epoch with the best dev UAR (ties: lowest dev loss)."""
+    """Train a fresh head on `train_indices`, keeping the epoch with the best dev UAR (ties: lowest dev loss).
+
+    Training runs on `device`; the head comes back on the CPU, ready to be stored.
+    """
     torch.manual_seed(train_config.seed)
     generator = np.random.default_rng(train_config.seed)
     head = new_head(features, train_indices, num_classes, head_config)
@@ -84,10 +108,10 @@ def train_head(
         for start in range(0, len(order), train_config.batch_size):
             yield order[start : start + train_config.batch_size]
 
-    return fit_head(head, optimiser, batches, features, labels, train_indices, dev_indices, train_config)
+    return fit_head(head, optimiser, batches, features, labels, train_indices, dev_indices, train_config, device=device)
 
 
-def new_head(features: LayerFeatures, train_indices: np.ndarray, num_classes: int, head_config: HeadConfig) -> EmotionHead:
+def new_head(features: FrameSource, train_indices: np.ndarray, num_classes: int, head_config: HeadConfig) -> EmotionHead:
     """An untrained head whose input standardisation comes from the training utterances."""
     head = EmotionHead(features.num_layers, features.hidden_size, num_classes, head_config)
     head.fit_standardisation(*standardisation(features, train_indices))
@@ -98,20 +122,24 @@ def fit_head(
     head: EmotionHead,
     optimiser: torch.optim.Optimizer,
     batches: Callable[[], Iterable[np.ndarray]],
-    features: LayerFeatures,
+    features: FrameSource,
     labels: np.ndarray,
     train_indices: np.ndarray,
     dev_indices: np.ndarray,
     train_config: TrainConfig,
     model: nn.Module | None = None,
+    *,
+    device: torch.device | str = "cpu",
 ) -> EmotionHead:
     """The training loop shared by the plain and the DP-SGD head: class-weighted loss, early stopping.
 
     `batches()` yields one epoch's batches of utterance indices; `model` is what the batches go
     through (the head itself, or opacus's per-sample-gradient wrapper of it).
     """
-    model = head if model is None else model
-    loss_fn = nn.CrossEntropyLoss(weight=class_weights(labels[train_indices], head.classifier.out_features))
+    model = (head if model is None else model).to(device)
+    weights = class_weights(labels[train_indices], head.classifier.out_features)
+    loss_fn = nn.CrossEntropyLoss(weight=weights.to(device))
+    dev_loss_fn = nn.CrossEntropyLoss(weight=weights)  # dev logits come back to the CPU
     targets = torch.as_tensor(labels, dtype=torch.long)
     best_score, best_state, stale = (-1.0, -np.inf), copy.deepcopy(head.state_dict()), 0
     for _epoch in range(train_config.max_epochs):
@@ -120,11 +148,11 @@ def fit_head(
             if len(batch) == 0:  # Poisson sampling can draw an empty batch (DP-SGD); nothing to learn from
                 continue
             layers, lengths = features.batch(batch)
-            loss = loss_fn(model(layers, lengths), targets[batch])
+            loss = loss_fn(model(layers.to(device), lengths.to(device)), targets[batch].to(device))
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-        score = _dev_score(head, features, labels, dev_indices if len(dev_indices) else train_indices, loss_fn)
+        score = _dev_score(head, features, labels, dev_indices if len(dev_indices) else train_indices, dev_loss_fn)
         if score > best_score:
             best_score, best_state, stale = score, copy.deepcopy(head.state_dict()), 0
         else:
@@ -132,11 +160,10 @@ def fit_head(
             if stale >= train_config.patience:
                 break
     head.load_state_dict(best_state)
-    head.eval()
-    return head
+    return head.cpu().eval()
 
 
-def _dev_score(head: EmotionHead, features: LayerFeatures, labels: np.ndarray, indices: np.ndarray, loss_fn) -> tuple[float, float]:
+def _dev_score(head: EmotionHead, features: FrameSource, labels: np.ndarray, indices: np.ndarray, loss_fn) -> tuple[float, float]:
     """(UAR, −loss) on the dev split, compared in that order.
 
     UAR alone saturates on easy data after an epoch or two and would keep a barely trained head with

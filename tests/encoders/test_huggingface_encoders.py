@@ -231,3 +231,41 @@ def test_fingerprints_are_stable_and_distinct(encoders, tiny_checkpoints):
 
 def test_stays_in_eval_mode(encoders):
     assert not encoders["wavlm"].train().training and not encoders["wavlm"].model.training
+
+
+def test_trimmed_window_equals_the_full_window_on_exactly_one_window_and_is_cheaper(tiny_checkpoints):
+    from trustser.encoders import create
+
+    full = create(f"hf:{tiny_checkpoints['whisper']}")
+    trimmed = create(f"hf:{tiny_checkpoints['whisper']},window=trimmed")
+    assert trimmed.window == "trimmed" and trimmed.fingerprint() != full.fingerprint()
+    one_window = torch.from_numpy(voiced(30.0, 150, 3))[None]
+    with torch.no_grad():
+        expected, expected_frames = full(one_window, torch.tensor([one_window.shape[1]]))
+        got, got_frames = trimmed(one_window, torch.tensor([one_window.shape[1]]))
+    assert got_frames.tolist() == expected_frames.tolist() == [1500]
+    assert (got - expected).abs().max() <= 1e-4 * expected.abs().max()
+    short = torch.from_numpy(voiced(1.3, 180, 5))
+    waves = torch.zeros(2, len(short) + 8000)
+    waves[0, : len(short)], waves[1] = short, torch.from_numpy(voiced(1.8, 120, 6))[: waves.shape[1]]
+    lengths = torch.tensor([len(short), waves.shape[1]])
+    layers, frames = trimmed(waves.requires_grad_(True), lengths)
+    assert frames.tolist() == [len(short) // 320, waves.shape[1] // 320]  # its own audio, no 30 s of padding
+    with torch.no_grad():
+        alone, _ = trimmed(short[None], torch.tensor([len(short)]))
+    assert (layers[0, :, : frames[0]] - alone[0]).abs().max() <= 1e-5 * alone.abs().max()  # padding never seen
+    layers.pow(2).sum().backward()
+    assert torch.isfinite(waves.grad).all() and (waves.grad[0, : len(short)] != 0).float().mean() > 0.95
+
+
+def test_window_is_an_option_of_whisper_only(tiny_checkpoints):
+    from trustser.encoders import create
+    from trustser.encoders.huggingface import split_window_option
+
+    assert split_window_option("/m/whisper,window=trimmed") == ("/m/whisper", "trimmed")
+    assert split_window_option("window=trimmed") == (None, "trimmed")
+    assert split_window_option("/m/a,b") == ("/m/a,b", "full")
+    with pytest.raises(ValueError, match="window=trimmed is an option of Whisper checkpoints"):
+        create(f"hf:{tiny_checkpoints['wavlm']},window=trimmed")
+    with pytest.raises(ValueError, match="expected one of full, trimmed"):
+        create(f"hf:{tiny_checkpoints['whisper']},window=short")

@@ -15,7 +15,7 @@ from trustser.heads import EmotionHead, HeadConfig
 from trustser.privacy import attribute_inference
 from trustser.privacy.attribute_inference import most_inferable
 from trustser.privacy.demographics import age_group, age_groups, demographic_columns, why_not_attackable
-from trustser.privacy.differential_privacy import mixed_features, onto_all_layers
+from trustser.privacy.differential_privacy import MixedLayers, onto_all_layers
 
 FOLDS = [Fold(i, (), (), (f"s{i}", f"s{i + 4}")) for i in range(4)]
 SPEAKERS = np.repeat([f"s{i}" for i in range(8)], 10)
@@ -74,6 +74,6 @@ def test_a_head_trained_on_mixed_layers_computes_the_same_logits_on_all_layers()
     released = EmotionHead(3, 5, 4, HeadConfig(conv_dim=8, mlp_dim=8))
     released.fit_standardisation(features.frames.mean(0), features.frames.std(0))
     one_layer = EmotionHead(1, 5, 4, HeadConfig(conv_dim=8, mlp_dim=8)).eval()
-    mixed = mixed_features(features, released, chunk=5)
+    mixed = MixedLayers(features, released)
     expected = one_layer(*mixed.batch([0, 1, 2]))
     assert torch.allclose(onto_all_layers(one_layer, released)(*features.batch([0, 1, 2])), expected, atol=1e-5)

@@ -158,7 +158,8 @@ def membership_target(run: BackboneRun) -> EmotionHead:
     key = content_key(step="membership-target", head=run.head_key(fold), members=members.tolist())
     dev = run.indices(fold.dev_speakers)
     return run.cached_head(key, lambda: train_head(
-        run.features, run.labels, members, dev, len(run.corpus.emotions), run.head_config, run.train_config))
+        run.features, run.labels, members, dev, len(run.corpus.emotions), run.head_config, run.train_config,
+        device=run.device))
 
 
 def _membership_of(run: BackboneRun, head: EmotionHead) -> MembershipResult:
@@ -185,7 +186,7 @@ def differential_privacy(
     members, _ = membership_split(run)
     dp_head, account = train_dp_head(
         run.features, run.labels, members, run.indices(fold.dev_speakers), len(run.corpus.emotions), run.head_config,
-        run.train_config, DPConfig(target_epsilon, delta, max_grad_norm, epochs),
+        run.train_config, DPConfig(target_epsilon, delta, max_grad_norm, epochs), device=run.device,
     )
     test = run.indices(fold.test_speakers)
     target = membership_target(run)

@@ -87,7 +87,11 @@ def inference_footprint(run: BackboneRun, seconds: float = 6.0) -> FootprintResu
 
 def extraction_energy(run: BackboneRun) -> EnergyResult:
     """codecarbon's measurement of the encoder's pass over the corpus, taken when the features were built."""
-    return EnergyResult(**run.features.extraction_energy)
+    energy = run.features.extraction_energy
+    if energy is None:  # every shard was committed by earlier, interrupted runs: no one pass was measured whole
+        raise NotApplicable("extraction energy was not measured: the features were completed from committed shards; "
+                            "delete them from the cache to measure a full extraction")
+    return EnergyResult(**energy)
 
 
 def training_energy(run: BackboneRun) -> EnergyResult:

@@ -154,6 +154,9 @@ class SyntheticCorpus(Corpus):
         assert rate == self.sample_rate, f"{utterance_id}.wav is {rate} Hz, expected {self.sample_rate}"
         return wave
 
+    def seconds(self, utterance_id: str) -> float:
+        return soundfile.info(self.directory / f"{utterance_id}.wav").duration  # header only, no decoding
+
     def audio_fingerprint(self) -> str:
         return self.key
 

@@ -21,6 +21,11 @@ utterance's length (as the original study did) would instead show the model wind
 and change what every frame attends to. Utterances over 30 s run as consecutive 30 s windows whose
 frames are concatenated (attention does not cross windows). `keep_full_window=True` returns all
 1500 frames of the first 30 s instead, unmasked, as `WhisperForAudioClassification` mean-pools them.
+
+`window="trimmed"` (spec suffix `,window=trimmed`, e.g. `whisper_base:window=trimmed`) is the original
+study's mode, for reproducing its numbers: each utterance runs alone, its log-mel only as long as its
+audio, with the positional embeddings cut to match. A 2.5 s clip then costs 2.5 s of encoder work
+instead of 30 s, at the price of inputs unlike any the model was trained on (docs/models.md).
 """
 
 from __future__ import annotations
@@ -169,17 +174,25 @@ class Wav2Vec2FamilyLayers(HFEncoder):
                 "layers": "output_hidden_states (layer-1 input, then each layer)"}
 
 
+WHISPER_WINDOWS = ("full", "trimmed")
+
+
 class WhisperLayers(HFEncoder):
     def __init__(self, encoder: nn.Module, source: str, settings: dict | None, keep_full_window: bool = False,
-                 checkpoint: str | None = None):
+                 checkpoint: str | None = None, *, window: str = "full"):
         super().__init__(encoder, source, checkpoint)
+        if window not in WHISPER_WINDOWS:
+            raise ValueError(f"{source}: window={window!r}, expected one of {', '.join(WHISPER_WINDOWS)}")
         self.num_layers = encoder.config.encoder_layers + 1
         self.hidden_size = encoder.config.d_model
         self.keep_full_window = keep_full_window
+        self.window = window
         self.frontend = WhisperLogMel(settings, n_mels=encoder.config.num_mel_bins)
 
     def forward(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         waveforms = waveforms * sample_mask(lengths, waveforms.shape[-1])
+        if self.window == "trimmed":
+            return self._trimmed(waveforms, lengths)
         windows, window_lengths, counts = split_into_windows(waveforms, lengths, self.frontend.window_samples,
                                                              first_only=self.keep_full_window)
         states = self.model(self.frontend(windows), output_hidden_states=True).hidden_states
@@ -189,15 +202,61 @@ class WhisperLayers(HFEncoder):
         frame_lengths = self.model._get_feat_extract_output_lengths(self.frontend.frame_count(window_lengths))
         return join_windows(layers, frame_lengths, counts)
 
+    def _trimmed(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each utterance alone (no padding for attention to see), in windows cut to its audio."""
+        per_utterance = []
+        for wave, length in zip(waveforms, lengths.tolist()):
+            windows = [wave[start : min(length, start + self.frontend.window_samples)]
+                       for start in range(0, max(length, 1), self.frontend.window_samples)]
+            per_utterance.append(torch.cat([self._trimmed_window(w) for w in windows], dim=1))
+        frame_lengths = torch.tensor([p.shape[1] for p in per_utterance], device=waveforms.device)
+        longest = int(frame_lengths.max())
+        padded = [torch.nn.functional.pad(p, (0, 0, 0, longest - p.shape[1])) for p in per_utterance]
+        return torch.stack(padded), frame_lengths
+
+    def _trimmed_window(self, segment: torch.Tensor) -> torch.Tensor:
+        """[layers, frames, hidden] of one window of at most 30 s, its positional embeddings cut to its length.
+
+        The same computation as `WhisperEncoder.forward` (eval mode), which insists on exactly 30 s.
+        """
+        encoder = self.model
+        mel = self.frontend(segment[None])  # [1, n_mels, samples // hop]
+        hidden = nn.functional.gelu(encoder.conv2(nn.functional.gelu(encoder.conv1(mel)))).permute(0, 2, 1)
+        hidden = hidden + encoder.embed_positions.weight[: hidden.shape[1]]
+        states = [hidden]
+        for layer in encoder.layers:
+            output = layer(hidden, None)
+            hidden = output[0] if isinstance(output, tuple) else output
+            states.append(hidden)
+        states[-1] = encoder.layer_norm(hidden)
+        return torch.stack(states, dim=1)[0]
+
     def config(self) -> dict:
-        return {"model_type": self.model_type, "keep_full_window": self.keep_full_window,
+        window = {"window": self.window} if self.window != "full" else {}  # keeps the full mode's cache keys
+        return {**window, "model_type": self.model_type, "keep_full_window": self.keep_full_window,
                 "window_samples": self.frontend.window_samples, "n_fft": self.frontend.n_fft,
                 "hop": self.frontend.hop, "n_mels": self.frontend.mel_filters.shape[0],
                 "layers": "output_hidden_states (embedding output, then each layer; last after layer_norm)"}
 
 
-def load_hf_encoder(source: str, keep_full_window: bool = False, name: str | None = None) -> HFEncoder:
-    """The encoder of checkpoint `source` (a local directory, or a model id in the local HF cache)."""
+def split_window_option(argument: str | None) -> tuple[str | None, str]:
+    """`/models/whisper,window=trimmed` -> ("/models/whisper", "trimmed"); `window=trimmed` -> (None, "trimmed")."""
+    if not argument:
+        return argument, "full"
+    head, _, tail = argument.rpartition(",")
+    if tail.startswith("window="):
+        return head or None, tail.removeprefix("window=")
+    if argument.startswith("window="):
+        return None, argument.removeprefix("window=")
+    return argument, "full"
+
+
+def load_hf_encoder(source: str, keep_full_window: bool = False, name: str | None = None, *,
+                    window: str = "full") -> HFEncoder:
+    """The encoder of checkpoint `source` (a local directory, or a model id in the local HF cache).
+
+    `window` applies to Whisper checkpoints only ("full" 30 s windows, or the study's "trimmed" ones).
+    """
     resolve_model_source(source)  # a missing model fails here, before the slow transformers import
     from transformers import AutoConfig, AutoModel, WhisperForAudioClassification
 
@@ -207,7 +266,9 @@ def load_hf_encoder(source: str, keep_full_window: bool = False, name: str | Non
     # fp32 whatever the checkpoint was saved in (transformers 5 would otherwise load dtype="auto")
     if config.model_type == "whisper":  # via the classifier class: it loads the encoder and skips the decoder
         encoder = load_pretrained(WhisperForAudioClassification, source, dtype=torch.float32).encoder
-        return WhisperLayers(encoder, name, settings, keep_full_window, checkpoint=source)
+        return WhisperLayers(encoder, name, settings, keep_full_window, checkpoint=source, window=window)
+    if window != "full":
+        raise ValueError(f"{source}: window={window} is an option of Whisper checkpoints, not of {config.model_type}")
     if config.model_type in WAV2VEC_FAMILY:
         model = load_pretrained(AutoModel, source, dtype=torch.float32)
         return Wav2Vec2FamilyLayers(model, name, settings, checkpoint=source)
@@ -221,15 +282,19 @@ def _unsupported(model_type: str, source: str) -> ValueError:
 
 @register("hf")
 def create_hf(argument: str | None) -> Encoder:
-    """`hf:<model id or local dir>`, e.g. `hf:microsoft/wavlm-large` or `hf:/models/my-hubert`."""
-    if not argument:
+    """`hf:<model id or local dir>[,window=trimmed]`, e.g. `hf:microsoft/wavlm-large` or `hf:/models/my-hubert`."""
+    source, window = split_window_option(argument)
+    if not source:
         raise ValueError("hf needs a checkpoint: hf:<model id or local directory>")
-    return load_hf_encoder(argument)
+    return load_hf_encoder(source, name=f"hf:{argument}", window=window)
 
 
 def _create_short(short_name: str, model_id: str, argument: str | None) -> Encoder:
-    """`wavlm` loads microsoft/wavlm-base-plus; `wavlm:/path/to/dir` a local copy of it."""
-    return load_hf_encoder(argument or model_id, name=short_name)
+    """`wavlm` loads microsoft/wavlm-base-plus; `wavlm:/path/to/dir` a local copy of it;
+    `whisper_base:window=trimmed` the study's trimmed windows."""
+    source, window = split_window_option(argument)
+    name = short_name if window == "full" else f"{short_name}:window={window}"
+    return load_hf_encoder(source or model_id, name=name, window=window)
 
 
 for _short_name, _model_id in SHORT_NAMES.items():

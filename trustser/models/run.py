@@ -27,8 +27,8 @@ class FinishedModelRun(BackboneRun):
     trains_heads = False
 
     def __init__(self, spec: str, corpus: Corpus, folds: list[Fold], cache: Cache, seed: int = 0,
-                 label_overrides: dict[str, str] | None = None, on_predictions=None):
-        super().__init__(MODEL_PREFIX + spec, corpus, folds, cache, seed, on_predictions=on_predictions)
+                 label_overrides: dict[str, str] | None = None, on_predictions=None, **run_options):
+        super().__init__(MODEL_PREFIX + spec, corpus, folds, cache, seed, on_predictions=on_predictions, **run_options)
         self.spec = spec
         self.label_overrides = label_overrides or {}
 

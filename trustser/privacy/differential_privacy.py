@@ -14,7 +14,7 @@ The DP head is the release head with three changes, each forced by DP-SGD:
 - a larger learning rate (3e-2), since noisy steps are few (epochs × 1 / sample rate).
 
 Since the mix is frozen, each frame's standardised, uniformly mixed layers are computed once before
-training (`mixed_features`) and DP-SGD trains a one-layer head on them: the same function, without
+training (`MixedLayers`) and DP-SGD trains a one-layer head on them: the same function, without
 redoing the mix of every layer at every step (most of the DP head's time on many-layer encoders). The
 trained weights then go into a head on all layers (`onto_all_layers`), which computes the same logits.
 """
@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from trustser.features import LayerFeatures
+from trustser.features import FrameSource, pad_frames
 from trustser.heads import EmotionHead, HeadConfig
 from trustser.training import TrainConfig, fit_head, new_head
 
@@ -59,7 +59,7 @@ class DPAccount:
 
 
 def train_dp_head(
-    features: LayerFeatures,
+    features: FrameSource,
     labels: np.ndarray,
     train_indices: np.ndarray,
     dev_indices: np.ndarray,
@@ -67,6 +67,8 @@ def train_dp_head(
     head_config: HeadConfig,
     train_config: TrainConfig,
     dp: DPConfig,
+    *,
+    device: torch.device | str = "cpu",
 ) -> tuple[EmotionHead, DPAccount]:
     """Train a head with DP-SGD to `dp.target_epsilon`; the shared loop of `train_head` does the epochs."""
     from opacus import PrivacyEngine  # heavy; only the DP audit needs it
@@ -76,7 +78,7 @@ def train_dp_head(
     train_config = replace(train_config, learning_rate=dp.learning_rate, max_epochs=dp.epochs, patience=dp.epochs)
     with torch.random.fork_rng():  # its weights are replaced; drawing them must not shift the DP head's draws
         released = new_head(features, train_indices, num_classes, head_config)
-    features = mixed_features(features, released)
+    features = MixedLayers(features, released)
     head = EmotionHead(1, features.hidden_size, num_classes, head_config)  # standardisation: identity
     head.layer_logits.requires_grad_(False)
     optimiser = torch.optim.AdamW(
@@ -103,7 +105,8 @@ def train_dp_head(
     with warnings.catch_warnings():  # opacus's hooks on a head whose inputs need no gradient: expected
         warnings.filterwarnings("ignore", message="Full backward hook is firing")
         warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
-        fit_head(head, optimiser, batches, features, labels, train_indices, dev_indices, train_config, model=model)
+        fit_head(head, optimiser, batches, features, labels, train_indices, dev_indices, train_config, model=model,
+                 device=device)
         epsilon = engine.get_epsilon(delta)
     account = DPAccount(
         epsilon=float(epsilon),
@@ -118,15 +121,43 @@ def train_dp_head(
     return onto_all_layers(head, released), account
 
 
-def mixed_features(features: LayerFeatures, head: EmotionHead, chunk: int = 65536) -> LayerFeatures:
-    """One layer per frame: the uniform mix of `head`'s standardised layers (its frozen input), chunk by chunk."""
-    weights = head.layer_weights().detach()
-    mixed = torch.empty(features.frames.shape[0], 1, features.hidden_size)
-    with torch.no_grad():
-        for start in range(0, features.frames.shape[0], chunk):
-            normed = (features.frames[start : start + chunk] - head.feature_mean) / head.feature_std
-            mixed[start : start + chunk, 0] = torch.einsum("l,flh->fh", weights, normed)
-    return replace(features, frames=mixed)
+class MixedLayers:
+    """One layer per frame: the mix of `head`'s standardised layers (its frozen input), computed as read.
+
+    A view, not a copy, so DP training reads the corpus's features batch by batch like any head.
+    """
+
+    num_layers = 1
+
+    def __init__(self, source: FrameSource, head: EmotionHead):
+        self.source, self.hidden_size = source, source.hidden_size
+        self.utterance_ids, self.extraction_energy = source.utterance_ids, source.extraction_energy
+        self._weights = head.layer_weights().detach()
+        self._mean, self._std = head.feature_mean.detach(), head.feature_std.detach()
+
+    @property
+    def frame_counts(self) -> np.ndarray:
+        return self.source.frame_counts
+
+    def frame_count(self, index: int) -> int:
+        return self.source.frame_count(index)
+
+    def audio_seconds(self, indices) -> float:
+        return self.source.audio_seconds(indices)
+
+    def _mix(self, layers: torch.Tensor) -> torch.Tensor:  # [..., L, H] -> [..., 1, H]
+        return torch.einsum("l,...lh->...h", self._weights, (layers - self._mean) / self._std)[..., None, :]
+
+    def utterance_frames(self, index: int) -> np.ndarray:
+        with torch.no_grad():
+            return self._mix(torch.from_numpy(self.source.utterance_frames(index).astype(np.float32))).numpy()
+
+    def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        return pad_frames([self.utterance_frames(int(i)) for i in indices], 1, self.hidden_size)
+
+    def pooled(self) -> torch.Tensor:
+        with torch.no_grad():  # the mix is linear, so the mean of mixed frames is the mix of mean frames
+            return self._mix(self.source.pooled())
 
 
 def onto_all_layers(trained: EmotionHead, released: EmotionHead) -> EmotionHead:

@@ -60,6 +60,9 @@ def _make_attack(torchattacks, wrapped: UnitIntervalModel, attack_name: str, num
     else:
         known = ", ".join(ATTACKS)
         raise ValueError(f"unknown attack {attack_name!r}{' (targeted)' if targeted else ''}; known: {known} (APGD untargeted)")
+    # the attack's own arithmetic stays on the CPU, where UnitIntervalModel keeps its float64 mapping; the
+    # model moves each forward pass to its device (WaveformClassifier)
+    attack.set_device(torch.device("cpu"))
     if targeted:
         attack.set_mode_targeted_by_function(lambda images, labels: target_classes(labels, num_classes))
     return attack

@@ -16,7 +16,7 @@ from trustser.cache import Cache
 from trustser.corpora.base import Corpus
 from trustser.corpora.folds import Fold
 from trustser.encoders import create as create_encoder
-from trustser.features import extract_features
+from trustser.extraction import extract_features
 from trustser.utility.recognition import UtilityResult, evaluate_utility
 
 
