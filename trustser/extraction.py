@@ -40,6 +40,7 @@ from trustser.feature_store import (
     write_json,
 )
 from trustser.features import load_waveform
+from trustser.memory import release_free_memory
 from trustser.sustainability.energy import measure_energy
 
 EXTRACTION_VERSION = "3"  # bump when what the store holds changes
@@ -242,6 +243,7 @@ def _encode_shards(encoder: Encoder, corpus: Corpus, directory: Path, plan: _Pla
             if remaining[shard] == 0:
                 writer.commit()
                 writer = None
+                release_free_memory()
                 progress(f"  {shard_name(shard)} committed: {meter.status()}")
     finally:
         if writer is not None:

@@ -17,6 +17,7 @@ from torch import nn
 
 from trustser.features import FrameSource
 from trustser.heads import EmotionHead, HeadConfig
+from trustser.memory import release_free_memory
 
 TRAINING_VERSION = "2"  # bump when the loop changes its results
 
@@ -58,6 +59,28 @@ def standardisation(features: FrameSource, indices: np.ndarray) -> tuple[torch.T
     return torch.from_numpy(mean).float(), torch.from_numpy(np.sqrt(squares / count)).float()
 
 
+BATCH_BYTES = 256 << 20
+"""The most padded float32 features one forward pass may hold. Batches of a fixed count of utterances
+would need memory in proportion to the corpus's longest utterance; larger batches run in consecutive
+parts (training accumulates their gradients). Default-size encoders never reach it."""
+
+
+def within_budget(indices: np.ndarray, features: FrameSource, max_bytes: int | None = None) -> list[np.ndarray]:
+    """`indices` in consecutive runs, in order, each of whose zero-padded batch fits `max_bytes`."""
+    max_bytes = BATCH_BYTES if max_bytes is None else max_bytes
+    frame_bytes = features.num_layers * features.hidden_size * 4
+    counts = features.frame_counts
+    runs, start, longest = [], 0, 0
+    for position, index in enumerate(indices):
+        longer = max(longest, int(counts[index]))
+        if position > start and (position - start + 1) * longer * frame_bytes > max_bytes:
+            runs.append(indices[start:position])
+            start, longer = position, int(counts[index])
+        longest = longer
+    runs.append(indices[start:])
+    return runs
+
+
 def module_device(module: nn.Module) -> torch.device:
     """Where a module's weights live (the CPU for one without any)."""
     for tensor in (*module.parameters(), *module.buffers()):
@@ -72,8 +95,9 @@ def predict_logits(head: EmotionHead, features: FrameSource, indices: np.ndarray
     device = module_device(head)
     outputs = []
     for start in range(0, len(indices), batch_size):
-        layers, lengths = features.batch(indices[start : start + batch_size])
-        outputs.append(head(layers.to(device), lengths.to(device)).cpu())
+        for part in within_budget(indices[start : start + batch_size], features):
+            layers, lengths = features.batch(part)
+            outputs.append(head(layers.to(device), lengths.to(device)).cpu())
     return torch.cat(outputs) if outputs else torch.zeros(0, head.classifier.out_features)
 
 
@@ -147,12 +171,18 @@ def fit_head(
         for batch in batches():
             if len(batch) == 0:  # Poisson sampling can draw an empty batch (DP-SGD); nothing to learn from
                 continue
-            layers, lengths = features.batch(batch)
-            loss = loss_fn(model(layers.to(device), lengths.to(device)), targets[batch].to(device))
-            optimiser.zero_grad()
-            loss.backward()
+            parts = within_budget(batch, features) if model is head else [batch]  # opacus: per-sample grads, one pass
+            if len(parts) == 1:
+                layers, lengths = features.batch(batch)
+                loss = loss_fn(model(layers.to(device), lengths.to(device)), targets[batch].to(device))
+                optimiser.zero_grad()
+                loss.backward()
+            else:
+                optimiser.zero_grad()
+                _accumulate_gradients(model, features, parts, targets, loss_fn.weight, device)
             optimiser.step()
         score = _dev_score(head, features, labels, dev_indices if len(dev_indices) else train_indices, dev_loss_fn)
+        release_free_memory()
         if score > best_score:
             best_score, best_state, stale = score, copy.deepcopy(head.state_dict()), 0
         else:
@@ -161,6 +191,17 @@ def fit_head(
                 break
     head.load_state_dict(best_state)
     return head.cpu().eval()
+
+
+def _accumulate_gradients(model: nn.Module, features: FrameSource, parts: list[np.ndarray], targets: torch.Tensor,
+                          weight: torch.Tensor, device) -> None:
+    """The gradient of the class-weighted mean loss over all `parts` together, one part in memory at a time."""
+    total = weight[targets[np.concatenate(parts)].to(device)].sum()  # the weighted mean's denominator
+    for part in parts:
+        layers, lengths = features.batch(part)
+        logits = model(layers.to(device), lengths.to(device))
+        loss = nn.functional.cross_entropy(logits, targets[part].to(device), weight=weight, reduction="sum") / total
+        loss.backward()
 
 
 def _dev_score(head: EmotionHead, features: FrameSource, labels: np.ndarray, indices: np.ndarray, loss_fn) -> tuple[float, float]:

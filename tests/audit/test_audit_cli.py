@@ -35,3 +35,20 @@ def test_every_pillar_test_is_parametrized_over_the_default_backbones(tmp_path):
     }
     backbone_of = [t.split("[", 1)[1].split("-")[0].rstrip("]") for t in tests]  # ids: [mfcc] or [mfcc-fgsm]
     assert len(tests) == 3 * backbone_of.count("mfcc") == 3 * backbone_of.count("egemaps") == 3 * backbone_of.count("ge2e")
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [(("--batch-seconds", "0"), "--batch-seconds must be positive"), (("--device", "tpu"), "expected auto|cpu|cuda|cuda:N"),
+     (("--feature-dtype", "int8"), "invalid choice: 'int8'")],
+)
+def test_bad_compute_options_stop_the_run_before_any_test(option, message, tmp_path):
+    done = pytest_run("--collect-only", *option, cwd=tmp_path)
+    assert done.returncode in (2, 4), done.stdout + done.stderr  # usage errors: argparse's and pytest's
+    assert message in done.stderr
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a GPU")
+def test_asking_for_a_gpu_the_machine_lacks_is_a_usage_error(tmp_path):
+    done = pytest_run("--collect-only", "--device", "cuda", cwd=tmp_path)
+    assert done.returncode == 4 and "torch sees no CUDA GPU" in done.stderr and "--device cpu" in done.stderr

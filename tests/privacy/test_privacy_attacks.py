@@ -103,3 +103,17 @@ def test_memorising_head_fails_membership_and_leaks_more_than_the_release_recipe
     learnable = (features.pooled()[:, 0, :2].numpy() > 0) @ np.array([1, 2])  # labels a function of the input
     released = _attack(features, learnable, speakers, HeadConfig(), TrainConfig())
     assert released < memorise  # the gate's clean control is the planted audit on `tones` (PASS)
+
+
+def test_verification_trials_are_every_pair_up_to_the_cap_then_a_seeded_uniform_sample():
+    from trustser.privacy.speakers import MAX_TRIALS, trial_pairs
+
+    first, second = trial_pairs(640, seed=0)  # the default corpus: every pair once
+    assert len(first) == 640 * 639 // 2 <= MAX_TRIALS and (first < second).all()
+    first, second = trial_pairs(5120, seed=0)  # 13 M pairs: a sample, not an n x n matrix
+    assert len(first) == MAX_TRIALS and (first < second).all() and second.max() < 5120
+    again = trial_pairs(5120, seed=0)
+    assert (again[0] == first).all() and (again[1] == second).all()
+    counts = np.bincount(np.r_[first, second], minlength=5120)  # uniform: Poisson spread, no favoured utterances
+    assert counts.min() > 0 and counts.std() < 1.2 * np.sqrt(counts.mean())
+    assert abs(counts[:2560].mean() - counts[2560:].mean()) < 0.02 * counts.mean()

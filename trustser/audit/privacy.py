@@ -30,7 +30,7 @@ from trustser.privacy.differential_privacy import (
     compare_with_dp,
     train_dp_head,
 )
-from trustser.training import per_utterance_loss, predict_logits, train_head
+from trustser.training import per_utterance_loss, predict_logits, train_head, within_budget
 from trustser.audit.memo import memoised, stored
 
 
@@ -54,10 +54,10 @@ def head_representations(run: BackboneRun, batch_size: int = 64) -> dict[str, np
         embeddings = torch.zeros(len(heads), n, heads[0].classifier.in_features)
         by_length = np.argsort(run.features.offsets.diff().numpy(), kind="stable")
         for start in range(0, n, batch_size):
-            rows = by_length[start : start + batch_size]
-            layers, lengths = run.features.batch(rows)
-            for f, head in enumerate(heads):
-                embeddings[f, rows] = head.eval().embed(layers, lengths)
+            for rows in within_budget(by_length[start : start + batch_size], run.features):
+                layers, lengths = run.features.batch(rows)
+                for f, head in enumerate(heads):
+                    embeddings[f, rows] = head.eval().embed(layers, lengths)
         posteriors = [torch.softmax(h.classifier(e), dim=1) for h, e in zip(heads, embeddings)]
     return {
         "layer_mix": torch.stack(mixes).numpy(),  # the learned mix of time-averaged layers

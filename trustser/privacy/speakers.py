@@ -136,7 +136,7 @@ def trial_pairs(n: int, seed: int, max_trials: int = MAX_TRIALS) -> tuple[np.nda
     return np.minimum(first, second), np.maximum(first, second)
 
 
-def _cosine_scores(x: np.ndarray, first: np.ndarray, second: np.ndarray, chunk: int = 65536) -> np.ndarray:
+def _cosine_scores(x: np.ndarray, first: np.ndarray, second: np.ndarray, chunk: int = 4096) -> np.ndarray:
     """Cosine similarity of standardised embeddings for each pair, a chunk at a time (no n x n matrix)."""
     z = StandardScaler().fit_transform(x)
     z /= np.linalg.norm(z, axis=1, keepdims=True).clip(1e-12)
