@@ -64,13 +64,15 @@ def test_registry_knows_hf_names():
 def test_short_names_resolve_to_ids_without_loading(monkeypatch):
     import trustser.encoders.huggingface as hf
 
-    monkeypatch.setattr(hf, "load_hf_encoder", lambda source, name=None: (source, name))
-    assert create("wav2vec2_0") == ("facebook/wav2vec2-base", "wav2vec2_0")
-    assert create("wavlm") == ("microsoft/wavlm-base-plus", "wavlm")
-    assert create("hubert") == ("facebook/hubert-base-ls960", "hubert")
+    monkeypatch.setattr(hf, "load_hf_encoder", lambda source, name=None, window="full": (source, name, window))
+    assert create("wav2vec2_0") == ("facebook/wav2vec2-base", "wav2vec2_0", "full")
+    assert create("wavlm") == ("microsoft/wavlm-base-plus", "wavlm", "full")
+    assert create("hubert") == ("facebook/hubert-base-ls960", "hubert", "full")
     assert [create(f"whisper_{size}")[0] for size in ("tiny", "base", "small")] == [
         "openai/whisper-tiny", "openai/whisper-base", "openai/whisper-small"]
-    assert create("wavlm:/models/wavlm") == ("/models/wavlm", "wavlm")
+    assert create("wavlm:/models/wavlm") == ("/models/wavlm", "wavlm", "full")
+    assert create("whisper_base:window=trimmed") == ("openai/whisper-base", "whisper_base:window=trimmed", "trimmed")
+    assert create("whisper_small:/models/w,window=trimmed") == ("/models/w", "whisper_small:window=trimmed", "trimmed")
 
 
 @pytest.mark.parametrize("spec", ["hf:trustser-tests/no-such-model", "hf:/no/such/model/dir", "whisper_small"])
