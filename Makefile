@@ -27,7 +27,7 @@ test: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/pytest tests -n auto --dist loadfile $(ARGS)
 
 # Long runs, kept out of `make test`: memory, time and disk as the corpus grows (benchmarks/scale.py).
-# About 40 min on 2 cores with ARGS="--folds 2"; results in .bench/results.json.
+# Over an hour on 2 cores (ARGS="--sections scale --folds 2" alone: about 45 min); results in .bench/results.json.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.scale $(ARGS)
 
