@@ -128,12 +128,10 @@ def _extract(encoder: Encoder, corpus: Corpus, directory: Path, settings: Extrac
     if pending:
         work = lambda: _encode_shards(encoder, corpus, directory, plan, pending, settings, progress)  # noqa: E731
         energy = dataclasses.asdict(measure_energy(work, max(seconds_to_do, 1e-3), label=f"extract {encoder.name}"))
-    records = [committed_shard(directory, i, verify=False) for i in range(len(plan.shards))]
-    layers, hidden = probe["num_layers"], probe["hidden_size"]
     write_json(directory / "index.json", {
         "format": STORE_FORMAT, "encoder": encoder.name, "utterance_ids": [u.id for u in corpus.utterances],
-        "num_layers": layers, "hidden_size": hidden, "dtype": settings.feature_dtype,
-        "sample_rate": encoder.sample_rate, "shards": len(records), "energy": energy or None,
+        "num_layers": probe["num_layers"], "hidden_size": probe["hidden_size"], "dtype": settings.feature_dtype,
+        "sample_rate": encoder.sample_rate, "shards": len(plan.shards), "energy": energy or None,
         "compute": settings.compute.tag,
     })
 
@@ -161,7 +159,7 @@ def _load_or_make_plan(directory: Path, corpus: Corpus, probe: dict, settings: E
         stored = read_json(path)
         return _Plan(stored["shards"], stored["seconds"])
     seconds = [corpus.seconds(u.id) for u in corpus.utterances]
-    frame_bytes = probe["num_layers"] * probe["hidden_size"] * np.dtype(STORAGE_DTYPES[settings.feature_dtype]).itemsize
+    frame_bytes = _frame_bytes(probe, settings.feature_dtype)
     shard_bytes = settings.shard_mib * (1 << 20)
     shards, batches, batch, shard_size = [], [], [], 0.0
     for index in np.argsort(seconds, kind="stable").tolist():  # length buckets: little padding
@@ -181,9 +179,13 @@ def _load_or_make_plan(directory: Path, corpus: Corpus, probe: dict, settings: E
     return _Plan(shards, seconds)
 
 
+def _frame_bytes(probe: dict, dtype: str) -> int:
+    return probe["num_layers"] * probe["hidden_size"] * np.dtype(STORAGE_DTYPES[dtype]).itemsize
+
+
 def estimated_bytes(probe: dict, seconds: list[float], dtype: str) -> float:
-    frame_bytes = probe["num_layers"] * probe["hidden_size"] * np.dtype(STORAGE_DTYPES[dtype]).itemsize
-    pooled_bytes = probe["num_layers"] * probe["hidden_size"] * 4
+    """Disk for utterances of `seconds`: their frames in `dtype` and a float32 pooled vector each."""
+    frame_bytes, pooled_bytes = _frame_bytes(probe, dtype), _frame_bytes(probe, "float32")
     return sum(_estimated_frames(probe, s) * frame_bytes + pooled_bytes for s in seconds)
 
 

@@ -216,11 +216,6 @@ class StoredFeatures:
         for handle in getattr(self, "_handles", {}).values():
             os.close(handle)
 
-    def __getstate__(self) -> dict:  # file descriptors do not travel to other processes
-        state = dict(self.__dict__)
-        state.update(_handles={}, _verified=set(), _pooled=None)
-        return state
-
     @property
     def offsets(self) -> torch.Tensor:
         """Cumulative frame counts [utterances + 1], as `LayerFeatures.offsets`."""

@@ -98,7 +98,7 @@ class BackboneRun:
             fold=[fold.train_speakers, fold.dev_speakers],
             head=self.head_config.as_dict(),
             train=self.train_config.as_dict(),
-            **({"device": self.device.type} if self.device.type != "cpu" else {}),  # GPU kernels change the weights
+            device=self.device.type,  # GPU kernels change the weights
         )
 
     @cached_property

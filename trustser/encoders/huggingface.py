@@ -203,16 +203,16 @@ class WhisperLayers(HFEncoder):
         return join_windows(layers, frame_lengths, counts)
 
     def _trimmed(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each utterance alone (no padding for attention to see), in windows cut to its audio."""
-        per_utterance = []
+        """Each utterance's windows alone (no padding for attention to see), each cut to its audio."""
+        step, outputs, counts = self.frontend.window_samples, [], []
         for wave, length in zip(waveforms, lengths.tolist()):
-            windows = [wave[start : min(length, start + self.frontend.window_samples)]
-                       for start in range(0, max(length, 1), self.frontend.window_samples)]
-            per_utterance.append(torch.cat([self._trimmed_window(w) for w in windows], dim=1))
-        frame_lengths = torch.tensor([p.shape[1] for p in per_utterance], device=waveforms.device)
+            starts = range(0, max(length, 1), step)
+            outputs += [self._trimmed_window(wave[start : min(length, start + step)]) for start in starts]
+            counts.append(len(starts))
+        frame_lengths = torch.tensor([o.shape[1] for o in outputs], device=waveforms.device)
         longest = int(frame_lengths.max())
-        padded = [torch.nn.functional.pad(p, (0, 0, 0, longest - p.shape[1])) for p in per_utterance]
-        return torch.stack(padded), frame_lengths
+        layers = torch.stack([nn.functional.pad(o, (0, 0, 0, longest - o.shape[1])) for o in outputs])
+        return join_windows(layers, frame_lengths, counts)
 
     def _trimmed_window(self, segment: torch.Tensor) -> torch.Tensor:
         """[layers, frames, hidden] of one window of at most 30 s, its positional embeddings cut to its length.
