@@ -5,8 +5,9 @@ Sections (`--sections`, comma-separated; all by default):
 - `scale`: the test-only `ssl_shaped` encoder (13 x 768 frames at 50 Hz, SSL-sized output without SSL
   compute) on the synthetic corpus at 1x, 2x, 4x and 8x the default size (8, 16, 32, 64 speakers x
   20 sentences x 4 emotions). Each factor runs extraction, then the utility + privacy + fairness
-  trust tests but speaker identification (see `audit_command`), each in a fresh process: wall time
-  and that process's peak RSS, and the store's disk.
+  trust tests but speaker identification (see `audit_command`), heads capped at `HEAD_MAX_EPOCHS`,
+  each in a fresh process: wall time and that process's peak RSS, and the store's disk. The audit's
+  resident memory after each test goes to `<workdir>/rss-per-test-<backbone>-<factor>x.log`.
 - `wav2vec2`: the same at 1x with a randomly initialised `Wav2Vec2Config()` model (wav2vec 2.0 base
   size: 13 hidden states of 768), saved with `save_pretrained` and loaded through `hf:<dir>`.
 - `whisper`: extraction cost per audio hour of a randomly initialised Whisper-base-sized encoder in
@@ -34,12 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SPEAKERS = 8
 
 
-def run_measured(command: list[str], *, log: Path) -> dict:
+def run_measured(command: list[str], *, log: Path, env: dict[str, str] | None = None) -> dict:
     """Run `command` to completion; its wall time and peak resident memory (the process's own)."""
     start = time.perf_counter()
     with open(log, "w") as output:
         process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-                                   env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                                   env=dict(os.environ, PYTHONPATH=str(ROOT), **(env or {})))
         _, status, usage = os.wait4(process.pid, 0)
     return {"seconds": time.perf_counter() - start, "peak_rss_mib": usage.ru_maxrss / 1024,
             "exit": os.waitstatus_to_exitcode(status)}
@@ -67,6 +68,11 @@ def extract_command(backbone: str, corpus: str, cache: Path) -> list[str]:
 
 
 FOLDS = 4  # --folds: the audit's default; fewer folds train fewer heads, each on less data
+HEAD_MAX_EPOCHS = 10
+"""--head-max-epochs of the scale audits. Early stopping trains a head for as long as dev UAR improves,
+and on more data it improves for longer (fold 0 of the 13 x 768 audit: 10 epochs at 1x, 24 at 2x), so
+uncapped wall time measures the recipe's convergence, not the cost of the machinery per utterance.
+Ten epochs is where the 1x heads stop on their own."""
 
 
 def audit_command(backbone: str, corpus: str, cache: Path, report: Path, *modules: str, folds: int = FOLDS) -> list[str]:
@@ -76,8 +82,8 @@ def audit_command(backbone: str, corpus: str, cache: Path, report: Path, *module
     # too, since speakers beyond the 8 default ones reuse espeak voice variants (26 at 1x, ~350 at 2x;
     # the test took 6.7 s at 1x and 215 s at 2x). Its memory is that of the other probes.
     return [sys.executable, "-m", "pytest", *tests, "--backbone", backbone, "--corpus", corpus, "--trust-cache", str(cache),
-            "--trust-report", str(report), "--folds", str(folds), "-q", "-p", "no:cacheprovider",
-            "-k", "not speaker_identification"]
+            "--trust-report", str(report), "--folds", str(folds), "--head-max-epochs", str(HEAD_MAX_EPOCHS), "-q",
+            "-p", "no:cacheprovider", "-p", "benchmarks.rss_per_test", "-k", "not speaker_identification"]
 
 
 def measure_scale(backbone: str, factor: int, workdir: Path, *, folds: int = FOLDS) -> dict:
@@ -88,8 +94,9 @@ def measure_scale(backbone: str, factor: int, workdir: Path, *, folds: int = FOL
     features_before = set((cache / "features").glob("*")) if (cache / "features").exists() else set()
     extraction = run_measured(extract_command(backbone, corpus, cache), log=workdir / f"extract-{tag}.log")
     stores = set((cache / "features").glob("*")) - features_before
+    (workdir / f"rss-per-test-{tag}.log").unlink(missing_ok=True)
     audit = run_measured(audit_command(backbone, corpus, cache, workdir / f"report-{tag}", "utility", "privacy", "fairness", folds=folds),
-                         log=workdir / f"audit-{tag}.log")
+                         log=workdir / f"audit-{tag}.log", env={"RSS_PER_TEST_LOG": str(workdir / f"rss-per-test-{tag}.log")})
     row = {"backbone": backbone, "factor": factor, "corpus": corpus, "hours": corpus_hours(corpus, cache), "folds": folds,
            "extraction": extraction, "audit": audit,
            "disk_gib": sum(directory_bytes(p) for p in stores) / 2**30}

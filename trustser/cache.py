@@ -4,6 +4,11 @@ Keys are hashes of everything that produced a result; files are written to a tem
 renamed, so an interrupted run never leaves a half-written file; a file lock per key makes
 concurrent pytest-xdist workers compute each result once. Formats: safetensors, numpy, JSON, WAV;
 never pickle.
+
+Nothing read back is trusted blindly: every entry is stored with a sha256 of its bytes beside it
+(`<file>.sha256`) and `intact()` checks it before use. A missing, truncated or altered entry is named
+in a warning, moved to `<cache>/damaged/` and recomputed by its caller. The cache holds speakers'
+audio and voice embeddings, so its root is private (0700) and its files are created 0600.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
+import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -22,6 +30,11 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 DEFAULT_ROOT = Path(os.environ.get("TRUSTSER_CACHE", Path.home() / ".cache" / "trustser"))
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe rendering of a spec or an id: no separators, no `..`, never empty."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_.") or "unnamed"
 
 
 def content_key(**parts: object) -> str:
@@ -44,12 +57,62 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+def file_sha256(path: Path, chunk: int = 1 << 24) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checksum_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def make_private(directory: Path) -> None:
+    """Create `directory` owner-only (0700) if it does not exist; an existing one is the user's choice."""
+    if not directory.exists():
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
+
+
 class Cache:
     def __init__(self, root: Path | str = DEFAULT_ROOT):
         self.root = Path(root)
+        make_private(self.root)
 
     def path(self, kind: str, key: str, suffix: str = ".safetensors") -> Path:
         return self.root / kind / f"{key}{suffix}"
+
+    def seal(self, path: Path) -> None:
+        """Record the checksum of the entry just written at `path` (after the entry: a kill in between
+        leaves an entry without a checksum, which `intact` treats as damaged)."""
+        with atomic_path(checksum_path(path)) as tmp:
+            tmp.write_text(file_sha256(path))
+
+    def intact(self, path: Path) -> bool:
+        """Whether the entry at `path` exists and matches its checksum; a damaged one is moved aside, with a warning."""
+        if not path.exists():
+            return False
+        sidecar = checksum_path(path)
+        try:
+            expected = sidecar.read_text().strip()
+        except FileNotFoundError:
+            expected = None
+        if expected is not None and file_sha256(path) == expected:
+            return True
+        self.set_aside(path, "no checksum" if expected is None else "checksum mismatch (truncated or altered)")
+        return False
+
+    def set_aside(self, path: Path, why: str) -> None:
+        """Move a damaged entry (and its checksum) to `<cache>/damaged/`, where it can be inspected."""
+        damaged = self.root / "damaged"
+        damaged.mkdir(exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for item in (path, checksum_path(path)):
+            if item.exists():
+                os.replace(item, damaged / f"{item.parent.name}-{item.name}.{stamp}")
+        warnings.warn(f"damaged cache entry {path}: {why}; moved to {damaged} and recomputed", stacklevel=3)
 
     @contextmanager
     def lock(self, kind: str, key: str) -> Iterator[None]:
@@ -61,6 +124,7 @@ class Cache:
     def save_tensors(self, path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
         with atomic_path(path) as tmp:
             save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
+        self.seal(path)
 
     def load_tensors(self, path: Path) -> dict[str, torch.Tensor]:
         return load_file(str(path))
@@ -73,6 +137,7 @@ class Cache:
     def save_json(self, path: Path, data: object) -> None:
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        self.seal(path)
 
     def load_json(self, path: Path) -> object:
         return json.loads(path.read_text())

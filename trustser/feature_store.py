@@ -23,28 +23,19 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
 
-from trustser.cache import atomic_path
-from trustser.features import pad_frames
+from trustser.cache import atomic_path, file_sha256
 
 STORE_FORMAT = 1
 STORAGE_DTYPES = {"float16": np.float16, "float32": np.float32}
-_HASH_CHUNK = 1 << 24
 
 
 class StoreError(RuntimeError):
     """A damaged or inconsistent store; the message names the file."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def shard_name(index: int) -> str:
@@ -181,7 +172,7 @@ class StoredFeatures:
     def __post_init__(self) -> None:
         self._handles: dict[int, int] = {}
         self._verified: set[int] = set()
-        self._pooled: torch.Tensor | None = None
+        self._pooled_verified: set[int] = set()
 
     @classmethod
     def open(cls, directory: Path) -> "StoredFeatures":
@@ -240,27 +231,54 @@ class StoredFeatures:
 
     def utterance_frames(self, index: int) -> np.ndarray:
         """One utterance's frames [frames, num_layers, hidden_size] in the storage dtype."""
-        count = int(self.frame_counts[index])
-        size = count * self.num_layers * self.hidden_size * self.dtype.itemsize
-        frames = np.empty((count, self.num_layers, self.hidden_size), dtype=self.dtype)
-        if os.preadv(self._handle(int(self.shard_of[index])), [frames], int(self.byte_offset[index])) != size:
-            raise StoreError(f"{self.directory}: short read for utterance {self.utterance_ids[index]}")
+        frames = np.empty((int(self.frame_counts[index]), self.num_layers, self.hidden_size), dtype=self.dtype)
+        self._read_into(index, frames)
         return frames
 
-    def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
-        """Zero-padded layers [batch, num_layers, frames, hidden] (float32) and frame lengths."""
-        return pad_frames([self.utterance_frames(int(i)) for i in indices], self.num_layers, self.hidden_size)
+    def _read_into(self, index: int, out: np.ndarray) -> None:
+        if os.preadv(self._handle(int(self.shard_of[index])), [out], int(self.byte_offset[index])) != out.nbytes:
+            raise StoreError(f"{self.directory}: short read for utterance {self.utterance_ids[index]}")
 
-    def pooled(self) -> torch.Tensor:
-        """Each utterance's mean frame [utterances, num_layers, hidden_size] (float32), pooled once per shard."""
-        if self._pooled is None:
-            pooled = np.zeros((len(self.utterance_ids), self.num_layers, self.hidden_size), np.float32)
-            for record in self.shards:
-                path = self.directory / f"{shard_name(record.index)}.pooled.bin"
-                data = path.read_bytes()
+    def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        """Zero-padded layers [batch, num_layers, frames, hidden] (float32) and frame lengths.
+
+        Frames are read straight into one padded buffer in their stored order and transposed once:
+        per-utterance arrays, freed right after padding, would leave the heap fragmented (trustser.memory).
+        """
+        rows = [int(i) for i in indices]
+        counts = self.frame_counts[rows] if rows else np.zeros(0, np.int64)
+        stored = np.zeros((len(rows), int(counts.max(initial=0)), self.num_layers, self.hidden_size), self.dtype)
+        for row, (index, count) in enumerate(zip(rows, counts)):
+            self._read_into(index, stored[row, :count])
+        layers = torch.from_numpy(stored).permute(0, 2, 1, 3).to(torch.float32).contiguous()
+        return layers, torch.as_tensor(counts, dtype=torch.long)
+
+    def pooled_blocks(self) -> Iterator[tuple[list[int], np.ndarray]]:
+        """Each shard's utterance rows and their mean frames [rows, num_layers, hidden_size] (float32),
+        as pooled at extraction; one shard in memory at a time."""
+        for record in self.shards:
+            path = self.directory / f"{shard_name(record.index)}.pooled.bin"
+            data = bytearray(path.stat().st_size)  # writable, so torch can wrap the block without a copy
+            with open(path, "rb") as file:
+                file.readinto(data)
+            if record.index not in self._pooled_verified:
                 if hashlib.sha256(data).hexdigest() != record.pooled_sha256:
                     raise StoreError(f"{path}: checksum mismatch (damaged pooled features); delete {self.directory}")
-                rows = list(record.utterances)
-                pooled[rows] = np.frombuffer(data, np.float32).reshape(len(rows), self.num_layers, self.hidden_size)
-            self._pooled = torch.from_numpy(pooled)
-        return self._pooled
+                self._pooled_verified.add(record.index)
+            rows = list(record.utterances)
+            yield rows, np.frombuffer(data, np.float32).reshape(len(rows), self.num_layers, self.hidden_size)
+
+    def pooled_layer(self, layer: int) -> np.ndarray:
+        """One layer of `pooled()` [utterances, hidden_size], read without the other layers."""
+        out = np.empty((len(self.utterance_ids), self.hidden_size), np.float32)
+        for rows, block in self.pooled_blocks():
+            out[rows] = block[:, layer]
+        return out
+
+    def pooled(self) -> torch.Tensor:
+        """Each utterance's mean frame [utterances, num_layers, hidden_size] (float32). For large corpora
+        prefer `pooled_blocks` or `pooled_layer`: this holds every layer of every utterance."""
+        pooled = np.empty((len(self.utterance_ids), self.num_layers, self.hidden_size), np.float32)
+        for rows, block in self.pooled_blocks():
+            pooled[rows] = block
+        return torch.from_numpy(pooled)

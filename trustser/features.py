@@ -9,7 +9,7 @@ memory; `LayerFeatures` serves small derived sets and tests.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Iterator, Protocol
 
 import numpy as np
 import torch
@@ -46,6 +46,10 @@ class FrameSource(Protocol):
     def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]: ...
 
     def pooled(self) -> torch.Tensor: ...
+
+    def pooled_blocks(self) -> Iterator[tuple[list[int], np.ndarray]]: ...
+
+    def pooled_layer(self, layer: int) -> np.ndarray: ...
 
     def audio_seconds(self, indices) -> float: ...
 
@@ -94,6 +98,13 @@ class LayerFeatures:
         owner = torch.repeat_interleave(torch.arange(len(self.utterance_ids)), self.offsets.diff())
         sums.index_add_(0, owner, self.frames.double())
         return (sums / self.offsets.diff().clamp_min(1)[:, None, None]).float()
+
+    def pooled_blocks(self) -> Iterator[tuple[list[int], np.ndarray]]:
+        """`pooled()` as one block of every row (the in-memory features are small)."""
+        yield list(range(len(self.utterance_ids))), self.pooled().numpy()
+
+    def pooled_layer(self, layer: int) -> np.ndarray:
+        return self.pooled()[:, layer].numpy()
 
 
 def load_waveform(corpus: Corpus, utterance_id: str, sample_rate: int) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 glibc keeps freed heap memory for reuse; after thousands of batch-sized tensors (a head's epochs
 over a large corpus) the free but still resident memory grows with the work done, and with it the
-process's peak RSS. `malloc_trim(0)` returns it; elsewhere than glibc this does nothing.
+process's peak RSS. `malloc_trim(0)` returns it; the audit calls it after every epoch, shard,
+evaluation and test. Elsewhere than glibc this does nothing.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Callable
 
 import numpy as np
+import torch
 
 from trustser.cache import Cache, content_key
 from trustser.corpora.base import Corpus
@@ -22,6 +23,7 @@ from trustser.encoders.base import Encoder
 from trustser.extraction import ExtractionSettings, Progress, extract_features, feature_key, stderr_progress
 from trustser.feature_store import StoredFeatures
 from trustser.heads import EmotionHead, HeadConfig, WaveformClassifier
+from trustser.memory import release_free_memory
 from trustser.sustainability.energy import measure_energy
 from trustser.training import TRAINING_VERSION, TrainConfig, predict_logits, train_head
 
@@ -40,6 +42,16 @@ class Predictions:
         return Predictions(self.utterance_index[keep], self.fold[keep], self.y_true[keep], self.y_pred[keep])
 
 
+def finite_weights(head: EmotionHead, key: str) -> dict:
+    """The head's weights, refused when any is NaN or infinite: such a head predicts one class and
+    must never be cached and reused."""
+    state = head.state_dict()
+    bad = [name for name, tensor in state.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if bad:
+        raise FloatingPointError(f"head {key} trained to non-finite weights ({', '.join(bad)}): non-finite features? not cached")
+    return state
+
+
 class BackboneRun:
     trains_heads = True  # False for a finished model audited as it is (see trustser.models.run)
 
@@ -56,13 +68,14 @@ class BackboneRun:
         *,
         extraction: ExtractionSettings = ExtractionSettings(),
         progress: Progress = stderr_progress,
+        max_epochs: int = TrainConfig.max_epochs,
     ):
         self.backbone = backbone
         self.corpus = corpus
         self.folds = folds
         self.cache = cache
         self.head_config = head_config
-        self.train_config = TrainConfig(seed=seed)
+        self.train_config = TrainConfig(seed=seed, max_epochs=max_epochs)
         self._encoder = encoder
         self._on_predictions = on_predictions
         self.extraction, self.progress = extraction, progress
@@ -117,6 +130,7 @@ class BackboneRun:
             self.head_config,
             self.train_config,
             device=self.device,
+            progress=lambda line: self.progress(f"{self.backbone} fold {fold.index} head: {line}"),
         )
         return self.cached_head(self.head_key(fold), train, self.features.audio_seconds(self.indices(fold.train_speakers)))
 
@@ -128,14 +142,14 @@ class BackboneRun:
         """
         path = self.cache.path("heads", key)
         with self.cache.lock("heads", key):
-            if not path.exists():
+            if not self.cache.intact(path):
                 if audio_seconds is None:
-                    self.cache.save_tensors(path, train().state_dict())
+                    self.cache.save_tensors(path, finite_weights(train(), key))
                 else:
                     trained: list[EmotionHead] = []
                     energy = measure_energy(lambda: trained.append(train()), audio_seconds, label=f"train {self.backbone}")
                     metadata = {"energy": json.dumps(dataclasses.asdict(energy))}
-                    self.cache.save_tensors(path, trained[0].state_dict(), metadata)
+                    self.cache.save_tensors(path, finite_weights(trained[0], key), metadata)
         head = EmotionHead(self.features.num_layers, self.features.hidden_size, len(self.corpus.emotions), self.head_config)
         head.load_state_dict(self.cache.load_tensors(path))
         return head.eval()
@@ -150,7 +164,9 @@ class BackboneRun:
 
     @cached_property
     def heads(self) -> list[EmotionHead]:
-        return [self.head(fold) for fold in self.folds]
+        heads = [self.head(fold) for fold in self.folds]
+        release_free_memory()  # training's freed batches would otherwise add to the next step's peak
+        return heads
 
     @cached_property
     def predictions(self) -> Predictions:
@@ -162,6 +178,7 @@ class BackboneRun:
             predicted.append(predict_logits(head, self.features, test).argmax(1).numpy())
         index = np.concatenate(rows)
         predictions = Predictions(index, np.concatenate(folds), self.labels[index], np.concatenate(predicted))
+        release_free_memory()
         if self._on_predictions is not None:
             self._on_predictions(self, predictions)
         return predictions
@@ -169,7 +186,7 @@ class BackboneRun:
     def sibling(self, backbone: str) -> "BackboneRun":
         """The same corpus, folds, cache, seed and head recipe with another backbone (e.g. an attack surrogate)."""
         return BackboneRun(backbone, self.corpus, self.folds, self.cache, self.train_config.seed, self.head_config,
-                           extraction=self.extraction, progress=self.progress)
+                           extraction=self.extraction, progress=self.progress, max_epochs=self.train_config.max_epochs)
 
     def waveform_model(self, fold: Fold) -> WaveformClassifier:
         """Encoder and the fold's head as one model from waveforms to logits."""

@@ -6,6 +6,8 @@ running the project's own unit tests stay fast.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import uuid
 import warnings
 from pathlib import Path
@@ -52,6 +54,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="how stored features are kept on disk; float16 halves disk and I/O (default float32)")
     group.addoption("--batch-seconds", type=float, default=60.0,
                     help="padded audio per extraction batch, seconds (default 60); halved automatically on CUDA OOM")
+    group.addoption("--head-max-epochs", type=int, default=None,
+                    help="most epochs an emotion head trains; early stopping on dev UAR may end it sooner (default: the recipe's 40)")
     group.addoption("--trust-deep", action="store_true",
                     help="also run the extended battery (PGD-L2, APGD, targeted PGD, invariance search): slower")
     group.addoption("--trust-baseline", default=None, metavar="JSON",
@@ -83,9 +87,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _check_compute_options(config: pytest.Config) -> None:
-    """A --device the machine lacks or a bad --batch-seconds stops the run before any test."""
+    """A --device the machine lacks, a bad --batch-seconds or --head-max-epochs stops the run before any test."""
     if not config.getoption("batch_seconds") > 0:
         raise pytest.UsageError(f"--batch-seconds must be positive, got {config.getoption('batch_seconds')}")
+    if config.getoption("head_max_epochs") is not None and not config.getoption("head_max_epochs") >= 1:
+        raise pytest.UsageError(f"--head-max-epochs must be at least 1, got {config.getoption('head_max_epochs')}")
     device = config.getoption("device")
     if device not in ("auto", "cpu"):  # only then is torch worth importing here
         from trustser.devices import DeviceError, resolve_device
@@ -107,10 +113,24 @@ def _group_backbones_on_workers(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _check_every_trust_test_has_a_gate(config, items)
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "backbone" in callspec.params:
             item.add_marker(pytest.mark.xdist_group(f"backbone-{callspec.params['backbone']}"))
+
+
+def _check_every_trust_test_has_a_gate(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A trust test whose metric the thresholds file lacks stops the run at collection, naming both."""
+    gates = config.stash.get(_GATES, None)
+    for item in items:
+        marker = item.get_closest_marker("trust")
+        if marker is None:
+            continue
+        if not marker.args:
+            raise pytest.UsageError(f"{item.nodeid}: a trust test needs @pytest.mark.trust('<pillar.metric>')")
+        if gates is not None and marker.args[0] not in gates:
+            raise pytest.UsageError(f"{item.nodeid}: no gate [{marker.args[0]}] in {gates.source}; add it to the thresholds file")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -164,6 +184,8 @@ def trust_session(pytestconfig: pytest.Config):
         feature_dtype=pytestconfig.getoption("feature_dtype"),
         batch_seconds=pytestconfig.getoption("batch_seconds"),
     )
+    if pytestconfig.getoption("head_max_epochs") is not None:
+        settings = dataclasses.replace(settings, head_max_epochs=pytestconfig.getoption("head_max_epochs"))
     session = AuditSession(settings, _parts_dir(pytestconfig), progress=_terminal_writer(pytestconfig))
     _announce_corpus(pytestconfig, session)
     return session
@@ -241,8 +263,15 @@ class TrustCheck:
         self, value: float, n: int | None = None, result: object = None,
         ci: tuple[float, float] | None = None, group_size: int | None = None,
     ) -> None:
-        """Judge `value` (its 95% `ci` for a ci gate; WARN when `group_size` is below the gate's minimum)."""
+        """Judge `value` (its 95% `ci` for a ci gate; WARN when `group_size` is below the gate's minimum).
+
+        A value that is not a finite number was not measured: an ERROR, never judged against the gate.
+        """
         context = f"{self.backbone} on {self.corpus}"
+        if not math.isfinite(float(value)):
+            message = f"{self.gate.label} not measured ({context}): the evaluator returned {float(value)}"
+            self.record(None, "ERROR", message, n, result)
+            pytest.fail(message, pytrace=False)
         ci = None if ci is None else (float(ci[0]), float(ci[1]))
         verdict = self.gate.judge(float(value), context, ci=ci, group_size=group_size)
         if self.baseline is not None:
@@ -275,6 +304,45 @@ def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
         check.record(None, "SKIP", f"{gate.label} not measured ({backbone} on {corpus}): {reason}", None)
         pytest.skip(reason)
     return check
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A trust test that crashed before recording a verdict still gets a record: ERROR and the reason,
+    so every collected trust test is a row of every report."""
+    report = yield
+    if report.failed and item.get_closest_marker("trust") and not any(name == "verdict" for name, _ in item.user_properties):
+        record = _error_record(item, report)
+        if record is not None:
+            item.user_properties.extend(record.junit_properties())
+            report.user_properties = list(item.user_properties)
+    return report
+
+
+def _one_line_reason(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)  # absent when the failure was a plain message
+    text = crash.message if crash is not None else str(report.longrepr)
+    lines = [line for line in text.splitlines() if line.strip()]
+    return " ".join(lines[0].split()) if lines else "crashed"
+
+
+def _error_record(item: pytest.Item, report: pytest.TestReport) -> TrustRecord | None:
+    gates = item.config.stash.get(_GATES, None)
+    callspec = getattr(item, "callspec", None)
+    metric = item.get_closest_marker("trust").args[0] if item.get_closest_marker("trust").args else None
+    if gates is None or metric not in gates or callspec is None or "backbone" not in callspec.params:
+        return None  # no gate or backbone to name: pytest's own report of the failure is all there is
+    gate, backbone, corpus = gates[metric], str(callspec.params["backbone"]), item.config.getoption("corpus")
+    message = f"{gate.label} not measured ({backbone} on {corpus}): {_one_line_reason(report)}"
+    return TrustRecord(pillar=gate.pillar, metric=gate.metric, label=gate.label, backbone=backbone, corpus=corpus,
+                       value=None, threshold=gate.threshold, bound=gate.bound, verdict="ERROR", n=None, message=message)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    from trustser.memory import release_free_memory
+
+    release_free_memory()  # what a test freed is handed back, so the next test's peak does not stack on it
 
 
 @pytest.hookimpl(wrapper=True)

@@ -6,12 +6,11 @@ cached on disk, so pytest-xdist workers that build their own session reuse each 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from trustser.cache import Cache
+from trustser.cache import Cache, safe_name
 from trustser.corpora import create as create_corpus
 from trustser.corpora.base import Corpus
 from trustser.corpora.folds import Fold, check_speaker_independence
@@ -23,6 +22,7 @@ from trustser.models import MODEL_PREFIX
 from trustser.models.run import FinishedModelRun
 from trustser.pipeline import BackboneRun, Predictions
 from trustser.report.writers import write_prediction_rows
+from trustser.training import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,11 @@ class AuditSettings:
     precision: str = "fp32"  # --precision of extraction on a GPU: fp32 | fp16 | bf16
     feature_dtype: str = "float32"  # --feature-dtype of the stored features
     batch_seconds: float = 60.0  # --batch-seconds: padded audio per extraction batch
+    head_max_epochs: int = TrainConfig.max_epochs  # --head-max-epochs
 
     def extraction(self) -> ExtractionSettings:
         return ExtractionSettings(compute=Compute.resolve(self.device, self.precision),
                                   feature_dtype=self.feature_dtype, batch_seconds=self.batch_seconds)
-
-
-def safe_name(text: str) -> str:
-    """A file-name-safe rendering of a backbone or corpus spec."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "unnamed"
 
 
 class AuditSession:
@@ -81,11 +77,12 @@ class AuditSession:
                 overrides = parse_overrides(self.settings.model_labels)
                 self._runs[backbone] = FinishedModelRun(
                     backbone.removeprefix(MODEL_PREFIX), self.corpus, self.folds, self.cache, self.settings.seed,
-                    overrides, on_predictions=self._save_predictions, extraction=self.extraction, progress=self.progress)
+                    overrides, on_predictions=self._save_predictions, extraction=self.extraction, progress=self.progress,
+                    max_epochs=self.settings.head_max_epochs)
             else:
                 self._runs[backbone] = BackboneRun(
                     backbone, self.corpus, self.folds, self.cache, self.settings.seed, on_predictions=self._save_predictions,
-                    extraction=self.extraction, progress=self.progress,
+                    extraction=self.extraction, progress=self.progress, max_epochs=self.settings.head_max_epochs,
                 )
         return self._runs[backbone]
 

@@ -28,10 +28,17 @@ class MetricSpec:
     defaults: dict[str, object] = field(default_factory=dict)
 
 
+EXPOSABLE = ("layers", "layer_mix", "penultimate", "posteriors")
+"""What a released model can expose: encoder layers, the head's learned layer mix, its penultimate
+layer, its output posteriors. A gate's `exposed` setting names those the release actually exposes."""
+
+ATTACKS = {"FGSM": "Linf", "PGD": "Linf", "PGDL2": "L2", "APGD": "Linf"}
+"""The white-box attacks (torchattacks), each with the norm its SNR budget is turned into."""
+
 _DP_SETTINGS = {"target_epsilon": float, "delta": float, "max_grad_norm": float, "epochs": int}
 _DP_DEFAULTS = {"target_epsilon": 8.0, "delta": 0.0, "max_grad_norm": 1.0, "epochs": 20}
 _EXPOSED = {"exposed": list}
-_EXPOSED_DEFAULT = {"exposed": ["layers", "layer_mix", "penultimate", "posteriors"]}
+_EXPOSED_DEFAULT = {"exposed": list(EXPOSABLE)}
 
 _ATTACK_SETTINGS = {"budget_db": float, "per_fold": int, "curve_db": list}
 
@@ -96,6 +103,58 @@ METRICS: dict[str, MetricSpec] = {
     "sustainability.real_time_factor": MetricSpec("real-time factor"),
     "sustainability.peak_memory_mb": MetricSpec("peak inference memory (MiB, whole process)"),
 }
+def _finite(value) -> str | None:
+    return None if math.isfinite(value) else "a finite number"
+
+
+def _non_negative(value) -> str | None:
+    return None if math.isfinite(value) and value >= 0 else "a finite number >= 0"
+
+
+def _positive(value) -> str | None:
+    return None if math.isfinite(value) and value > 0 else "a finite number > 0"
+
+
+def _probability(value) -> str | None:
+    return None if 0 <= value < 1 else "a number in [0, 1)"
+
+
+def _finite_numbers(value) -> str | None:
+    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+    return None if ok else "a list of finite numbers"
+
+
+def _increasing_ages(value) -> str | None:
+    ok = value and _finite_numbers(value) is None and all(a < b for a, b in zip([0, *value], value))
+    return None if ok else "a non-empty list of increasing ages > 0"
+
+
+def _exposed(value) -> str | None:
+    ok = value and all(v in EXPOSABLE for v in value) and len(set(value)) == len(value)
+    return None if ok else f"a non-empty list of distinct names from {list(EXPOSABLE)}"
+
+
+def _attack(value) -> str | None:
+    return None if value in ATTACKS else f"one of {list(ATTACKS)}"
+
+
+def _country(value) -> str | None:
+    return None if len(value) == 3 and value.isascii() and value.isalpha() and value.isupper() else "an ISO 3166-1 alpha-3 code such as 'USA'"
+
+
+def _non_empty(value) -> str | None:
+    return None if value.strip() else "a non-empty string"
+
+
+SETTING_RULES = {
+    "budget_db": _finite, "snr_db": _finite, "noise_snr_db": _finite, "gain_db": _finite, "shift_ms": _non_negative,
+    "per_fold": _positive, "epochs": _positive, "max_queries": _positive, "max_examples": _positive,
+    "target_epsilon": _positive, "delta": _probability, "max_grad_norm": _positive,
+    "curve_db": _finite_numbers, "age_bands": _increasing_ages, "exposed": _exposed,
+    "attack": _attack, "country_iso_code": _country, "surrogate": _non_empty,
+}
+"""What each setting's value must be beyond its type; every setting a metric declares has a rule."""
+
 LEVELS = ("fail", "warn")
 GATE_MODES = ("point", "ci")
 _COMMON_KEYS = ("min", "max", "level", "gate", "min_group_size")
@@ -212,6 +271,8 @@ def load_gates(path: Path | str) -> Gates:
         raise ThresholdError(f"{path}: thresholds file not found") from None
     except tomllib.TOMLDecodeError as error:
         raise ThresholdError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise ThresholdError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     gates = Gates()
     gates.source = path
     for pillar, table in data.items():
@@ -238,8 +299,8 @@ def _parse_gate(path: Path, metric: str, entry: object) -> Gate:
         raise ThresholdError(f"{path}: '{metric}' needs exactly one of 'min' or 'max'")
     bound = bounds[0]
     threshold = entry[bound]
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-        raise ThresholdError(f"{path}: '{metric}.{bound}' must be a number, got {threshold!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
+        raise ThresholdError(f"{path}: '{metric}.{bound}' must be a finite number, got {threshold!r}")
     level = entry.get("level", "fail")
     if level not in LEVELS:
         raise ThresholdError(f"{path}: '{metric}.level' must be one of {LEVELS}, got {level!r}")
@@ -259,11 +320,14 @@ def _parse_gate(path: Path, metric: str, entry: object) -> Gate:
             value = float(value)
         if not isinstance(value, expected) or isinstance(value, bool):
             raise ThresholdError(f"{path}: '{metric}.{key}' must be {expected.__name__}, got {value!r}")
+        wanted = SETTING_RULES[key](value)
+        if wanted is not None:
+            raise ThresholdError(f"{path}: '{metric}.{key}' must be {wanted}, got {value!r}")
         settings[key] = value
     return Gate(metric, bound, float(threshold), level, settings, mode=mode, min_group_size=min_group_size, **tolerances)
 
 
 def _tolerance(path: Path, metric: str, key: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise ThresholdError(f"{path}: '{metric}.{key}' must be a non-negative number, got {value!r}")
     return float(value)

@@ -40,7 +40,7 @@ def test_every_pillar_test_is_parametrized_over_the_default_backbones(tmp_path):
 @pytest.mark.parametrize(
     "option, message",
     [(("--batch-seconds", "0"), "--batch-seconds must be positive"), (("--device", "tpu"), "expected auto|cpu|cuda|cuda:N"),
-     (("--feature-dtype", "int8"), "invalid choice: 'int8'")],
+     (("--feature-dtype", "int8"), "invalid choice: 'int8'"), (("--head-max-epochs", "0"), "--head-max-epochs must be at least 1")],
 )
 def test_bad_compute_options_stop_the_run_before_any_test(option, message, tmp_path):
     done = pytest_run("--collect-only", *option, cwd=tmp_path)

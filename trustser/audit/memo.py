@@ -7,6 +7,7 @@ import typing
 from functools import wraps
 
 from trustser.cache import content_key
+from trustser.memory import release_free_memory
 from trustser.pipeline import BackboneRun
 from trustser.report.records import plain_details
 
@@ -18,6 +19,7 @@ def memoised(function):
         key = (function.__name__, *(tuple(a) if isinstance(a, list) else a for a in args))  # lists from settings
         if key not in memo:
             memo[key] = function(run, *args)
+            release_free_memory()  # an evaluation's freed temporaries would otherwise add to the next one's peak
         return memo[key]
 
     return wrapper
@@ -39,7 +41,7 @@ def stored(result_type: type, version: str, **context: object):
             key = content_key(step=function.__name__, version=version, run=run.fingerprint, args=args, context=context)
             path = run.cache.path("results", key, ".json")
             with run.cache.lock("results", key):
-                if path.exists():
+                if run.cache.intact(path):
                     return _from_plain(result_type, run.cache.load_json(path))
                 result = function(run, *args)
                 run.cache.save_json(path, plain_details(result))

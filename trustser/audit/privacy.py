@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator, Mapping
+
 import numpy as np
 import torch
 
@@ -30,17 +33,15 @@ from trustser.privacy.differential_privacy import (
     compare_with_dp,
     train_dp_head,
 )
+from trustser.thresholds import EXPOSABLE
 from trustser.training import per_utterance_loss, predict_logits, train_head, within_budget
 from trustser.audit.memo import memoised, stored
 
 
-EXPOSABLE = ("layers", "layer_mix", "penultimate", "posteriors")
-"""What a released model can expose: encoder layers, the head's learned layer mix, its penultimate
-layer, its output posteriors. A gate's `exposed` setting names those the release actually exposes."""
 
 
 @memoised
-def head_representations(run: BackboneRun, batch_size: int = 64) -> dict[str, np.ndarray]:
+def head_representations(run: BackboneRun, batch_size: int = 16) -> dict[str, np.ndarray]:
     """[folds, utterances, dim] per head-side representation: fold f's head applied to every utterance.
 
     Utterances go through in order of length (less padding) and each batch through every fold's head,
@@ -48,9 +49,12 @@ def head_representations(run: BackboneRun, batch_size: int = 64) -> dict[str, np
     """
     heads = run.heads
     n = len(run.corpus)
-    pooled = run.features.pooled()
     with torch.no_grad():
-        mixes = [torch.einsum("l,nlh->nh", h.layer_weights(), (pooled - h.feature_mean) / h.feature_std) for h in heads]
+        mixes = torch.zeros(len(heads), n, run.features.hidden_size)
+        for rows, block in run.features.pooled_blocks():
+            for f, head in enumerate(heads):
+                standardised = (torch.from_numpy(block) - head.feature_mean) / head.feature_std
+                mixes[f, rows] = torch.einsum("l,nlh->nh", head.layer_weights(), standardised)
         embeddings = torch.zeros(len(heads), n, heads[0].classifier.in_features)
         by_length = np.argsort(run.features.offsets.diff().numpy(), kind="stable")
         for start in range(0, n, batch_size):
@@ -60,26 +64,56 @@ def head_representations(run: BackboneRun, batch_size: int = 64) -> dict[str, np
                     embeddings[f, rows] = head.eval().embed(layers, lengths)
         posteriors = [torch.softmax(h.classifier(e), dim=1) for h, e in zip(heads, embeddings)]
     return {
-        "layer_mix": torch.stack(mixes).numpy(),  # the learned mix of time-averaged layers
+        "layer_mix": mixes.numpy(),  # the learned mix of time-averaged layers
         "penultimate": embeddings.numpy(),
         "posteriors": torch.stack(posteriors).numpy(),
     }
 
 
-def exposed_representations(run: BackboneRun, exposed: tuple[str, ...], per_fold: bool) -> dict[str, np.ndarray]:
+class Representations(Mapping[str, np.ndarray]):
+    """Named representations, each built when it is read.
+
+    Attackers train on one representation at a time, so the corpus's time-averaged encoder layers are
+    read from the store one layer at a time instead of all being held at once.
+    """
+
+    def __init__(self, loaders: dict[str, Callable[[], np.ndarray]]):
+        self._loaders = loaders
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._loaders[name]()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaders)
+
+    def __len__(self) -> int:
+        return len(self._loaders)
+
+    def transformed(self, transform: Callable[[np.ndarray], np.ndarray]) -> "Representations":
+        return Representations({name: functools.partial(_composed, transform, load) for name, load in self._loaders.items()})
+
+
+def _composed(transform: Callable[[np.ndarray], np.ndarray], load: Callable[[], np.ndarray]) -> np.ndarray:
+    return transform(load())
+
+
+def exposed_representations(run: BackboneRun, exposed: tuple[str, ...], per_fold: bool) -> Representations:
     """Named representations of every utterance; head-side ones per fold ([folds, n, d]) or of fold 0's head."""
     unknown = sorted(set(exposed) - set(EXPOSABLE))
     if unknown or not exposed:
         raise ValueError(f"exposed must name some of {EXPOSABLE}, got {list(exposed)}")
-    representations = {}
+    loaders: dict[str, Callable[[], np.ndarray]] = {}
     if "layers" in exposed:
-        pooled = run.features.pooled().numpy()
-        representations.update({f"layer{i}": pooled[:, i] for i in range(pooled.shape[1])})
+        loaders.update({f"layer{i}": functools.partial(run.features.pooled_layer, i) for i in range(run.features.num_layers)})
     heads = head_representations(run)
     for kind in EXPOSABLE[1:]:
         if kind in exposed:
-            representations[kind] = heads[kind] if per_fold else heads[kind][0]
-    return representations
+            loaders[kind] = functools.partial(_held, heads[kind] if per_fold else heads[kind][0])
+    return Representations(loaders)
+
+
+def _held(array: np.ndarray) -> np.ndarray:
+    return array
 
 
 @memoised
@@ -91,6 +125,10 @@ def gender_inference(run: BackboneRun, exposed: tuple[str, ...] = EXPOSABLE) -> 
     )
 
 
+def _known_rows(known: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return x[:, known] if x.ndim == 3 else x[known]  # head-side representations are [folds, n, dim], encoder layers [n, dim]
+
+
 def _attack_attribute(run: BackboneRun, exposed: tuple[str, ...], attribute: str, values: np.ndarray) -> AttributeInferenceResult:
     """Speaker-disjoint attacker on the utterances whose `values` are known; NotApplicable when none can be trained."""
     speakers = run.corpus.column("speaker")
@@ -98,9 +136,8 @@ def _attack_attribute(run: BackboneRun, exposed: tuple[str, ...], attribute: str
     if reason is not None:
         raise NotApplicable(f"no {attribute} attacker: {reason}")
     known = values != UNKNOWN
-    representations = {  # head-side representations are [folds, n, dim], encoder layers [n, dim]
-        name: x[:, known] if x.ndim == 3 else x[known] for name, x in exposed_representations(run, exposed, per_fold=True).items()
-    }
+    representations = exposed_representations(run, exposed, per_fold=True).transformed(
+        functools.partial(_known_rows, known))
     return attribute_inference(representations, values[known], speakers[known], run.folds, attribute, run.train_config.seed)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
+
 import numpy as np
 import torch
 
-from trustser.cache import atomic_path, content_key
+from trustser.cache import atomic_path, content_key, safe_name
 from trustser.errors import NotApplicable
 from trustser.features import load_waveform
 from trustser.pipeline import BackboneRun
@@ -130,18 +132,24 @@ def _attack_folds(run: BackboneRun, examples_tag: str | None, per_fold: int, att
 
 def _store_examples(run: BackboneRun, tag: str, examples: list[tuple[str, str, np.ndarray]]) -> tuple[str, ...]:
     """WAV pairs `<id>.original.wav` and `<id>.<kind>.wav` in the cache, for (id, kind, audio) examples;
-    the report copies them next to itself."""
+    the report copies them next to itself.
+
+    Returned as names relative to the cache root (results hold no absolute paths), with the utterance id
+    made file-name safe: an id is corpus data and may contain `/` or `..`.
+    """
     import soundfile
 
-    folder = run.cache.root / "examples" / content_key(run=run.fingerprint, tag=tag)
+    relative = Path("examples") / content_key(run=run.fingerprint, tag=tag)
+    folder = run.cache.root / relative
     folder.mkdir(parents=True, exist_ok=True)
     stored = []
     for utterance_id, kind, audio in examples:
         original = load_waveform(run.corpus, utterance_id, run.encoder.sample_rate)
+        name = f"{safe_name(utterance_id)}-{content_key(id=utterance_id)[:6]}"
         for suffix, samples in (("original", original), (kind, audio)):
-            with atomic_path(folder / f"{utterance_id}.{suffix}.wav") as tmp:
+            with atomic_path(folder / f"{name}.{suffix}.wav") as tmp:
                 soundfile.write(tmp, np.asarray(samples, dtype=np.float32), run.encoder.sample_rate, format="WAV", subtype="FLOAT")
-        stored.append(str(folder / f"{utterance_id}.{kind}.wav"))
+        stored.append(str(relative / f"{name}.{kind}.wav"))
     return tuple(stored)
 
 

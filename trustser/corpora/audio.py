@@ -71,6 +71,12 @@ class AudioStore:
     def __init__(self, cache_root: Path, sample_rate: int):
         self.cache = Cache(cache_root)
         self.sample_rate = sample_rate
+        self._verified: set[str] = set()  # keys checked against their checksum by this process
+
+    def _intact(self, key: str) -> bool:
+        if key not in self._verified and self.cache.intact(self.cache.path("audio", key, ".npy")):
+            self._verified.add(key)
+        return key in self._verified
 
     def key(self, path: Path) -> str:
         return content_key(step="decode", version=DECODING_VERSION, rate=self.sample_rate, file=file_identity(path))
@@ -84,16 +90,17 @@ class AudioStore:
             raise BadAudio(path, "missing file")
         key = self.key(path)
         cached = self.cache.path("audio", key, ".npy")
-        if cached.exists():
+        if self._intact(key):
             return key, int(np.load(cached, mmap_mode="r").shape[0])
         wave = decode(path, self.sample_rate)
         with atomic_path(cached) as tmp, open(tmp, "wb") as handle:
             np.save(handle, wave, allow_pickle=False)
+        self.cache.seal(cached)
+        self._verified.add(key)
         return key, len(wave)
 
     def load(self, path: Path, key: str) -> np.ndarray:
         """The cached waveform of `path` (decoded again if the cache entry has gone)."""
-        cached = self.cache.path("audio", key, ".npy")
-        if not cached.exists():
-            cached = self.cache.path("audio", self.prepare(path)[0], ".npy")
-        return np.load(cached, allow_pickle=False)
+        if not self._intact(key):
+            key = self.prepare(path)[0]
+        return np.load(self.cache.path("audio", key, ".npy"), allow_pickle=False)

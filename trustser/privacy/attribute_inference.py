@@ -12,6 +12,7 @@ interval from resampling speakers (within each attribute group) over the attacke
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,7 +55,7 @@ def _attacker_predictions(x: np.ndarray, target: np.ndarray, speakers: np.ndarra
 
 
 def attribute_inference(
-    representations: dict[str, np.ndarray],
+    representations: Mapping[str, np.ndarray],
     attribute_values: np.ndarray,
     speakers: np.ndarray,
     folds: list[Fold],

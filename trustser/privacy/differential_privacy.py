@@ -159,6 +159,19 @@ class MixedLayers:
         with torch.no_grad():  # the mix is linear, so the mean of mixed frames is the mix of mean frames
             return self._mix(self.source.pooled())
 
+    def pooled_blocks(self):
+        with torch.no_grad():
+            for rows, block in self.source.pooled_blocks():
+                yield rows, self._mix(torch.from_numpy(block)).numpy()
+
+    def pooled_layer(self, layer: int) -> np.ndarray:
+        if layer != 0:
+            raise IndexError(f"the mixed view has one layer, not layer {layer}")
+        out = np.empty((len(self.utterance_ids), self.hidden_size), np.float32)
+        for rows, block in self.pooled_blocks():
+            out[rows] = block[:, 0]
+        return out
+
 
 def onto_all_layers(trained: EmotionHead, released: EmotionHead) -> EmotionHead:
     """`released` (standardisation and frozen mix over all layers) with the weights `trained` learned on the mix."""

@@ -17,6 +17,7 @@ trials, weighted by how often the resample drew each speaker).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,7 +72,7 @@ def _identification_correct(x: np.ndarray, speakers: np.ndarray, half: np.ndarra
     return correct
 
 
-def speaker_identification(representations: dict[str, np.ndarray], speakers: np.ndarray, seed: int = 0) -> SpeakerIdentificationResult:
+def speaker_identification(representations: Mapping[str, np.ndarray], speakers: np.ndarray, seed: int = 0) -> SpeakerIdentificationResult:
     """Closed-set top-1 accuracy per representation ([n, dim]); the result is the most revealing one."""
     speakers = np.asarray(speakers)
     half = _halves(speakers, seed)
@@ -148,7 +149,7 @@ def _cosine_scores(x: np.ndarray, first: np.ndarray, second: np.ndarray, chunk: 
 
 
 def speaker_verification(
-    representations: dict[str, np.ndarray], speakers: np.ndarray, n_resamples: int = N_RESAMPLES, seed: int = 0
+    representations: Mapping[str, np.ndarray], speakers: np.ndarray, n_resamples: int = N_RESAMPLES, seed: int = 0
 ) -> SpeakerVerificationResult:
     """Cosine-scoring EER per representation ([n, dim]) over utterance pairs; the result is the lowest."""
     speakers = np.asarray(speakers)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
 
-from trustser.report.records import TrustRecord
-
-VERDICTS = ("PASS", "WARN", "FAIL", "SKIP")
+from trustser.report.records import VERDICTS, TrustRecord
 
 
 def parts_dir(report_dir: Path, token: str) -> Path:
@@ -28,10 +27,16 @@ class TrustReportCollector:
         self.records: list[TrustRecord] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "call" or (report.when == "setup" and report.skipped):  # SKIP records come from setup
+        if report.when == "call" or (report.when == "setup" and not report.passed):  # SKIP and ERROR can come from setup
             record = TrustRecord.from_properties(report.user_properties)
             if record is not None:
                 self.records.append(record)
+
+    @property
+    def cache_root(self) -> Path:
+        from trustser.cache import DEFAULT_ROOT
+
+        return Path(self.config.getoption("trust_cache") or DEFAULT_ROOT)
 
     @property
     def report_dir(self) -> Path:
@@ -79,10 +84,15 @@ class TrustReportCollector:
             write_json(self.report_dir / "trust_report.json", self.records, self.meta())
             write_markdown(self.report_dir / "report.md", self.records, self.meta())
             write_html(self.report_dir / "report.html", self.records, self.meta())
-            copy_listening_examples(self.records, self.report_dir)
+            shutil.rmtree(self.report_dir / "examples", ignore_errors=True)  # an earlier run's examples are not this run's
+            refused = copy_listening_examples(self.records, self.report_dir, self.cache_root)
+            for name in refused:
+                warnings.warn(f"listening example {name!r} is not a WAV file in {self.cache_root / 'examples'}; not copied")
             pieces = list(parts.glob("predictions-*.csv")) if parts.exists() else []
             if pieces:
                 merge_prediction_parts(pieces, self.report_dir / "predictions.csv")
+            else:
+                (self.report_dir / "predictions.csv").unlink(missing_ok=True)
         shutil.rmtree(parts, ignore_errors=True)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:

@@ -15,14 +15,14 @@ from trustser.report.radar import RadarAxis, radar_axes
 from trustser.report.records import TrustRecord
 from trustser.report.writers import corpus_summary_text
 
-VERDICT_COLOURS = {"PASS": "#1a7f37", "WARN": "#9a6700", "FAIL": "#cf222e", "SKIP": "#6e7781"}
+VERDICT_COLOURS = {"PASS": "#1a7f37", "WARN": "#9a6700", "FAIL": "#cf222e", "ERROR": "#8250df", "SKIP": "#6e7781"}
 SERIES_COLOURS = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83", "#6e7781")
 PILLAR_ORDER = {"utility": 0, "privacy": 1, "fairness": 2, "safety": 3, "sustainability": 4}
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#1f2328;max-width:1200px}
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left}
-th{background:#f6f8fa}.PASS{color:#1a7f37}.WARN{color:#9a6700}.FAIL{color:#cf222e;font-weight:600}.SKIP{color:#6e7781}
+th{background:#f6f8fa}.PASS{color:#1a7f37}.WARN{color:#9a6700}.FAIL{color:#cf222e;font-weight:600}.ERROR{color:#8250df;font-weight:600}.SKIP{color:#6e7781}
 .radars{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-weight:600;text-align:center}
 svg text{font-size:11px;fill:#1f2328}
 """

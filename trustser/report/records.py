@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 SCHEMA_VERSION = "1"
+VERDICTS = ("PASS", "WARN", "FAIL", "ERROR", "SKIP")
+"""ERROR: the test crashed before its metric was measured (the record carries the one-line reason)."""
 _JUNIT_FIELDS = (
     "pillar", "metric", "value", "threshold", "backbone", "corpus", "bound", "verdict", "n", "label", "ci_low", "ci_high",
     "baseline",
@@ -28,7 +30,7 @@ class TrustRecord:
     label: str
     backbone: str
     corpus: str
-    value: float | None  # None when the metric does not apply (verdict SKIP)
+    value: float | None  # None when not measured (verdict SKIP or ERROR)
     threshold: float
     bound: str  # "min" | "max"
     verdict: str  # PASS | WARN | FAIL | SKIP

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import shutil
 from collections import Counter
 from pathlib import Path
 
-from trustser.cache import atomic_path
-from trustser.report.records import SCHEMA_VERSION, TrustRecord
+from trustser.cache import atomic_path, safe_name
+from trustser.report.records import SCHEMA_VERSION, VERDICTS, TrustRecord
 
 PREDICTION_COLUMNS = ("backbone", "fold", "utterance_id", "speaker", "gender", "true_emotion", "predicted_emotion")
 
@@ -26,11 +27,38 @@ def write_json(path: Path, records: list[TrustRecord], meta: dict) -> None:
         "records": [r.as_dict() for r in records],
     }
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(document, indent=2, sort_keys=True, allow_nan=False))
+        tmp.write_text(json.dumps(finite_or_null(document), indent=2, sort_keys=True, allow_nan=False))
+
+
+def finite_or_null(value: object) -> object:
+    """`value` with every NaN or infinite float replaced by None: JSON has no such numbers, and a metric
+    that came out as one was not measured."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_null(item) for item in value]
+    return value
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """User text (labels, messages, spec strings) on one Markdown line that cannot open code, HTML or a table cell."""
+    flat = re.sub(r"[\r\n\u2028\u2029]+", " ", str(text))
+    return flat.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code(text: str) -> str:
+    """`text` as an inline code span that no backtick inside it can close."""
+    flat = re.sub(r"[\r\n\u2028\u2029]+", " ", str(text)).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    return f"{fence} {flat} {fence}" if fence != "`" else f"`{flat}`"
+
+
+def _code_block(text: str) -> list[str]:
+    """`text` as a fenced block whose fence is longer than any backtick run inside, so it cannot be closed early."""
+    fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return [fence, text, fence]
 
 
 def render_markdown(records: list[TrustRecord], meta: dict) -> str:
@@ -38,29 +66,29 @@ def render_markdown(records: list[TrustRecord], meta: dict) -> str:
     lines = [
         "# TrustSER trust report",
         "",
-        f"Corpus `{_cell(meta.get('corpus', '?'))}`, backbones {', '.join(f'`{_cell(b)}`' for b in meta.get('backbones', []))}, "
-        f"seed {meta.get('seed', '?')}.",
+        f"Corpus {_code(meta.get('corpus', '?'))}, backbones {', '.join(_code(b) for b in meta.get('backbones', []))}, "
+        f"seed {_cell(meta.get('seed', '?'))}.",
         "",
-        "**" + ", ".join(f"{counts.get(v, 0)} {v}" for v in ("PASS", "WARN", "FAIL", "SKIP")) + "**",
+        "**" + ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS) + "**",
         "",
         "| pillar | metric | backbone | value | gate | verdict | n |",
         "|---|---|---|---|---|---|---|",
     ]
     order = {"utility": 0, "privacy": 1, "fairness": 2, "safety": 3, "sustainability": 4}
     for r in sorted(records, key=lambda r: (order.get(r.pillar, 9), r.metric, r.backbone)):
-        value = "n/a" if r.value is None else f"{r.value:.4g}"
+        value = "not measured" if r.value is None or not math.isfinite(r.value) else f"{r.value:.4g}"
         gate = f"{'≥' if r.bound == 'min' else '≤'} {r.threshold:.4g}"
         lines.append(
-            f"| {r.pillar} | {_cell(r.label)} | `{_cell(r.backbone)}` | {value} | {gate} | {r.verdict} | {r.n if r.n is not None else ''} |"
+            f"| {_cell(r.pillar)} | {_cell(r.label)} | {_code(r.backbone)} | {value} | {gate} | {r.verdict} | {r.n if r.n is not None else ''} |"
         )
     if meta.get("corpus_summary"):
-        lines += ["", "## Corpus", "", "```", corpus_summary_text(meta["corpus_summary"]), "```"]
-    failures = [r for r in records if r.verdict in ("FAIL", "WARN", "SKIP")]
+        lines += ["", "## Corpus", "", *_code_block(corpus_summary_text(meta["corpus_summary"]))]
+    failures = [r for r in records if r.verdict != "PASS"]
     if failures:
         lines += ["", "## Why", ""] + [f"- {r.verdict}: {_cell(r.message)}" for r in failures]
     listen = [(r, inside) for r in records for _, inside in listening_examples(r)]
     if listen:
-        lines += ["", "## Listen", ""] + [f"- {_cell(r.label)}, `{_cell(r.backbone)}`: [{_cell(inside)}]({inside.replace(' ', '%20')})"
+        lines += ["", "## Listen", ""] + [f"- {_cell(r.label)}, {_code(r.backbone)}: [{_cell(inside)}]({inside.replace(' ', '%20')})"
                                           for r, inside in listen]
     return "\n".join(lines) + "\n"
 
@@ -88,7 +116,17 @@ def write_prediction_rows(path: Path, rows: list[dict]) -> None:
         with open(tmp, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=PREDICTION_COLUMNS)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({key: _inert_cell(value) for key, value in row.items()} for row in rows)
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe (OWASP's advice)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 def merge_prediction_parts(parts: list[Path], target: Path) -> None:
@@ -101,24 +139,33 @@ def merge_prediction_parts(parts: list[Path], target: Path) -> None:
 
 
 def listening_examples(record: TrustRecord) -> list[tuple[Path, str]]:
-    """(stored file, path inside the report) of each audio example a record names: for every
-    `<id>.<kind>.wav` in `details["examples"]`, also the `<id>.original.wav` beside it."""
+    """(stored file relative to the cache, path inside the report) of each audio example a record names:
+    for every `<id>.<kind>.wav` in `details["examples"]`, also the `<id>.original.wav` beside it."""
     pairs = []
-    folder = f"examples/{_safe(record.backbone)}/{record.metric.split('.', 1)[1]}"
+    folder = f"examples/{safe_name(record.backbone)}/{safe_name(record.metric.split('.', 1)[-1])}"
     for example in record.details.get("examples") or ():
-        source = Path(example)
+        source = Path(str(example))
         original = source.with_name(f"{source.name.rsplit('.', 2)[0]}.original.wav")
-        pairs += [(original, f"{folder}/{original.name}"), (source, f"{folder}/{source.name}")]
+        pairs += [(original, f"{folder}/{safe_name(original.name)}"), (source, f"{folder}/{safe_name(source.name)}")]
     return pairs
 
 
-def copy_listening_examples(records: list[TrustRecord], report_dir: Path) -> None:
+def copy_listening_examples(records: list[TrustRecord], report_dir: Path, cache_root: Path) -> list[str]:
+    """Copy each record's examples from the cache's examples folder into the report, private (0600).
+
+    A cached result is not trusted to name its files: one that resolves outside `<cache>/examples` or
+    is not a WAV file is not copied. Returns what was refused, for a warning."""
+    examples = (cache_root / "examples").resolve()
+    refused = []
     for record in records:
         for source, inside in listening_examples(record):
-            if source.exists():
-                (report_dir / inside).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, report_dir / inside)
-
-
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "unnamed"
+            resolved = (cache_root / source).resolve()
+            if not resolved.is_relative_to(examples) or resolved.suffix != ".wav":
+                refused.append(str(source))
+                continue
+            if resolved.is_file():
+                target = report_dir / inside
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(target) as tmp:  # mkstemp: created 0600
+                    shutil.copyfile(resolved, tmp)
+    return refused

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from trustser.thresholds import ATTACKS
 from trustser.safety.snr import snr_db
 from trustser.safety.unit_interval import UnitIntervalModel
 
@@ -33,7 +34,6 @@ class AttackResult:
 
 
 PGD_STEPS = 10
-ATTACKS = {"FGSM": "Linf", "PGD": "Linf", "PGDL2": "L2", "APGD": "Linf"}  # name -> norm of its budget
 
 
 def target_classes(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
