@@ -239,6 +239,10 @@ def _encode_shards(encoder: Encoder, corpus: Corpus, directory: Path, plan: _Pla
                 writer = ShardWriter(directory, shard, settings.feature_dtype)
             waves = [wave for _, wave in items]
             for (index, wave), frames in zip(items, encode_batch(encoder, waves, settings.compute, progress=progress)):
+                if not torch.isfinite(frames).all():  # never stored: a head trained on them would be garbage
+                    raise NonFiniteFeatures(f"{encoder.name} gave NaN or infinite features for utterance "
+                                            f"{corpus.utterances[index].id!r} of {corpus.name} ({len(wave) / encoder.sample_rate:.3f} s); "
+                                            "remove the file from the corpus")
                 writer.add(index, frames, len(wave))
             meter.advance(len(items), sum(len(w) for w in waves) / encoder.sample_rate)
             remaining[shard] -= 1
@@ -250,6 +254,10 @@ def _encode_shards(encoder: Encoder, corpus: Corpus, directory: Path, plan: _Pla
     finally:
         if writer is not None:
             writer.abandon()
+
+
+class NonFiniteFeatures(ValueError):
+    """The encoder's output for an utterance is not finite; the message names the utterance."""
 
 
 def encode_batch(encoder: Encoder, waves: list[np.ndarray], compute: Compute, *, progress: Progress) -> list[torch.Tensor]:

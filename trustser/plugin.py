@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from trustser.errors import NotApplicable
-from trustser.report.baseline import BaselineError, load_baseline
+from trustser.report.baseline import BaselineError, load_baseline, normalised_corpus, unmatched
 from trustser.report.collector import TrustReportCollector, parts_dir
 from trustser.report.records import TrustRecord, plain_details
 from trustser.thresholds import Gate, Gates, ThresholdError, load_gates, worst
@@ -78,6 +78,11 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[_BASELINE] = load_baseline(baseline)
         except BaselineError as error:
             raise pytest.UsageError(str(error)) from None
+        missing = unmatched(config.stash[_BASELINE], audited_backbones(config), config.getoption("corpus"))
+        if missing:
+            held = sorted({f"{b} on {c}" for _, b, c in config.stash[_BASELINE]})
+            warnings.warn(f"baseline {baseline} has no records for {', '.join(missing)} on {config.getoption('corpus')}; "
+                          f"those are not checked for regressions (it holds: {'; '.join(held) or 'nothing'})")
     _check_compute_options(config)
     _group_backbones_on_workers(config)
     workerinput = getattr(config, "workerinput", None)
@@ -297,7 +302,7 @@ def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
         raise pytest.UsageError(f"no thresholds file: pass --thresholds or add thresholds.toml to {request.config.rootpath}")
     gate = request.config.stash[_GATES].gate(_metric_of(request.node))
     corpus = request.config.getoption("corpus")
-    baseline = request.config.stash.get(_BASELINE, {}).get((gate.metric, backbone, corpus))
+    baseline = request.config.stash.get(_BASELINE, {}).get((gate.metric, backbone, normalised_corpus(corpus)))
     check = TrustCheck(request.node, gate, backbone, corpus, baseline)
     if request.node.get_closest_marker("deep") and not request.config.getoption("trust_deep"):
         reason = "extended battery: run with --trust-deep"

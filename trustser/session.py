@@ -12,7 +12,11 @@ from pathlib import Path
 
 from trustser.cache import Cache, safe_name
 from trustser.corpora import create as create_corpus
+from trustser.corpora.audio import MIN_SECONDS
 from trustser.corpora.base import Corpus
+from trustser.corpora.files import FileCorpus
+from trustser.encoders import create as create_encoder
+from trustser.encoders.base import Encoder
 from trustser.corpora.folds import Fold, check_speaker_independence
 from trustser.corpora.summary import CorpusSummary, summarise
 from trustser.devices import Compute
@@ -54,10 +58,29 @@ class AuditSession:
         self.cache = Cache(settings.cache_root)
         self.parts_dir = parts_dir
         self._runs: dict[str, BackboneRun] = {}
+        self._encoders: dict[str, Encoder] = {}
 
     @cached_property
     def corpus(self) -> Corpus:
-        return create_corpus(self.settings.corpus, self.settings.cache_root, self.settings.on_bad_audio)
+        """The corpus, without the files too short for the strictest audited encoder (dropped as bad audio)."""
+        corpus = create_corpus(self.settings.corpus, self.settings.cache_root, self.settings.on_bad_audio)
+        seconds, backbone = self._strictest_minimum()
+        if isinstance(corpus, FileCorpus) and seconds > MIN_SECONDS:
+            corpus = corpus.without_shorter_than(seconds, backbone, self.settings.on_bad_audio)
+        return corpus
+
+    def _strictest_minimum(self) -> tuple[float, str]:
+        """The longest `Encoder.min_seconds` of the audited backbones, and whose it is."""
+        strictest = (0.0, "")
+        for backbone in self.settings.backbones:
+            if backbone.startswith(MODEL_PREFIX):
+                continue
+            try:
+                encoder = self._encoders.setdefault(backbone, create_encoder(backbone))
+            except (FileNotFoundError, ImportError, ValueError, KeyError, OSError):
+                continue  # its run reports the problem, in one line (trustser.plugin.backbone_run)
+            strictest = max(strictest, (encoder.min_seconds, backbone))
+        return strictest
 
     @cached_property
     def folds(self) -> list[Fold]:
@@ -81,7 +104,8 @@ class AuditSession:
                     max_epochs=self.settings.head_max_epochs)
             else:
                 self._runs[backbone] = BackboneRun(
-                    backbone, self.corpus, self.folds, self.cache, self.settings.seed, on_predictions=self._save_predictions,
+                    backbone, self.corpus, self.folds, self.cache, self.settings.seed, encoder=self._encoders.get(backbone),
+                    on_predictions=self._save_predictions,
                     extraction=self.extraction, progress=self.progress, max_epochs=self.settings.head_max_epochs,
                 )
         return self._runs[backbone]

@@ -18,7 +18,7 @@ from torch import nn
 
 from trustser.features import FrameSource
 from trustser.heads import EmotionHead, HeadConfig
-from trustser.memory import release_free_memory
+from trustser.memory import BATCH_SLACK, release_free_memory
 
 TRAINING_VERSION = "2"  # bump when the loop changes its results
 
@@ -107,6 +107,8 @@ def predict_logits(head: EmotionHead, features: FrameSource, indices: np.ndarray
         for part in within_budget(indices[start : start + batch_size], features):
             layers, lengths = features.batch(part)
             outputs.append(head(layers.to(device), lengths.to(device)).cpu())
+            del layers
+            release_free_memory(above=BATCH_SLACK)  # the heap's free share would otherwise grow with the pass
     return torch.cat(outputs) if outputs else torch.zeros(0, head.classifier.out_features)
 
 
@@ -195,7 +197,7 @@ def fit_head(
                 optimiser.zero_grad()
                 _accumulate_gradients(model, features, parts, targets, loss_fn.weight, device)
             optimiser.step()
-        release_free_memory()  # the epoch's freed batches, before the dev pass's larger ones are allocated
+            release_free_memory(above=BATCH_SLACK)  # the heap's free share would otherwise grow with the epoch
         score = _dev_score(head, features, labels, dev_indices if len(dev_indices) else train_indices, dev_loss_fn)
         if score > best_score:
             best_score, best_state, stale, best_epoch = score, copy.deepcopy(head.state_dict()), 0, epoch

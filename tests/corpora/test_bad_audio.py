@@ -1,7 +1,8 @@
 """The bad-data battery: bad files are named and skipped (counted) or fail; odd but valid files are decoded.
 
 Valid: stereo (downmixed), 8 kHz and 48 kHz (resampled to 16 kHz), 24-bit. Bad: missing, truncated,
-zero bytes, zero samples, NaN, an unknown emotion label.
+zero bytes, zero samples, NaN, finite but absurdly loud (1e20), digital silence, too short for any
+encoder, an unknown emotion label.
 """
 
 from __future__ import annotations
@@ -38,10 +39,14 @@ def write_battery(folder: Path) -> dict[str, str]:
     nan = sine(0.25, RATE)
     nan[100] = np.nan
     soundfile.write(folder / "nan.wav", nan, RATE, subtype="FLOAT")
+    soundfile.write(folder / "loud.wav", sine(0.25, RATE) * 1e20, RATE, subtype="FLOAT")  # finite, but not audio
+    soundfile.write(folder / "silent.wav", np.zeros(4000, np.float32), RATE, subtype="PCM_16")
+    soundfile.write(folder / "short.wav", sine(0.01, RATE), RATE, subtype="PCM_16")  # below any encoder's first frame
     return {
         "ok": None, "stereo": None, "8k": None, "48k": None, "24bit": None,
         "missing": "missing file", "truncated": "truncated audio", "zero_bytes": "undecodable audio",
-        "no_samples": "empty audio", "nan": "NaN or infinite samples",
+        "no_samples": "empty audio", "nan": "NaN or infinite samples", "loud": "absurd amplitude",
+        "silent": "digital silence", "short": "too short",
     }
 
 
@@ -70,7 +75,8 @@ def test_skip_names_and_counts_every_bad_item_and_keeps_the_valid_ones(battery, 
     assert "unknown emotion label ('confused'" in text
 
 
-@pytest.mark.parametrize("name", ["missing", "truncated", "zero_bytes", "no_samples", "nan", "unknown_label"])
+@pytest.mark.parametrize("name", ["missing", "truncated", "zero_bytes", "no_samples", "nan", "loud", "silent", "short",
+                                  "unknown_label"])
 def test_fail_stops_at_the_bad_item_naming_it(battery, tmp_path, name):
     table, expected = battery
     keep = [line for line in table.read_text().splitlines() if line.startswith(("path", "ok.wav,neutral"))]

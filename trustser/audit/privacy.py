@@ -34,6 +34,7 @@ from trustser.privacy.differential_privacy import (
     train_dp_head,
 )
 from trustser.thresholds import EXPOSABLE
+from trustser.memory import BATCH_SLACK, release_free_memory
 from trustser.training import per_utterance_loss, predict_logits, train_head, within_budget
 from trustser.audit.memo import memoised, stored
 
@@ -62,6 +63,8 @@ def head_representations(run: BackboneRun, batch_size: int = 16) -> dict[str, np
                 layers, lengths = run.features.batch(rows)
                 for f, head in enumerate(heads):
                     embeddings[f, rows] = head.eval().embed(layers, lengths)
+                del layers
+                release_free_memory(above=BATCH_SLACK)  # as in predict_logits
         posteriors = [torch.softmax(h.classifier(e), dim=1) for h, e in zip(heads, embeddings)]
     return {
         "layer_mix": mixes.numpy(),  # the learned mix of time-averaged layers

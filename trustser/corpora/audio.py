@@ -2,8 +2,8 @@
 
 Decoded audio is stored as float32 `.npy` under a key of the file's resolved path, size and
 modification time and the target rate, so an edited or replaced file is decoded again. Bad files
-(missing, undecodable, truncated, empty, NaN or infinite samples) raise `BadAudio` with a message
-naming the file; what happens next is the corpus's bad-data policy.
+(missing, undecodable, truncated, empty, NaN or infinite samples, absurd amplitude, digital silence,
+shorter than the encoders can use) raise `BadAudio` with a message naming the file; what happens next is the corpus's bad-data policy.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ import soxr
 
 from trustser.cache import Cache, atomic_path, content_key
 
-DECODING_VERSION = "1"  # bump when decoding, downmixing or resampling changes
+DECODING_VERSION = "2"  # bump when decoding, downmixing, resampling or the checks change
+MAX_PEAK = 16.0
+"""Largest plausible sample magnitude. Float audio is expected within [-1, 1]; a few dB of overshoot
+happens, but a file peaking far above (e.g. 1e20) is corrupt or not audio, and would drive every
+encoder's features to NaN or infinity."""
+MIN_SECONDS = 0.025
+"""Shortest clip any encoder can use: the SSL encoders' convolutional front end needs 400 samples at
+16 kHz for one frame. Encoders that need more say so (`Encoder.min_seconds`) and the audit drops
+shorter files for them (`FileCorpus.without_shorter_than`)."""
 # libsndfile's log for a WAV whose data chunk is shorter than its header says, e.g.
 # "data : 16000 (should be 7978)": the file was cut off (an interrupted copy or download).
 _TRUNCATED = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
@@ -53,6 +61,13 @@ def decode(path: Path, sample_rate: int) -> np.ndarray:
         raise BadAudio(path, "empty audio", "0 samples")
     if not np.isfinite(data).all():
         raise BadAudio(path, "NaN or infinite samples")
+    peak = float(np.abs(data).max())
+    if peak > MAX_PEAK:
+        raise BadAudio(path, "absurd amplitude", f"peak {peak:.3g}; audio is expected within [-1, 1]")
+    if peak == 0.0:
+        raise BadAudio(path, "digital silence", "every sample is 0")
+    if data.shape[0] < MIN_SECONDS * rate:
+        raise BadAudio(path, "too short", f"{data.shape[0] / rate:.3f} s; every encoder needs at least {MIN_SECONDS} s")
     mono = data.mean(axis=1)
     if rate != sample_rate:
         mono = soxr.resample(mono, rate, sample_rate, quality="HQ")

@@ -30,9 +30,17 @@ class BadData(ValueError):
     """Bad corpus data under `--on-bad-audio fail`; the message names the file."""
 
 
+_UNKNOWN_GENDERS = ("", "unknown", "u", "n/a", "na", "none")
+
+
 def gender(value: str) -> str | None:
-    """"female" or "male" from a corpus's spelling (F, Female, w, M, Male, ...), None if neither."""
-    return _GENDERS.get(str(value).strip().lower())
+    """"female" or "male" from a corpus's spelling (F, Female, w, M, Male, ...); None where the corpus
+    says it does not know; any other spelling as written (e.g. a typo, "femal"), which `build` rejects
+    as bad data naming it."""
+    text = str(value).strip()
+    if text.lower() in _UNKNOWN_GENDERS:
+        return None
+    return _GENDERS.get(text.lower(), text)
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,25 @@ class FileCorpus(Corpus):
         if self.folding == "partition":
             return partition_folds(self.utterances, seed)
         return super().folds(k, seed)
+
+    def without_shorter_than(self, seconds: float, needed_by: str, on_bad_audio: str) -> "FileCorpus":
+        """This corpus without the files shorter than `seconds` (what `needed_by` can use), each dropped as
+        bad audio and named; under `fail` the first one stops the audit."""
+        kept, dropped = [], list(self.dropped)
+        for utterance in self.utterances:
+            if self.seconds(utterance.id) >= seconds:
+                kept.append(utterance)
+                continue
+            item = Dropped(str(self.files[utterance.id][0]), "too short",
+                           f"{self.seconds(utterance.id):.3f} s; {needed_by} needs at least {seconds} s", bad=True)
+            _refuse_if_failing(item, on_bad_audio)
+            dropped.append(item)
+        if len(kept) == len(self.utterances):
+            return self
+        if not kept:
+            raise BadData(f"{self.name} at {self.root}: no utterance is long enough for {needed_by} ({seconds} s)")
+        files = {u.id: self.files[u.id] for u in kept}
+        return FileCorpus(self.name, self.root, kept, files, self.store, self.emotions, self.folding, dropped)
 
     def fold_scheme(self, k: int) -> str:
         if self.folding == "session":
@@ -145,7 +172,9 @@ def _label_problem(candidate: Candidate, labels: EmotionMapping) -> Dropped | No
 
 
 def _speaker_problem(candidate: Candidate) -> Dropped | None:
-    if not candidate.speaker or candidate.gender not in ("female", "male"):
+    if candidate.gender is not None and candidate.gender not in ("female", "male"):
+        return Dropped(str(candidate.path), "unrecognised gender", f"{candidate.gender!r}; known: F, M, female, male, w", bad=True)
+    if not candidate.speaker or candidate.gender is None:
         # Folds are speaker-independent and gender is the audited attribute: both are needed.
         return Dropped(str(candidate.path), "unknown speaker or gender", f"{candidate.speaker!r}, {candidate.gender!r}")
     return None

@@ -24,6 +24,8 @@ class Encoder(nn.Module):
     num_layers: int = 1
     hidden_size: int = 1
     differentiable: bool = True
+    #: shortest audio whose output is meaningful (finite); shorter corpus files are bad audio for the audit
+    min_seconds: float = 0.0
     #: why gradients cannot reach the waveform, for encoders with differentiable = False
     non_differentiable_reason: str = ""
 

@@ -16,6 +16,7 @@ class EGeMAPSEncoder(Encoder):
     """One layer, one frame per utterance: the 88 eGeMAPS functionals of its valid samples."""
 
     name = "egemaps"
+    min_seconds = 0.1  # openSMILE's functionals are NaN on 0.05 s of noise, finite from 0.1 s (measured)
     sample_rate = 16000
     num_layers = 1
     hidden_size = 88

@@ -19,6 +19,17 @@ class BaselineError(ValueError):
     """The baseline report cannot be used; the message names the file."""
 
 
+def normalised_corpus(spec: str) -> str:
+    """A corpus spec with its `key=value` options in sorted order, so that
+    `synthetic:sentences=4,speakers=4` and `synthetic:speakers=4,sentences=4` name the same corpus."""
+    name, colon, argument = str(spec).partition(":")
+    if not colon:
+        return name
+    parts = argument.split(",")
+    options = sorted(part for part in parts if "=" in part)
+    return f"{name}:{','.join([*(part for part in parts if '=' not in part), *options])}"
+
+
 def load_baseline(path: Path | str) -> dict[BaselineKey, float]:
     """Measured values of a trust_report.json (records without a value, i.e. SKIP, are left out)."""
     path = Path(path)
@@ -32,12 +43,26 @@ def load_baseline(path: Path | str) -> dict[BaselineKey, float]:
         found = document.get("schema_version") if isinstance(document, dict) else None
         raise BaselineError(f"{path}: expected a trust report with schema_version {SCHEMA_VERSION!r}, got {found!r}")
     values: dict[BaselineKey, float] = {}
-    for index, record in enumerate(document.get("records", [])):
+    records = document.get("records", [])
+    if not isinstance(records, list):
+        raise BaselineError(f"{path}: 'records' must be a list")
+    for index, record in enumerate(records):
         try:
             key = (record["metric"], record["backbone"], record["corpus"])
             value = record["value"]
         except (KeyError, TypeError):
             raise BaselineError(f"{path}: records[{index}] lacks metric, backbone, corpus or value") from None
-        if value is not None:
-            values[key] = float(value)
+        if not all(isinstance(part, str) for part in key):
+            raise BaselineError(f"{path}: records[{index}]: metric, backbone and corpus must be strings")
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise BaselineError(f"{path}: records[{index}].value must be a number or null, got {value!r}")
+        values[(key[0], key[1], normalised_corpus(key[2]))] = float(value)
     return values
+
+
+def unmatched(baseline: dict[BaselineKey, float], backbones: list[str], corpus: str) -> list[str]:
+    """The audited backbones for which the baseline holds no record on `corpus` (each would go ungated)."""
+    covered = {backbone for _, backbone, recorded in baseline if recorded == normalised_corpus(corpus)}
+    return [backbone for backbone in backbones if backbone not in covered]
