@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from trustser.cache import atomic_path, file_sha256
+from trustser.features import pooled_layer_of
 
 STORE_FORMAT = 1
 STORAGE_DTYPES = {"float16": np.float16, "float32": np.float32}
@@ -270,10 +271,7 @@ class StoredFeatures:
 
     def pooled_layer(self, layer: int) -> np.ndarray:
         """One layer of `pooled()` [utterances, hidden_size], read without the other layers."""
-        out = np.empty((len(self.utterance_ids), self.hidden_size), np.float32)
-        for rows, block in self.pooled_blocks():
-            out[rows] = block[:, layer]
-        return out
+        return pooled_layer_of(self, layer)
 
     def pooled(self) -> torch.Tensor:
         """Each utterance's mean frame [utterances, num_layers, hidden_size] (float32). For large corpora

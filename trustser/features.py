@@ -28,6 +28,15 @@ def pad_frames(utterances: list[np.ndarray], num_layers: int, hidden_size: int) 
     return out, torch.tensor(counts, dtype=torch.long)
 
 
+def pooled_layer_of(source: "FrameSource", layer: int) -> np.ndarray:
+    """One layer of `source`'s pooled vectors [utterances, hidden_size], gathered block by block, so
+    the other layers are never held."""
+    out = np.empty((len(source.utterance_ids), source.hidden_size), np.float32)
+    for rows, block in source.pooled_blocks():
+        out[rows] = block[:, layer]
+    return out
+
+
 class FrameSource(Protocol):
     """What heads, probes and attacks read features through (in memory or from the on-disk store)."""
 

@@ -334,7 +334,7 @@ def _one_line_reason(report: pytest.TestReport) -> str:
 def _error_record(item: pytest.Item, report: pytest.TestReport) -> TrustRecord | None:
     gates = item.config.stash.get(_GATES, None)
     callspec = getattr(item, "callspec", None)
-    metric = item.get_closest_marker("trust").args[0] if item.get_closest_marker("trust").args else None
+    metric = _metric_of(item)
     if gates is None or metric not in gates or callspec is None or "backbone" not in callspec.params:
         return None  # no gate or backbone to name: pytest's own report of the failure is all there is
     gate, backbone, corpus = gates[metric], str(callspec.params["backbone"]), item.config.getoption("corpus")

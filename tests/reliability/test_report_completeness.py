@@ -68,8 +68,7 @@ def test_crashed_and_nan_tests_are_error_rows_in_every_report(tmp_path):
 
 
 def test_a_passing_run_writes_no_error_rows(tmp_path):
-    passing = TRUST_TESTS.split("@pytest.mark.trust(\"privacy.membership_advantage\")")[0].split("import pytest")[0]
-    passing += 'import pytest\n\n@pytest.mark.trust("privacy.membership_advantage")\ndef test_passes(backbone, trust):\n    trust.check(0.0, n=3)\n'
+    passing = 'import pytest\n\n@pytest.mark.trust("privacy.membership_advantage")\ndef test_passes(backbone, trust):\n    trust.check(0.0, n=3)\n'
     done, document, _, _ = audit_of(passing, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert [r["verdict"] for r in document["records"]] == ["PASS"]

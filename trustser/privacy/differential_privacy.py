@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from trustser.features import FrameSource, pad_frames
+from trustser.features import FrameSource, pad_frames, pooled_layer_of
 from trustser.heads import EmotionHead, HeadConfig
 from trustser.training import TrainConfig, fit_head, new_head
 
@@ -167,10 +167,7 @@ class MixedLayers:
     def pooled_layer(self, layer: int) -> np.ndarray:
         if layer != 0:
             raise IndexError(f"the mixed view has one layer, not layer {layer}")
-        out = np.empty((len(self.utterance_ids), self.hidden_size), np.float32)
-        for rows, block in self.pooled_blocks():
-            out[rows] = block[:, 0]
-        return out
+        return pooled_layer_of(self, 0)
 
 
 def onto_all_layers(trained: EmotionHead, released: EmotionHead) -> EmotionHead:
