@@ -9,6 +9,10 @@ Nothing read back is trusted blindly: every entry is stored with a sha256 of its
 (`<file>.sha256`) and `intact()` checks it before use. A missing, truncated or altered entry is named
 in a warning, moved to `<cache>/damaged/` and recomputed by its caller. The cache holds speakers'
 audio and voice embeddings, so its root is private (0700) and its files are created 0600.
+
+Temporary files and directories carry the id of the process writing them (`staging_prefix`), so a
+later run removes those a killed process left (`sweep_abandoned`) without touching the ones a live
+audit sharing the cache is still writing.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 import warnings
@@ -29,7 +34,48 @@ from filelock import FileLock
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-DEFAULT_ROOT = Path(os.environ.get("TRUSTSER_CACHE", Path.home() / ".cache" / "trustser"))
+
+
+def default_root() -> Path:
+    """$TRUSTSER_CACHE, or ~/.cache/trustser: read when a session starts, not when this module is imported."""
+    return Path(os.environ.get("TRUSTSER_CACHE") or Path.home() / ".cache" / "trustser")
+
+
+_STAGING_MARK = ".tmp-"
+_STAGING = re.compile(r"^\..*\.tmp-(\d+)-")
+
+
+def staging_prefix(name: str) -> str:
+    """The name prefix of a temporary sibling of `name`, carrying this process's id."""
+    return f".{name}{_STAGING_MARK}{os.getpid()}-"
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def sweep_abandoned(root: Path) -> list[Path]:
+    """Remove the temporary files and directories under `root` whose writing process no longer runs
+    (killed mid-write); returns what was removed."""
+    removed: list[Path] = []
+    for directory, subdirs, files in os.walk(root):
+        for name in [*subdirs, *files]:
+            match = _STAGING.match(name)
+            if match and not process_alive(int(match.group(1))):
+                path = Path(directory) / name
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                removed.append(path)
+        subdirs[:] = [d for d in subdirs if not _STAGING.match(d)]
+    return removed
 
 
 def safe_name(text: str) -> str:
@@ -47,7 +93,7 @@ def content_key(**parts: object) -> str:
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary sibling of `target`; rename it into place only if the block succeeds."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
+    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=staging_prefix(target.name), suffix=target.suffix)
     os.close(handle)
     tmp_path = Path(tmp)
     try:
@@ -77,7 +123,7 @@ def make_private(directory: Path) -> None:
 
 
 class Cache:
-    def __init__(self, root: Path | str = DEFAULT_ROOT):
+    def __init__(self, root: Path | str):
         self.root = Path(root)
         make_private(self.root)
 

@@ -28,7 +28,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from trustser.cache import atomic_path, file_sha256
+from trustser.cache import atomic_path, file_sha256, staging_prefix
 from trustser.features import pooled_layer_of
 
 STORE_FORMAT = 1
@@ -72,8 +72,8 @@ class ShardWriter:
         name = shard_name(index)
         self._frames_target = directory / f"{name}.bin"
         self._pooled_target = directory / f"{name}.pooled.bin"
-        self._frames_tmp = directory / f".{name}.bin.partial"
-        self._pooled_tmp = directory / f".{name}.pooled.bin.partial"
+        self._frames_tmp = directory / f"{staging_prefix(name + '.bin')}partial"
+        self._pooled_tmp = directory / f"{staging_prefix(name + '.pooled.bin')}partial"
         self._frames_file = open(self._frames_tmp, "wb")
         self._pooled_file = open(self._pooled_tmp, "wb")
         self._frames_hash, self._pooled_hash = hashlib.sha256(), hashlib.sha256()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import uuid
 import warnings
 from pathlib import Path
@@ -24,6 +25,7 @@ DEFAULT_BACKBONES = "mfcc,egemaps,ge2e"
 _GATES = pytest.StashKey[Gates]()
 _TOKEN = pytest.StashKey[str]()
 _BASELINE = pytest.StashKey[dict]()
+_SESSION = pytest.StashKey[object]()  # this process's AuditSession, built when trust tests first need it
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -86,7 +88,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _check_compute_options(config)
     _group_backbones_on_workers(config)
     workerinput = getattr(config, "workerinput", None)
-    config.stash[_TOKEN] = workerinput["trustser_token"] if workerinput else uuid.uuid4().hex[:12]
+    # the controller's pid leads the token, so a later run can tell the pieces of a killed run (trustser.report.collector)
+    config.stash[_TOKEN] = workerinput["trustser_token"] if workerinput else f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
     if workerinput is None:  # under pytest-xdist only the controller writes the report
         config.pluginmanager.register(TrustReportCollector(config), "trustser-report")
 
@@ -117,7 +120,19 @@ def _group_backbones_on_workers(config: pytest.Config) -> None:
         config.option.dist = "loadgroup"
 
 
+def _is_trust_test(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return item.get_closest_marker("trust") is not None and callspec is not None and "backbone" in callspec.params
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    return getattr(config, "workerinput", None) is None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    collector = config.pluginmanager.get_plugin("trustser-report")
+    if collector is not None and not config.option.collectonly and any(map(_is_trust_test, items)):
+        collector.start_report()  # the previous run's report goes now: what is on disk belongs to this run
     _check_every_trust_test_has_a_gate(config, items)
     for item in items:
         callspec = getattr(item, "callspec", None)
@@ -136,6 +151,25 @@ def _check_every_trust_test_has_a_gate(config: pytest.Config, items: list[pytest
             raise pytest.UsageError(f"{item.nodeid}: a trust test needs @pytest.mark.trust('<pillar.metric>')")
         if gates is not None and marker.args[0] not in gates:
             raise pytest.UsageError(f"{item.nodeid}: no gate [{marker.args[0]}] in {gates.source}; add it to the thresholds file")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A bad corpus, backbone or model stops the run here, once, with a usage error: before any test.
+
+    Under pytest-xdist the workers collect, not the controller, and each worker reports such a
+    problem as its trust tests' ERROR rows instead.
+    """
+    config = session.config
+    uses_the_audit = any("trust_session" in getattr(item, "fixturenames", ()) for item in session.items)
+    if config.option.collectonly or not _is_controller(config) or not uses_the_audit:
+        return
+    from trustser.session import ConfigurationError
+
+    try:
+        audit_session(config).check()
+    except ConfigurationError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -170,16 +204,34 @@ def _parts_dir(config: pytest.Config) -> Path:
     return parts_dir(_report_dir(config), config.stash[_TOKEN])
 
 
+def cache_root(config: pytest.Config) -> Path:
+    from trustser.cache import default_root
+
+    return Path(config.getoption("trust_cache") or default_root())
+
+
+def audit_session(config: pytest.Config):
+    """This process's audit session, built on first use (by the collection check or the first trust test)."""
+    if _SESSION not in config.stash:
+        config.stash[_SESSION] = _new_session(config)
+    return config.stash[_SESSION]
+
+
 @pytest.fixture(scope="session")
 def trust_session(pytestconfig: pytest.Config):
-    from trustser.cache import DEFAULT_ROOT
+    session = audit_session(pytestconfig)
+    _announce_corpus(pytestconfig, session)
+    return session
+
+
+def _new_session(pytestconfig: pytest.Config):
     from trustser.session import AuditSession, AuditSettings
 
     settings = AuditSettings(
         backbones=tuple(audited_backbones(pytestconfig)),
         corpus=pytestconfig.getoption("corpus"),
         report_dir=_report_dir(pytestconfig),
-        cache_root=Path(pytestconfig.getoption("trust_cache") or DEFAULT_ROOT),
+        cache_root=cache_root(pytestconfig),
         seed=pytestconfig.getoption("seed"),
         folds=pytestconfig.getoption("folds"),
         on_bad_audio=pytestconfig.getoption("on_bad_audio"),
@@ -191,9 +243,7 @@ def trust_session(pytestconfig: pytest.Config):
     )
     if pytestconfig.getoption("head_max_epochs") is not None:
         settings = dataclasses.replace(settings, head_max_epochs=pytestconfig.getoption("head_max_epochs"))
-    session = AuditSession(settings, _parts_dir(pytestconfig), progress=_terminal_writer(pytestconfig))
-    _announce_corpus(pytestconfig, session)
-    return session
+    return AuditSession(settings, _parts_dir(pytestconfig), progress=_terminal_writer(pytestconfig))
 
 
 def _terminal_writer(config: pytest.Config):
@@ -216,9 +266,9 @@ def _terminal_writer(config: pytest.Config):
 
 
 def _announce_corpus(config: pytest.Config, session) -> None:
-    """Print the corpus summary as the audit starts and keep it in the report (corpus_summary.json)."""
+    """Print the corpus summary as the audit starts and keep it for the report (corpus_summary.json)."""
     summary = session.corpus_summary
-    summary.save(_report_dir(config) / "corpus_summary.json")
+    summary.save(_parts_dir(config) / "corpus_summary.json")
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
     if reporter is None or capture is None:

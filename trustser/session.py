@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from trustser.cache import Cache, safe_name
+from trustser.cache import Cache, safe_name, sweep_abandoned
 from trustser.corpora import create as create_corpus
-from trustser.corpora.audio import MIN_SECONDS
+from trustser.corpora.audio import MIN_SECONDS, BadAudio
 from trustser.corpora.base import Corpus
-from trustser.corpora.files import FileCorpus
+from trustser.corpora.files import BadData, FileCorpus
 from trustser.encoders import create as create_encoder
 from trustser.encoders.base import Encoder
 from trustser.corpora.folds import Fold, check_speaker_independence
@@ -50,6 +50,17 @@ class AuditSettings:
                                   feature_dtype=self.feature_dtype, batch_seconds=self.batch_seconds)
 
 
+class ConfigurationError(ValueError):
+    """A corpus, backbone or model spec that cannot be audited; the message names the spec and why."""
+
+
+_SPEC_ERRORS = (KeyError, ValueError, FileNotFoundError, ImportError, OSError)
+
+
+def _plain(error: Exception) -> str:
+    return str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)  # KeyError quotes its text
+
+
 class AuditSession:
     def __init__(self, settings: AuditSettings, parts_dir: Path, *, progress: Progress = stderr_progress):
         self.settings = settings
@@ -59,6 +70,28 @@ class AuditSession:
         self.parts_dir = parts_dir
         self._runs: dict[str, BackboneRun] = {}
         self._encoders: dict[str, Encoder] = {}
+        abandoned = sweep_abandoned(self.cache.root)
+        if abandoned:
+            progress(f"removed {len(abandoned)} temporary files left in {self.cache.root} by interrupted runs")
+
+    def check(self) -> None:
+        """Build what every trust test needs first (the corpus, its folds, each backbone's encoder or
+        model), so that a bad spec stops the audit once, before any test, naming what is wrong.
+
+        Raises ConfigurationError. Bad audio is not one: it is skipped and named, unless
+        `--on-bad-audio fail` asked for it to stop the run.
+        """
+        try:
+            self.corpus_summary
+        except (BadAudio, BadData) as error:
+            raise ConfigurationError(f"--corpus {self.settings.corpus}: {error}") from None
+        except _SPEC_ERRORS as error:
+            raise ConfigurationError(f"--corpus {self.settings.corpus}: {_plain(error)}") from None
+        for backbone in self.settings.backbones:
+            try:
+                self.run(backbone).encoder
+            except _SPEC_ERRORS as error:
+                raise ConfigurationError(f"{backbone}: {_plain(error)}") from None
 
     @cached_property
     def corpus(self) -> Corpus:

@@ -96,7 +96,8 @@ METRICS: dict[str, MetricSpec] = {
     "sustainability.parameters": MetricSpec("parameters"),
     "sustainability.gflops_per_audio_second": MetricSpec("GFLOPs per second of audio"),
     "sustainability.energy_kwh_per_audio_hour": MetricSpec(
-        "energy (kWh per hour of audio)", {"country_iso_code": str}, {"country_iso_code": "USA"}
+        "energy (kWh per hour of audio)", {"country_iso_code": str, "window_seconds": float, "windows": int},
+        {"country_iso_code": "USA", "window_seconds": 4.0, "windows": 3},
     ),
     "sustainability.extraction_energy_kwh_per_audio_hour": MetricSpec("extraction energy (kWh per hour of audio)"),
     "sustainability.training_energy_kwh_per_audio_hour": MetricSpec("training energy (kWh per hour of training audio)"),
@@ -152,6 +153,7 @@ SETTING_RULES = {
     "target_epsilon": _positive, "delta": _probability, "max_grad_norm": _positive,
     "curve_db": _finite_numbers, "age_bands": _increasing_ages, "exposed": _exposed,
     "attack": _attack, "country_iso_code": _country, "surrogate": _non_empty,
+    "window_seconds": _positive, "windows": _positive,
 }
 """What each setting's value must be beyond its type; every setting a metric declares has a rule."""
 

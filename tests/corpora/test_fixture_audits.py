@@ -86,5 +86,5 @@ def test_on_bad_audio_fail_stops_the_audit_naming_the_file(audit, tmp_path):
     table = tmp_path / "corpus.csv"
     table.write_text(f"path,emotion,speaker,gender\n{tmp_path / 'lost.wav'},angry,spk03,M\n")
     done, _ = audit(f"manifest:{table}", ("utility",), "--on-bad-audio", "fail")
-    assert done.returncode == 1
-    assert f"{tmp_path / 'lost.wav'}: missing file" in done.stdout
+    assert done.returncode == 4  # a usage error, before any test: not a failed gate (1)
+    assert f"{tmp_path / 'lost.wav'}: missing file" in done.stdout + done.stderr

@@ -38,6 +38,9 @@ def test_a_gender_the_corpus_declares_unknown_is_left_out_by_design(tmp_path):
     corpus = create(f"manifest:{table}", tmp_path / "cache", on_bad_audio="fail")  # not bad data: no stop
     [dropped] = corpus.dropped
     assert not dropped.bad and dropped.reason == "unknown speaker or gender"
+    summary = summarise(corpus, [], f"manifest:{table}", 2)
+    assert summary.left_out == (f"{tmp_path / 'a3.wav'}: unknown speaker or gender ('spk3', None)",)  # named too
+    assert f"left out: {tmp_path / 'a3.wav'}: unknown speaker or gender" in summary.render()
 
 
 @pytest.mark.parametrize("backbones, kept", [(("mfcc",), 4), (("mfcc", "egemaps"), 3)])

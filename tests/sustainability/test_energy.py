@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from trustser.sustainability import EnergyResult, measure_energy
+from trustser.sustainability import EnergyResult, measure_energy, measure_repeated_energy
 
 
 def busy(seconds: float):
@@ -56,3 +56,24 @@ def test_work_errors_propagate(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="model crashed"):
         measure_energy(broken, audio_seconds=1.0)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_short_work_is_repeated_to_fill_each_window_and_the_spread_is_recorded(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    calls = []
+
+    def work() -> None:
+        calls.append(1)
+        busy(0.05)()
+
+    result = measure_repeated_energy(work, audio_seconds=2.0, window_seconds=0.5, windows=3, label="short")
+    assert result.windows == 3 and 8 <= result.repeats <= 11  # 0.5 s of 0.05 s runs
+    assert len(calls) == 1 + 3 * result.repeats  # one warm-up, then every window
+    assert result.audio_seconds == pytest.approx(2.0 * result.repeats)
+    assert result.duration_s >= 0.5
+    values = result.window_kwh_per_audio_hour
+    assert len(values) == 3 and result.kwh_per_audio_hour == sorted(values)[1]
+    assert result.spread == pytest.approx((max(values) - min(values)) / sorted(values)[1])
+    assert result.spread < 0.5, values  # the same busy loop three times: a measurement, not noise
+    with pytest.raises(ValueError, match="window_seconds"):
+        measure_repeated_energy(work, audio_seconds=1.0, window_seconds=0.0, windows=3)

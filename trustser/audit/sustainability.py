@@ -15,9 +15,9 @@ from trustser.sustainability import (
     combined_energy,
     count_flops,
     machine_signature,
-    measure_energy,
     measure_footprint,
     measure_latency,
+    measure_repeated_energy,
     model_size,
 )
 from trustser.audit.memo import memoised, stored
@@ -46,9 +46,12 @@ def gflops_per_audio_second(run: BackboneRun, seconds: float = 6.0) -> float:
     return flops / 1e9 / seconds
 
 
-@stored(EnergyResult, version="1", machine=machine_signature())
-def inference_energy(run: BackboneRun, country_iso_code: str, utterances: int = 32) -> EnergyResult:
-    """codecarbon's estimate for end-to-end inference (waveform -> emotion) on test utterances."""
+@stored(EnergyResult, version="2", machine=machine_signature())
+def inference_energy(
+    run: BackboneRun, country_iso_code: str, window_seconds: float, windows: int, utterances: int = 32
+) -> EnergyResult:
+    """codecarbon's estimate for end-to-end inference (waveform -> emotion) on test utterances: the
+    median of `windows` windows of about `window_seconds` each, the inference repeated to fill them."""
     fold = run.folds[0]
     indices = run.indices(fold.test_speakers)[:utterances]
     waves = [load_waveform(run.corpus, run.corpus.utterances[i].id, run.encoder.sample_rate) for i in indices]
@@ -60,7 +63,8 @@ def inference_energy(run: BackboneRun, country_iso_code: str, utterances: int = 
             for wave in waves:
                 model(torch.as_tensor(wave)[None], torch.tensor([len(wave)]))
 
-    return measure_energy(work, audio_seconds, country_iso_code=country_iso_code, label=run.backbone)
+    return measure_repeated_energy(work, audio_seconds, window_seconds=window_seconds, windows=windows,
+                                   country_iso_code=country_iso_code, label=run.backbone)
 
 
 @stored(LatencyResult, version="1", machine=machine_signature())

@@ -15,7 +15,7 @@ from trustser.cache import atomic_path
 from trustser.corpora.base import Corpus
 from trustser.corpora.folds import Fold
 
-SHOWN_BAD_ITEMS = 20  # the text lists this many bad items; the JSON lists all
+SHOWN_BAD_ITEMS = 20  # the text lists this many bad items, and this many left out by design; the JSON lists all
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class CorpusSummary:
     folds: int
     dropped: dict[str, int]  # reason -> items left out
     bad_items: tuple[str, ...]  # "file: reason (detail)" for every bad item left out
+    left_out: tuple[str, ...] = ()  # "file: reason" for every item left out by design (e.g. an emotion outside the set)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -56,6 +57,10 @@ class CorpusSummary:
             lines.append(f"  bad: {item}")
         if len(self.bad_items) > SHOWN_BAD_ITEMS:
             lines.append(f"  ... and {len(self.bad_items) - SHOWN_BAD_ITEMS} more bad items (corpus_summary.json lists all)")
+        for item in self.left_out[:SHOWN_BAD_ITEMS]:
+            lines.append(f"  left out: {item}")
+        if len(self.left_out) > SHOWN_BAD_ITEMS:
+            lines.append(f"  ... and {len(self.left_out) - SHOWN_BAD_ITEMS} more left out (corpus_summary.json lists all)")
         return "\n".join(lines)
 
     def save(self, path: Path) -> None:
@@ -70,7 +75,7 @@ def summarise(corpus: Corpus, folds: list[Fold], spec: str, k: int) -> CorpusSum
         counts[emotion][gender] = n
     speakers = {u.speaker: u.gender for u in corpus.utterances}
     seconds = sum(corpus.seconds(u.id) for u in corpus.utterances)
-    bad = tuple(f"{d.item}: {d.reason}" + (f" ({d.detail})" if d.detail else "") for d in corpus.dropped if d.bad)
+    named = [(d.bad, f"{d.item}: {d.reason}" + (f" ({d.detail})" if d.detail else "")) for d in corpus.dropped]
     return CorpusSummary(
         spec=spec,
         name=corpus.name,
@@ -83,5 +88,6 @@ def summarise(corpus: Corpus, folds: list[Fold], spec: str, k: int) -> CorpusSum
         fold_scheme=corpus.fold_scheme(k),
         folds=len(folds),
         dropped=dict(sorted(Counter(d.reason for d in corpus.dropped).items())),
-        bad_items=bad,
+        bad_items=tuple(text for bad, text in named if bad),
+        left_out=tuple(text for bad, text in named if not bad),
     )

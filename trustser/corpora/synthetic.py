@@ -26,7 +26,7 @@ import numpy as np
 import soundfile
 from filelock import FileLock
 
-from trustser.cache import content_key
+from trustser.cache import content_key, staging_prefix
 from trustser.corpora.base import EMOTIONS, Corpus, Utterance
 from trustser.corpora.espeak import Prosody, espeak_version, synthesise_in_fresh_process
 from trustser.corpora.registry import parse_options, register
@@ -124,7 +124,7 @@ def corpus_plan(speakers: int, sentences: int, seed: int) -> list[UtteranceSpec]
 def generate(plan: list[UtteranceSpec], target: Path) -> None:
     """Synthesise `plan` into `target` atomically (nothing partial is ever left at `target`)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=staging_prefix(target.name)))
     try:
         jobs = [
             {"id": s.utterance.id, "text": s.utterance.sentence, "voice": s.voice, "prosody": asdict(s.prosody)}

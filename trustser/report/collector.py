@@ -15,28 +15,59 @@ import pytest
 
 from trustser.report.records import VERDICTS, TrustRecord
 
+REPORT_FILES = ("trust_report.json", "report.md", "report.html", "predictions.csv", "corpus_summary.json")
+"""What a run writes into the report directory (besides `examples/` and pytest's own JUnit file)."""
+
 
 def parts_dir(report_dir: Path, token: str) -> Path:
-    """Where the processes of one session leave per-backbone pieces (predictions) to be merged."""
+    """Where the processes of one session leave pieces (corpus summary, predictions) to be merged."""
     return report_dir / ".parts" / token
+
+
+def remove_abandoned_parts(report_dir: Path) -> None:
+    """Pieces left by killed runs: their token starts with the pid of a process that no longer runs."""
+    from trustser.cache import process_alive
+
+    for pieces in (report_dir / ".parts").glob("*"):
+        pid = pieces.name.partition("-")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(pieces, ignore_errors=True)
 
 
 class TrustReportCollector:
     def __init__(self, config: pytest.Config):
         self.config = config
         self.records: list[TrustRecord] = []
+        self.started = False
+
+    def start_report(self) -> None:
+        """Remove the previous run's report, once, as soon as this run is known to audit something."""
+        if self.started:
+            return
+        self.started = True
+        for name in REPORT_FILES:
+            (self.report_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(self.report_dir / "examples", ignore_errors=True)
+        remove_abandoned_parts(self.report_dir)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or (report.when == "setup" and not report.passed):  # SKIP and ERROR can come from setup
             record = TrustRecord.from_properties(report.user_properties)
             if record is not None:
+                self.start_report()  # under pytest-xdist the controller collects nothing: the first record is the start
                 self.records.append(record)
 
     @property
     def cache_root(self) -> Path:
-        from trustser.cache import DEFAULT_ROOT
+        from trustser.plugin import cache_root
 
-        return Path(self.config.getoption("trust_cache") or DEFAULT_ROOT)
+        return cache_root(self.config)
+
+    @property
+    def parts(self) -> Path:
+        from trustser.plugin import session_token  # the plugin owns the token; imported late to avoid a cycle
+
+        return parts_dir(self.report_dir, session_token(self.config))
 
     @property
     def report_dir(self) -> Path:
@@ -60,8 +91,8 @@ class TrustReportCollector:
         return meta
 
     def corpus_summary(self) -> dict | None:
-        """The summary the audit session wrote when it loaded the corpus (trustser.plugin)."""
-        path = self.report_dir / "corpus_summary.json"
+        """The summary this run's audit session wrote when it loaded the corpus (trustser.plugin)."""
+        path = self.parts / "corpus_summary.json"
         try:
             return json.loads(path.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
@@ -69,7 +100,6 @@ class TrustReportCollector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from trustser.plugin import session_token  # the plugin owns the token; imported late to avoid a cycle
         from trustser.report.writers import (
             copy_listening_examples,
             merge_prediction_parts,
@@ -78,22 +108,23 @@ class TrustReportCollector:
             write_markdown,
         )
 
-        parts = parts_dir(self.report_dir, session_token(self.config))
+        parts = self.parts
         if self.records:
             self.records.sort(key=lambda r: (r.pillar, r.metric, r.backbone))
             write_json(self.report_dir / "trust_report.json", self.records, self.meta())
             write_markdown(self.report_dir / "report.md", self.records, self.meta())
             write_html(self.report_dir / "report.html", self.records, self.meta())
-            shutil.rmtree(self.report_dir / "examples", ignore_errors=True)  # an earlier run's examples are not this run's
+            if (parts / "corpus_summary.json").exists():
+                shutil.copyfile(parts / "corpus_summary.json", self.report_dir / "corpus_summary.json")
             refused = copy_listening_examples(self.records, self.report_dir, self.cache_root)
             for name in refused:
                 warnings.warn(f"listening example {name!r} is not a WAV file in {self.cache_root / 'examples'}; not copied")
             pieces = list(parts.glob("predictions-*.csv")) if parts.exists() else []
             if pieces:
                 merge_prediction_parts(pieces, self.report_dir / "predictions.csv")
-            else:
-                (self.report_dir / "predictions.csv").unlink(missing_ok=True)
         shutil.rmtree(parts, ignore_errors=True)
+        if (self.report_dir / ".parts").is_dir() and not any((self.report_dir / ".parts").iterdir()):
+            (self.report_dir / ".parts").rmdir()
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.records:
