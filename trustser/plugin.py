@@ -26,6 +26,7 @@ _GATES = pytest.StashKey[Gates]()
 _TOKEN = pytest.StashKey[str]()
 _BASELINE = pytest.StashKey[dict]()
 _SESSION = pytest.StashKey[object]()  # this process's AuditSession, built when trust tests first need it
+_GATES_CHECKED = pytest.StashKey[bool]()  # every collected trust test has its gate
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -134,6 +135,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if collector is not None and not config.option.collectonly and any(map(_is_trust_test, items)):
         collector.start_report()  # the previous run's report goes now: what is on disk belongs to this run
     _check_every_trust_test_has_a_gate(config, items)
+    config.stash[_GATES_CHECKED] = True
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "backbone" in callspec.params:
@@ -162,6 +164,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """
     config = session.config
     uses_the_audit = any("trust_session" in getattr(item, "fixturenames", ()) for item in session.items)
+    if not config.stash.get(_GATES_CHECKED, False):
+        return  # collection already stopped (pytest calls this hook even then): that error is the one to show
     if config.option.collectonly or not _is_controller(config) or not uses_the_audit:
         return
     from trustser.session import ConfigurationError

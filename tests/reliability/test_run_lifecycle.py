@@ -135,3 +135,15 @@ def test_pieces_of_a_killed_run_are_removed_when_the_next_report_starts(tmp_path
     time.sleep(0.1)
     remove_abandoned_parts(tmp_path)
     assert not abandoned.exists() and live.exists()
+
+
+def test_a_thresholds_file_missing_a_pillar_stops_the_run_at_collection_naming_the_gate(tmp_path):
+    text = (ROOT / "thresholds.toml").read_text()
+    without_safety = text[:text.index("[safety.")] + text[text.index("[sustainability."):]
+    (tmp_path / "thresholds.toml").write_text(without_safety)
+    _stale_report(tmp_path / "report")
+    done = _audit(tmp_path, "--thresholds", str(tmp_path / "thresholds.toml"), "--corpus", "manifest:/nonexistent.csv")
+    output = done.stdout + done.stderr
+    assert done.returncode == USAGE_ERROR, output
+    assert "no gate [safety." in output and output.count("ERROR:") == 1 and "Traceback" not in output, output
+    assert not (tmp_path / "report" / "trust_report.json").exists()
