@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: audit test bench install clean-report
+.PHONY: audit test bench docs install clean-report
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(STAMP)
 # Over an hour on 2 cores (ARGS="--sections scale --folds 2" alone: about 45 min); results in .bench/results.json.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.scale $(ARGS)
+
+# docs/metrics.md is rendered from the metric declarations; a test fails when the committed file is stale.
+docs: $(STAMP)
+	$(BIN)/python -m trustser.report.metrics_doc docs/metrics.md
 
 clean-report:
 	rm -rf trust-report

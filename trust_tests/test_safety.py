@@ -20,36 +20,35 @@ WHITE_BOX = {  # gate -> (torchattacks attack, targeted, in the extended battery
 ])
 def test_white_box_attack(backbone_run, trust, gate):
     attack, targeted, _ = WHITE_BOX[gate]
-    s = trust.gate.settings
-    result = audit.white_box_attack(backbone_run, attack, s["budget_db"], s["per_fold"], s["curve_db"], targeted)
+    s = trust.settings
+    result = audit.white_box_attack(backbone_run, attack, s.budget_db, s.per_fold, s.curve_db, targeted)
     trust.check(result.success_rate, n=result.n_attacked, result=result)
 
 
 @pytest.mark.trust("safety.transfer_success_rate")
 def test_transfer_attack(backbone_run, trust):
-    settings = trust.gate.settings
-    result = audit.transfer_attack_audit(backbone_run, settings["attack"], settings["budget_db"], settings["per_fold"],
-                                         settings["surrogate"])
+    s = trust.settings
+    result = audit.transfer_attack_audit(backbone_run, s.attack, s.budget_db, s.per_fold, s.surrogate)
     trust.check(result.success_rate, n=result.n_attacked, result=result)
 
 
 @pytest.mark.trust("safety.blackbox_success_rate")
 def test_black_box_attack(backbone_run, trust):
-    s = trust.gate.settings
-    result = audit.black_box_attack_audit(backbone_run, s["budget_db"], s["per_fold"], s["max_queries"])
+    s = trust.settings
+    result = audit.black_box_attack_audit(backbone_run, s.budget_db, s.per_fold, s.max_queries)
     trust.check(result.success_rate, n=result.n_attacked, result=result)
 
 
 @pytest.mark.trust("safety.noise_uar_drop")
 def test_noise_robustness(backbone_run, trust):
-    settings = trust.gate.settings
-    result = audit.noise_robustness_audit(backbone_run, settings["snr_db"], settings["curve_db"], settings["per_fold"])
+    s = trust.settings
+    result = audit.noise_robustness_audit(backbone_run, s.snr_db, s.curve_db, s.per_fold)
     trust.check(result.worst_relative_drop, n=result.n, result=result)
 
 
 @pytest.mark.deep
 @pytest.mark.trust("safety.invariance_flip_rate")
 def test_invariance(backbone_run, trust):
-    s = trust.gate.settings
-    result = audit.invariance(backbone_run, s["gain_db"], s["shift_ms"], s["noise_snr_db"], s["per_fold"], s["max_examples"])
+    s = trust.settings
+    result = audit.invariance(backbone_run, s.gain_db, s.shift_ms, s.noise_snr_db, s.per_fold, s.max_examples)
     trust.check(result.flip_rate, n=result.n, result=result)

@@ -18,8 +18,8 @@ def test_gflops(backbone_run, trust):
 
 @pytest.mark.trust("sustainability.energy_kwh_per_audio_hour")
 def test_energy(backbone_run, trust):
-    settings = trust.gate.settings
-    result = audit.inference_energy(backbone_run, settings["country_iso_code"], settings["window_seconds"], settings["windows"])
+    s = trust.settings
+    result = audit.inference_energy(backbone_run, s.country_iso_code, s.window_seconds, s.windows)
     trust.check(result.kwh_per_audio_hour, result=result)
 
 

@@ -1,4 +1,4 @@
-"""Speaker bootstrap: 95% confidence intervals that respect who spoke (METRICS.md).
+"""Speaker bootstrap: 95% confidence intervals that respect who spoke (docs/metrics.md).
 
 Utterances of one speaker are not independent draws, so the unit of resampling is the speaker: each
 resample draws speakers with replacement (within strata, e.g. gender, so that every group stays

@@ -68,13 +68,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "trust(metric): a trust test gated by the named thresholds.toml metric")
     config.addinivalue_line("markers", "deep: part of the extended battery, run only with --trust-deep")
-    explicit = config.getoption("thresholds")
-    path = Path(explicit) if explicit else config.rootpath / "thresholds.toml"
-    if explicit or path.exists():
-        try:
-            config.stash[_GATES] = load_gates(path)
-        except ThresholdError as error:
-            raise pytest.UsageError(str(error)) from None
+    if getattr(config.option, "numprocesses", None) and _is_controller(config):
+        _gates(config)  # under pytest-xdist the workers collect: a bad file is reported once, here
     baseline = config.getoption("trust_baseline")
     if baseline:
         try:
@@ -93,6 +88,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_TOKEN] = workerinput["trustser_token"] if workerinput else f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
     if workerinput is None:  # under pytest-xdist only the controller writes the report
         config.pluginmanager.register(TrustReportCollector(config), "trustser-report")
+
+
+def _gates(config: pytest.Config) -> Gates | None:
+    """The release gates, loaded and validated when first needed (a run without trust tests never
+    reads them); None without a thresholds file."""
+    if _GATES not in config.stash:
+        explicit = config.getoption("thresholds")
+        path = Path(explicit) if explicit else config.rootpath / "thresholds.toml"
+        if not explicit and not path.exists():
+            return None
+        try:
+            config.stash[_GATES] = load_gates(path)
+        except ThresholdError as error:
+            raise pytest.UsageError(str(error)) from None
+    return config.stash[_GATES]
 
 
 def _check_compute_options(config: pytest.Config) -> None:
@@ -144,14 +154,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _check_every_trust_test_has_a_gate(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A trust test whose metric the thresholds file lacks stops the run at collection, naming both."""
-    gates = config.stash.get(_GATES, None)
+    if not any(item.get_closest_marker("trust") for item in items):
+        return
+    gates = _gates(config)
+    if gates is None:
+        raise pytest.UsageError(f"no thresholds file: pass --thresholds or add thresholds.toml to {config.rootpath}")
     for item in items:
         marker = item.get_closest_marker("trust")
         if marker is None:
             continue
         if not marker.args:
             raise pytest.UsageError(f"{item.nodeid}: a trust test needs @pytest.mark.trust('<pillar.metric>')")
-        if gates is not None and marker.args[0] not in gates:
+        if marker.args[0] not in gates:
             raise pytest.UsageError(f"{item.nodeid}: no gate [{marker.args[0]}] in {gates.source}; add it to the thresholds file")
 
 
@@ -304,6 +318,11 @@ class TrustCheck:
         self.item, self.gate, self.backbone, self.corpus = item, gate, backbone, corpus
         self.baseline = baseline  # this metric's value in the --trust-baseline report, if any
 
+    @property
+    def settings(self):
+        """The metric's settings (its declared dataclass, with the thresholds file's values)."""
+        return self.gate.settings
+
     def record(
         self, value: float | None, verdict: str, message: str, n: int | None, result: object = None,
         ci: tuple[float, float] | None = None,
@@ -352,9 +371,10 @@ def _metric_of(item: pytest.Item) -> str:
 @pytest.fixture
 def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
     """The gate of this test's `@pytest.mark.trust` metric, bound to backbone and corpus."""
-    if _GATES not in request.config.stash:
+    gates = _gates(request.config)
+    if gates is None:
         raise pytest.UsageError(f"no thresholds file: pass --thresholds or add thresholds.toml to {request.config.rootpath}")
-    gate = request.config.stash[_GATES].gate(_metric_of(request.node))
+    gate = gates.gate(_metric_of(request.node))
     corpus = request.config.getoption("corpus")
     baseline = request.config.stash.get(_BASELINE, {}).get((gate.metric, backbone, normalised_corpus(corpus)))
     check = TrustCheck(request.node, gate, backbone, corpus, baseline)

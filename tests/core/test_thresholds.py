@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from trustser.thresholds import METRICS, ThresholdError, load_gates
+from trustser.metric import declared_metrics
+from trustser.thresholds import ThresholdError, load_gates
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,10 +17,12 @@ def write(tmp_path, text):
     return path
 
 
-def test_shipped_thresholds_cover_every_metric():
-    gates = load_gates(ROOT / "thresholds.toml")
-    assert set(gates) == set(METRICS)
-    assert gates["safety.fgsm_success_rate"].settings["budget_db"] == 45.0
+def test_shipped_thresholds_cover_every_metric_with_its_declared_default():
+    gates, declared = load_gates(ROOT / "thresholds.toml"), declared_metrics()
+    assert set(gates) == set(declared)
+    assert {m: g.threshold for m, g in gates.items()} == {m: d.default for m, d in declared.items()}
+    assert gates["safety.fgsm_success_rate"].settings.budget_db == 45.0
+    assert gates["safety.fgsm_success_rate"].settings.curve_db == (20.0, 30.0, 40.0, 60.0)  # a TOML list, as a tuple
 
 
 @pytest.mark.parametrize(
@@ -32,6 +35,7 @@ def test_shipped_thresholds_cover_every_metric():
         ("[safety.fgsm_success_rate]\nmax = 0.2\nbudget_db = 'loud'\n", "safety.fgsm_success_rate.budget_db"),
         ("[utility.uar]\nmin = 0.5\nlevel = 'maybe'\n", "utility.uar.level"),
         ("[utility.uar]\nmin = 0.5\nmax = 0.9\n", "utility.uar"),
+        ("[utility.uar]\nmax = 0.5\n", "'utility.uar' takes 'min', not 'max'"),
         ("utility = 3\n", "utility"),
         ("[utility.uar\n", "not valid TOML"),
     ],

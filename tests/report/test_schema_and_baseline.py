@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from importlib.resources import files
 
 import jsonschema
 import pytest
 
 from trustser.report.baseline import BaselineError, load_baseline
 from trustser.report.records import TrustRecord
+from trustser.report.schema import report_schema
 from trustser.report.writers import write_json
 from trustser.thresholds import Gate, Verdict, worst
 
 
 def schema() -> dict:
-    return json.loads(files("trustser.report").joinpath("trust_report.schema.json").read_text())
+    return report_schema()
 
 
 def a_record(**changes) -> TrustRecord:
@@ -33,6 +33,9 @@ def test_written_report_validates_and_the_schema_rejects_a_broken_one(tmp_path):
     document["records"][0]["verdict"] = "MAYBE"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, schema())
+    document["records"][0].update(verdict="PASS", metric="utility.undeclared")
+    with pytest.raises(jsonschema.ValidationError, match="utility.undeclared"):
+        jsonschema.validate(document, schema())  # the metric list comes from the declarations
 
 
 def test_regression_tolerance_absolute_relative_and_direction():

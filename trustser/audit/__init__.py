@@ -9,7 +9,6 @@ pillar.
 
 from trustser.audit.fairness import gender_fairness, speaker_fairness
 from trustser.audit.privacy import (
-    DP_SETTINGS,
     EXPOSABLE,
     age_inference,
     demographic_inference,
@@ -38,7 +37,7 @@ from trustser.audit.sustainability import (
 from trustser.audit.utility import utility
 
 __all__ = [
-    "DP_SETTINGS", "EXPOSABLE", "age_inference", "black_box_attack_audit", "demographic_inference", "differential_privacy",
+    "EXPOSABLE", "age_inference", "black_box_attack_audit", "demographic_inference", "differential_privacy",
     "extraction_energy", "gender_fairness", "gender_inference", "gflops_per_audio_second", "inference_energy", "inference_footprint", "inference_latency", "invariance", "membership",
     "noise_robustness_audit", "parameters", "speaker_fairness", "speaker_identification_attack",
     "speaker_verification_attack", "training_energy", "transfer_attack_audit", "utility", "white_box_attack",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -33,10 +34,98 @@ from trustser.privacy.differential_privacy import (
     compare_with_dp,
     train_dp_head,
 )
-from trustser.thresholds import EXPOSABLE
 from trustser.memory import BATCH_SLACK, release_free_memory
+from trustser.metric import declare_metric, finite_numbers, positive, probability, setting
 from trustser.training import per_utterance_loss, predict_logits, train_head, within_budget
 from trustser.audit.memo import memoised, stored
+
+EXPOSABLE = ("layers", "layer_mix", "penultimate", "posteriors")
+"""What a released model can expose: encoder layers, the head's learned layer mix, its penultimate
+layer, its output posteriors. A gate's `exposed` setting names those the release actually exposes."""
+
+
+def _exposable(names: tuple[str, ...]) -> str | None:
+    ok = names and all(n in EXPOSABLE for n in names) and len(set(names)) == len(names)
+    return None if ok else f"a non-empty list of distinct names from {list(EXPOSABLE)}"
+
+
+def _increasing_ages(ages: tuple[float, ...]) -> str | None:
+    ok = ages and finite_numbers(ages) is None and all(a < b for a, b in zip([0, *ages], ages))
+    return None if ok else "a non-empty list of increasing ages > 0"
+
+
+@dataclass(frozen=True)
+class ExposureSettings:
+    exposed: tuple[str, ...] = setting(EXPOSABLE, rule=_exposable)
+
+
+@dataclass(frozen=True)
+class AgeInferenceSettings:
+    exposed: tuple[str, ...] = setting(EXPOSABLE, rule=_exposable)
+    age_bands: tuple[float, ...] = setting((40.0,), rule=_increasing_ages)  # cut points between age groups, years
+
+
+@dataclass(frozen=True)
+class DPSettings:
+    target_epsilon: float = setting(8.0, rule=positive)
+    delta: float = setting(0.0, rule=probability)  # 0: 1 / training utterances, capped at 1e-5
+    max_grad_norm: float = setting(1.0, rule=positive)
+    epochs: int = setting(20, rule=positive)
+
+
+_ATTACKER = ("A standardised logistic regression trained on some speakers and tested on others (the audit's "
+             "speaker-independent folds), run on every exposed representation; the gate takes the most revealing. ")
+GENDER_INFERENCE = declare_metric(
+    "privacy.gender_inference_uar", label="gender inference UAR", bound="max", default=0.75,
+    definition=_ATTACKER + "Its UAR at recovering the speaker's gender; the 95% interval resamples speakers.",
+    chance="1 / number of genders (0.5)", reference="attribute inference as in the original TrustSER study",
+    settings=ExposureSettings(),
+)
+AGE_INFERENCE = declare_metric(
+    "privacy.age_inference_uar", label="age group inference UAR", bound="max", default=0.75,
+    definition=_ATTACKER + "Its UAR at recovering the speaker's age group (ages cut at `age_bands`); skipped "
+               "when the corpus documents no age.",
+    chance="1 / number of age groups", reference="attribute inference", settings=AgeInferenceSettings(),
+)
+DEMOGRAPHIC_INFERENCE = declare_metric(
+    "privacy.demographic_inference_uar", label="demographic inference UAR (most inferable)", bound="max",
+    default=0.75,
+    definition=_ATTACKER + "Its UAR on each demographic the corpus documents (a manifest's extra columns: accent, "
+               "native language, ...); the gate takes the most inferable.",
+    chance="1 / number of groups of that attribute", reference="attribute inference", settings=ExposureSettings(),
+)
+SPEAKER_IDENTIFICATION = declare_metric(
+    "privacy.speaker_id_accuracy", label="speaker identification accuracy", bound="max", default=0.5,
+    definition="Closed-set top-1 accuracy of a standardised logistic regression trained on half of each speaker's "
+               "utterances and tested on the other half (then swapped), on the most revealing exposed representation.",
+    chance="1 / number of speakers", reference="VoicePrivacy Challenge attack model (closed set)",
+    settings=ExposureSettings(),
+)
+SPEAKER_VERIFICATION = declare_metric(
+    "privacy.speaker_verification_eer", label="speaker verification EER", bound="min", default=0.3,
+    definition="Equal error rate of a cosine-scoring attacker on same- and different-speaker pairs of standardised "
+               "embeddings, on the most linkable exposed representation. Lower = more linkable.",
+    chance="0.5 (the representation says nothing about identity)", reference="VoicePrivacy Challenge EER",
+    settings=ExposureSettings(),
+)
+MEMBERSHIP = declare_metric(
+    "privacy.membership_advantage", label="membership inference advantage", bound="max", default=0.3,
+    definition="The attacker scores each utterance by the head's negative loss; members are the head's training "
+               "utterances, non-members held-out utterances of the same speakers. Advantage = max over thresholds "
+               "of TPR − FPR.",
+    chance="0 (no leakage)", reference="Yeom et al. 2018, loss-threshold membership inference",
+)
+DP_EPSILON = declare_metric(
+    "privacy.dp_epsilon", label="DP-SGD epsilon", bound="max", default=8.0,
+    definition="The privacy budget ε at δ that opacus's RDP accountant reports for the DP-SGD head (per-sample "
+               "gradients clipped to `max_grad_norm`, noise set to spend `target_epsilon` over `epochs`).",
+    reference="opacus `make_private_with_epsilon`", settings=DPSettings(),
+)
+DP_UAR_COST = declare_metric(
+    "privacy.dp_uar_cost", label="DP-SGD UAR cost", bound="max", default=0.1,
+    definition="UAR of the non-private head minus UAR of the DP-SGD head, on the same test speakers.",
+    chance="0 (privacy for free)", reference="opacus", settings=DPSettings(),
+)
 
 
 
@@ -212,9 +301,6 @@ def _membership_of(run: BackboneRun, head: EmotionHead) -> MembershipResult:
 def membership(run: BackboneRun) -> MembershipResult:
     """Loss-threshold membership inference on the target head: its members vs held-out utterances."""
     return _membership_of(run, membership_target(run))
-
-
-DP_SETTINGS = ("target_epsilon", "delta", "max_grad_norm", "epochs")  # the gates' DP settings, in argument order
 
 
 @stored(DifferentialPrivacyResult, version="3")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +23,109 @@ from trustser.safety.invariance import (
     perturb,
 )
 from trustser.safety.noise import NoiseRobustnessResult, noise_robustness
+from trustser.safety.attacks import ATTACKS
 from trustser.safety.transfer import transfer_attack
 from trustser.audit.memo import stored
+from trustser.metric import declare_metric, finite, finite_numbers, non_empty, non_negative, positive, setting
+
+
+def _attack(name: str) -> str | None:
+    return None if name in ATTACKS else f"one of {list(ATTACKS)}"
+
+
+@dataclass(frozen=True)
+class AttackSettings:
+    budget_db: float = setting(45.0, rule=finite)  # SNR of the perturbation, dB: higher = quieter
+    per_fold: int = setting(16, rule=positive)  # test utterances attacked per fold
+    curve_db: tuple[float, ...] = setting((), rule=finite_numbers)  # extra budgets for the success-vs-SNR curve
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    attack: str = setting("PGD", rule=_attack)
+    budget_db: float = setting(45.0, rule=finite)
+    per_fold: int = setting(32, rule=positive)
+    surrogate: str = setting("mfcc", rule=non_empty)  # the differentiable encoder the audio is crafted on
+
+
+@dataclass(frozen=True)
+class BlackBoxSettings:
+    budget_db: float = setting(45.0, rule=finite)
+    per_fold: int = setting(6, rule=positive)
+    max_queries: int = setting(60, rule=positive)  # model queries per utterance
+
+
+@dataclass(frozen=True)
+class InvarianceSettings:
+    gain_db: float = setting(3.0, rule=finite)  # gain changes searched within ± this
+    shift_ms: float = setting(10.0, rule=non_negative)  # time shifts searched within ± this
+    noise_snr_db: float = setting(40.0, rule=finite)  # white noise at least this far below the signal
+    per_fold: int = setting(4, rule=positive)
+    max_examples: int = setting(15, rule=positive)  # hypothesis examples per utterance
+
+
+@dataclass(frozen=True)
+class NoiseSettings:
+    snr_db: float = setting(20.0, rule=finite)  # the gated SNR
+    curve_db: tuple[float, ...] = setting((0.0, 10.0), rule=finite_numbers)  # further SNRs, reported only
+    per_fold: int = setting(16, rule=positive)
+
+
+_SUCCESS = ("Among up to `per_fold` test utterances per fold that the fold's model classifies correctly, the "
+            "share whose prediction {what} under a perturbation of SNR at least `budget_db` "
+            "(10·log10(Σx² / Σδ²) ≥ S, checked on every adversarial waveform). ")
+FGSM = declare_metric(
+    "safety.fgsm_success_rate", label="FGSM success rate", bound="max", default=0.2,
+    definition=_SUCCESS.format(what="changes") + "FGSM: one signed-gradient step of L∞ size ε = rms(x)·10^(−S/20).",
+    chance="0", reference="torchattacks `FGSM`",
+    settings=AttackSettings(per_fold=64, curve_db=(20.0, 30.0, 40.0, 60.0)),
+)
+PGD = declare_metric(
+    "safety.pgd_success_rate", label="PGD success rate", bound="max", default=0.2,
+    definition=_SUCCESS.format(what="changes") + "PGD: projected gradient steps in the L∞ ball of that ε.",
+    chance="0", reference="torchattacks `PGD`", settings=AttackSettings(),
+)
+PGD_L2 = declare_metric(
+    "safety.pgd_l2_success_rate", label="PGD-L2 success rate", bound="max", default=0.2,
+    definition=_SUCCESS.format(what="changes") + "PGD in the L2 ball of radius ‖x‖₂·10^(−S/20). Extended battery.",
+    chance="0", reference="torchattacks `PGDL2`", settings=AttackSettings(),
+)
+APGD = declare_metric(
+    "safety.apgd_success_rate", label="APGD success rate", bound="max", default=0.2,
+    definition=_SUCCESS.format(what="changes") + "Auto-PGD (step size adapted, L∞). Extended battery.",
+    chance="0", reference="torchattacks `APGD`", settings=AttackSettings(),
+)
+TARGETED_PGD = declare_metric(
+    "safety.targeted_pgd_success_rate", label="targeted PGD success rate", bound="max", default=0.1,
+    definition=_SUCCESS.format(what="becomes the attacker's target emotion") + "PGD (L∞), targeted. Extended battery.",
+    chance="0", reference="torchattacks `PGD` (targeted mode)", settings=AttackSettings(),
+)
+TRANSFER = declare_metric(
+    "safety.transfer_success_rate", label="transfer attack success rate", bound="max", default=0.2,
+    definition=_SUCCESS.format(what="changes") + "For models gradients cannot reach: the audio is crafted white-box "
+               "on a differentiable `surrogate` trained on the same folds, then played to the target unchanged.",
+    chance="0", reference="transfer attacks (Papernot et al. 2016)", settings=TransferSettings(),
+)
+BLACK_BOX = declare_metric(
+    "safety.blackbox_success_rate", label="score-based black-box attack success rate", bound="max", default=0.2,
+    definition=_SUCCESS.format(what="changes") + "For models gradients cannot reach: SimBA with random Gabor atoms, "
+               "the model answering only with class probabilities, at most `max_queries` queries per utterance.",
+    chance="0", reference="SimBA (Guo et al. 2019)", settings=BlackBoxSettings(),
+)
+INVARIANCE = declare_metric(
+    "safety.invariance_flip_rate", label="flip rate under benign transformations", bound="max", default=0.1,
+    definition="The share of test utterances for which hypothesis finds a benign change (gain within ±`gain_db`, "
+               "shift within ±`shift_ms`, white noise `noise_snr_db` below the signal) that flips the prediction; "
+               "minimal counterexamples are reported. Extended battery.",
+    chance="0", reference="hypothesis", settings=InvarianceSettings(),
+)
+NOISE = declare_metric(
+    "safety.noise_uar_drop", label="relative UAR drop under noise", bound="max", default=0.2,
+    definition="(UAR clean − UAR noisy) / UAR clean at `snr_db`, for white, pink and babble noise scaled per "
+               "utterance to that SNR; the gate takes the worst noise.",
+    chance="0 (no drop)", reference="additive-noise robustness as in the original TrustSER study",
+    settings=NoiseSettings(),
+)
 
 
 def attack_set(run: BackboneRun, per_fold: int) -> list[tuple[int, np.ndarray]]:

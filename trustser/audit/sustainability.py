@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from trustser.errors import NotApplicable
@@ -21,6 +23,62 @@ from trustser.sustainability import (
     model_size,
 )
 from trustser.audit.memo import memoised, stored
+from trustser.metric import declare_metric, positive, setting
+
+
+def _country(code: str) -> str | None:
+    ok = len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()
+    return None if ok else "an ISO 3166-1 alpha-3 code such as 'USA'"
+
+
+@dataclass(frozen=True)
+class EnergySettings:
+    country_iso_code: str = setting("USA", rule=_country)  # the grid whose carbon intensity applies
+    window_seconds: float = setting(4.0, rule=positive)  # each measured window repeats inference this long
+    windows: int = setting(3, rule=positive)  # windows measured; the median is gated, the spread reported
+
+
+PARAMETERS = declare_metric(
+    "sustainability.parameters", label="parameters", bound="max", default=100_000_000,
+    definition="Parameters of the encoder plus the emotion head (trainable and frozen).",
+    reference="`sum(p.numel() for p in model.parameters())`",
+)
+GFLOPS = declare_metric(
+    "sustainability.gflops_per_audio_second", label="GFLOPs per second of audio", bound="max", default=20.0,
+    definition="FLOPs of one end-to-end forward pass on 6 s of audio, divided by 6 (LSTMs counted analytically).",
+    reference="torch `FlopCounterMode`; the original study counted a 6 s input with thop",
+)
+ENERGY = declare_metric(
+    "sustainability.energy_kwh_per_audio_hour", label="energy (kWh per hour of audio)", bound="max", default=0.01,
+    definition="codecarbon's energy for end-to-end inference on 32 test utterances, repeated to fill windows of "
+               "`window_seconds`, per hour of audio: the median of `windows` windows, with their spread. Each record "
+               "names the power source (RAPL where readable, otherwise TDP × this process's CPU load).",
+    reference="codecarbon `OfflineEmissionsTracker`, tracking_mode='process'", settings=EnergySettings(),
+)
+EXTRACTION_ENERGY = declare_metric(
+    "sustainability.extraction_energy_kwh_per_audio_hour", label="extraction energy (kWh per hour of audio)",
+    bound="max", default=0.01,
+    definition="codecarbon's energy for the encoder's pass over the whole corpus, measured when the features were "
+               "built, per hour of audio.",
+    reference="codecarbon `OfflineEmissionsTracker`",
+)
+TRAINING_ENERGY = declare_metric(
+    "sustainability.training_energy_kwh_per_audio_hour", label="training energy (kWh per hour of training audio)",
+    bound="max", default=0.1,
+    definition="codecarbon's energy for training every fold's head, per hour of training audio.",
+    reference="codecarbon `OfflineEmissionsTracker`",
+)
+REAL_TIME_FACTOR = declare_metric(
+    "sustainability.real_time_factor", label="real-time factor", bound="max", default=0.25,
+    definition="Median wall time of end-to-end inference on 6 s of audio over 7 runs after a warm-up, divided by 6 s.",
+    chance="1 = exactly real time", reference="real-time factor (RTF)",
+)
+PEAK_MEMORY = declare_metric(
+    "sustainability.peak_memory_mb", label="peak inference memory (MiB, whole process)", bound="max", default=1024.0,
+    definition="The resident-set high-water mark (VmHWM) of a fresh process that builds the model and runs inference "
+               "on 6 s of audio.",
+    reference="Linux `/proc/self/status` VmHWM",
+)
 
 
 def parameters(run: BackboneRun) -> ModelSize:

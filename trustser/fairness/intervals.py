@@ -1,4 +1,4 @@
-"""Fairness of one protected attribute with 95% speaker-bootstrap intervals (METRICS.md, Fairness).
+"""Fairness of one protected attribute with 95% speaker-bootstrap intervals (docs/metrics.md, Fairness).
 
 Point estimates come from `evaluate_fairness` (fairlearn's MetricFrame per group). Intervals:
 

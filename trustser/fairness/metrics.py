@@ -1,4 +1,4 @@
-"""Group fairness of emotion predictions (METRICS.md, Fairness).
+"""Group fairness of emotion predictions (docs/metrics.md, Fairness).
 
 `statistical_parity` and `equality_of_opportunity` reproduce holisticai's
 `multiclass_statistical_parity` and `multiclass_equality_of_opp` with `aggregation_fun="max"`, the

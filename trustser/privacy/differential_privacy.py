@@ -1,4 +1,4 @@
-"""The emotion head trained with DP-SGD (opacus), and what the guarantee costs (METRICS.md, Privacy).
+"""The emotion head trained with DP-SGD (opacus), and what the guarantee costs (docs/metrics.md, Privacy).
 
 opacus's `make_private_with_epsilon` picks the noise multiplier that spends exactly the target ε at δ
 over the planned epochs with Poisson-sampled batches and per-sample gradients clipped to

@@ -1,7 +1,7 @@
 """Membership inference: does the trained head give away which utterances it was trained on?
 
 The attacker scores each utterance by the head's negative loss on it (a member tends to have a lower
-loss) and thresholds the score (METRICS.md, Privacy). Members are the head's training utterances;
+loss) and thresholds the score (docs/metrics.md, Privacy). Members are the head's training utterances;
 non-members are held-out utterances of the same speakers, so that the only difference between the
 two sets is membership, not voice. Reported: ROC AUC (0.5 = no leakage), advantage = max over
 thresholds of TPR − FPR (0 = no leakage) and TPR at 1% FPR (the low-false-alarm regime an attacker

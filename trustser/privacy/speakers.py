@@ -1,6 +1,6 @@
 """Speaker linkability: can an attacker tell who is speaking from the released representations?
 
-Two attacks (METRICS.md, Privacy), each run on every exposed representation, gating on the worst:
+Two attacks (docs/metrics.md, Privacy), each run on every exposed representation, gating on the worst:
 
 - closed-set identification: a standardised logistic regression trained on half of each speaker's
   utterances and tested on the other half (then the halves swapped). Top-1 accuracy; chance is

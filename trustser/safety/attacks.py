@@ -1,4 +1,4 @@
-"""White-box adversarial attacks at an SNR budget, through torchattacks (METRICS.md, Safety)."""
+"""White-box adversarial attacks at an SNR budget, through torchattacks (docs/metrics.md, Safety)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from trustser.thresholds import ATTACKS
 from trustser.safety.snr import snr_db
 from trustser.safety.unit_interval import UnitIntervalModel
+
+ATTACKS = {"FGSM": "Linf", "PGD": "Linf", "PGDL2": "L2", "APGD": "Linf"}
+"""The white-box attacks (torchattacks), each with the norm its SNR budget is turned into."""
 
 
 SNR_TOLERANCE_DB = 1e-6  # float64 rounding of the waveform <-> [0, 1] mapping

@@ -1,4 +1,4 @@
-"""Robustness to everyday noise: UAR under white, pink and babble noise at SNR levels (METRICS.md).
+"""Robustness to everyday noise: UAR under white, pink and babble noise at SNR levels (docs/metrics.md).
 
 Noise is scaled per utterance so that 10·log10(Σx² / Σn²) equals the SNR exactly. Pink noise has a
 1/f power spectrum (white noise shaped in the frequency domain); babble is the sum of a few other

@@ -1,4 +1,4 @@
-"""Perturbation budgets as signal-to-noise ratios (METRICS.md, Safety)."""
+"""Perturbation budgets as signal-to-noise ratios (docs/metrics.md, Safety)."""
 
 from __future__ import annotations
 

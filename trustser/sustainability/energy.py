@@ -1,4 +1,4 @@
-"""Energy and emissions of a piece of work, as codecarbon estimates them (METRICS.md, Sustainability).
+"""Energy and emissions of a piece of work, as codecarbon estimates them (docs/metrics.md, Sustainability).
 
 codecarbon's `OfflineEmissionsTracker` runs around the work with the grid carbon intensity of a
 configurable country (no network). Choices, so that the number is the work's own and the run leaves

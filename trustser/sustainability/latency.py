@@ -1,4 +1,4 @@
-"""Latency and real-time factor of inference (METRICS.md, Sustainability).
+"""Latency and real-time factor of inference (docs/metrics.md, Sustainability).
 
 The work runs `warmup` times untimed (first calls allocate buffers and pick kernels), then `repeats`
 times timed; the median wall time is reported, as the mean is pulled by scheduler hiccups. Peak

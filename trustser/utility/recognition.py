@@ -1,4 +1,4 @@
-"""Emotion recognition utility over speaker-independent folds (METRICS.md, Utility)."""
+"""Emotion recognition utility over speaker-independent folds (docs/metrics.md, Utility)."""
 
 from __future__ import annotations
 
