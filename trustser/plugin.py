@@ -87,7 +87,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # the controller's pid leads the token, so a later run can tell the pieces of a killed run (trustser.report.collector)
     config.stash[_TOKEN] = workerinput["trustser_token"] if workerinput else f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
     if workerinput is None:  # under pytest-xdist only the controller writes the report
-        config.pluginmanager.register(TrustReportCollector(config), "trustser-report")
+        collector = TrustReportCollector(config, token=config.stash[_TOKEN], backbones=audited_backbones(config),
+                                         cache_root=cache_root(config))
+        config.pluginmanager.register(collector, "trustser-report")
 
 
 def _gates(config: pytest.Config) -> Gates | None:
@@ -434,6 +436,3 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
             check.record(None, "SKIP", f"{check.gate.label} not applicable to {check.backbone}: {reason}", None)
         pytest.skip(str(reason))
 
-
-def session_token(config: pytest.Config) -> str:
-    return config.stash[_TOKEN]

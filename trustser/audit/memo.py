@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from collections.abc import Callable
 from functools import wraps
 
 from trustser.cache import content_key
@@ -25,20 +26,22 @@ def memoised(function):
     return wrapper
 
 
-def stored(result_type: type, version: str, **context: object):
+def stored(result_type: type, version: str, **context: Callable[[], object]):
     """Memoise an expensive evaluation on disk, keyed by the run's content and the arguments.
 
     For results that take long (attacks) or cannot be repeated exactly (energy, a measurement), so a
     second audit of the same model reuses them and reports the same numbers. The result dataclass is
     stored as JSON; array fields (e.g. adversarial audio) are not kept. `context` adds what else the
-    result depends on (e.g. the machine, for a measurement).
+    result depends on, as functions called when the result is looked up (e.g. the machine's
+    signature, for a measurement), never at import.
     """
 
     def decorator(function):
         @memoised
         @wraps(function)
         def wrapper(run: BackboneRun, *args):
-            key = content_key(step=function.__name__, version=version, run=run.fingerprint, args=args, context=context)
+            depends_on = {name: describe() for name, describe in context.items()}
+            key = content_key(step=function.__name__, version=version, run=run.fingerprint, args=args, context=depends_on)
             path = run.cache.path("results", key, ".json")
             with run.cache.lock("results", key):
                 if run.cache.intact(path):

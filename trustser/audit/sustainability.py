@@ -104,7 +104,7 @@ def gflops_per_audio_second(run: BackboneRun, seconds: float = 6.0) -> float:
     return flops / 1e9 / seconds
 
 
-@stored(EnergyResult, version="2", machine=machine_signature())
+@stored(EnergyResult, version="2", machine=machine_signature)
 def inference_energy(
     run: BackboneRun, country_iso_code: str, window_seconds: float, windows: int, utterances: int = 32
 ) -> EnergyResult:
@@ -125,7 +125,7 @@ def inference_energy(
                                    country_iso_code=country_iso_code, label=run.backbone)
 
 
-@stored(LatencyResult, version="1", machine=machine_signature())
+@stored(LatencyResult, version="1", machine=machine_signature)
 def inference_latency(run: BackboneRun, seconds: float = 6.0) -> LatencyResult:
     """Median wall time of end-to-end inference on `seconds` of audio, its real-time factor and peak memory.
 
@@ -141,7 +141,7 @@ def inference_latency(run: BackboneRun, seconds: float = 6.0) -> LatencyResult:
     return measure_latency(once, seconds)
 
 
-@stored(FootprintResult, version="2", machine=machine_signature())
+@stored(FootprintResult, version="2", machine=machine_signature)
 def inference_footprint(run: BackboneRun, seconds: float = 6.0) -> FootprintResult:
     """Peak resident memory of a fresh process running end-to-end inference on `seconds` of audio."""
     return measure_footprint(run.deployment(), seconds)

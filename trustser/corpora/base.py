@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from trustser.corpora.folds import Fold
+from trustser.corpora.folds import Fold, speaker_folds
 
 EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry")
 """The four classes of the original TrustSER study, in label-index order."""
@@ -86,10 +84,8 @@ class Corpus:
     def column(self, field: str) -> np.ndarray:
         return np.array([getattr(u, field) for u in self.utterances])
 
-    def folds(self, k: int, seed: int = 0) -> list["Fold"]:
+    def folds(self, k: int, seed: int = 0) -> list[Fold]:
         """The corpus's customary folds; by default k speaker-independent, gender-balanced folds."""
-        from trustser.corpora.folds import speaker_folds  # folds.py imports this module
-
         return speaker_folds(self.utterances, k, seed)
 
     def fold_scheme(self, k: int) -> str:

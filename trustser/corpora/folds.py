@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trustser.corpora.base import Utterance
+if TYPE_CHECKING:  # annotations only: base.py builds a corpus's default folds with this module
+    from trustser.corpora.base import Utterance
+
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,7 @@ def register(name: str, reads_files: bool = False) -> Callable[[Factory], Factor
 
 
 def _discover() -> None:
-    import trustser.corpora as package
-
-    for module in pkgutil.iter_modules(package.__path__):
+    for module in pkgutil.iter_modules([str(Path(__file__).parent)]):  # this package's modules, not importing it
         if module.name not in _NOT_CORPUS_MODULES and not module.name.startswith("_"):
             importlib.import_module(f"trustser.corpora.{module.name}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 from typing import Callable
 
 from trustser.encoders.base import Encoder
@@ -26,9 +27,7 @@ def register(name: str) -> Callable[[Factory], Factory]:
 
 
 def _discover() -> None:
-    import trustser.encoders as package
-
-    for module in pkgutil.iter_modules(package.__path__):
+    for module in pkgutil.iter_modules([str(Path(__file__).parent)]):  # this package's modules, not importing it
         if module.name not in _NOT_ENCODER_MODULES and not module.name.startswith("_"):
             importlib.import_module(f"trustser.encoders.{module.name}")
 

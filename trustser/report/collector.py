@@ -35,8 +35,11 @@ def remove_abandoned_parts(report_dir: Path) -> None:
 
 
 class TrustReportCollector:
-    def __init__(self, config: pytest.Config):
+    def __init__(self, config: pytest.Config, *, token: str, backbones: list[str], cache_root: Path):
         self.config = config
+        self.token = token  # the session's, shared with pytest-xdist workers: names this run's pieces
+        self.backbones = backbones
+        self.cache_root = cache_root
         self.records: list[TrustRecord] = []
         self.started = False
 
@@ -58,28 +61,18 @@ class TrustReportCollector:
                 self.records.append(record)
 
     @property
-    def cache_root(self) -> Path:
-        from trustser.plugin import cache_root
-
-        return cache_root(self.config)
-
-    @property
     def parts(self) -> Path:
-        from trustser.plugin import session_token  # the plugin owns the token; imported late to avoid a cycle
-
-        return parts_dir(self.report_dir, session_token(self.config))
+        return parts_dir(self.report_dir, self.token)
 
     @property
     def report_dir(self) -> Path:
         return Path(self.config.getoption("trust_report"))
 
     def meta(self) -> dict:
-        from trustser.plugin import audited_backbones  # the plugin imports this module
-
         option = self.config.getoption
         meta = {
             "corpus": option("corpus"),
-            "backbones": audited_backbones(self.config),
+            "backbones": self.backbones,
             "seed": option("seed"),
             "folds": option("folds"),
             "baseline": option("trust_baseline"),

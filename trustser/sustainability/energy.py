@@ -31,6 +31,7 @@ with the spread of all of them, so a reader sees how much the number moves.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -104,6 +105,7 @@ def _power_source(tracker, emissions) -> str:
     return "; ".join(parts) or "unknown"
 
 
+@functools.cache
 def machine_signature() -> dict[str, object]:
     """What an energy measurement depends on besides the work: the processor, its count, codecarbon."""
     from importlib.metadata import version
