@@ -26,7 +26,9 @@ def test_markdown_keeps_hostile_strings_inside_their_cell_or_block(monkeypatch):
     markdown = writers.render_markdown(records, {"corpus": HOSTILE, "backbones": [HOSTILE], "seed": 0, "corpus_summary": {"spec": "hostile"}})
     lines = markdown.splitlines()
     corpus = lines.index("## Corpus")
-    assert sum(line.startswith("| ") for line in lines[:corpus]) == 1 + len(records)  # the header and one row per record
+    matrix, folded = lines.index("## By pillar"), lines.index(f"<details><summary>All {len(records)} gates</summary>")
+    assert sum(line.startswith("| ") for line in lines[matrix:folded]) == 1 + 2  # the header, HOSTILE and mfcc
+    assert sum(line.startswith("| ") for line in lines[folded:corpus]) == 1 + len(records)  # the header and one row per record
     fence = lines[corpus + 2]
     assert set(fence) == {"`"} and len(fence) > 4  # longer than any backtick run in the block
     closing = lines.index(fence, corpus + 3)

@@ -1,56 +1,131 @@
-"""The HTML trust report: radar per backbone, escaping of every data string, rendering in Chromium."""
+"""The HTML trust report: a five-pillar radar and margin bars per backbone, labels that fit, escaping
+of every data string, rendering in Chromium."""
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
 
 from trustser.report.html import render_html
-from trustser.report.radar import gate_margin, radar_axes
+from trustser.report.profile import PILLARS
 from trustser.report.records import TrustRecord
+from trustser.report.text_boxes import Box, TextLabel, fitted, overlapping_pairs
+from trustser.thresholds import load_gates
 
+ROOT = Path(__file__).resolve().parents[2]
 PLANTED = "<script>alert('x')</script>"
+LONG_NAME = "hf:some-organisation/an-unusually-long-speech-model-name-v2-large-finetuned"
+VIEWPORT_WIDTH = 1280
 
 
 def record(metric: str, backbone: str, value: float | None, threshold: float, bound: str, **extra) -> TrustRecord:
     pillar = metric.split(".")[0]
-    verdict = "SKIP" if value is None else "PASS"
+    verdict = extra.pop("verdict", "SKIP" if value is None else "PASS")
     return TrustRecord(pillar, metric, extra.pop("label", metric), backbone, "synthetic", value, threshold, bound,
                        verdict, 10, extra.pop("message", "m"), extra.pop("details", {}))
 
 
 def sample_records() -> list[TrustRecord]:
     return [
-        record("utility.uar", "mfcc", 0.4, 0.6, "min"),
+        record("utility.uar", "mfcc", 0.4, 0.6, "min", verdict="FAIL"),
         record("utility.uar", PLANTED, 0.9, 0.6, "min", label=PLANTED, message=PLANTED,
                details={"attribute": "gender", "point": {"uar_by_group": {PLANTED: 0.5, "male": 0.7}}}),
-        record("privacy.gender_inference_uar", "mfcc", 0.9, 0.75, "max"),
+        record("privacy.gender_inference_uar", "mfcc", 0.9, 0.75, "max", verdict="FAIL"),
         record("privacy.gender_inference_uar", PLANTED, 0.5, 0.75, "max"),
-        record("safety.fgsm_success_rate", "mfcc", 0.6, 0.2, "max", details={"curve": [[20, 0.9], [40, 0.6], [60, 0.1]]}),
+        record("safety.fgsm_success_rate", "mfcc", 0.6, 0.2, "max", verdict="FAIL",
+               details={"curve": [[20, 0.9], [40, 0.6], [60, 0.1]]}),
         record("safety.fgsm_success_rate", PLANTED, None, 0.2, "max"),
     ]
 
 
-def test_margins_put_the_gate_on_the_middle_ring_scaled_by_the_data():
-    records = sample_records()
-    assert gate_margin(records[0]) == pytest.approx((0.4 - 0.6) / 0.6)
-    assert gate_margin(records[2]) == pytest.approx((0.75 - 0.9) / 0.75)
-    axes = {a.metric: a for a in radar_axes(records, ["mfcc", PLANTED])}
-    uar = axes["utility.uar"].radii
-    # the larger |margin| (0.5 for 0.9 vs 0.6) reaches the rim; 0.4 sits inside by the same ratio
-    assert uar[PLANTED] == pytest.approx(1.0)
-    assert uar["mfcc"] == pytest.approx(0.5 - 0.5 * (0.2 / 0.6) / 0.5)
-    assert axes["safety.fgsm_success_rate"].radii[PLANTED] is None  # not measured: no radius
+def full_audit_records() -> list[TrustRecord]:
+    """Every gate of thresholds.toml for three backbones, with values inside, on, outside and far beyond
+    their gates, skips and crashes, long names, curves and per-group bars: the most a page has to fit."""
+    factors = (0.0, 0.5, 0.95, 1.0, 1.05, 2.0, 1e6, None)
+    records = []
+    for b, backbone in enumerate(("mfcc", LONG_NAME, PLANTED)):
+        for g, gate in enumerate(load_gates(ROOT / "thresholds.toml").values()):
+            factor = factors[(g + b) % len(factors)]
+            value = None if factor is None else gate.threshold * factor
+            inside = value is not None and (value >= gate.threshold if gate.bound == "min" else value <= gate.threshold)
+            verdict = ("SKIP", "ERROR")[g % 2] if value is None else "PASS" if inside else "WARN" if gate.level == "warn" else "FAIL"
+            records.append(record(gate.metric, backbone, value, gate.threshold, gate.bound, verdict=verdict, label=gate.label))
+    records.append(record("utility.uar", "mfcc", 0.7, 0.6, "min", label="a metric label far longer than any gate of thresholds.toml has " * 3,
+                          details={"attribute": "speaker", "point": {"uar_by_group": {f"speaker-{LONG_NAME}-{i}": 0.1 * i for i in range(8)}}}))
+    records.append(record("safety.fgsm_success_rate", LONG_NAME, 0.6, 0.2, "max", verdict="FAIL",
+                          details={"curve": [[20, 0.9], [40, 0.6], [60, 0.1]],
+                                   "conditions": [{"noise": f"babble-{LONG_NAME}", "snr_db": s, "uar": 0.5} for s in (0, 10, 20)]}))
+    return records
+
+
+def full_audit_page() -> str:
+    return render_html(full_audit_records(), {"corpus": "synthetic", "backbones": ["mfcc", LONG_NAME, PLANTED], "seed": 0})
+
+
+def svgs_of(page: str) -> list[ElementTree.Element]:
+    return [ElementTree.fromstring(svg) for svg in re.findall(r"<svg\b.*?</svg>", page, flags=re.S)]
+
+
+def labels_of(svg: ElementTree.Element) -> list[TextLabel]:
+    return [TextLabel(float(t.get("x", 0)), float(t.get("y", 0)), "".join(t.itertext()), float(t.get("font-size", 11)),
+                      t.get("text-anchor", "start")) for t in svg.iter("text")]
+
+
+def test_each_backbone_has_a_radar_with_the_five_pillars_in_order():
+    page = render_html(sample_records(), {"corpus": "synthetic", "backbones": ["mfcc", PLANTED], "seed": 0})
+    radars = [svg for svg in svgs_of(page) if svg.get("class") == "radar"]
+    assert len(radars) == 2
+    mfcc, planted = ([label.text for label in labels_of(radar)] for radar in radars)
+    assert mfcc[0::2] == list(PILLARS)
+    assert mfcc[1::2] == ["worst margin -0.33", "worst margin -0.20", "not measured", "worst margin -1.00", "not measured"]
+    assert planted[1::2] == ["worst margin +0.50", "worst margin +0.33", "not measured", "not measured", "not measured"]
+    dots = [c for c in radars[0].iter("circle") if c.get("r") == "4"]
+    assert len(dots) == 3  # one point per measured pillar, none for the two not measured
+    gate_ring = [c for c in radars[0].iter("circle") if "stroke-dasharray" in c.attrib]
+    assert len(gate_ring) == 1 and float(gate_ring[0].get("r")) == pytest.approx(55.0)  # margin 0: half the radius
+
+
+def test_margin_bars_group_every_gate_under_its_pillar():
+    page = render_html(sample_records(), {"corpus": "synthetic", "backbones": ["mfcc", PLANTED], "seed": 0})
+    bars = [svg for svg in svgs_of(page) if svg.get("class") == "margins"]
+    assert len(bars) == 2
+    texts = [label.text for label in labels_of(bars[1])]
+    assert texts == ["−1", "0 = gate", "+1", "utility", PLANTED, "+0.50 PASS", "privacy", "privacy.gender_inference_uar",
+                     "+0.33 PASS", "safety", "safety.fgsm_success_rate", "SKIP"]
+
+
+def test_estimated_label_boxes_stay_inside_each_svg_and_apart():
+    svgs = svgs_of(full_audit_page())
+    assert {svg.get("class") for svg in svgs} == {"radar", "margins", "chart", "bars"}
+    for svg in svgs:
+        _, _, width, height = (float(v) for v in svg.get("viewBox").split())
+        assert width <= VIEWPORT_WIDTH - 80  # the page's margins
+        boxes = [label.box() for label in labels_of(svg)]
+        assert all(box.inside(width, height) for box in boxes), svg.findtext("title")
+        assert overlapping_pairs(boxes) == [], svg.findtext("title")
+
+
+def test_text_box_estimate_follows_the_anchor_and_long_names_are_shortened():
+    assert TextLabel(100, 50, "abcde", 10, "start").box() == Box(100, 41, 130, 52.5)
+    assert TextLabel(100, 50, "abcde", 10, "middle").box() == Box(85, 41, 115, 52.5)
+    assert TextLabel(100, 50, "abcde", 10, "end").box() == Box(70, 41, 100, 52.5)
+    assert not Box(0, 0, 10, 10).overlaps(Box(10, 0, 20, 10))  # touching is not overlapping
+    assert Box(0, 0, 10, 10).overlaps(Box(9, 9, 20, 20))
+    assert fitted("abcdef", 4) == "abc…" and fitted("abcd", 4) == "abcd"
 
 
 def test_every_data_string_is_escaped():
     page = render_html(sample_records(), {"corpus": PLANTED, "backbones": ["mfcc", PLANTED], "seed": 0})
     assert "<script" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
-    assert page.count('class="radar"') == 2
+    assert page.count('class="radar"') == 2 and page.count('class="margins"') == 2
     assert '<svg class="chart"' in page and '<svg class="bars"' in page
 
 
@@ -61,16 +136,56 @@ def _chromium() -> str | None:
     return None
 
 
+BROWSER_OPTIONS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--window-size={VIEWPORT_WIDTH},1400"]
+
+# Appended to a copy of the page only: the report itself carries no script. It measures what the
+# browser laid out and leaves the result in the DOM, which --dump-dom prints.
+MEASURE = """<script>
+window.addEventListener("load", () => {
+  const apart = (a, b) => a.right <= b.left + 0.5 || b.right <= a.left + 0.5 || a.bottom <= b.top + 0.5 || b.bottom <= a.top + 0.5;
+  const found = {viewport: window.innerWidth, scrollWidth: document.documentElement.scrollWidth, clipped: [], overlapping: []};
+  for (const svg of document.querySelectorAll("svg")) {
+    const frame = svg.getBoundingClientRect();
+    const texts = [...svg.querySelectorAll("text")].map(t => [t.textContent, t.getBoundingClientRect()]);
+    for (const [text, box] of texts)
+      if (box.left < frame.left - 0.5 || box.right > frame.right + 0.5 || box.top < frame.top - 0.5 || box.bottom > frame.bottom + 0.5)
+        found.clipped.push(text);
+    if (svg.matches(".radar, .margins"))
+      texts.forEach(([a, boxA], i) => texts.slice(i + 1).forEach(([b, boxB]) => { if (!apart(boxA, boxB)) found.overlapping.push([a, b]); }));
+  }
+  const out = document.createElement("pre");
+  out.id = "measured";
+  out.textContent = JSON.stringify(found);
+  document.body.append(out);
+});
+</script>"""
+
+
+def _dom(page: Path) -> str:
+    return subprocess.run([_chromium(), *BROWSER_OPTIONS, "--dump-dom", page.as_uri()], check=True, capture_output=True,
+                          text=True, timeout=120).stdout
+
+
 @pytest.mark.skipif(_chromium() is None, reason="no Chromium found (apt-get install chromium-headless-shell)")
 def test_chromium_renders_the_radar_and_shows_a_planted_script_as_text(tmp_path: Path):
     page = tmp_path / "report.html"
     page.write_text(render_html(sample_records(), {"corpus": "synthetic", "backbones": ["mfcc", PLANTED], "seed": 0}))
-    browser = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
     shot = tmp_path / "report.png"
-    subprocess.run([*browser, "--window-size=1280,1400", f"--screenshot={shot}", page.as_uri()],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run([_chromium(), *BROWSER_OPTIONS, f"--screenshot={shot}", page.as_uri()], check=True, capture_output=True, timeout=120)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
-    dom = subprocess.run([*browser, "--dump-dom", page.as_uri()], check=True, capture_output=True, text=True, timeout=120).stdout
-    assert 'id="trust-profile-0"' in dom and 'class="radar"' in dom
+    assert int.from_bytes(shot.read_bytes()[16:20], "big") == VIEWPORT_WIDTH  # the PNG's width
+    dom = _dom(page)
+    assert 'id="trust-profile-0"' in dom and 'class="radar"' in dom and 'class="margins"' in dom
     assert "<script" not in dom  # the planted label did not become an element...
     assert "&lt;script&gt;alert('x')&lt;/script&gt;" in dom  # ...it is shown as text
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium found (apt-get install chromium-headless-shell)")
+def test_chromium_lays_out_every_label_inside_a_1280_px_page_without_overlaps(tmp_path: Path):
+    page = tmp_path / "measured.html"
+    page.write_text(full_audit_page().replace("</body>", MEASURE + "</body>"))
+    measured = json.loads(html.unescape(re.search(r'<pre id="measured">(.*?)</pre>', _dom(page), flags=re.S).group(1)))
+    assert measured["viewport"] == VIEWPORT_WIDTH
+    assert measured["scrollWidth"] <= VIEWPORT_WIDTH
+    assert measured["clipped"] == []
+    assert measured["overlapping"] == []

@@ -1,8 +1,9 @@
-"""The self-contained HTML trust report: trust profile radars, comparison table, curves, per-group bars.
+"""The self-contained HTML trust report: trust profile, gate margins, comparison table, curves, per-group bars.
 
 Inline SVG and CSS only (no script, no external file), so the report opens anywhere and can be
 attached to a CI run. Every string that comes from data (backbone and corpus specs, labels, group
-names, messages) passes through `html.escape`; numbers are formatted, never pasted.
+names, messages) passes through `html.escape`; numbers are formatted, never pasted. Every chart is
+sized to its labels' estimated extent (text_boxes), so nothing is cut off in a 1280 px window.
 """
 
 from __future__ import annotations
@@ -11,20 +12,26 @@ import math
 from collections import Counter
 from html import escape
 
-from trustser.report.radar import RadarAxis, radar_axes
+from trustser.report.profile import backbones_of, in_pillar_order, pillar_scores
+from trustser.report.profile_charts import VERDICT_COLOURS, render_margin_bars, render_pillar_radar
 from trustser.report.records import TrustRecord
+from trustser.report.text_boxes import TextLabel, fitted, text_width
 from trustser.report.writers import corpus_summary_text
 
-VERDICT_COLOURS = {"PASS": "#1a7f37", "WARN": "#9a6700", "FAIL": "#cf222e", "ERROR": "#8250df", "SKIP": "#6e7781"}
 SERIES_COLOURS = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83", "#6e7781")
-PILLAR_ORDER = {"utility": 0, "privacy": 1, "fairness": 2, "safety": 3, "sustainability": 4}
+CHART_FONT_SIZE = 11
+CHART_ROW = 16
+CHART_PADDING = 8
+MAX_NAME_CHARS = 40  # series and group names in the small charts
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#1f2328;max-width:1200px}
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left}
 th{background:#f6f8fa}.PASS{color:#1a7f37}.WARN{color:#9a6700}.FAIL{color:#cf222e;font-weight:600}.ERROR{color:#8250df;font-weight:600}.SKIP{color:#6e7781}
-.radars{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-weight:600;text-align:center}
-svg text{font-size:11px;fill:#1f2328}
+.charts{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}figure{margin:0}
+figcaption{font-weight:600;text-align:center;overflow-wrap:anywhere;width:0;min-width:100%}.wide{overflow-x:auto;max-width:100%}
+pre{overflow-x:auto}li,td{overflow-wrap:anywhere}
+svg{font-size:11px}svg text{fill:#1f2328}
 """
 
 
@@ -34,63 +41,46 @@ def _fmt(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def _ordered(records: list[TrustRecord]) -> list[TrustRecord]:
-    return sorted(records, key=lambda r: (PILLAR_ORDER.get(r.pillar, 9), r.metric, r.backbone))
+def _svg(css_class: str, title: str, labels: list[TextLabel], shapes: list[str], *, min_width: float, min_height: float) -> str:
+    """An SVG whose viewBox holds every label's estimated box as well as the shapes' own extent."""
+    width = max(min_width, *(label.box().right + CHART_PADDING for label in labels))
+    height = max(min_height, *(label.box().bottom + CHART_PADDING for label in labels))
+    return (f'<svg class="{css_class}" width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}">'
+            f"<title>{escape(title)}</title>{''.join(shapes)}{''.join(label.svg() for label in labels)}</svg>")
 
 
-def render_radar(axes: list[RadarAxis], backbone: str, size: int = 360) -> str:
-    """One backbone's trust profile as an SVG polygon over the metric axes (gate = dashed ring)."""
-    width = size + 220  # room for the axis labels left and right of the circle
-    centre, centre_x, radius = size / 2, width / 2, size / 2 - 40
-    n = len(axes)
-
-    def point(index: int, r: float) -> tuple[float, float]:
-        angle = -math.pi / 2 + 2 * math.pi * index / n
-        return centre_x + radius * r * math.cos(angle), centre + radius * r * math.sin(angle)
-
-    parts = [f'<svg class="radar" role="img" width="{width}" height="{size}" viewBox="0 0 {width} {size}">',
-             f"<title>trust profile of {escape(backbone)}</title>"]
-    for ring in (0.25, 0.5, 0.75, 1.0):
-        dash = ' stroke-dasharray="4 3" stroke="#cf222e"' if ring == 0.5 else ' stroke="#d0d7de"'
-        parts.append(f'<circle cx="{centre_x:.1f}" cy="{centre:.1f}" r="{radius * ring:.1f}" fill="none"{dash}/>')
-    vertices = []
-    for index, axis in enumerate(axes):
-        x, y = point(index, 1.0)
-        parts.append(f'<line x1="{centre_x:.1f}" y1="{centre:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="#d0d7de"/>')
-        lx, ly = point(index, 1.08)
-        anchor = "middle" if abs(lx - centre_x) < 10 else ("start" if lx > centre_x else "end")
-        parts.append(f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}">{escape(axis.label)}</text>')
-        r = axis.radii.get(backbone)
-        vertices.append(point(index, 0.0 if r is None else r))
-    polygon = " ".join(f"{x:.1f},{y:.1f}" for x, y in vertices)
-    parts.append(f'<polygon points="{polygon}" fill="#0969da33" stroke="#0969da" stroke-width="2"/>')
-    parts.append("</svg>")
-    return "".join(parts)
+def _named(x: float, y: float, name: str, **options) -> TextLabel:
+    shown = fitted(name, MAX_NAME_CHARS)
+    return TextLabel(x, y, shown, CHART_FONT_SIZE, tooltip=name if shown != name else None, **options)
 
 
 def render_line_chart(title: str, series: dict[str, list[tuple[float, float]]], x_label: str, y_label: str) -> str:
-    """Lines over a shared x range taken from the data (e.g. success rate against SNR in dB)."""
-    width, height, pad = 420, 260, 45
+    """Lines over a shared x range taken from the data (e.g. success rate against SNR in dB), legend on the right."""
+    plot_width, plot_height = 330, 170
     xs = [x for points in series.values() for x, _ in points]
     ys = [y for points in series.values() for _, y in points]
     x0, x1 = min(xs), max(xs)
     y0, y1 = min(0.0, min(ys)), max(ys) if max(ys) > min(0.0, min(ys)) else 1.0
-    sx = lambda x: pad + (width - 2 * pad) * ((x - x0) / ((x1 - x0) or 1.0))  # noqa: E731
-    sy = lambda y: height - pad - (height - 2 * pad) * ((y - y0) / ((y1 - y0) or 1.0))  # noqa: E731
-    parts = [f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
-             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#1f2328"/>',
-             f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#1f2328"/>',
-             f'<text x="{width / 2}" y="{height - 8}" text-anchor="middle">{escape(x_label)}</text>',
-             f'<text x="12" y="{pad - 10}">{escape(y_label)} ({_fmt(y0)} to {_fmt(y1)})</text>',
-             f'<text x="{pad}" y="{height - pad + 14}" text-anchor="middle">{_fmt(x0)}</text>',
-             f'<text x="{width - pad}" y="{height - pad + 14}" text-anchor="middle">{_fmt(x1)}</text>']
+    low, high = _fmt(x0), _fmt(x1)
+    left = CHART_PADDING + max(text_width(low, CHART_FONT_SIZE) / 2, 4)  # the first x tick is centred on the axis
+    top = CHART_PADDING + CHART_ROW + 4  # below the y label
+    right, bottom = left + plot_width, top + plot_height
+    sx = lambda x: left + plot_width * ((x - x0) / ((x1 - x0) or 1.0))  # noqa: E731
+    sy = lambda y: bottom - plot_height * ((y - y0) / ((y1 - y0) or 1.0))  # noqa: E731
+    labels = [
+        _named(CHART_PADDING, CHART_PADDING + 11, f"{y_label} ({_fmt(y0)} to {_fmt(y1)})"),
+        TextLabel(left, bottom + 14, low, CHART_FONT_SIZE, "middle"),
+        TextLabel(right, bottom + 14, high, CHART_FONT_SIZE, "middle"),
+        TextLabel((left + right) / 2, bottom + 14 + CHART_ROW, x_label, CHART_FONT_SIZE, "middle"),
+    ]
+    shapes = [f'<line x1="{left:.1f}" y1="{bottom:.1f}" x2="{right:.1f}" y2="{bottom:.1f}" stroke="#1f2328"/>',
+              f'<line x1="{left:.1f}" y1="{top:.1f}" x2="{left:.1f}" y2="{bottom:.1f}" stroke="#1f2328"/>']
     for index, (name, points) in enumerate(series.items()):
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in sorted(points))
-        parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        parts.append(f'<text x="{width - pad + 4}" y="{pad + 14 * index}" style="fill:{colour}">{escape(name)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        shapes.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        labels.append(_named(right + 12, top + 11 + CHART_ROW * index, str(name), fill=colour))
+    return _svg("chart", title, labels, shapes, min_width=right + CHART_PADDING, min_height=bottom + CHART_PADDING)
 
 
 def render_bars(title: str, values: dict[str, float]) -> str:
@@ -99,24 +89,24 @@ def render_bars(title: str, values: dict[str, float]) -> str:
     if not finite:
         return ""
     top = max(max(finite.values()), 1e-12)
-    row, label_width, bar_width = 18, 120, 240
-    height = row * len(finite) + 30
-    parts = [f'<svg class="bars" width="{label_width + bar_width + 60}" height="{height}"><title>{escape(title)}</title>',
-             f'<text x="0" y="12">{escape(title)}</text>']
+    bar_width = 240
+    names = [fitted(str(group), MAX_NAME_CHARS) for group in finite]
+    bar_left = CHART_PADDING + max(text_width(name, CHART_FONT_SIZE) for name in names) + 12
+    labels, shapes = [_named(CHART_PADDING, CHART_PADDING + 11, title)], []
     for index, (group, value) in enumerate(finite.items()):
-        y = 22 + row * index
-        parts.append(f'<text x="0" y="{y + 12}">{escape(str(group))}</text>')
-        parts.append(f'<rect x="{label_width}" y="{y}" width="{bar_width * max(value, 0) / top:.1f}" height="{row - 4}" fill="#0969da"/>')
-        parts.append(f'<text x="{label_width + bar_width + 4}" y="{y + 12}">{_fmt(value)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        row_top = CHART_PADDING + CHART_ROW * (index + 1) + 4
+        labels.append(_named(CHART_PADDING, row_top + 11, str(group)))
+        shapes.append(f'<rect x="{bar_left:.1f}" y="{row_top + 2:.1f}" width="{bar_width * max(value, 0) / top:.1f}" '
+                      f'height="{CHART_ROW - 4}" fill="#0969da"/>')
+        labels.append(TextLabel(bar_left + bar_width + 6, row_top + 11, _fmt(value), CHART_FONT_SIZE))
+    return _svg("bars", title, labels, shapes, min_width=bar_left + bar_width, min_height=0)
 
 
 def _comparison_table(records: list[TrustRecord], backbones: list[str]) -> str:
     by_key = {(r.metric, r.backbone): r for r in records}
     head = "".join(f"<th>{escape(b)}</th>" for b in backbones)
     rows = []
-    for metric in dict.fromkeys(r.metric for r in _ordered(records)):
+    for metric in dict.fromkeys(r.metric for r in in_pillar_order(records)):
         first = next(r for r in records if r.metric == metric)
         gate = f"{'≥' if first.bound == 'min' else '≤'} {_fmt(first.threshold)}"
         cells = []
@@ -134,7 +124,7 @@ def _comparison_table(records: list[TrustRecord], backbones: list[str]) -> str:
 def _noise_charts(records: list[TrustRecord]) -> str:
     """UAR against SNR per noise type, one chart per backbone, from noise-robustness results."""
     charts = []
-    for r in _ordered(records):
+    for r in in_pillar_order(records):
         conditions = r.details.get("conditions")
         if isinstance(conditions, list) and conditions and {"noise", "snr_db", "uar"} <= set(conditions[0]):
             series: dict[str, list[tuple[float, float]]] = {}
@@ -171,7 +161,7 @@ def _per_group_values(details: dict, prefix: str = "") -> list[tuple[str, dict[s
 def _group_charts(records: list[TrustRecord]) -> str:
     """One bar chart per distinct per-group mapping (tests that share an evaluation share its chart)."""
     charts, seen = [], set()
-    for r in _ordered(records):
+    for r in in_pillar_order(records):
         for path, values in _per_group_values(r.details):
             attribute = r.details.get("attribute", "")
             key = (r.backbone, path, attribute, tuple(sorted(values.items())))
@@ -182,28 +172,43 @@ def _group_charts(records: list[TrustRecord]) -> str:
     return "".join(charts)
 
 
+def _profile_figures(records: list[TrustRecord], backbones: list[str]) -> tuple[str, str]:
+    """(radars, margin bars): one figure of each per backbone."""
+    scores = pillar_scores(records, backbones=backbones)
+    radars, bars = [], []
+    for index, backbone in enumerate(backbones):
+        caption = f"<figcaption>{escape(backbone)}</figcaption>"
+        radar = render_pillar_radar(scores[backbone], title=f"trust profile of {backbone}")
+        radars.append(f'<figure id="trust-profile-{index}">{radar}{caption}</figure>')
+        of_backbone = [r for r in records if r.backbone == backbone]
+        if of_backbone:
+            margins = render_margin_bars(of_backbone, title=f"gate margins of {backbone}")
+            bars.append(f'<figure id="gate-margins-{index}">{margins}{caption}</figure>')
+    return "".join(radars), "".join(bars)
+
+
 def render_html(records: list[TrustRecord], meta: dict) -> str:
-    backbones = list(dict.fromkeys([*meta.get("backbones", []), *(r.backbone for r in records)]))
+    backbones = backbones_of(records, listed=meta.get("backbones", []))
     counts = Counter(r.verdict for r in records)
     summary = ", ".join(f'<span class="{v}">{counts.get(v, 0)} {v}</span>' for v in VERDICT_COLOURS)
-    axes = radar_axes(_ordered(records), backbones)
-    radars = "".join(
-        f'<figure id="trust-profile-{index}">{render_radar(axes, b)}<figcaption>{escape(b)}</figcaption></figure>'
-        for index, b in enumerate(backbones)
-    ) if len(axes) >= 3 else "<p>Fewer than three measured metrics: no profile to draw.</p>"
+    radars, margin_bars = _profile_figures(records, backbones)
     why = "".join(f'<li class="{escape(r.verdict)}">{escape(r.verdict)}: {escape(r.message)}</li>'
-                  for r in _ordered(records) if r.verdict != "PASS")
+                  for r in in_pillar_order(records) if r.verdict != "PASS")
     curves, noise, groups = _curves(records), _noise_charts(records), _group_charts(records)
     sections = [
         f"<h1>TrustSER trust report</h1><p>Corpus <code>{escape(str(meta.get('corpus', '?')))}</code>, seed "
         f"{escape(str(meta.get('seed', '?')))}. {summary}</p>",
-        "<h2>Trust profile</h2><p>Each axis is a metric's margin to its gate (dashed ring); outside the ring passes. "
-        f"Axes are scaled by the largest margin measured.</p><div class=\"radars\">{radars}</div>",
-        f"<h2>Comparison</h2>{_comparison_table(records, backbones)}",
+        "<h2>Trust profile</h2><p>A gate's margin is how far its value is inside the bound, relative to the threshold, "
+        "clipped to [−1, 1]; a pillar's score is its worst margin among the gates that measured a value. The dashed ring "
+        "is the gate (margin 0): on or outside it, every measured value of the pillar is within its gate; inside it, "
+        "at least one is not. The rim is +1, the centre −1. Gate margins below show which gate sets each score.</p>"
+        f'<div class="charts">{radars}</div>',
+        f'<h2>Gate margins</h2><div class="charts">{margin_bars}</div>' if margin_bars else "",
+        f'<h2>Comparison</h2><div class="wide">{_comparison_table(records, backbones)}</div>',
         f"<h2>Corpus</h2><pre>{escape(corpus_summary_text(meta['corpus_summary']))}</pre>" if meta.get("corpus_summary") else "",
-        f"<h2>Success rate against SNR</h2>{curves}" if curves else "",
-        f"<h2>Noise robustness</h2>{noise}" if noise else "",
-        f"<h2>Per group</h2>{groups}" if groups else "",
+        f"<h2>Success rate against SNR</h2><div class=\"charts\">{curves}</div>" if curves else "",
+        f"<h2>Noise robustness</h2><div class=\"charts\">{noise}</div>" if noise else "",
+        f"<h2>Per group</h2><div class=\"charts\">{groups}</div>" if groups else "",
         f"<h2>Why</h2><ul>{why}</ul>" if why else "",
     ]
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>TrustSER trust report</title>"

@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from trustser.cache import atomic_path, safe_name
+from trustser.report.profile import SEVERITY, backbones_of, in_pillar_order, pillars_of, worst_verdicts
 from trustser.report.records import SCHEMA_VERSION, VERDICTS, TrustRecord
 
 PREDICTION_COLUMNS = ("backbone", "fold", "utterance_id", "speaker", "gender", "true_emotion", "predicted_emotion")
@@ -61,8 +62,50 @@ def _code_block(text: str) -> list[str]:
     return [fence, text, fence]
 
 
+FAILING_VERDICTS = ("FAIL", "ERROR")
+NOT_AUDITED = "—"  # a matrix cell of a pillar no gate of this backbone ran in
+
+
+def _value_text(value: float | None) -> str:
+    return "not measured" if value is None or not math.isfinite(value) else f"{value:.4g}"
+
+
+def _gate_text(record: TrustRecord) -> str:
+    return f"{'≥' if record.bound == 'min' else '≤'} {record.threshold:.4g}"
+
+
+def _pillar_matrix(records: list[TrustRecord], backbones: list[str]) -> list[str]:
+    """Backbone × pillar, each cell the most severe verdict of that backbone's gates in that pillar."""
+    worst = worst_verdicts(records, backbones=backbones)
+    pillars = pillars_of(records)
+    lines = ["| backbone | " + " | ".join(_cell(p) for p in pillars) + " |", "|---" * (len(pillars) + 1) + "|"]
+    for backbone, cells in worst.items():
+        lines.append(f"| {_code(backbone)} | " + " | ".join(_cell(cells[p] or NOT_AUDITED) for p in pillars) + " |")
+    return lines
+
+
+def _failing_gates(records: list[TrustRecord]) -> list[str]:
+    failing = [r for r in in_pillar_order(records) if r.verdict in FAILING_VERDICTS]
+    if not failing:
+        return ["No gate failed and no test crashed."]
+    return [f"- {r.verdict} {_code(r.backbone)}, {_cell(r.label)}: {_value_text(r.value)} vs {_gate_text(r)} — {_cell(r.message)}"
+            for r in failing]
+
+
+def _all_gates(records: list[TrustRecord]) -> list[str]:
+    """The per-metric table, folded: GitHub renders Markdown inside <details> after a blank line."""
+    lines = [f"<details><summary>All {len(records)} gates</summary>", "",
+             "| pillar | metric | backbone | value | gate | verdict | n |", "|---|---|---|---|---|---|---|"]
+    for r in in_pillar_order(records):
+        lines.append(f"| {_cell(r.pillar)} | {_cell(r.label)} | {_code(r.backbone)} | {_value_text(r.value)} | {_gate_text(r)} "
+                     f"| {_cell(r.verdict)} | {r.n if r.n is not None else ''} |")
+    return [*lines, "", "</details>"]
+
+
 def render_markdown(records: list[TrustRecord], meta: dict) -> str:
+    """A reviewer reads, in order: the verdict counts, backbone × pillar, what failed, then everything else."""
     counts = Counter(r.verdict for r in records)
+    backbones = backbones_of(records, listed=meta.get("backbones", []))
     lines = [
         "# TrustSER trust report",
         "",
@@ -71,21 +114,24 @@ def render_markdown(records: list[TrustRecord], meta: dict) -> str:
         "",
         "**" + ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS) + "**",
         "",
-        "| pillar | metric | backbone | value | gate | verdict | n |",
-        "|---|---|---|---|---|---|---|",
+        "## By pillar",
+        "",
+        f"The most severe verdict of each backbone's gates in each pillar ({' > '.join(SEVERITY)}; {NOT_AUDITED}: no gate ran).",
+        "",
+        *_pillar_matrix(records, backbones),
+        "",
+        "## Failing gates",
+        "",
+        *_failing_gates(records),
+        "",
+        *_all_gates(records),
     ]
-    order = {"utility": 0, "privacy": 1, "fairness": 2, "safety": 3, "sustainability": 4}
-    for r in sorted(records, key=lambda r: (order.get(r.pillar, 9), r.metric, r.backbone)):
-        value = "not measured" if r.value is None or not math.isfinite(r.value) else f"{r.value:.4g}"
-        gate = f"{'≥' if r.bound == 'min' else '≤'} {r.threshold:.4g}"
-        lines.append(
-            f"| {_cell(r.pillar)} | {_cell(r.label)} | {_code(r.backbone)} | {value} | {gate} | {r.verdict} | {r.n if r.n is not None else ''} |"
-        )
     if meta.get("corpus_summary"):
         lines += ["", "## Corpus", "", *_code_block(corpus_summary_text(meta["corpus_summary"]))]
-    failures = [r for r in records if r.verdict != "PASS"]
-    if failures:
-        lines += ["", "## Why", ""] + [f"- {r.verdict}: {_cell(r.message)}" for r in failures]
+    others = [r for r in in_pillar_order(records) if r.verdict not in ("PASS", *FAILING_VERDICTS)]
+    if others:
+        lines += ["", "## Warnings and skips", ""]
+        lines += [f"- {_cell(r.verdict)} {_code(r.backbone)}, {_cell(r.label)}: {_cell(r.message)}" for r in others]
     listen = [(r, inside) for r in records for _, inside in listening_examples(r)]
     if listen:
         lines += ["", "## Listen", ""] + [f"- {_cell(r.label)}, {_code(r.backbone)}: [{_cell(inside)}]({inside.replace(' ', '%20')})"
