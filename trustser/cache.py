@@ -78,11 +78,6 @@ def sweep_abandoned(root: Path) -> list[Path]:
     return removed
 
 
-def safe_name(text: str) -> str:
-    """A file-name-safe rendering of a spec or an id: no separators, no `..`, never empty."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_.") or "unnamed"
-
-
 def content_key(**parts: object) -> str:
     """A short stable hash of JSON-serialisable parts (names, fingerprints, settings, versions)."""
     payload = json.dumps(parts, sort_keys=True, default=str)

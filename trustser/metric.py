@@ -22,12 +22,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable
 
-PILLARS = ("utility", "privacy", "fairness", "safety", "sustainability")
-"""The five pillars, in the order every report shows them."""
+from trustser.vocabulary import PILLARS, Bound
 
-BOUNDS = ("min", "max")
-"""A gate's direction: `min` when higher is better (the value must stay at or above the bound),
-`max` when lower is better."""
 
 Rule = Callable[[Any], "str | None"]
 """A setting's constraint beyond its type: None when the value is fine, else what it must be."""
@@ -66,7 +62,7 @@ def non_empty(value: str) -> str | None:
 class Metric:
     name: str  # "pillar.metric": the thresholds.toml table and the report's metric id
     label: str  # how messages and reports name it
-    bound: str  # "min" (higher is better) or "max" (lower is better)
+    bound: Bound  # min: higher is better; max: lower is better
     default: float  # the bound thresholds.toml ships with
     definition: str  # what exactly is measured (docs/metrics.md)
     chance: str = ""  # the value with no signal, where there is one (docs/metrics.md)
@@ -89,7 +85,7 @@ _DECLARED: dict[str, Metric] = {}
 
 
 def declare_metric(
-    name: str, *, label: str, bound: str, default: float, definition: str, chance: str = "", reference: str = "",
+    name: str, *, label: str, bound: Bound | str, default: float, definition: str, chance: str = "", reference: str = "",
     settings: object = None,
 ) -> Metric:
     """Declare a metric (at import of its evaluator module); returns the declaration.
@@ -100,11 +96,11 @@ def declare_metric(
     pillar, dot, short = name.partition(".")
     if pillar not in PILLARS or not dot or not short.isidentifier():
         raise ValueError(f"metric name {name!r} must be '<pillar>.<identifier>' with a pillar in {PILLARS}")
-    if bound not in BOUNDS or not math.isfinite(default):
-        raise ValueError(f"{name}: bound must be one of {BOUNDS} and default finite, got {bound!r} and {default!r}")
+    if bound not in tuple(Bound) or not math.isfinite(default):
+        raise ValueError(f"{name}: bound must be 'min' or 'max' and default finite, got {bound!r} and {default!r}")
     if settings is not None:
         _check_settings_class(name, settings)
-    metric = Metric(name, label, bound, float(default), definition, chance, reference, settings)
+    metric = Metric(name, label, Bound(bound), float(default), definition, chance, reference, settings)
     if _DECLARED.get(name, metric) != metric:
         raise ValueError(f"metric {name!r} is declared twice, differently")
     _DECLARED[name] = metric

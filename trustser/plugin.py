@@ -20,6 +20,7 @@ from trustser.report.baseline import BaselineError, load_baseline, normalised_co
 from trustser.report.collector import TrustReportCollector, parts_dir
 from trustser.report.records import TrustRecord, plain_details
 from trustser.thresholds import Gate, Gates, ThresholdError, load_gates, worst
+from trustser.vocabulary import Verdict
 
 DEFAULT_BACKBONES = "mfcc,egemaps,ge2e"
 _GATES = pytest.StashKey[Gates]()
@@ -350,17 +351,17 @@ class TrustCheck:
         context = f"{self.backbone} on {self.corpus}"
         if not math.isfinite(float(value)):
             message = f"{self.gate.label} not measured ({context}): the evaluator returned {float(value)}"
-            self.record(None, "ERROR", message, n, result)
+            self.record(None, Verdict.ERROR, message, n, result)
             pytest.fail(message, pytrace=False)
         ci = None if ci is None else (float(ci[0]), float(ci[1]))
-        verdict = self.gate.judge(float(value), context, ci=ci, group_size=group_size)
+        judgement = self.gate.judge(float(value), context, ci=ci, group_size=group_size)
         if self.baseline is not None:
-            verdict = worst(verdict, self.gate.judge_regression(float(value), self.baseline, context))
-        self.record(float(value), verdict.status, verdict.message, n, result, ci=ci)
-        if verdict.status == "WARN":
-            warnings.warn(verdict.message, stacklevel=2)
-        if verdict.failed:
-            pytest.fail(verdict.message, pytrace=False)
+            judgement = worst(judgement, self.gate.judge_regression(float(value), self.baseline, context))
+        self.record(float(value), judgement.verdict, judgement.message, n, result, ci=ci)
+        if judgement.verdict is Verdict.WARN:
+            warnings.warn(judgement.message, stacklevel=2)
+        if judgement.failed:
+            pytest.fail(judgement.message, pytrace=False)
 
 
 def _metric_of(item: pytest.Item) -> str:
@@ -382,7 +383,7 @@ def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
     check = TrustCheck(request.node, gate, backbone, corpus, baseline)
     if request.node.get_closest_marker("deep") and not request.config.getoption("trust_deep"):
         reason = "extended battery: run with --trust-deep"
-        check.record(None, "SKIP", f"{gate.label} not measured ({backbone} on {corpus}): {reason}", None)
+        check.record(None, Verdict.SKIP, f"{gate.label} not measured ({backbone} on {corpus}): {reason}", None)
         pytest.skip(reason)
     return check
 
@@ -416,7 +417,7 @@ def _error_record(item: pytest.Item, report: pytest.TestReport) -> TrustRecord |
     gate, backbone, corpus = gates[metric], str(callspec.params["backbone"]), item.config.getoption("corpus")
     message = f"{gate.label} not measured ({backbone} on {corpus}): {_one_line_reason(report)}"
     return TrustRecord(pillar=gate.pillar, metric=gate.metric, label=gate.label, backbone=backbone, corpus=corpus,
-                       value=None, threshold=gate.threshold, bound=gate.bound, verdict="ERROR", n=None, message=message)
+                       value=None, threshold=gate.threshold, bound=gate.bound, verdict=Verdict.ERROR, n=None, message=message)
 
 
 @pytest.hookimpl(trylast=True)
@@ -433,6 +434,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     except NotApplicable as reason:
         check = pyfuncitem.funcargs.get("trust")
         if isinstance(check, TrustCheck):
-            check.record(None, "SKIP", f"{check.gate.label} not applicable to {check.backbone}: {reason}", None)
+            check.record(None, Verdict.SKIP, f"{check.gate.label} not applicable to {check.backbone}: {reason}", None)
         pytest.skip(str(reason))
 

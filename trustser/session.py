@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from trustser.cache import Cache, safe_name, sweep_abandoned
+from trustser.cache import Cache, sweep_abandoned
 from trustser.corpora import create as create_corpus
 from trustser.corpora.audio import MIN_SECONDS, BadAudio
 from trustser.corpora.base import Corpus
@@ -27,6 +27,7 @@ from trustser.models.run import FinishedModelRun
 from trustser.pipeline import BackboneRun, Predictions
 from trustser.report.writers import write_prediction_rows
 from trustser.training import TrainConfig
+from trustser.vocabulary import safe_name
 
 
 @dataclass(frozen=True)

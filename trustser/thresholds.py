@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trustser.metric import Metric, declared_metrics
+from trustser.vocabulary import Bound, Level, Verdict, format_number, most_severe
 
 
 class ThresholdError(ValueError):
     """thresholds.toml is malformed; the message names the file and the key."""
 
 
-LEVELS = ("fail", "warn")
+LEVELS = tuple(Level)
 GATE_MODES = ("point", "ci")
 _COMMON_KEYS = ("min", "max", "level", "gate", "min_group_size")
 # Optional per gate: how much worse than the --trust-baseline report a value may get (absolute, or
@@ -36,31 +37,32 @@ REGRESSION_KEYS = ("regression_abs", "regression_rel")
 
 
 @dataclass(frozen=True)
-class Verdict:
-    status: str  # "PASS" | "WARN" | "FAIL"
+class Judgement:
+    """A gate's verdict on one value, and the message that says why."""
+
+    verdict: Verdict  # PASS, WARN or FAIL
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "verdict", Verdict(self.verdict))
 
     @property
     def failed(self) -> bool:
-        return self.status == "FAIL"
+        return self.verdict is Verdict.FAIL
 
 
-_SEVERITY = {"PASS": 0, "WARN": 1, "FAIL": 2}
-
-
-def worst(*verdicts: Verdict) -> Verdict:
-    """The most severe verdict; when several fail, one message names every failure."""
-    status = max((v.status for v in verdicts), key=_SEVERITY.__getitem__)
-    failing = [v.message for v in verdicts if v.status == status]
-    return Verdict(status, "; ".join(failing))
+def worst(*judgements: Judgement) -> Judgement:
+    """The most severe judgement; when several share that verdict, one message names each of them."""
+    verdict = most_severe(j.verdict for j in judgements)
+    return Judgement(verdict, "; ".join(j.message for j in judgements if j.verdict == verdict))
 
 
 @dataclass(frozen=True)
 class Gate:
     metric: str  # "pillar.name"
-    bound: str  # "min" | "max"
+    bound: Bound
     threshold: float
-    level: str = "fail"
+    level: Level = Level.FAIL
     settings: object = None  # the metric's settings dataclass, its defaults updated from the file; None if it has none
     mode: str = "point"  # "point" | "ci": what `judge` compares with the threshold
     min_group_size: int = 0  # smallest group (in the unit the test reports) worth a verdict
@@ -69,8 +71,15 @@ class Gate:
     label: str = ""  # how messages name the metric (its declaration's label); the metric id when empty
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "bound", Bound(self.bound))
+        object.__setattr__(self, "level", Level(self.level))
         if not self.label:
             object.__setattr__(self, "label", self.metric)
+
+    @property
+    def outside(self) -> Verdict:
+        """The verdict on a value outside the gate: FAIL, or WARN for a warn-level gate."""
+        return Verdict.WARN if self.level is Level.WARN else Verdict.FAIL
 
     @property
     def pillar(self) -> str:
@@ -78,51 +87,43 @@ class Gate:
 
     def judge(
         self, value: float, context: str, ci: tuple[float, float] | None = None, group_size: int | None = None
-    ) -> Verdict:
+    ) -> Judgement:
         """PASS when the judged number is within the bound; otherwise FAIL (or WARN for a warn-level gate).
 
         The judged number is `value` for a point gate and the least favourable bound of `ci` for a
         ci gate. A `group_size` below the gate's `min_group_size` gives WARN whatever the value:
         too few to call it either way.
         """
-        symbol_ok, symbol_bad = (">=", "<") if self.bound == "min" else ("<=", ">")
-        interval = "" if ci is None else f" [95% CI {_fmt(ci[0])}, {_fmt(ci[1])}]"
+        symbol_ok, symbol_bad = self.bound.symbols
+        interval = "" if ci is None else f" [95% CI {format_number(ci[0])}, {format_number(ci[1])}]"
         if group_size is not None and group_size < self.min_group_size:
-            detail = (f"{self.label} {_fmt(value)}{interval} not judged: smallest group {group_size} "
+            detail = (f"{self.label} {format_number(value)}{interval} not judged: smallest group {group_size} "
                       f"< min_group_size {self.min_group_size} ({context})")
-            return Verdict("WARN", detail)
+            return Judgement(Verdict.WARN, detail)
         judged, what = value, ""
         if self.mode == "ci":
             if ci is None:
-                return Verdict("FAIL", f"{self.label}: gate = 'ci' but no confidence interval was measured ({context})")
-            judged, what = (ci[1], "upper") if self.bound == "max" else (ci[0], "lower")
+                return Judgement(Verdict.FAIL, f"{self.label}: gate = 'ci' but no confidence interval was measured ({context})")
+            judged, what = (ci[1], "upper") if self.bound is Bound.MAX else (ci[0], "lower")
             what = f"95% CI {what} bound "
         if math.isnan(value) or math.isnan(judged):
             ok, detail = False, f"{self.label} could not be measured ({context})"
         else:
-            ok = judged >= self.threshold if self.bound == "min" else judged <= self.threshold
+            ok = self.bound.within(judged, self.threshold)
             symbol = symbol_ok if ok else symbol_bad
-            shown = f"{_fmt(value)}{interval}" if not what else f"{what}{_fmt(judged)} (point {_fmt(value)}{interval})"
-            detail = f"{self.label} {shown} {symbol} {self.bound} {_fmt(self.threshold)} ({context})"
-        if ok:
-            return Verdict("PASS", detail)
-        return Verdict("WARN" if self.level == "warn" else "FAIL", detail)
+            shown = f"{format_number(value)}{interval}" if not what else f"{what}{format_number(judged)} (point {format_number(value)}{interval})"
+            detail = f"{self.label} {shown} {symbol} {self.bound} {format_number(self.threshold)} ({context})"
+        return Judgement(Verdict.PASS if ok else self.outside, detail)
 
-    def judge_regression(self, value: float, baseline: float, context: str) -> Verdict:
+    def judge_regression(self, value: float, baseline: float, context: str) -> Judgement:
         """PASS unless `value` is worse than the baseline's by more than the gate's tolerance."""
-        worse_by = value - baseline if self.bound == "max" else baseline - value
+        worse_by = value - baseline if self.bound is Bound.MAX else baseline - value
         allowed = max(self.regression_abs, self.regression_rel * abs(baseline))
         if math.isnan(value) or worse_by > allowed:
-            detail = (f"{self.label} {_fmt(value)} regressed from baseline {_fmt(baseline)} "
-                      f"(tolerance {_fmt(allowed)}) ({context})")
-            return Verdict("WARN" if self.level == "warn" else "FAIL", detail)
-        return Verdict("PASS", f"{self.label} {_fmt(value)} within {_fmt(allowed)} of baseline {_fmt(baseline)} ({context})")
-
-
-def _fmt(value: float) -> str:
-    if value == int(value) and abs(value) >= 1000:
-        return f"{int(value):,}".replace(",", "_")
-    return f"{value:.4g}" if abs(value) < 1000 else f"{value:.1f}"
+            detail = (f"{self.label} {format_number(value)} regressed from baseline {format_number(baseline)} "
+                      f"(tolerance {format_number(allowed)}) ({context})")
+            return Judgement(self.outside, detail)
+        return Judgement(Verdict.PASS, f"{self.label} {format_number(value)} within {format_number(allowed)} of baseline {format_number(baseline)} ({context})")
 
 
 class Gates(dict):
@@ -173,16 +174,15 @@ def _parse_gate(path: Path, metric: str, entry: object, metrics: dict[str, Metri
     bounds = [b for b in ("min", "max") if b in entry]
     if len(bounds) != 1:
         raise ThresholdError(f"{path}: '{metric}' needs exactly one of 'min' or 'max'")
-    bound = bounds[0]
-    if bound != declared.bound:
-        better = "higher" if declared.bound == "min" else "lower"
-        raise ThresholdError(f"{path}: '{metric}' takes '{declared.bound}', not '{bound}' ({better} is better)")
+    bound = Bound(bounds[0])
+    if bound is not declared.bound:
+        raise ThresholdError(f"{path}: '{metric}' takes '{declared.bound}', not '{bound}' ({declared.bound.better} is better)")
     threshold = entry[bound]
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
         raise ThresholdError(f"{path}: '{metric}.{bound}' must be a finite number, got {threshold!r}")
     level = entry.get("level", "fail")
     if level not in LEVELS:
-        raise ThresholdError(f"{path}: '{metric}.level' must be one of {LEVELS}, got {level!r}")
+        raise ThresholdError(f"{path}: '{metric}.level' must be one of {[str(v) for v in LEVELS]}, got {level!r}")
     mode = entry.get("gate", "point")
     if mode not in GATE_MODES:
         raise ThresholdError(f"{path}: '{metric}.gate' must be one of {GATE_MODES}, got {mode!r}")

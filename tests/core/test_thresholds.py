@@ -51,9 +51,9 @@ def test_gate_verdicts_and_message(tmp_path):
     leak = gates.gate("privacy.gender_inference_uar")
     verdict = leak.judge(0.97, "ge2e on synthetic")
     assert verdict.failed and verdict.message == "gender inference UAR 0.97 > max 0.9 (ge2e on synthetic)"
-    assert leak.judge(0.9, "x").status == "PASS"
+    assert leak.judge(0.9, "x").verdict == "PASS"
     assert leak.judge(math.nan, "x").failed
-    assert gates.gate("utility.uar").judge(0.5, "x").status == "WARN"
+    assert gates.gate("utility.uar").judge(0.5, "x").verdict == "WARN"
     with pytest.raises(ThresholdError, match="no gate"):
         gates.gate("safety.fgsm_success_rate")
 
@@ -62,10 +62,10 @@ def test_ci_gate_judges_the_least_favourable_bound(tmp_path):
     text = "[privacy.gender_inference_uar]\nmax = 0.75\ngate = 'ci'\n[utility.uar]\nmin = 0.6\ngate = 'ci'\n"
     gates = load_gates(write(tmp_path, text))
     leak, uar = gates.gate("privacy.gender_inference_uar"), gates.gate("utility.uar")
-    assert leak.judge(0.70, "x", ci=(0.60, 0.74)).status == "PASS"
+    assert leak.judge(0.70, "x", ci=(0.60, 0.74)).verdict == "PASS"
     verdict = leak.judge(0.70, "x", ci=(0.60, 0.80))  # point within, upper bound beyond
     assert verdict.failed and "upper bound 0.8" in verdict.message
-    assert uar.judge(0.70, "x", ci=(0.62, 0.78)).status == "PASS"
+    assert uar.judge(0.70, "x", ci=(0.62, 0.78)).verdict == "PASS"
     assert uar.judge(0.70, "x", ci=(0.55, 0.78)).failed  # the lower bound is the unfavourable one for a min gate
     assert leak.judge(0.70, "x").failed  # a ci gate without an interval cannot pass
 
@@ -73,16 +73,16 @@ def test_ci_gate_judges_the_least_favourable_bound(tmp_path):
 def test_point_gate_ignores_the_interval_but_reports_it(tmp_path):
     gates = load_gates(write(tmp_path, "[privacy.gender_inference_uar]\nmax = 0.75\n"))
     verdict = gates.gate("privacy.gender_inference_uar").judge(0.70, "x", ci=(0.60, 0.80))
-    assert verdict.status == "PASS" and "[95% CI 0.6, 0.8]" in verdict.message
+    assert verdict.verdict == "PASS" and "[95% CI 0.6, 0.8]" in verdict.message
 
 
 def test_small_groups_give_warn_instead_of_a_verdict(tmp_path):
     text = "[fairness.statistical_parity_gender]\nmax = 0.1\nmin_group_size = 3\n"
     gate = load_gates(write(tmp_path, text)).gate("fairness.statistical_parity_gender")
-    assert gate.judge(0.5, "x", group_size=2).status == "WARN"
+    assert gate.judge(0.5, "x", group_size=2).verdict == "WARN"
     assert gate.judge(0.5, "x", group_size=3).failed
-    assert gate.judge(0.05, "x", group_size=3).status == "PASS"
-    assert gate.judge(0.05, "x").status == "PASS"  # no size given: judged
+    assert gate.judge(0.05, "x", group_size=3).verdict == "PASS"
+    assert gate.judge(0.05, "x").verdict == "PASS"  # no size given: judged
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ FOLDS = [Fold(i, (), (), (f"s{i}", f"s{i + 4}")) for i in range(4)]
 
 
 def verdict(metric: str, value: float) -> str:
-    return GATES.gate(metric).judge(value, "unit").status
+    return GATES.gate(metric).judge(value, "unit").verdict
 
 
 def test_gender_appended_to_a_representation_fails_attribute_inference():

@@ -11,7 +11,7 @@ from trustser.report.baseline import BaselineError, load_baseline
 from trustser.report.records import TrustRecord
 from trustser.report.schema import report_schema
 from trustser.report.writers import write_json
-from trustser.thresholds import Gate, Verdict, worst
+from trustser.thresholds import Gate, Judgement, worst
 
 
 def schema() -> dict:
@@ -40,22 +40,22 @@ def test_written_report_validates_and_the_schema_rejects_a_broken_one(tmp_path):
 
 def test_regression_tolerance_absolute_relative_and_direction():
     uar = Gate("utility.uar", "min", 0.6, regression_abs=0.02)
-    assert uar.judge_regression(0.69, 0.70, "m").status == "PASS"
+    assert uar.judge_regression(0.69, 0.70, "m").verdict == "PASS"
     failed = uar.judge_regression(0.67, 0.70, "mfcc on synthetic")
-    assert failed.status == "FAIL" and "0.67 regressed from baseline 0.7" in failed.message
-    assert uar.judge_regression(0.90, 0.70, "m").status == "PASS"  # better is never a regression
+    assert failed.verdict == "FAIL" and "0.67 regressed from baseline 0.7" in failed.message
+    assert uar.judge_regression(0.90, 0.70, "m").verdict == "PASS"  # better is never a regression
     energy = Gate("sustainability.energy_kwh_per_audio_hour", "max", 0.01, regression_rel=0.25)
-    assert energy.judge_regression(1.2e-4, 1e-4, "m").status == "PASS"
-    assert energy.judge_regression(1.3e-4, 1e-4, "m").status == "FAIL"
+    assert energy.judge_regression(1.2e-4, 1e-4, "m").verdict == "PASS"
+    assert energy.judge_regression(1.3e-4, 1e-4, "m").verdict == "FAIL"
     strict = Gate("sustainability.parameters", "max", 1e8)
-    assert strict.judge_regression(1001, 1000, "m").status == "FAIL"
-    assert Gate("utility.uar", "min", 0.6, level="warn").judge_regression(0.1, 0.7, "m").status == "WARN"
+    assert strict.judge_regression(1001, 1000, "m").verdict == "FAIL"
+    assert Gate("utility.uar", "min", 0.6, level="warn").judge_regression(0.1, 0.7, "m").verdict == "WARN"
 
 
 def test_worst_verdict_names_every_failure():
-    combined = worst(Verdict("FAIL", "below gate"), Verdict("FAIL", "regressed"), Verdict("PASS", "fine"))
-    assert combined == Verdict("FAIL", "below gate; regressed")
-    assert worst(Verdict("PASS", "a"), Verdict("WARN", "b")).status == "WARN"
+    combined = worst(Judgement("FAIL", "below gate"), Judgement("FAIL", "regressed"), Judgement("PASS", "fine"))
+    assert combined == Judgement("FAIL", "below gate; regressed")
+    assert worst(Judgement("PASS", "a"), Judgement("WARN", "b")).verdict == "WARN"
 
 
 def test_baseline_loading_names_the_file_on_bad_input(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from trustser.cache import atomic_path, content_key, safe_name
+from trustser.cache import atomic_path, content_key
 from trustser.errors import NotApplicable
 from trustser.features import load_waveform
 from trustser.pipeline import BackboneRun
@@ -27,6 +27,7 @@ from trustser.safety.attacks import ATTACKS
 from trustser.safety.transfer import transfer_attack
 from trustser.audit.memo import stored
 from trustser.metric import declare_metric, finite, finite_numbers, non_empty, non_negative, positive, setting
+from trustser.vocabulary import safe_name
 
 
 def _attack(name: str) -> str | None:

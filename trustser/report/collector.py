@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from trustser.report.records import VERDICTS, TrustRecord
+from trustser.report.records import TrustRecord
+from trustser.vocabulary import VERDICTS
 
 REPORT_FILES = ("trust_report.json", "report.md", "report.html", "predictions.csv", "corpus_summary.json")
 """What a run writes into the report directory (besides `examples/` and pytest's own JUnit file)."""
@@ -93,13 +94,8 @@ class TrustReportCollector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from trustser.report.writers import (
-            copy_listening_examples,
-            merge_prediction_parts,
-            write_html,
-            write_json,
-            write_markdown,
-        )
+        from trustser.report.html import write_html
+        from trustser.report.writers import copy_listening_examples, merge_prediction_parts, write_json, write_markdown
 
         parts = self.parts
         if self.records:

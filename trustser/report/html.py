@@ -11,12 +11,15 @@ from __future__ import annotations
 import math
 from collections import Counter
 from html import escape
+from pathlib import Path
 
+from trustser.cache import atomic_path
 from trustser.report.profile import backbones_of, in_pillar_order, pillar_scores
 from trustser.report.profile_charts import VERDICT_COLOURS, render_margin_bars, render_pillar_radar
 from trustser.report.records import TrustRecord
 from trustser.report.text_boxes import TextLabel, fitted, text_width
 from trustser.report.writers import corpus_summary_text
+from trustser.vocabulary import Verdict, format_number
 
 SERIES_COLOURS = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83", "#6e7781")
 CHART_FONT_SIZE = 11
@@ -33,12 +36,6 @@ figcaption{font-weight:600;text-align:center;overflow-wrap:anywhere;width:0;min-
 pre{overflow-x:auto}li,td{overflow-wrap:anywhere}
 svg{font-size:11px}svg text{fill:#1f2328}
 """
-
-
-def _fmt(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:.4g}"
 
 
 def _svg(css_class: str, title: str, labels: list[TextLabel], shapes: list[str], *, min_width: float, min_height: float) -> str:
@@ -61,14 +58,14 @@ def render_line_chart(title: str, series: dict[str, list[tuple[float, float]]], 
     ys = [y for points in series.values() for _, y in points]
     x0, x1 = min(xs), max(xs)
     y0, y1 = min(0.0, min(ys)), max(ys) if max(ys) > min(0.0, min(ys)) else 1.0
-    low, high = _fmt(x0), _fmt(x1)
+    low, high = format_number(x0), format_number(x1)
     left = CHART_PADDING + max(text_width(low, CHART_FONT_SIZE) / 2, 4)  # the first x tick is centred on the axis
     top = CHART_PADDING + CHART_ROW + 4  # below the y label
     right, bottom = left + plot_width, top + plot_height
     sx = lambda x: left + plot_width * ((x - x0) / ((x1 - x0) or 1.0))  # noqa: E731
     sy = lambda y: bottom - plot_height * ((y - y0) / ((y1 - y0) or 1.0))  # noqa: E731
     labels = [
-        _named(CHART_PADDING, CHART_PADDING + 11, f"{y_label} ({_fmt(y0)} to {_fmt(y1)})"),
+        _named(CHART_PADDING, CHART_PADDING + 11, f"{y_label} ({format_number(y0)} to {format_number(y1)})"),
         TextLabel(left, bottom + 14, low, CHART_FONT_SIZE, "middle"),
         TextLabel(right, bottom + 14, high, CHART_FONT_SIZE, "middle"),
         TextLabel((left + right) / 2, bottom + 14 + CHART_ROW, x_label, CHART_FONT_SIZE, "middle"),
@@ -98,7 +95,7 @@ def render_bars(title: str, values: dict[str, float]) -> str:
         labels.append(_named(CHART_PADDING, row_top + 11, str(group)))
         shapes.append(f'<rect x="{bar_left:.1f}" y="{row_top + 2:.1f}" width="{bar_width * max(value, 0) / top:.1f}" '
                       f'height="{CHART_ROW - 4}" fill="#0969da"/>')
-        labels.append(TextLabel(bar_left + bar_width + 6, row_top + 11, _fmt(value), CHART_FONT_SIZE))
+        labels.append(TextLabel(bar_left + bar_width + 6, row_top + 11, format_number(value), CHART_FONT_SIZE))
     return _svg("bars", title, labels, shapes, min_width=bar_left + bar_width, min_height=0)
 
 
@@ -108,15 +105,15 @@ def _comparison_table(records: list[TrustRecord], backbones: list[str]) -> str:
     rows = []
     for metric in dict.fromkeys(r.metric for r in in_pillar_order(records)):
         first = next(r for r in records if r.metric == metric)
-        gate = f"{'≥' if first.bound == 'min' else '≤'} {_fmt(first.threshold)}"
+        gate = f"{'≥' if first.bound == 'min' else '≤'} {format_number(first.threshold)}"
         cells = []
         for backbone in backbones:
             r = by_key.get((metric, backbone))
             if r is None:
                 cells.append("<td></td>")
                 continue
-            ci = f" [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]" if r.ci_low is not None else ""
-            cells.append(f'<td class="{escape(r.verdict)}" title="{escape(r.message)}">{_fmt(r.value)}{ci} {escape(r.verdict)}</td>')
+            ci = f" [{format_number(r.ci_low)}, {format_number(r.ci_high)}]" if r.ci_low is not None else ""
+            cells.append(f'<td class="{escape(r.verdict)}" title="{escape(r.message)}">{format_number(r.value)}{ci} {escape(r.verdict)}</td>')
         rows.append(f"<tr><td>{escape(first.pillar)}</td><td>{escape(first.label)}</td><td>{gate}</td>{''.join(cells)}</tr>")
     return f"<table><tr><th>pillar</th><th>metric</th><th>gate</th>{head}</tr>{''.join(rows)}</table>"
 
@@ -193,7 +190,7 @@ def render_html(records: list[TrustRecord], meta: dict) -> str:
     summary = ", ".join(f'<span class="{v}">{counts.get(v, 0)} {v}</span>' for v in VERDICT_COLOURS)
     radars, margin_bars = _profile_figures(records, backbones)
     why = "".join(f'<li class="{escape(r.verdict)}">{escape(r.verdict)}: {escape(r.message)}</li>'
-                  for r in in_pillar_order(records) if r.verdict != "PASS")
+                  for r in in_pillar_order(records) if r.verdict != Verdict.PASS)
     curves, noise, groups = _curves(records), _noise_charts(records), _group_charts(records)
     sections = [
         f"<h1>TrustSER trust report</h1><p>Corpus <code>{escape(str(meta.get('corpus', '?')))}</code>, seed "
@@ -213,3 +210,8 @@ def render_html(records: list[TrustRecord], meta: dict) -> str:
     ]
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>TrustSER trust report</title>"
             f"<style>{_STYLE}</style></head><body>{''.join(sections)}</body></html>\n")
+
+
+def write_html(path: Path, records: list[TrustRecord], meta: dict) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_html(records, meta))

@@ -12,7 +12,8 @@ import sys
 import typing
 from pathlib import Path
 
-from trustser.metric import PILLARS, Metric, declared_metrics
+from trustser.metric import Metric, declared_metrics
+from trustser.vocabulary import PILLARS
 
 INTRODUCTION = """\
 # Trust metrics

@@ -18,20 +18,16 @@ import math
 from collections.abc import Sequence
 
 from trustser.report.records import TrustRecord
+from trustser.vocabulary import PILLARS, Verdict, most_severe
 
-PILLARS = ("utility", "privacy", "fairness", "safety", "sustainability")
-"""The axes of the profile, in the order of the TrustSER study's trust profile."""
-MEASURED_VERDICTS = ("PASS", "WARN", "FAIL")
-"""Verdicts that judged a value; SKIP and ERROR carry none."""
-SEVERITY = ("FAIL", "ERROR", "WARN", "PASS", "SKIP")
-"""Worst first: a pillar's cell in report.md is the first of these any of its gates has."""
+MEASURED = tuple(v for v in Verdict if v.measured)
 EPSILON = 1e-9
 """Keeps a gate at 0 from dividing by zero; any value off such a gate then has a margin of ±1."""
 
 
 def gate_margin(record: TrustRecord) -> float | None:
     """How far the value is inside its gate, relative to the threshold, clipped to [−1, 1]; None if not measured."""
-    if record.verdict not in MEASURED_VERDICTS or record.value is None or not math.isfinite(record.value):
+    if record.verdict not in MEASURED or record.value is None or not math.isfinite(record.value):
         return None
     inside = record.value - record.threshold if record.bound == "min" else record.threshold - record.value
     return max(-1.0, min(1.0, inside / max(abs(record.threshold), EPSILON)))
@@ -70,9 +66,8 @@ def pillar_scores(records: list[TrustRecord], *, backbones: Sequence[str] = ()) 
 
 
 def worst_verdict(verdicts: list[str]) -> str | None:
-    """The most severe of `verdicts` by SEVERITY (unknown strings count as worst); None for no verdicts."""
-    rank = {verdict: index for index, verdict in enumerate(SEVERITY)}
-    return min(verdicts, key=lambda v: rank.get(v, -1)) if verdicts else None
+    """The most severe of `verdicts` (trustser.vocabulary.SEVERITY; unknown strings count as worst)."""
+    return most_severe(verdicts)
 
 
 def worst_verdicts(records: list[TrustRecord], *, backbones: Sequence[str] = ()) -> dict[str, dict[str, str | None]]:

@@ -13,8 +13,10 @@ from html import escape
 from trustser.report.profile import gate_margin, pillars_of, profile_radius
 from trustser.report.records import TrustRecord
 from trustser.report.text_boxes import ASCENT_EM, DESCENT_EM, Box, TextLabel, bounds, fitted, text_width
+from trustser.vocabulary import Verdict
 
-VERDICT_COLOURS = {"PASS": "#1a7f37", "WARN": "#9a6700", "FAIL": "#cf222e", "ERROR": "#8250df", "SKIP": "#6e7781"}
+VERDICT_COLOURS = {Verdict.PASS: "#1a7f37", Verdict.WARN: "#9a6700", Verdict.FAIL: "#cf222e", Verdict.ERROR: "#8250df",
+                   Verdict.SKIP: "#6e7781"}
 FONT_SIZE = 12
 LINE_HEIGHT = 16  # taller than a line's estimated box (1.15 em), so stacked lines keep a gap
 PADDING = 8
@@ -81,7 +83,7 @@ def render_pillar_radar(scores: dict[str, float | None], *, title: str) -> str:
     elif len(points) == 2:
         parts.append(f'<polyline points="{joined}" fill="none" stroke="{PROFILE_COLOUR}" stroke-width="2"/>')
     for (x, y), score in points:
-        colour = VERDICT_COLOURS["PASS"] if score >= 0 else VERDICT_COLOURS["FAIL"]
+        colour = VERDICT_COLOURS[Verdict.PASS] if score >= 0 else VERDICT_COLOURS[Verdict.FAIL]
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>')
     parts += [label.moved(cx, cy).svg() for label in local]
     parts.append("</svg>")

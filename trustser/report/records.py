@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 SCHEMA_VERSION = "1"
-VERDICTS = ("PASS", "WARN", "FAIL", "ERROR", "SKIP")
-"""ERROR: the test crashed before its metric was measured (the record carries the one-line reason)."""
 _JUNIT_FIELDS = (
     "pillar", "metric", "value", "threshold", "backbone", "corpus", "bound", "verdict", "n", "label", "ci_low", "ci_high",
     "baseline",

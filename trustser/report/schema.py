@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from importlib.resources import files
 
-from trustser.metric import PILLARS, Metric, declared_metrics
+from trustser.metric import Metric, declared_metrics
+from trustser.vocabulary import PILLARS
 
 
 def report_schema(metrics: dict[str, Metric] | None = None) -> dict:

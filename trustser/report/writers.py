@@ -13,9 +13,10 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from trustser.cache import atomic_path, safe_name
-from trustser.report.profile import SEVERITY, backbones_of, in_pillar_order, pillars_of, worst_verdicts
-from trustser.report.records import SCHEMA_VERSION, VERDICTS, TrustRecord
+from trustser.cache import atomic_path
+from trustser.report.profile import backbones_of, in_pillar_order, pillars_of, worst_verdicts
+from trustser.report.records import SCHEMA_VERSION, TrustRecord
+from trustser.vocabulary import SEVERITY, VERDICTS, Verdict, format_number, safe_name
 
 PREDICTION_COLUMNS = ("backbone", "fold", "utterance_id", "speaker", "gender", "true_emotion", "predicted_emotion")
 
@@ -62,12 +63,12 @@ def _code_block(text: str) -> list[str]:
     return [fence, text, fence]
 
 
-FAILING_VERDICTS = ("FAIL", "ERROR")
+FAILING = tuple(v for v in Verdict if v.failing)
 NOT_AUDITED = "—"  # a matrix cell of a pillar no gate of this backbone ran in
 
 
 def _value_text(value: float | None) -> str:
-    return "not measured" if value is None or not math.isfinite(value) else f"{value:.4g}"
+    return "not measured" if value is None or not math.isfinite(value) else format_number(value)
 
 
 def _gate_text(record: TrustRecord) -> str:
@@ -85,7 +86,7 @@ def _pillar_matrix(records: list[TrustRecord], backbones: list[str]) -> list[str
 
 
 def _failing_gates(records: list[TrustRecord]) -> list[str]:
-    failing = [r for r in in_pillar_order(records) if r.verdict in FAILING_VERDICTS]
+    failing = [r for r in in_pillar_order(records) if r.verdict in FAILING]
     if not failing:
         return ["No gate failed and no test crashed."]
     return [f"- {r.verdict} {_code(r.backbone)}, {_cell(r.label)}: {_value_text(r.value)} vs {_gate_text(r)} — {_cell(r.message)}"
@@ -128,7 +129,7 @@ def render_markdown(records: list[TrustRecord], meta: dict) -> str:
     ]
     if meta.get("corpus_summary"):
         lines += ["", "## Corpus", "", *_code_block(corpus_summary_text(meta["corpus_summary"]))]
-    others = [r for r in in_pillar_order(records) if r.verdict not in ("PASS", *FAILING_VERDICTS)]
+    others = [r for r in in_pillar_order(records) if r.verdict != Verdict.PASS and r.verdict not in FAILING]
     if others:
         lines += ["", "## Warnings and skips", ""]
         lines += [f"- {_cell(r.verdict)} {_code(r.backbone)}, {_cell(r.label)}: {_cell(r.message)}" for r in others]
@@ -148,13 +149,6 @@ def corpus_summary_text(summary: dict) -> str:
 def write_markdown(path: Path, records: list[TrustRecord], meta: dict) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(render_markdown(records, meta))
-
-
-def write_html(path: Path, records: list[TrustRecord], meta: dict) -> None:
-    from trustser.report.html import render_html
-
-    with atomic_path(path) as tmp:
-        tmp.write_text(render_html(records, meta))
 
 
 def write_prediction_rows(path: Path, rows: list[dict]) -> None:

@@ -1,0 +1,86 @@
+"""The audit's vocabulary, spelled once: verdicts, bounds, gate levels, the pillar order, and how
+numbers and names are written. Thresholds, records, the collector and every writer use these.
+
+The enums are `StrEnum`s: a member is its string ("PASS", "min"), so records, JUnit properties and
+the JSON report carry plain strings and compare equal to them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from enum import StrEnum
+
+PILLARS = ("utility", "privacy", "fairness", "safety", "sustainability")
+"""The five pillars, in the order every report shows them."""
+
+
+class Verdict(StrEnum):
+    PASS = "PASS"  # within the gate
+    WARN = "WARN"  # outside a warn-level gate, or too small a group to judge
+    FAIL = "FAIL"  # outside the gate, or regressed beyond tolerance from the baseline
+    ERROR = "ERROR"  # the test crashed, or its evaluator returned NaN, before the metric was measured
+    SKIP = "SKIP"  # the metric does not apply to this backbone, or it belongs to the extended battery
+
+    @property
+    def measured(self) -> bool:
+        """Whether a record with this verdict carries a measured value judged against its gate."""
+        return self in (Verdict.PASS, Verdict.WARN, Verdict.FAIL)
+
+    @property
+    def failing(self) -> bool:
+        """Whether this verdict is one a reviewer must act on (and, but for WARN, fails the run)."""
+        return self in (Verdict.FAIL, Verdict.ERROR)
+
+
+VERDICTS = tuple(Verdict)
+"""Report order: the verdict counts are listed in this order."""
+
+SEVERITY = (Verdict.FAIL, Verdict.ERROR, Verdict.WARN, Verdict.PASS, Verdict.SKIP)
+"""Most severe first: the worst verdict of a group of gates is the first of these among them."""
+
+
+def most_severe(verdicts) -> Verdict | None:
+    """The most severe of `verdicts` (strings or Verdicts; an unknown string counts as worst); None if none."""
+    rank = {verdict: index for index, verdict in enumerate(SEVERITY)}
+    verdicts = list(verdicts)
+    return min(verdicts, key=lambda v: rank.get(v, -1)) if verdicts else None
+
+
+class Bound(StrEnum):
+    MIN = "min"  # higher is better: the value must stay at or above the threshold
+    MAX = "max"  # lower is better: the value must stay at or below the threshold
+
+    @property
+    def better(self) -> str:
+        return "higher" if self is Bound.MIN else "lower"
+
+    def within(self, value: float, threshold: float) -> bool:
+        return value >= threshold if self is Bound.MIN else value <= threshold
+
+    @property
+    def symbols(self) -> tuple[str, str]:
+        """(within, outside) as written in messages."""
+        return (">=", "<") if self is Bound.MIN else ("<=", ">")
+
+
+class Level(StrEnum):
+    FAIL = "fail"  # outside the gate fails the run
+    WARN = "warn"  # outside the gate is reported, never failing the run
+
+
+def format_number(value: float | None) -> str:
+    """A metric value or threshold as messages and reports write it: 4 significant digits, large
+    integers in full with `_` separators (100_000_000 parameters), "n/a" for a value not measured."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if math.isinf(value):
+        return str(value)
+    if value == int(value) and abs(value) >= 1000:
+        return f"{int(value):,}".replace(",", "_")
+    return f"{value:.4g}" if abs(value) < 1000 else f"{value:.1f}"
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe rendering of a spec or an id: no separators, no `..`, never empty."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_.") or "unnamed"
