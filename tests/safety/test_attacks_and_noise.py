@@ -146,3 +146,21 @@ def test_targeted_success_means_landing_on_the_target(attack):
     assert targeted.n_success <= untargeted.n_attacked
     with pytest.raises(ValueError, match="unknown attack"):
         run_attack(model, waves, labels, 10.0, "APGD", targeted=True)
+
+
+def test_apgd_draws_its_start_from_the_audit_seed(monkeypatch):
+    import torchattacks
+
+    seeds, real = [], torchattacks.APGD
+
+    def spy(*args, **kwargs):
+        seeds.append(kwargs["seed"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torchattacks, "APGD", spy)
+    waves, labels = tones(count=6, seed=3)
+    model = Spectral().eval()
+    first, again = (run_attack(model, waves, labels, 10.0, "APGD", seed=7) for _ in range(2))
+    assert seeds and set(seeds) == {7}  # --seed reaches the attack, not a fixed 0
+    for a, b in zip(first.adversarial, again.adversarial):
+        np.testing.assert_array_equal(a, b)  # and the same seed reproduces it

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,7 +162,8 @@ def white_box_attack(
                             "see the transfer attack")
 
     def at(db: float):
-        return lambda model, waves, labels, fold: run_attack(model, waves, labels, db, attack_name, targeted=targeted)
+        return lambda model, waves, labels, fold: run_attack(model, waves, labels, db, attack_name, targeted=targeted,
+                                                             seed=run.train_config.seed)
 
     tag = f"{'targeted-' if targeted else ''}{attack_name}@{budget_db:g}dB"
     at_budget = _attack_folds(run, tag, per_fold, at(budget_db))
@@ -179,7 +182,8 @@ def transfer_attack_audit(run: BackboneRun, attack_name: str, budget_db: float, 
         raise ValueError(f"transfer surrogate {surrogate!r} must be differentiable")
     return _attack_folds(run, f"{attack_name}-transfer-from-{surrogate}@{budget_db:g}dB", per_fold,
                          lambda model, waves, labels, fold: transfer_attack(
-                             helper.waveform_model(fold), model, waves, labels, budget_db, attack_name, surrogate))
+                             helper.waveform_model(fold), model, waves, labels, budget_db, attack_name, surrogate,
+                             seed=run.train_config.seed))
 
 
 @stored(BlackBoxResult, version="1")
@@ -189,29 +193,44 @@ def black_box_attack_audit(run: BackboneRun, budget_db: float, per_fold: int, ma
     if run.encoder.differentiable:
         raise NotApplicable(f"{run.backbone} is differentiable: the white-box attacks, which follow its gradients "
                             "within the same SNR budget, are the stronger test")
-    chosen = attack_set(run, per_fold)
-    indices = np.concatenate([i for _, i in chosen])
-    fold_of = np.concatenate([np.full(len(i), f) for f, i in chosen])
+    indices, fold_of = _chosen(run, per_fold)
     fold_scores = {f: model_scores(run.waveform_model(run.folds[f])) for f in np.unique(fold_of)}
     classes = len(run.corpus.emotions)
 
     def scores(rows: np.ndarray, waves: list[np.ndarray]) -> np.ndarray:
         """Each utterance's class probabilities from its own fold's model."""
-        answered = np.empty((len(rows), classes))
-        for fold, fold_score in fold_scores.items():
-            mine = np.flatnonzero(fold_of[rows] == fold)
-            if len(mine):
-                answered[mine] = fold_score(rows[mine], [waves[m] for m in mine])
-        return answered
+        return _answered_by_own_fold(fold_of[rows], lambda fold, mine: fold_scores[fold](rows[mine], [waves[m] for m in mine]),
+                                     np.empty((len(rows), classes)))
 
     result = score_based_attack(scores, [waveform(run, i) for i in indices], run.labels[indices], budget_db, max_queries,
                                 run.encoder.sample_rate, seed=run.train_config.seed)
-    successful = [i for i, flipped in enumerate(result.flipped) if flipped][:EXAMPLES_PER_ATTACK]
-    examples = [(run.corpus.utterances[indices[i]].id, "adversarial", result.adversarial[i]) for i in successful]
-    return dataclasses.replace(result, examples=_store_examples(run, f"black-box@{budget_db:g}dB", examples))
+    ids = [run.corpus.utterances[i].id for i in indices]
+    return dataclasses.replace(result, examples=_store_examples(run, f"black-box@{budget_db:g}dB", _successes(ids, result)))
 
 
 EXAMPLES_PER_ATTACK = 3
+
+
+def _chosen(run: BackboneRun, per_fold: int) -> tuple[np.ndarray, np.ndarray]:
+    """`attack_set` flattened: the chosen utterances of every fold, and the fold of each."""
+    chosen = attack_set(run, per_fold)
+    return np.concatenate([i for _, i in chosen]), np.concatenate([np.full(len(i), f) for f, i in chosen])
+
+
+def _answered_by_own_fold(folds: np.ndarray, answer, out: np.ndarray) -> np.ndarray:
+    """`out[k]` answered by row k's own fold: `answer(fold, positions)` answers that fold's rows at once.
+
+    Each fold's model was trained without that fold's test speakers, so only it may answer for them.
+    """
+    for fold in np.unique(folds):
+        mine = np.flatnonzero(folds == fold)
+        out[mine] = answer(int(fold), mine)
+    return out
+
+
+def _successes(ids: list[str], result) -> Iterator[tuple[str, str, np.ndarray]]:
+    """(utterance id, "adversarial", audio) of each successful attack in `result`, in order."""
+    return ((ids[i], "adversarial", result.adversarial[i]) for i, flipped in enumerate(result.flipped) if flipped)
 
 
 def _attack_folds(run: BackboneRun, examples_tag: str | None, per_fold: int, attack) -> AttackResult:
@@ -228,14 +247,13 @@ def _attack_folds(run: BackboneRun, examples_tag: str | None, per_fold: int, att
     pooled = _pool_attacks(results)
     if examples_tag is None:
         return pooled
-    successful = [i for i, flipped in enumerate(pooled.flipped) if flipped][:EXAMPLES_PER_ATTACK]
-    examples = [(ids[i], "adversarial", pooled.adversarial[i]) for i in successful]
-    return dataclasses.replace(pooled, examples=_store_examples(run, examples_tag, examples))
+    return dataclasses.replace(pooled, examples=_store_examples(run, examples_tag, _successes(ids, pooled)))
 
 
-def _store_examples(run: BackboneRun, tag: str, examples: list[tuple[str, str, np.ndarray]]) -> tuple[str, ...]:
-    """WAV pairs `<id>.original.wav` and `<id>.<kind>.wav` in the cache, for (id, kind, audio) examples;
-    the report copies them next to itself.
+def _store_examples(run: BackboneRun, tag: str, examples: Iterable[tuple[str, str, np.ndarray]]) -> tuple[str, ...]:
+    """WAV pairs `<id>.original.wav` and `<id>.<kind>.wav` in the cache for the first EXAMPLES_PER_ATTACK
+    (id, kind, audio) examples (a lazy iterable: later examples are never computed); the report copies
+    them next to itself.
 
     Returned as names relative to the cache root (results hold no absolute paths), with the utterance id
     made file-name safe: an id is corpus data and may contain `/` or `..`.
@@ -246,7 +264,7 @@ def _store_examples(run: BackboneRun, tag: str, examples: list[tuple[str, str, n
     folder = run.cache.root / relative
     folder.mkdir(parents=True, exist_ok=True)
     stored = []
-    for utterance_id, kind, audio in examples:
+    for utterance_id, kind, audio in itertools.islice(examples, EXAMPLES_PER_ATTACK):
         original = load_waveform(run.corpus, utterance_id, run.encoder.sample_rate)
         name = f"{safe_name(utterance_id)}-{content_key(id=utterance_id)[:6]}"
         for suffix, samples in (("original", original), (kind, audio)):
@@ -281,25 +299,26 @@ def noise_robustness_audit(run: BackboneRun, gate_snr_db: float, snrs_db: tuple[
 
     Babble for an utterance is mixed from the other chosen utterances of other speakers.
     """
-    chosen = attack_set(run, per_fold)
-    indices = np.concatenate([i for _, i in chosen])
-    fold_of = np.concatenate([np.full(len(i), f) for f, i in chosen])
+    indices, fold_of = _chosen(run, per_fold)
     waves = [waveform(run, i) for i in indices]
     speakers = run.column("speaker", indices)
     sources = [[w for w, s in zip(waves, speakers) if s != speaker] for speaker in speakers]
     models = {f: run.waveform_model(run.folds[f]) for f in np.unique(fold_of)}
 
     def predict(batch: list[np.ndarray]) -> np.ndarray:
-        predicted = np.empty(len(batch), dtype=np.int64)
-        for fold, model in models.items():
-            rows = np.flatnonzero(fold_of == fold)
-            for start in range(0, len(rows), 16):
-                part = rows[start : start + 16]
-                with torch.no_grad():
-                    predicted[part] = model(*pad_waveforms([batch[r] for r in part])).argmax(1).numpy()
-        return predicted
+        return _answered_by_own_fold(fold_of, lambda fold, mine: _predicted(models[fold], [batch[m] for m in mine]),
+                                     np.empty(len(batch), dtype=np.int64))
 
     return noise_robustness(predict, waves, run.labels[indices], sources, tuple(snrs_db), gate_snr_db, run.train_config.seed)
+
+
+def _predicted(model, waves: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
+    """The model's predicted class of each waveform, `batch_size` at a time."""
+    predicted = []
+    for start in range(0, len(waves), batch_size):
+        with torch.no_grad():
+            predicted.append(model(*pad_waveforms(waves[start : start + batch_size])).argmax(1).numpy())
+    return np.concatenate(predicted) if predicted else np.empty(0, dtype=np.int64)
 
 
 @stored(InvarianceResult, version="1")
@@ -321,7 +340,7 @@ def invariance(run: BackboneRun, gain_db: float, shift_ms: float, noise_snr_db: 
         waves += fold_waves
     found = tuple(c for part in parts for c in part.counterexamples)
     by_id = dict(zip(ids, waves))
-    examples = [(c.utterance_id, "perturbed", perturb(by_id[c.utterance_id], c.perturbation, run.encoder.sample_rate))
-                for c in found[:EXAMPLES_PER_ATTACK]]
+    examples = ((c.utterance_id, "perturbed", perturb(by_id[c.utterance_id], c.perturbation, run.encoder.sample_rate))
+                for c in found)
     return InvarianceResult(len(found) / len(ids), len(ids), len(found), max_examples, budget, found,
                             _store_examples(run, "invariance", examples))

@@ -43,25 +43,29 @@ def target_classes(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     return (labels + 1) % num_classes
 
 
-def _make_attack(torchattacks, wrapped: UnitIntervalModel, attack_name: str, num_classes: int, targeted: bool):
-    """The torchattacks attack named `attack_name`, with one ε that is every utterance's own SNR budget.
+def check_attack(attack_name: str, *, targeted: bool = False) -> None:
+    """A ValueError naming the known attacks unless `attack_name` (targeted or not) is one."""
+    if attack_name not in ATTACKS or (attack_name == "APGD" and targeted):
+        raise ValueError(f"unknown attack {attack_name!r}{' (targeted)' if targeted else ''}; "
+                         f"known: {', '.join(ATTACKS)} (APGD untargeted only)")
+
+
+def _make_attack(torchattacks, wrapped: UnitIntervalModel, attack_name: str, num_classes: int, targeted: bool, seed: int):
+    """The torchattacks attack named `attack_name` (checked by `check_attack`), with one ε that is every
+    utterance's own SNR budget.
 
     PGD and PGD-L2 start from the clean input (no random start), so they are deterministic and batching
     does not change their result; step ε/4 over 10 steps can cross the whole ball 2.5 times. APGD
-    (Croce & Hein's step-size-free PGD) draws its start from its own seed.
+    (Croce & Hein's step-size-free PGD) draws its start from `seed` (the audit's --seed).
     """
     eps = wrapped.epsilon
-    if attack_name == "FGSM":
-        attack = torchattacks.FGSM(wrapped, eps=eps)
-    elif attack_name == "PGD":
-        attack = torchattacks.PGD(wrapped, eps=eps, alpha=eps / 4, steps=PGD_STEPS, random_start=False)
-    elif attack_name == "PGDL2":
-        attack = torchattacks.PGDL2(wrapped, eps=eps, alpha=eps / 4, steps=PGD_STEPS, random_start=False)
-    elif attack_name == "APGD" and not targeted:
-        attack = torchattacks.APGD(wrapped, norm="Linf", eps=eps, steps=PGD_STEPS, n_restarts=1, seed=0, loss="ce")
-    else:
-        known = ", ".join(ATTACKS)
-        raise ValueError(f"unknown attack {attack_name!r}{' (targeted)' if targeted else ''}; known: {known} (APGD untargeted)")
+    build = {
+        "FGSM": lambda: torchattacks.FGSM(wrapped, eps=eps),
+        "PGD": lambda: torchattacks.PGD(wrapped, eps=eps, alpha=eps / 4, steps=PGD_STEPS, random_start=False),
+        "PGDL2": lambda: torchattacks.PGDL2(wrapped, eps=eps, alpha=eps / 4, steps=PGD_STEPS, random_start=False),
+        "APGD": lambda: torchattacks.APGD(wrapped, norm="Linf", eps=eps, steps=PGD_STEPS, n_restarts=1, seed=seed, loss="ce"),
+    }
+    attack = build[attack_name]()
     # the attack's own arithmetic stays on the CPU, where UnitIntervalModel keeps its float64 mapping; the
     # model moves each forward pass to its device (WaveformClassifier)
     attack.set_device(torch.device("cpu"))
@@ -72,6 +76,7 @@ def _make_attack(torchattacks, wrapped: UnitIntervalModel, attack_name: str, num
 
 def _attack_batch(
     model: nn.Module, waves: list[np.ndarray], labels: np.ndarray, budget_db: float, attack_name: str, targeted: bool,
+    seed: int,
 ):
     """(prediction before, after, produced waveforms, targets) for one batch.
 
@@ -89,7 +94,7 @@ def _attack_batch(
     correct = np.flatnonzero(before == labels)
     if len(correct):
         wrapped = UnitIntervalModel(model, [waves[i] for i in correct], budget_db, norm).eval()
-        attack = _make_attack(torchattacks, wrapped, attack_name, num_classes, targeted)
+        attack = _make_attack(torchattacks, wrapped, attack_name, num_classes, targeted, seed)
         adversarial_unit = attack(wrapped.clean_unit(), torch.as_tensor(labels[correct], dtype=torch.long)).detach()
         with torch.no_grad():
             after[correct] = wrapped(adversarial_unit).argmax(1).numpy()
@@ -107,14 +112,15 @@ def run_attack(
     attack_name: str = "FGSM",
     batch_size: int = 16,
     targeted: bool = False,
+    *,
+    seed: int = 0,
 ) -> AttackResult:
     """Attack every utterance and measure success rate and achieved SNR.
 
     Untargeted success: the prediction leaves the true class; targeted: it lands on `target_classes`.
+    `seed` drives the attacks that draw at random (APGD's start).
     """
-    if attack_name not in ATTACKS or (attack_name == "APGD" and targeted):
-        raise ValueError(f"unknown attack {attack_name!r}{' (targeted)' if targeted else ''}; "
-                         f"known: {', '.join(ATTACKS)} (APGD untargeted only)")
+    check_attack(attack_name, targeted=targeted)
     order = np.argsort([len(w) for w in waves], kind="stable")
     before = np.empty(len(waves), dtype=np.int64)
     after = np.empty(len(waves), dtype=np.int64)
@@ -123,7 +129,7 @@ def run_attack(
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     name = f"targeted {attack_name}" if targeted else attack_name
     for batch in tqdm(batches, desc=f"{name} at {budget_db:g} dB", unit="batch", leave=False):
-        b, a, p, goal = _attack_batch(model, [waves[i] for i in batch], labels[batch], budget_db, attack_name, targeted)
+        b, a, p, goal = _attack_batch(model, [waves[i] for i in batch], labels[batch], budget_db, attack_name, targeted, seed)
         before[batch], after[batch] = b, a
         if goal is not None:
             goals[batch] = goal
