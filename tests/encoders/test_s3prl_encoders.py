@@ -3,7 +3,7 @@
 s3prl is an optional extra, so the wrapper is tested against a stand-in with `S3PRLUpstream`'s
 interface; the real upstreams run only when s3prl is installed and checkpoints are given in
 TRUSTSER_S3PRL_APC_CKPT / TRUSTSER_S3PRL_TERA_CKPT. Batched vs one-at-a-time tolerance as in
-test_registry_encoders: max |difference| <= 1e-5 x max |single|.
+`trustser.testing`: max |difference| <= 1e-5 x max |single|.
 """
 
 import os
@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from trustser.encoders import available, create
-from trustser.encoders.base import frame_mask, pad_waveforms
+from trustser.encoders.base import pad_waveforms
+from trustser.testing import check_encoder
 
 HOP = 160
 INSTALL_REASON = "s3prl is an optional extra: pip install trustser[s3prl]"
@@ -84,19 +85,12 @@ def test_missing_s3prl_says_how_to_install(spec, monkeypatch):
 
 def test_wrapper_meets_the_contract(stand_in_s3prl, batch):
     encoder = create(f"s3prl:apc={stand_in_s3prl}")
+    check_encoder(encoder)  # the real upstreams, when installed, are checked in test_encoder_contract.py
     assert (encoder.num_layers, encoder.hidden_size, encoder.layer_indices) == (2, 8, [1, 2])
     assert encoder.differentiable and not encoder.upstream.training
     waves, lengths = batch
     with torch.no_grad():
-        layers, frame_lengths = encoder(waves, lengths)
-        assert frame_lengths.tolist() == (lengths // HOP + 1).tolist()
-        assert not layers.permute(0, 2, 1, 3)[~frame_mask(frame_lengths, layers.shape[2])].any()
-        for row, n in enumerate(lengths.tolist()):
-            alone, _ = encoder(waves[row : row + 1, :n], lengths[row : row + 1])
-            assert (layers[row, :, : alone.shape[2]] - alone[0]).abs().max() <= 1e-5 * alone.abs().max()
-    noisy = waves.clone().requires_grad_(True)
-    encoder(noisy, lengths)[0].pow(2).sum().backward()
-    assert torch.isfinite(noisy.grad).all() and noisy.grad.abs().sum() > 0
+        assert encoder(waves, lengths)[1].tolist() == (lengths // HOP + 1).tolist()
     assert encoder.fingerprint() == create(f"apc:{stand_in_s3prl}").fingerprint()
 
 

@@ -13,12 +13,15 @@ from trustser.corpora.folds import Fold, speaker_folds
 EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry")
 """The four classes of the original TrustSER study, in label-index order."""
 
+GENDERS: tuple[str, ...] = ("female", "male")
+"""The genders an utterance may carry: the audited attribute, so a speaker of unknown gender is left out."""
+
 
 @dataclass(frozen=True)
 class Utterance:
     id: str
     speaker: str
-    gender: str  # "female" | "male"
+    gender: str  # one of GENDERS
     emotion: str
     sentence: str = ""
     age: int | None = None  # years, where the corpus documents it

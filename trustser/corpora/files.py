@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from trustser.cache import content_key
 from trustser.corpora.audio import AudioStore, BadAudio
-from trustser.corpora.base import Corpus, Dropped, Utterance
+from trustser.corpora.base import GENDERS, Corpus, Dropped, Utterance
 from trustser.corpora.emotions import EmotionMapping
 from trustser.corpora.folds import Fold, partition_folds, session_folds
 
@@ -172,7 +172,7 @@ def _label_problem(candidate: Candidate, labels: EmotionMapping) -> Dropped | No
 
 
 def _speaker_problem(candidate: Candidate) -> Dropped | None:
-    if candidate.gender is not None and candidate.gender not in ("female", "male"):
+    if candidate.gender is not None and candidate.gender not in GENDERS:
         return Dropped(str(candidate.path), "unrecognised gender", f"{candidate.gender!r}; known: F, M, female, male, w", bad=True)
     if not candidate.speaker or candidate.gender is None:
         # Folds are speaker-independent and gender is the audited attribute: both are needed.
