@@ -242,7 +242,8 @@ def audit_session(config: pytest.Config):
 def trust_session(pytestconfig: pytest.Config):
     session = audit_session(pytestconfig)
     _announce_corpus(pytestconfig, session)
-    return session
+    yield session
+    session.save_predictions()  # for the report (predictions.csv), once every test has run
 
 
 def _new_session(pytestconfig: pytest.Config):

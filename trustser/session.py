@@ -23,8 +23,9 @@ from trustser.devices import Compute
 from trustser.extraction import ExtractionSettings, Progress, stderr_progress
 from trustser.models.labels import parse_overrides
 from trustser.models import MODEL_PREFIX
-from trustser.models.run import FinishedModelRun
-from trustser.pipeline import BackboneRun, Predictions
+from trustser.corpus_split import CorpusSplit
+from trustser.models.run import finished_model_run
+from trustser.pipeline import BackboneRun, trained_run
 from trustser.report.writers import write_prediction_rows
 from trustser.training import TrainConfig
 from trustser.vocabulary import safe_name
@@ -124,27 +125,36 @@ class AuditSession:
         return folds
 
     @cached_property
+    def split(self) -> CorpusSplit:
+        return CorpusSplit(self.corpus, self.folds)
+
+    @cached_property
     def corpus_summary(self) -> CorpusSummary:
         return summarise(self.corpus, self.folds, self.settings.corpus, self.settings.folds)
 
     def run(self, backbone: str) -> BackboneRun:
         """The run of a backbone spec (`mfcc`, `hf:/models/wavlm`) or of a finished model (`model:hf:/ckpt`)."""
         if backbone not in self._runs:
+            recipe = TrainConfig(seed=self.settings.seed, max_epochs=self.settings.head_max_epochs)
             if backbone.startswith(MODEL_PREFIX):
-                overrides = parse_overrides(self.settings.model_labels)
-                self._runs[backbone] = FinishedModelRun(
-                    backbone.removeprefix(MODEL_PREFIX), self.corpus, self.folds, self.cache, self.settings.seed,
-                    overrides, on_predictions=self._save_predictions, extraction=self.extraction, progress=self.progress,
-                    max_epochs=self.settings.head_max_epochs)
+                self._runs[backbone] = finished_model_run(
+                    backbone.removeprefix(MODEL_PREFIX), self.split, self.cache, train_config=recipe,
+                    label_overrides=parse_overrides(self.settings.model_labels), extraction=self.extraction,
+                    progress=self.progress)
             else:
-                self._runs[backbone] = BackboneRun(
-                    backbone, self.corpus, self.folds, self.cache, self.settings.seed, encoder=self._encoders.get(backbone),
-                    on_predictions=self._save_predictions,
-                    extraction=self.extraction, progress=self.progress, max_epochs=self.settings.head_max_epochs,
-                )
+                self._runs[backbone] = trained_run(
+                    backbone, self.split, self.cache, train_config=recipe, encoder=self._encoders.get(backbone),
+                    extraction=self.extraction, progress=self.progress)
         return self._runs[backbone]
 
-    def _save_predictions(self, run: BackboneRun, predictions: Predictions) -> None:
+    def save_predictions(self) -> None:
+        """predictions-<backbone>.csv in the parts directory for every run whose predictions were computed
+        (the report merges them: predictions.csv)."""
+        for run in self._runs.values():
+            if run.computed_predictions is not None:
+                self._save_predictions(run, run.computed_predictions)
+
+    def _save_predictions(self, run: BackboneRun, predictions) -> None:
         emotions = run.corpus.emotions
         rows = []
         for index, fold, true, predicted in zip(predictions.utterance_index, predictions.fold, predictions.y_true, predictions.y_pred):

@@ -49,7 +49,7 @@ def test_an_attribute_no_fold_can_learn_is_not_attackable():
 
 
 def test_a_corpus_without_ages_or_demographics_is_not_applicable():
-    run = SimpleNamespace(corpus=SimpleNamespace(name="plain", utterances=[_utterance("s0"), _utterance("s1")]))
+    run = SimpleNamespace(corpus=SimpleNamespace(name="plain", utterances=[_utterance("s0"), _utterance("s1")]), memo={})
     with pytest.raises(NotApplicable, match="no speaker ages"):
         audit.age_inference(run, ("layers",), (40.0,))
     with pytest.raises(NotApplicable, match="no demographics"):

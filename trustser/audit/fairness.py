@@ -47,12 +47,12 @@ WORST_SPEAKER_UAR = declare_metric(
 @memoised
 def gender_fairness(run: BackboneRun) -> GroupFairness:
     p = run.predictions
-    gender, speaker = run.column("gender", p.utterance_index), run.column("speaker", p.utterance_index)
+    gender, speaker = run.split.column("gender", p.utterance_index), run.split.column("speaker", p.utterance_index)
     return group_fairness(p.y_true, p.y_pred, gender, speaker, len(run.corpus.emotions), "gender", seed=run.train_config.seed)
 
 
 @memoised
 def speaker_fairness(run: BackboneRun) -> GroupFairness:
     p = run.predictions
-    speaker = run.column("speaker", p.utterance_index)
+    speaker = run.split.column("speaker", p.utterance_index)
     return group_fairness(p.y_true, p.y_pred, speaker, speaker, len(run.corpus.emotions), "speaker", seed=run.train_config.seed)

@@ -16,7 +16,7 @@ from trustser.report.records import plain_details
 def memoised(function):
     @wraps(function)
     def wrapper(run: BackboneRun, *args):
-        memo = run.__dict__.setdefault("_results", {})
+        memo = run.memo
         key = (function.__name__, *(tuple(a) if isinstance(a, list) else a for a in args))  # lists from settings
         if key not in memo:
             memo[key] = function(run, *args)

@@ -274,9 +274,11 @@ def speaker_verification_attack(run: BackboneRun, exposed: tuple[str, ...] = EXP
 
 def membership_split(run: BackboneRun) -> tuple[np.ndarray, np.ndarray]:
     """Fold 0's training utterances halved per speaker: (members, held-out non-members)."""
-    run.require_training_recipe("membership inference and DP-SGD retrain the head on known members")
-    train = run.indices(run.folds[0].train_speakers)
-    members, held_out = member_split(run.column("speaker", train), run.train_config.seed)
+    if not run.can_retrain:
+        raise NotApplicable("membership inference and DP-SGD retrain the head on known members: it takes the finished "
+                            "model's training data and recipe, which the audit does not have")
+    train = run.split.indices(run.folds[0].train_speakers)
+    members, held_out = member_split(run.split.column("speaker", train), run.train_config.seed)
     return train[members], train[held_out]
 
 
@@ -284,17 +286,17 @@ def membership_target(run: BackboneRun) -> EmotionHead:
     """The audit's target head: the released recipe (same head, loop, early stopping) on the members only."""
     fold = run.folds[0]
     members, _ = membership_split(run)
-    key = content_key(step="membership-target", head=run.head_key(fold), members=members.tolist())
-    dev = run.indices(fold.dev_speakers)
-    return run.cached_head(key, lambda: train_head(
-        run.features, run.labels, members, dev, len(run.corpus.emotions), run.head_config, run.train_config,
+    key = content_key(step="membership-target", head=run.source.head_key(fold), members=members.tolist())
+    dev = run.split.indices(fold.dev_speakers)
+    return run.source.cached_head(key, lambda: train_head(
+        run.features, run.split.labels, members, dev, len(run.corpus.emotions), run.head_config, run.train_config,
         device=run.device))
 
 
 def _membership_of(run: BackboneRun, head: EmotionHead) -> MembershipResult:
     members, held_out = membership_split(run)
-    losses = [per_utterance_loss(head, run.features, run.labels, rows) for rows in (members, held_out)]
-    return membership_inference(*losses, run.column("speaker", members), run.column("speaker", held_out), run.train_config.seed)
+    losses = [per_utterance_loss(head, run.features, run.split.labels, rows) for rows in (members, held_out)]
+    return membership_inference(*losses, run.split.column("speaker", members), run.split.column("speaker", held_out), run.train_config.seed)
 
 
 @memoised
@@ -311,13 +313,13 @@ def differential_privacy(
     fold = run.folds[0]
     members, _ = membership_split(run)
     dp_head, account = train_dp_head(
-        run.features, run.labels, members, run.indices(fold.dev_speakers), len(run.corpus.emotions), run.head_config,
+        run.features, run.split.labels, members, run.split.indices(fold.dev_speakers), len(run.corpus.emotions), run.head_config,
         run.train_config, DPConfig(target_epsilon, delta, max_grad_norm, epochs), device=run.device,
     )
-    test = run.indices(fold.test_speakers)
+    test = run.split.indices(fold.test_speakers)
     target = membership_target(run)
     uar_dp, uar_non_dp = (
-        float(balanced_accuracy_score(run.labels[test], predict_logits(head, run.features, test).argmax(1).numpy()))
+        float(balanced_accuracy_score(run.split.labels[test], predict_logits(head, run.features, test).argmax(1).numpy()))
         for head in (dp_head, target)
     )
     return compare_with_dp(account, uar_dp, uar_non_dp, _membership_of(run, dp_head).advantage,

@@ -136,7 +136,7 @@ def attack_set(run: BackboneRun, per_fold: int) -> list[tuple[int, np.ndarray]]:
     rng = np.random.default_rng(run.train_config.seed)
     chosen = []
     for fold in run.folds:
-        test = run.indices(fold.test_speakers)
+        test = run.split.indices(fold.test_speakers)
         chosen.append((fold.index, np.sort(rng.permutation(test)[:per_fold])))
     return chosen
 
@@ -144,10 +144,9 @@ def attack_set(run: BackboneRun, per_fold: int) -> list[tuple[int, np.ndarray]]:
 def waveform(run: BackboneRun, index: int) -> np.ndarray:
     """Utterance `index` at the encoder's rate, loaded once per run: every safety evaluation attacks the
     same chosen test utterances, several times over (attack curves, noise conditions)."""
-    loaded = run.__dict__.setdefault("_waveforms", {})
-    if index not in loaded:
-        loaded[index] = load_waveform(run.corpus, run.corpus.utterances[index].id, run.encoder.sample_rate)
-    return loaded[index]
+    if index not in run.waveforms:
+        run.waveforms[index] = load_waveform(run.corpus, run.corpus.utterances[index].id, run.encoder.sample_rate)
+    return run.waveforms[index]
 
 
 @stored(AttackResult, version="4")
@@ -202,7 +201,7 @@ def black_box_attack_audit(run: BackboneRun, budget_db: float, per_fold: int, ma
         return _answered_by_own_fold(fold_of[rows], lambda fold, mine: fold_scores[fold](rows[mine], [waves[m] for m in mine]),
                                      np.empty((len(rows), classes)))
 
-    result = score_based_attack(scores, [waveform(run, i) for i in indices], run.labels[indices], budget_db, max_queries,
+    result = score_based_attack(scores, [waveform(run, i) for i in indices], run.split.labels[indices], budget_db, max_queries,
                                 run.encoder.sample_rate, seed=run.train_config.seed)
     ids = [run.corpus.utterances[i].id for i in indices]
     return dataclasses.replace(result, examples=_store_examples(run, f"black-box@{budget_db:g}dB", _successes(ids, result)))
@@ -242,7 +241,7 @@ def _attack_folds(run: BackboneRun, examples_tag: str | None, per_fold: int, att
     for fold_index, indices in attack_set(run, per_fold):
         fold = run.folds[fold_index]
         waves = [waveform(run, i) for i in indices]
-        results.append(attack(run.waveform_model(fold), waves, run.labels[indices], fold))
+        results.append(attack(run.waveform_model(fold), waves, run.split.labels[indices], fold))
         ids.extend(run.corpus.utterances[i].id for i in indices)
     pooled = _pool_attacks(results)
     if examples_tag is None:
@@ -301,7 +300,7 @@ def noise_robustness_audit(run: BackboneRun, gate_snr_db: float, snrs_db: tuple[
     """
     indices, fold_of = _chosen(run, per_fold)
     waves = [waveform(run, i) for i in indices]
-    speakers = run.column("speaker", indices)
+    speakers = run.split.column("speaker", indices)
     sources = [[w for w, s in zip(waves, speakers) if s != speaker] for speaker in speakers]
     models = {f: run.waveform_model(run.folds[f]) for f in np.unique(fold_of)}
 
@@ -309,7 +308,7 @@ def noise_robustness_audit(run: BackboneRun, gate_snr_db: float, snrs_db: tuple[
         return _answered_by_own_fold(fold_of, lambda fold, mine: _predicted(models[fold], [batch[m] for m in mine]),
                                      np.empty(len(batch), dtype=np.int64))
 
-    return noise_robustness(predict, waves, run.labels[indices], sources, tuple(snrs_db), gate_snr_db, run.train_config.seed)
+    return noise_robustness(predict, waves, run.split.labels[indices], sources, tuple(snrs_db), gate_snr_db, run.train_config.seed)
 
 
 def _predicted(model, waves: list[np.ndarray], batch_size: int = 16) -> np.ndarray:

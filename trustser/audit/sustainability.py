@@ -25,6 +25,8 @@ from trustser.sustainability import (
 from trustser.audit.memo import memoised, stored
 from trustser.metric import declare_metric, positive, setting
 
+_NOT_OUR_RECIPE = "{what}: it takes the finished model's training data and recipe, which the audit does not have"
+
 
 def _country(code: str) -> str | None:
     ok = len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()
@@ -111,7 +113,7 @@ def inference_energy(
     """codecarbon's estimate for end-to-end inference (waveform -> emotion) on test utterances: the
     median of `windows` windows of about `window_seconds` each, the inference repeated to fill them."""
     fold = run.folds[0]
-    indices = run.indices(fold.test_speakers)[:utterances]
+    indices = run.split.indices(fold.test_speakers)[:utterances]
     waves = [load_waveform(run.corpus, run.corpus.utterances[i].id, run.encoder.sample_rate) for i in indices]
     model = run.waveform_model(fold)
     audio_seconds = sum(len(w) for w in waves) / run.encoder.sample_rate
@@ -158,4 +160,6 @@ def extraction_energy(run: BackboneRun) -> EnergyResult:
 
 def training_energy(run: BackboneRun) -> EnergyResult:
     """Training every fold's head, per hour of training audio, as measured when the heads were trained."""
-    return combined_energy([EnergyResult(**run.training_energy(fold)) for fold in run.folds], f"train {run.backbone}")
+    if not run.can_retrain:
+        raise NotApplicable(_NOT_OUR_RECIPE.format(what="training energy and its measurement"))
+    return combined_energy([EnergyResult(**run.source.training_energy(fold)) for fold in run.folds], f"train {run.backbone}")
