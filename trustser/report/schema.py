@@ -1,5 +1,6 @@
-"""The trust report's JSON Schema: the static layout (trust_report.schema.json) with the pillar and
-metric lists filled in from the metric declarations, so a team's own declared gate validates too."""
+"""The trust report's JSON Schema: the static layout (trust_report.schema.json) with its word lists
+filled in from where they are declared: metrics from the metric declarations (so a team's own gate
+validates too), pillars, verdicts and bounds from trustser.vocabulary."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from importlib.resources import files
 
 from trustser.metric import Metric, declared_metrics
-from trustser.vocabulary import PILLARS
+from trustser.vocabulary import PILLARS, VERDICTS, Bound
 
 
 def report_schema(metrics: dict[str, Metric] | None = None) -> dict:
@@ -17,4 +18,7 @@ def report_schema(metrics: dict[str, Metric] | None = None) -> dict:
     record = schema["properties"]["records"]["items"]["properties"]
     record["pillar"] = {"enum": list(PILLARS)}
     record["metric"] = {"enum": sorted(metrics), "description": record["metric"]["description"]}
+    record["verdict"] = {"enum": [str(v) for v in VERDICTS]}
+    record["bound"] = {"enum": [str(b) for b in Bound]}
+    schema["properties"]["summary"]["propertyNames"] = {"enum": [str(v) for v in VERDICTS]}
     return schema
