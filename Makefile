@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c constraints.txt -e .
 	# torchattacks declares torchvision and requests~=2.25, which its code never imports; see README.
-	$(BIN)/pip install --quiet --no-deps -c constraints.txt torchattacks==3.5.1
+	$(BIN)/pip install --quiet --no-deps -c constraints.txt torchattacks
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,26 +1,33 @@
 """The pytest plugin: audit options, backbone parametrisation, fixtures, JUnit properties, reports.
 
-Heavy libraries are imported only when a trust test first needs them, so collecting the suite and
-running the project's own unit tests stay fast.
+Installed, it is loaded into every pytest run of the environment (entry point `pytest11`), so it
+stays inert unless the run collects a trust test (`@pytest.mark.trust`) or is given a trust option:
+every hook below acts on trust tests only, and importing it loads no heavy library (numpy, torch and
+the report writers are imported when a trust test first needs them). `-p no:trustser` turns it off.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
+import re
 import uuid
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from trustser import packaged
 from trustser.errors import NotApplicable
-from trustser.report.baseline import BaselineError, load_baseline, normalised_corpus, unmatched
-from trustser.report.collector import TrustReportCollector, parts_dir
-from trustser.report.records import TrustRecord, plain_details
 from trustser.thresholds import Gate, Gates, ThresholdError, load_gates, worst
 from trustser.vocabulary import Verdict
+
+if TYPE_CHECKING:
+    from trustser.report.records import TrustRecord
 
 DEFAULT_BACKBONES = "mfcc,egemaps,ge2e"
 _GATES = pytest.StashKey[Gates]()
@@ -28,6 +35,7 @@ _TOKEN = pytest.StashKey[str]()
 _BASELINE = pytest.StashKey[dict]()
 _SESSION = pytest.StashKey[object]()  # this process's AuditSession, built when trust tests first need it
 _GATES_CHECKED = pytest.StashKey[bool]()  # every collected trust test has its gate
+_OPTION_DEFAULTS: dict[str, object] = {}  # dest -> default of every option below: which ones a run changed
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,15 +72,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also run the extended battery (PGD-L2, APGD, targeted PGD, invariance search): slower")
     group.addoption("--trust-baseline", default=None, metavar="JSON",
                     help="a previous trust_report.json: every metric also fails when it regressed beyond its tolerance")
+    _OPTION_DEFAULTS.update({option.dest: option.attrs().get("default") for option in group.options})
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "trust(metric): a trust test gated by the named thresholds.toml metric")
     config.addinivalue_line("markers", "deep: part of the extended battery, run only with --trust-deep")
-    if getattr(config.option, "numprocesses", None) and _is_controller(config):
+    if getattr(config.option, "numprocesses", None) and _is_controller(config) and _asks_for_the_audit(config):
         _gates(config)  # under pytest-xdist the workers collect: a bad file is reported once, here
     baseline = config.getoption("trust_baseline")
     if baseline:
+        from trustser.report.baseline import BaselineError, load_baseline, unmatched
+
         try:
             config.stash[_BASELINE] = load_baseline(baseline)
         except BaselineError as error:
@@ -88,24 +99,50 @@ def pytest_configure(config: pytest.Config) -> None:
     # the controller's pid leads the token, so a later run can tell the pieces of a killed run (trustser.report.collector)
     config.stash[_TOKEN] = workerinput["trustser_token"] if workerinput else f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
     if workerinput is None:  # under pytest-xdist only the controller writes the report
+        from trustser.report.collector import TrustReportCollector
+
         collector = TrustReportCollector(config, token=config.stash[_TOKEN], backbones=audited_backbones(config),
-                                         cache_root=cache_root(config))
+                                         cache_root=functools.partial(cache_root, config))
         config.pluginmanager.register(collector, "trustser-report")
 
 
-def _gates(config: pytest.Config) -> Gates | None:
+def thresholds_file(config: pytest.Config, trust_modules: Iterable[Path] = ()) -> Path | None:
+    """Where the gates come from: `--thresholds`; else `thresholds.toml` in the rootdir; else, when every
+    trust test collected is one of the packaged suite's (`pytest --pyargs trustser.trust_tests`), the
+    packaged defaults. None when none applies.
+
+    A team's own suite never falls back to the packaged defaults: gates it did not choose would be
+    judged silently, so it gets the usage error that names the rootdir instead.
+    """
+    explicit = config.getoption("thresholds")
+    if explicit:
+        return Path(explicit)
+    in_rootdir = config.rootpath / packaged.THRESHOLDS_NAME
+    if in_rootdir.exists():
+        return in_rootdir
+    modules = set(trust_modules)
+    if modules and all(map(packaged.in_packaged_suite, modules)):
+        return packaged.default_thresholds()
+    return None
+
+
+def _gates(config: pytest.Config, trust_modules: Iterable[Path] = ()) -> Gates | None:
     """The release gates, loaded and validated when first needed (a run without trust tests never
-    reads them); None without a thresholds file."""
+    reads them); None without a thresholds file (`thresholds_file`)."""
     if _GATES not in config.stash:
-        explicit = config.getoption("thresholds")
-        path = Path(explicit) if explicit else config.rootpath / "thresholds.toml"
-        if not explicit and not path.exists():
+        path = thresholds_file(config, trust_modules)
+        if path is None:
             return None
         try:
             config.stash[_GATES] = load_gates(path)
         except ThresholdError as error:
             raise pytest.UsageError(str(error)) from None
     return config.stash[_GATES]
+
+
+def _no_thresholds_file(config: pytest.Config) -> pytest.UsageError:
+    return pytest.UsageError(f"no thresholds file: pass --thresholds, or add thresholds.toml to the rootdir {config.rootpath} "
+                             "(`trustser init` writes one)")
 
 
 def _check_compute_options(config: pytest.Config) -> None:
@@ -130,8 +167,27 @@ def _group_backbones_on_workers(config: pytest.Config) -> None:
     A backbone's features, heads and results are built once per process; spreading its tests over
     workers would only make several processes wait on the same cache lock.
     """
-    if getattr(config.option, "dist", "no") == "load" and getattr(config.option, "numprocesses", None):
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        # a worker parses the command line anew and never sees the controller's switch, yet only with
+        # `loadgroup` set does it add each test's xdist_group to the node id the controller schedules by
+        if workerinput.get("trustser_loadgroup"):
+            config.option.loadgroup = True
+        return
+    if getattr(config.option, "dist", "no") == "load" and getattr(config.option, "numprocesses", None) \
+            and _asks_for_the_audit(config):
         config.option.dist = "loadgroup"
+
+
+def _asks_for_the_audit(config: pytest.Config) -> bool:
+    """Whether the command line asks for the audit before anything is collected: a trust option, or an
+    argument inside a trust suite (a `trust_tests` directory, as here and as `trustser init` names it,
+    or `trustser.trust_tests`). Only the pytest-xdist controller has to tell this in advance: it collects
+    nothing, yet chooses the scheduling and is the one place a bad thresholds file is reported once.
+    """
+    if any(config.getoption(dest) != default for dest, default in _OPTION_DEFAULTS.items()):
+        return True
+    return any(packaged.SUITE_DIR_NAME in re.split(r"[/\\.:]", arg) for arg in config.args)
 
 
 def _is_trust_test(item: pytest.Item) -> bool:
@@ -139,29 +195,42 @@ def _is_trust_test(item: pytest.Item) -> bool:
     return item.get_closest_marker("trust") is not None and callspec is not None and "backbone" in callspec.params
 
 
+_AUDIT_FIXTURES = ("trust", "backbone_run", "trust_session")
+
+
+def _audits_a_backbone(metafunc: pytest.Metafunc) -> bool:
+    """A test that takes `backbone` and is part of the audit: it is marked `trust` or asks for one of the
+    audit's fixtures. A team's own test with a fixture of its own called `backbone` is left alone.
+    (A `trust` mark given through `pytest.param` is not visible here, hence the fixtures.)"""
+    if "backbone" not in metafunc.fixturenames:
+        return False
+    return metafunc.definition.get_closest_marker("trust") is not None or any(
+        name in metafunc.fixturenames for name in _AUDIT_FIXTURES)
+
+
 def _is_controller(config: pytest.Config) -> bool:
     return getattr(config, "workerinput", None) is None
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the xdist_group marks added here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     collector = config.pluginmanager.get_plugin("trustser-report")
     if collector is not None and not config.option.collectonly and any(map(_is_trust_test, items)):
         collector.start_report()  # the previous run's report goes now: what is on disk belongs to this run
     _check_every_trust_test_has_a_gate(config, items)
     config.stash[_GATES_CHECKED] = True
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and "backbone" in callspec.params:
-            item.add_marker(pytest.mark.xdist_group(f"backbone-{callspec.params['backbone']}"))
+    for item in filter(_is_trust_test, items):
+        item.add_marker(pytest.mark.xdist_group(f"backbone-{item.callspec.params['backbone']}"))
 
 
 def _check_every_trust_test_has_a_gate(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A trust test whose metric the thresholds file lacks stops the run at collection, naming both."""
-    if not any(item.get_closest_marker("trust") for item in items):
+    trust_modules = {item.path for item in items if item.get_closest_marker("trust")}
+    if not trust_modules:
         return
-    gates = _gates(config)
+    gates = _gates(config, trust_modules)
     if gates is None:
-        raise pytest.UsageError(f"no thresholds file: pass --thresholds or add thresholds.toml to {config.rootpath}")
+        raise _no_thresholds_file(config)
     for item in items:
         marker = item.get_closest_marker("trust")
         if marker is None:
@@ -194,8 +263,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node) -> None:  # pytest-xdist hook: share the session token with workers
+def pytest_configure_node(node) -> None:  # pytest-xdist hook: share the session token and the scheduling with workers
     node.workerinput["trustser_token"] = node.config.stash[_TOKEN]
+    node.workerinput["trustser_loadgroup"] = node.config.option.dist == "loadgroup"
 
 
 def _split(option: str | None) -> list[str]:
@@ -212,7 +282,7 @@ def audited_backbones(config: pytest.Config) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backbone" in metafunc.fixturenames:
+    if _audits_a_backbone(metafunc):
         backbones = audited_backbones(metafunc.config)
         metafunc.parametrize("backbone", backbones, ids=backbones, scope="session")
 
@@ -222,6 +292,8 @@ def _report_dir(config: pytest.Config) -> Path:
 
 
 def _parts_dir(config: pytest.Config) -> Path:
+    from trustser.report.collector import parts_dir
+
     return parts_dir(_report_dir(config), config.stash[_TOKEN])
 
 
@@ -331,6 +403,8 @@ class TrustCheck:
         self, value: float | None, verdict: str, message: str, n: int | None, result: object = None,
         ci: tuple[float, float] | None = None,
     ) -> TrustRecord:
+        from trustser.report.records import TrustRecord, plain_details
+
         record = TrustRecord(
             pillar=self.gate.pillar, metric=self.gate.metric, label=self.gate.label, backbone=self.backbone,
             corpus=self.corpus, value=value, threshold=self.gate.threshold, bound=self.gate.bound,
@@ -375,9 +449,11 @@ def _metric_of(item: pytest.Item) -> str:
 @pytest.fixture
 def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
     """The gate of this test's `@pytest.mark.trust` metric, bound to backbone and corpus."""
+    from trustser.report.baseline import normalised_corpus
+
     gates = _gates(request.config)
     if gates is None:
-        raise pytest.UsageError(f"no thresholds file: pass --thresholds or add thresholds.toml to {request.config.rootpath}")
+        raise _no_thresholds_file(request.config)
     gate = gates.gate(_metric_of(request.node))
     corpus = request.config.getoption("corpus")
     baseline = request.config.stash.get(_BASELINE, {}).get((gate.metric, backbone, normalised_corpus(corpus)))
@@ -410,6 +486,8 @@ def _one_line_reason(report: pytest.TestReport) -> str:
 
 
 def _error_record(item: pytest.Item, report: pytest.TestReport) -> TrustRecord | None:
+    from trustser.report.records import TrustRecord
+
     gates = item.config.stash.get(_GATES, None)
     callspec = getattr(item, "callspec", None)
     metric = _metric_of(item)
@@ -423,6 +501,8 @@ def _error_record(item: pytest.Item, report: pytest.TestReport) -> TrustRecord |
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if not _is_trust_test(item):
+        return
     from trustser.memory import release_free_memory
 
     release_free_memory()  # what a test freed is handed back, so the next test's peak does not stack on it
@@ -433,6 +513,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     try:
         return (yield)
     except NotApplicable as reason:
+        if not _is_trust_test(pyfuncitem):
+            raise  # only a trust test's evaluator speaks for its gate; anywhere else it is a plain error
         check = pyfuncitem.funcargs.get("trust")
         if isinstance(check, TrustCheck):
             check.record(None, Verdict.SKIP, f"{check.gate.label} not applicable to {check.backbone}: {reason}", None)

@@ -59,7 +59,7 @@ def project(tmp_path_factory) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     for folder in ("trustser", "trust_tests"):
         shutil.copytree(ROOT / folder, copy / folder, ignore=ignore)
-    for name in ("conftest.py", "thresholds.toml", "pyproject.toml"):
+    for name in ("thresholds.toml", "pyproject.toml"):
         shutil.copy(ROOT / name, copy / name)
     (copy / "trustser" / "audit" / "angry_share.py").write_text(EVALUATOR)
     (copy / "trust_tests" / "test_angry_share.py").write_text(TRUST_TEST)

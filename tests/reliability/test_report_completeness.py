@@ -39,7 +39,7 @@ def audit_of(tests: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, d
     (tmp_path / "test_hostile.py").write_text(tests)
     report = tmp_path / "report"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(tmp_path / "test_hostile.py"), "-p", "trustser.plugin", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", str(tmp_path / "test_hostile.py"), "-p", "no:cacheprovider",
          "--rootdir", str(tmp_path), "--thresholds", str(ROOT / "thresholds.toml"), "--backbone", "mfcc",
          "--trust-report", str(report), "-q"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
@@ -82,7 +82,7 @@ def test_a_trust_test_without_a_gate_stops_the_run_at_collection(tmp_path):
     (tmp_path / "test_ungated.py").write_text(
         'import pytest\n\n@pytest.mark.trust("utility.no_such_metric")\ndef test_x(backbone, trust):\n    trust.check(1.0)\n')
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(tmp_path / "test_ungated.py"), "-p", "trustser.plugin", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", str(tmp_path / "test_ungated.py"), "-p", "no:cacheprovider",
          "--rootdir", str(tmp_path), "--thresholds", str(ROOT / "thresholds.toml"), "--backbone", "mfcc",
          "--trust-report", str(tmp_path / "report")],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,

@@ -1,12 +1,17 @@
 """FGSM and PGD through torchattacks keep every utterance within its SNR budget, batching changes
 nothing, and noise is mixed in at exactly the requested SNR."""
 
+import re
+import sys
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from trustser.errors import NotApplicable
 from trustser.safety import run_attack, snr_db
+from trustser.safety.attacks import INSTALL_TORCHATTACKS
 from trustser.safety.noise import NOISE_TYPES, add_at_snr, noise_robustness, noisy_copy, pink_noise
 from trustser.safety.transfer import transfer_attack
 
@@ -164,3 +169,16 @@ def test_apgd_draws_its_start_from_the_audit_seed(monkeypatch):
     assert seeds and set(seeds) == {7}  # --seed reaches the attack, not a fixed 0
     for a, b in zip(first.adversarial, again.adversarial):
         np.testing.assert_array_equal(a, b)  # and the same seed reproduces it
+
+
+@pytest.mark.parametrize("attack", [
+    lambda waves, labels: run_attack(Spectral().eval(), waves, labels, 30.0, "FGSM"),
+    lambda waves, labels: transfer_attack(Spectral().eval(), Spectral().eval(), waves, labels, 30.0, "PGD"),
+], ids=["white-box", "transfer"])
+def test_without_torchattacks_an_attack_does_not_apply_and_names_the_install(monkeypatch, attack):
+    """torchattacks is not a declared dependency: a plain `pip install trustser` lacks it. The audit then
+    reports the attacks as SKIPs (the plugin's NotApplicable path), never an ImportError."""
+    monkeypatch.setitem(sys.modules, "torchattacks", None)  # what `import torchattacks` meets when it is not installed
+    waves, labels = tones()
+    with pytest.raises(NotApplicable, match=re.escape("torchattacks is not installed") + ".*" + re.escape(INSTALL_TORCHATTACKS)):
+        attack(waves, labels)

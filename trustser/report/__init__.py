@@ -1,7 +1,6 @@
-"""Records of measured metrics and their renderers (JUnit properties, JSON, Markdown, CSV)."""
+"""Records of measured metrics and their renderers (JUnit properties, JSON, Markdown, HTML, CSV).
 
-from trustser.report.records import TrustRecord, plain_details
-from trustser.report.html import write_html
-from trustser.report.writers import merge_prediction_parts, render_markdown, write_json, write_markdown, write_prediction_rows
-
-__all__ = ["TrustRecord", "merge_prediction_parts", "plain_details", "render_markdown", "write_html", "write_json", "write_markdown", "write_prediction_rows"]
+The modules are imported one by one (`trustser.report.records`, `.writers`, `.html`, ...): the pytest
+plugin imports this package in every run, so it re-exports nothing that would load the writers and
+their dependencies.
+"""

@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from trustser.report.records import TrustRecord
 from trustser.vocabulary import VERDICTS
+
+if TYPE_CHECKING:
+    from trustser.report.records import TrustRecord
 
 REPORT_FILES = ("trust_report.json", "report.md", "report.html", "predictions.csv", "corpus_summary.json")
 """What a run writes into the report directory (besides `examples/` and pytest's own JUnit file)."""
@@ -36,11 +40,14 @@ def remove_abandoned_parts(report_dir: Path) -> None:
 
 
 class TrustReportCollector:
-    def __init__(self, config: pytest.Config, *, token: str, backbones: list[str], cache_root: Path):
+    """Registered in every run of the installed plugin, so it does nothing, writes nothing and imports
+    nothing heavy until a trust test is collected or a trust record arrives."""
+
+    def __init__(self, config: pytest.Config, *, token: str, backbones: list[str], cache_root: Callable[[], Path]):
         self.config = config
         self.token = token  # the session's, shared with pytest-xdist workers: names this run's pieces
         self.backbones = backbones
-        self.cache_root = cache_root
+        self.cache_root = cache_root  # called only when a report is written: finding it imports the cache module
         self.records: list[TrustRecord] = []
         self.started = False
 
@@ -55,7 +62,11 @@ class TrustReportCollector:
         remove_abandoned_parts(self.report_dir)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not report.user_properties:
+            return  # not a trust test's report
         if report.when == "call" or (report.when == "setup" and not report.passed):  # SKIP and ERROR can come from setup
+            from trustser.report.records import TrustRecord
+
             record = TrustRecord.from_properties(report.user_properties)
             if record is not None:
                 self.start_report()  # under pytest-xdist the controller collects nothing: the first record is the start
@@ -94,6 +105,8 @@ class TrustReportCollector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.started:
+            return  # no trust test in this run: nothing of the report directory is touched, nothing imported
         from trustser.report.html import write_html
         from trustser.report.writers import copy_listening_examples, merge_prediction_parts, write_json, write_markdown
 
@@ -105,9 +118,10 @@ class TrustReportCollector:
             write_html(self.report_dir / "report.html", self.records, self.meta())
             if (parts / "corpus_summary.json").exists():
                 shutil.copyfile(parts / "corpus_summary.json", self.report_dir / "corpus_summary.json")
-            refused = copy_listening_examples(self.records, self.report_dir, self.cache_root)
+            cache_root = self.cache_root()
+            refused = copy_listening_examples(self.records, self.report_dir, cache_root)
             for name in refused:
-                warnings.warn(f"listening example {name!r} is not a WAV file in {self.cache_root / 'examples'}; not copied")
+                warnings.warn(f"listening example {name!r} is not a WAV file in {cache_root / 'examples'}; not copied")
             pieces = list(parts.glob("predictions-*.csv")) if parts.exists() else []
             if pieces:
                 merge_prediction_parts(pieces, self.report_dir / "predictions.csv")

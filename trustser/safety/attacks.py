@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from trustser.errors import NotApplicable
 from trustser.safety.snr import snr_db
 from trustser.safety.unit_interval import UnitIntervalModel
 
@@ -17,6 +18,20 @@ ATTACKS = {"FGSM": "Linf", "PGD": "Linf", "PGDL2": "L2", "APGD": "Linf"}
 
 
 SNR_TOLERANCE_DB = 1e-6  # float64 rounding of the waveform <-> [0, 1] mapping
+
+INSTALL_TORCHATTACKS = "pip install 'torchattacks>=3.5' --no-deps"
+"""torchattacks is not a declared dependency: its metadata requires torchvision (which would replace a
+CPU build of torch) and requests~=2.25, none of which its code imports (README, "Dependencies")."""
+
+
+def import_torchattacks():
+    """torchattacks, imported when an attack first runs (it is heavy and only the safety pillar needs it);
+    without it the attack does not apply here, which the audit reports as a SKIP naming the install."""
+    try:
+        import torchattacks
+    except ImportError as error:
+        raise NotApplicable(f"torchattacks is not installed ({error}); install it with: {INSTALL_TORCHATTACKS}") from None
+    return torchattacks
 
 
 @dataclass(frozen=True)
@@ -83,8 +98,7 @@ def _attack_batch(
     Only the utterances classified correctly are attacked (the others cannot count as successes and
     keep their clean audio); APGD needs that too, as it forwards sub-batches of such utterances.
     """
-    import torchattacks  # imported here: it is heavy and only the safety pillar needs it
-
+    torchattacks = import_torchattacks()
     norm = ATTACKS.get(attack_name, "Linf")
     with torch.no_grad():
         logits = UnitIntervalModel(model, waves, budget_db, norm).eval().forward_waves()

@@ -1,3 +1,0 @@
-"""Root conftest: loads the TrustSER pytest plugin for the audit (trust_tests/) and the unit tests (tests/)."""
-
-pytest_plugins = ["trustser.plugin"]
