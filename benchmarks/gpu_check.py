@@ -190,7 +190,8 @@ def model_on_gpu(work: Path) -> dict:
     timings = {}
     for device in (DEVICE, "cpu"):
         start = time.perf_counter()
-        head = train_head(features, labels, train, dev, 4, HeadConfig(), config, device=device)
+        head = train_head(features, labels, train, dev, num_classes=4, head_config=HeadConfig(), train_config=config,
+                          device=device)
         timings[f"train_head_{device}_s"] = time.perf_counter() - start
     model = WaveformClassifier(encoder, head).to(DEVICE).eval()
     for parameter in model.parameters():
@@ -204,7 +205,8 @@ def model_on_gpu(work: Path) -> dict:
         results[attack] = {"success_rate": result.success_rate, "n_attacked": result.n_attacked,
                            "snr_db_min": result.snr_db_min, "seconds": time.perf_counter() - start}
     start = time.perf_counter()
-    blackbox = score_based_attack(model_scores(model), waves[:8], predicted[:8], 45.0, 20, 16000)
+    blackbox = score_based_attack(model_scores(model), waves[:8], predicted[:8], budget_db=45.0, max_queries=20,
+                                  sample_rate=16000)
     results["black-box"] = {"success_rate": blackbox.success_rate, "seconds": time.perf_counter() - start}
     print("  ", json.dumps({**timings, **results}, default=float), flush=True)
     return {**timings, **results}

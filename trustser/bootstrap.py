@@ -23,7 +23,7 @@ class Resample:
 
 
 def speaker_resamples(
-    speakers: np.ndarray, strata: np.ndarray | None = None, n_resamples: int = N_RESAMPLES, seed: int = 0
+    speakers: np.ndarray, strata: np.ndarray | None = None, *, n_resamples: int = N_RESAMPLES, seed: int = 0
 ) -> Iterator[Resample]:
     """`n_resamples` speaker resamples; speakers are drawn within their stratum (constant per speaker)."""
     speakers = np.asarray(speakers)
@@ -56,12 +56,13 @@ def speaker_intervals(
     statistics: Callable[[Resample], dict[str, float]],
     speakers: np.ndarray,
     strata: np.ndarray | None = None,
+    *,
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
     """95% interval of each named statistic over speaker resamples."""
     replicates: dict[str, list[float]] = {}
-    for resample in speaker_resamples(speakers, strata, n_resamples, seed):
+    for resample in speaker_resamples(speakers, strata, n_resamples=n_resamples, seed=seed):
         for name, value in statistics(resample).items():
             replicates.setdefault(name, []).append(value)
     return {name: percentile_interval(np.array(values)) for name, values in replicates.items()}

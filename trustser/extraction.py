@@ -106,7 +106,7 @@ def extract_features(
     if not (directory / "index.json").exists():
         with cache.lock("features", directory.name):
             if not (directory / "index.json").exists():
-                _extract(encoder, corpus, directory, settings, progress)
+                _extract(encoder, corpus, directory, settings=settings, progress=progress)
     return StoredFeatures.open(directory)
 
 
@@ -116,17 +116,18 @@ class _Plan:
     seconds: list[float]  # estimated duration of every utterance at the encoder's rate
 
 
-def _extract(encoder: Encoder, corpus: Corpus, directory: Path, settings: ExtractionSettings, progress: Progress) -> None:
+def _extract(encoder: Encoder, corpus: Corpus, directory: Path, *, settings: ExtractionSettings, progress: Progress) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     encoder.eval().to(settings.compute.device)
     probe = _probe(encoder, settings.compute)
     plan = _load_or_make_plan(directory, corpus, probe, settings)
     pending = [i for i in range(len(plan.shards)) if committed_shard(directory, i, verify=True) is None]
-    _announce(encoder, corpus, directory, plan, pending, probe, settings, progress)
+    _announce(encoder, corpus, directory, plan=plan, pending=pending, probe=probe, settings=settings, progress=progress)
     seconds_to_do = sum(plan.seconds[u] for i in pending for batch in plan.shards[i] for u in batch)
     energy = {}
     if pending:
-        work = lambda: _encode_shards(encoder, corpus, directory, plan, pending, settings, progress)  # noqa: E731
+        work = lambda: _encode_shards(encoder, corpus, directory, plan=plan, pending=pending, settings=settings,  # noqa: E731
+                                      progress=progress)
         energy = dataclasses.asdict(measure_energy(work, max(seconds_to_do, 1e-3), label=f"extract {encoder.name}"))
     write_json(directory / "index.json", {
         "format": STORE_FORMAT, "encoder": encoder.name, "utterance_ids": [u.id for u in corpus.utterances],
@@ -189,7 +190,7 @@ def estimated_bytes(probe: dict, seconds: list[float], dtype: str) -> float:
     return sum(_estimated_frames(probe, s) * frame_bytes + pooled_bytes for s in seconds)
 
 
-def _announce(encoder: Encoder, corpus: Corpus, directory: Path, plan: _Plan, pending: list[int], probe: dict,
+def _announce(encoder: Encoder, corpus: Corpus, directory: Path, *, plan: _Plan, pending: list[int], probe: dict,
               settings: ExtractionSettings, progress: Progress) -> None:
     """Say what the extraction will store and where; stop now if the disk cannot hold it."""
     todo = [u for i in pending for batch in plan.shards[i] for u in batch]
@@ -224,7 +225,7 @@ def _as_list(items: list) -> list:
     return items
 
 
-def _encode_shards(encoder: Encoder, corpus: Corpus, directory: Path, plan: _Plan, pending: list[int],
+def _encode_shards(encoder: Encoder, corpus: Corpus, directory: Path, *, plan: _Plan, pending: list[int],
                    settings: ExtractionSettings, progress: Progress) -> None:
     batches = [(shard, batch) for shard in pending for batch in plan.shards[shard]]
     loader = torch.utils.data.DataLoader(

@@ -93,8 +93,8 @@ class TrainedHeads:
         """The fold's trained head, from the cache when it was trained before."""
         train_rows = self.split.indices(fold.train_speakers)
         train = lambda: train_head(  # noqa: E731
-            self.features, self.split.labels, train_rows, self.split.indices(fold.dev_speakers), self.split.num_classes,
-            self.head_config, self.train_config, device=self.device,
+            self.features, self.split.labels, train_rows, self.split.indices(fold.dev_speakers),
+            num_classes=self.split.num_classes, head_config=self.head_config, train_config=self.train_config, device=self.device,
             progress=lambda line: self.progress(f"{self.backbone} fold {fold.index} head: {line}"),
         )
         return self.cached_head(self.head_key(fold), train, audio_seconds=self.features.audio_seconds(train_rows))

@@ -73,7 +73,7 @@ longest utterances (measured: the padded batches' tail grew the peak by 154 MiB 
 synthetic corpus at 256 MiB); the default encoders' batches stay below it."""
 
 
-def within_budget(indices: np.ndarray, features: FrameSource, max_bytes: int | None = None) -> list[np.ndarray]:
+def within_budget(indices: np.ndarray, features: FrameSource, *, max_bytes: int | None = None) -> list[np.ndarray]:
     """`indices` in consecutive runs, in order, each of whose zero-padded batch fits `max_bytes`."""
     max_bytes = BATCH_BYTES if max_bytes is None else max_bytes
     frame_bytes = features.num_layers * features.hidden_size * 4
@@ -97,7 +97,7 @@ def module_device(module: nn.Module) -> torch.device:
 
 
 @torch.no_grad()
-def predict_logits(head: EmotionHead, features: FrameSource, indices: np.ndarray, batch_size: int = 64) -> torch.Tensor:
+def predict_logits(head: EmotionHead, features: FrameSource, indices: np.ndarray, *, batch_size: int = 64) -> torch.Tensor:
     """Logits [utterances, classes] on the CPU, computed batch by batch wherever the head is."""
     release_free_memory()  # what earlier steps freed, before this pass's batch-sized blocks are allocated
     head.eval()
@@ -123,10 +123,10 @@ def train_head(
     labels: np.ndarray,
     train_indices: np.ndarray,
     dev_indices: np.ndarray,
+    *,
     num_classes: int,
     head_config: HeadConfig = HeadConfig(),
     train_config: TrainConfig = TrainConfig(),
-    *,
     device: torch.device | str = "cpu",
     progress: Callable[[str], None] | None = None,
 ) -> EmotionHead:
@@ -137,7 +137,7 @@ def train_head(
     """
     torch.manual_seed(train_config.seed)
     generator = np.random.default_rng(train_config.seed)
-    head = new_head(features, train_indices, num_classes, head_config)
+    head = new_head(features, train_indices, num_classes=num_classes, head_config=head_config)
     optimiser = torch.optim.AdamW(head.parameters(), lr=train_config.learning_rate, weight_decay=train_config.weight_decay)
 
     def batches() -> Iterator[np.ndarray]:
@@ -145,11 +145,11 @@ def train_head(
         for start in range(0, len(order), train_config.batch_size):
             yield order[start : start + train_config.batch_size]
 
-    return fit_head(head, optimiser, batches, features, labels, train_indices, dev_indices, train_config, device=device,
-                    progress=progress)
+    return fit_head(head, features, labels, train_indices, dev_indices, optimiser=optimiser, batches=batches,
+                    train_config=train_config, device=device, progress=progress)
 
 
-def new_head(features: FrameSource, train_indices: np.ndarray, num_classes: int, head_config: HeadConfig) -> EmotionHead:
+def new_head(features: FrameSource, train_indices: np.ndarray, *, num_classes: int, head_config: HeadConfig) -> EmotionHead:
     """An untrained head whose input standardisation comes from the training utterances."""
     head = EmotionHead(features.num_layers, features.hidden_size, num_classes, head_config)
     head.fit_standardisation(*standardisation(features, train_indices))
@@ -158,15 +158,15 @@ def new_head(features: FrameSource, train_indices: np.ndarray, num_classes: int,
 
 def fit_head(
     head: EmotionHead,
-    optimiser: torch.optim.Optimizer,
-    batches: Callable[[], Iterable[np.ndarray]],
     features: FrameSource,
     labels: np.ndarray,
     train_indices: np.ndarray,
     dev_indices: np.ndarray,
+    *,
+    optimiser: torch.optim.Optimizer,
+    batches: Callable[[], Iterable[np.ndarray]],
     train_config: TrainConfig,
     model: nn.Module | None = None,
-    *,
     device: torch.device | str = "cpu",
     progress: Callable[[str], None] | None = None,
 ) -> EmotionHead:
@@ -187,7 +187,8 @@ def fit_head(
         for batch in batches():
             if len(batch) == 0:  # Poisson sampling can draw an empty batch (DP-SGD); nothing to learn from
                 continue
-            parts = within_budget(batch, features, TRAINING_BATCH_BYTES) if model is head else [batch]  # opacus: one pass
+            # opacus's per-sample-gradient wrapper takes each batch in one pass
+            parts = within_budget(batch, features, max_bytes=TRAINING_BATCH_BYTES) if model is head else [batch]
             if len(parts) == 1:
                 layers, lengths = features.batch(batch)
                 loss = loss_fn(model(layers.to(device), lengths.to(device)), targets[batch].to(device))
@@ -195,10 +196,10 @@ def fit_head(
                 loss.backward()
             else:
                 optimiser.zero_grad()
-                _accumulate_gradients(model, features, parts, targets, loss_fn.weight, device)
+                _accumulate_gradients(model, features, parts, targets, weight=loss_fn.weight, device=device)
             optimiser.step()
             release_free_memory(above=BATCH_SLACK)  # the heap's free share would otherwise grow with the epoch
-        score = _dev_score(head, features, labels, dev_indices if len(dev_indices) else train_indices, dev_loss_fn)
+        score = _dev_score(head, features, labels, dev_indices if len(dev_indices) else train_indices, loss_fn=dev_loss_fn)
         if score > best_score:
             best_score, best_state, stale, best_epoch = score, copy.deepcopy(head.state_dict()), 0, epoch
         else:
@@ -213,7 +214,7 @@ def fit_head(
     return head.cpu().eval()
 
 
-def _accumulate_gradients(model: nn.Module, features: FrameSource, parts: list[np.ndarray], targets: torch.Tensor,
+def _accumulate_gradients(model: nn.Module, features: FrameSource, parts: list[np.ndarray], targets: torch.Tensor, *,
                           weight: torch.Tensor, device) -> None:
     """The gradient of the class-weighted mean loss over all `parts` together, one part in memory at a time."""
     total = weight[targets[np.concatenate(parts)].to(device)].sum()  # the weighted mean's denominator
@@ -224,7 +225,9 @@ def _accumulate_gradients(model: nn.Module, features: FrameSource, parts: list[n
         loss.backward()
 
 
-def _dev_score(head: EmotionHead, features: FrameSource, labels: np.ndarray, indices: np.ndarray, loss_fn) -> tuple[float, float]:
+def _dev_score(
+    head: EmotionHead, features: FrameSource, labels: np.ndarray, indices: np.ndarray, *, loss_fn
+) -> tuple[float, float]:
     """(UAR, −loss) on the dev split, compared in that order.
 
     UAR alone saturates on easy data after an epoch or two and would keep a barely trained head with

@@ -34,13 +34,13 @@ def test_parts_give_the_same_predictions_and_the_same_training(monkeypatch):
     features, labels = _features(), np.arange(24) % 4
     train, dev = np.arange(16), np.arange(16, 24)
     config, recipe = HeadConfig(conv_dim=8, mlp_dim=8, dropout=0.0), TrainConfig(max_epochs=3, patience=3, batch_size=8)
-    whole = train_head(features, labels, train, dev, 4, config, recipe)
+    whole = train_head(features, labels, train, dev, num_classes=4, head_config=config, train_config=recipe)
     logits = predict_logits(whole, features, np.arange(24))
     for bound in ("BATCH_BYTES", "TRAINING_BATCH_BYTES"):  # every batch of 8 runs in several parts
         monkeypatch.setattr(training, bound, 60 * 2 * 8 * 4)
     assert len(within_budget(train[:8], features)) > 1
-    assert len(within_budget(train[:8], features, training.TRAINING_BATCH_BYTES)) > 1
-    parted = train_head(features, labels, train, dev, 4, config, recipe)
+    assert len(within_budget(train[:8], features, max_bytes=training.TRAINING_BATCH_BYTES)) > 1
+    parted = train_head(features, labels, train, dev, num_classes=4, head_config=config, train_config=recipe)
     for name, value in whole.state_dict().items():
         torch.testing.assert_close(parted.state_dict()[name], value, rtol=1e-4, atol=1e-5, msg=name)
     torch.testing.assert_close(predict_logits(whole, features, np.arange(24)), logits, rtol=1e-5, atol=1e-6)

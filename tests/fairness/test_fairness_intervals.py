@@ -15,9 +15,9 @@ from tests.fairness.test_fairness_metrics import audits
 @given(audits())
 def test_summary_from_counts_matches_metricframe(audit):
     y_true, y_pred, groups, num_classes = audit
-    result = evaluate_fairness(y_true, y_pred, groups, num_classes)
+    result = evaluate_fairness(y_true, y_pred, groups=groups, num_classes=num_classes)
     labels, index = np.unique(groups, return_inverse=True)
-    summary = summary_from_counts(group_confusion(y_true, y_pred, index, len(labels), num_classes))
+    summary = summary_from_counts(group_confusion(y_true, y_pred, index, n_groups=len(labels), num_classes=num_classes))
     assert summary["statistical_parity"] == pytest.approx(result.statistical_parity)
     assert summary["equality_of_opportunity"] == pytest.approx(result.equality_of_opportunity)
     assert summary["uar_difference"] == pytest.approx(result.uar_difference)
@@ -49,9 +49,12 @@ def _corpus(seed: int, bias: float):
     return y_true, y_pred, gender, speakers
 
 
+def _gender_fairness(y_true, y_pred, gender, speakers):
+    return group_fairness(y_true, y_pred, groups=gender, speakers=speakers, num_classes=4, attribute="gender")
+
+
 def test_intervals_contain_the_point_and_separate_a_planted_gap():
-    fair = group_fairness(*_corpus(0, 0.0), num_classes=4, attribute="gender")
-    biased = group_fairness(*_corpus(0, 0.5), num_classes=4, attribute="gender")
+    fair, biased = (_gender_fairness(*_corpus(0, bias)) for bias in (0.0, 0.5))
     for result in (fair, biased):
         low, high = result.ci["uar_difference"]
         assert low <= result.point.uar_difference <= high
@@ -62,9 +65,10 @@ def test_intervals_contain_the_point_and_separate_a_planted_gap():
 
 def test_speaker_groups_resample_utterances_within_speakers():
     y_true, y_pred, _, speakers = _corpus(0, 0.0)
-    result = group_fairness(y_true, y_pred, speakers, speakers, 4, "speaker", n_resamples=50)
+    result = group_fairness(y_true, y_pred, groups=speakers, speakers=speakers, num_classes=4, attribute="speaker",
+                            n_resamples=50)
     assert result.min_speakers_per_group == 1 and result.point.n_groups == 10
     low, high = result.ci["worst_group_uar"]
     assert low < high  # not degenerate, as a speaker resample of a worst group would be
     with pytest.raises(ValueError, match="more than one group"):
-        group_fairness(y_true, y_pred, np.arange(len(speakers)) % 2, speakers, 4, "x")
+        group_fairness(y_true, y_pred, groups=np.arange(len(speakers)) % 2, speakers=speakers, num_classes=4, attribute="x")

@@ -25,10 +25,10 @@ def test_statistical_parity_by_hand():
     # d(a,b) = ½(1/4 + 1/4 + 1/2) = 1/2;  d(a,c) = ½(1/2 + 1/2 + 0) = 1/2;  d(b,c) = ½(3/4 + 1/4 + 1/2) = 3/4
     groups = np.array(list("aaaabbbbcccc"))
     y_pred = np.array([0, 0, 1, 1, 0, 1, 2, 2, 0, 0, 0, 0])
-    assert statistical_parity(y_pred, groups, 3) == pytest.approx(0.75)
-    assert statistical_parity(y_pred[:8], groups[:8], 3) == pytest.approx(0.5)
+    assert statistical_parity(y_pred, groups=groups, num_classes=3) == pytest.approx(0.75)
+    assert statistical_parity(y_pred[:8], groups=groups[:8], num_classes=3) == pytest.approx(0.5)
     # A fourth class nobody predicts adds |0 − 0| to every pair.
-    assert statistical_parity(y_pred, groups, 4) == pytest.approx(0.75)
+    assert statistical_parity(y_pred, groups=groups, num_classes=4) == pytest.approx(0.75)
 
 
 def test_equality_of_opportunity_by_hand():
@@ -39,25 +39,26 @@ def test_equality_of_opportunity_by_hand():
     groups = np.array(list("aaaabbbb"))
     y_true = np.array([0, 0, 1, 1, 0, 0, 1, 1])
     y_pred = np.array([0, 0, 1, 0, 0, 1, 1, 1])
-    assert equality_of_opportunity(y_true, y_pred, groups, 2) == pytest.approx(0.5)
+    assert equality_of_opportunity(y_true, y_pred, groups=groups, num_classes=2) == pytest.approx(0.5)
     # With C = 3 (class 2 absent everywhere): column 2 is uniform in both groups (holisticai's
     # smoothing), so the sum is unchanged, but it is divided by 2C = 6: 2/6 = 1/3.
-    assert equality_of_opportunity(y_true, y_pred, groups, 3) == pytest.approx(1 / 3)
+    assert equality_of_opportunity(y_true, y_pred, groups=groups, num_classes=3) == pytest.approx(1 / 3)
 
 
 def test_holisticai_published_examples():
     # holisticai documents multiclass_statistical_parity(..., aggregation_fun="max") = 0.5 and
     # multiclass_equality_of_opp(...) (mean over pairs) = 0.7962962962962963 for this example.
-    assert statistical_parity(HOLISTIC_PRED, HOLISTIC_GROUPS, 3) == pytest.approx(0.5)
+    assert statistical_parity(HOLISTIC_PRED, groups=HOLISTIC_GROUPS, num_classes=3) == pytest.approx(0.5)
     # Pairwise by hand (group C has no true class 0, so its column 0 is uniform 1/3):
     # d(A,B) = (2 + 1 + 4/3) / 6 = 13/18,  d(A,C) = (4/3 + 2 + 4/3) / 6 = 7/9,  d(B,C) = (4/3 + 2 + 2) / 6 = 8/9
     pairs = {}
     for pair in ("AB", "AC", "BC"):
         keep = np.isin(HOLISTIC_GROUPS, list(pair))
-        pairs[pair] = equality_of_opportunity(HOLISTIC_TRUE[keep], HOLISTIC_PRED[keep], HOLISTIC_GROUPS[keep], 3)
+        pairs[pair] = equality_of_opportunity(HOLISTIC_TRUE[keep], HOLISTIC_PRED[keep], groups=HOLISTIC_GROUPS[keep],
+                                              num_classes=3)
     assert pairs == pytest.approx({"AB": 13 / 18, "AC": 7 / 9, "BC": 8 / 9})
     assert np.mean(list(pairs.values())) == pytest.approx(0.7962962962962963, abs=1e-12)
-    assert equality_of_opportunity(HOLISTIC_TRUE, HOLISTIC_PRED, HOLISTIC_GROUPS, 3) == pytest.approx(8 / 9)
+    assert equality_of_opportunity(HOLISTIC_TRUE, HOLISTIC_PRED, groups=HOLISTIC_GROUPS, num_classes=3) == pytest.approx(8 / 9)
 
 
 def test_per_group_uar_is_balanced_accuracy():
@@ -67,7 +68,7 @@ def test_per_group_uar_is_balanced_accuracy():
     groups = np.array(["f"] * 4 + ["m"] * 4)
     y_true = np.array([0, 0, 1, 1, 0, 1, 1, 2])
     y_pred = np.array([0, 2, 1, 1, 0, 0, 1, 2])
-    result = evaluate_fairness(y_true, y_pred, groups, 3)
+    result = evaluate_fairness(y_true, y_pred, groups=groups, num_classes=3)
     assert isinstance(result, FairnessResult)
     assert result.uar_by_group == pytest.approx({"f": 3 / 4, "m": 5 / 6})
     assert result.uar_difference == pytest.approx(5 / 6 - 3 / 4)
@@ -77,11 +78,11 @@ def test_per_group_uar_is_balanced_accuracy():
 
 def test_rejects_one_group_and_out_of_range_labels():
     with pytest.raises(ValueError, match="two groups"):
-        statistical_parity(np.array([0, 1]), np.array(["f", "f"]), 2)
+        statistical_parity(np.array([0, 1]), groups=np.array(["f", "f"]), num_classes=2)
     with pytest.raises(ValueError, match="outside"):
-        statistical_parity(np.array([0, 3]), np.array(["f", "m"]), 3)
+        statistical_parity(np.array([0, 3]), groups=np.array(["f", "m"]), num_classes=3)
     with pytest.raises(ValueError, match="shape"):
-        equality_of_opportunity(np.array([0, 1, 1]), np.array([0, 1]), np.array(["f", "m"]), 2)
+        equality_of_opportunity(np.array([0, 1, 1]), np.array([0, 1]), groups=np.array(["f", "m"]), num_classes=2)
 
 
 @st.composite
@@ -106,7 +107,7 @@ def test_relabelling_groups_changes_nothing(audit, data):
     y_true, y_pred, groups, num_classes = audit
     names = data.draw(st.permutations(["female", "male", "x", "other"]))
     renamed = np.array([names[g] for g in groups])
-    before, after = evaluate_fairness(y_true, y_pred, groups, num_classes), evaluate_fairness(y_true, y_pred, renamed, num_classes)
+    before, after = (evaluate_fairness(y_true, y_pred, groups=g, num_classes=num_classes) for g in (groups, renamed))
     assert _summary(after) == pytest.approx(_summary(before), nan_ok=True)  # ratio is 0/0 if every UAR is 0
 
 
@@ -115,8 +116,8 @@ def test_relabelling_groups_changes_nothing(audit, data):
 def test_permuting_rows_changes_nothing(audit, data):
     y_true, y_pred, groups, num_classes = audit
     order = np.array(data.draw(st.permutations(range(len(groups)))))
-    before = evaluate_fairness(y_true, y_pred, groups, num_classes)
-    after = evaluate_fairness(y_true[order], y_pred[order], groups[order], num_classes)
+    before = evaluate_fairness(y_true, y_pred, groups=groups, num_classes=num_classes)
+    after = evaluate_fairness(y_true[order], y_pred[order], groups=groups[order], num_classes=num_classes)
     assert after.uar_by_group == pytest.approx(before.uar_by_group)
     assert _summary(after) == pytest.approx(_summary(before), nan_ok=True)  # ratio is 0/0 if every UAR is 0
 
@@ -125,7 +126,7 @@ def test_permuting_rows_changes_nothing(audit, data):
 @given(audits())
 def test_metrics_are_bounded_and_uar_matches_sklearn(audit):
     y_true, y_pred, groups, num_classes = audit
-    result = evaluate_fairness(y_true, y_pred, groups, num_classes)
+    result = evaluate_fairness(y_true, y_pred, groups=groups, num_classes=num_classes)
     assert 0 <= result.statistical_parity <= 1 + 1e-12
     assert 0 <= result.equality_of_opportunity <= 1 + 1e-12
     for group in np.unique(groups):
@@ -141,7 +142,7 @@ def test_metrics_are_bounded_and_uar_matches_sklearn(audit):
 def test_a_group_that_copies_another_is_perfectly_fair(audit):
     y_true, y_pred, _, num_classes = audit
     groups = np.array(["f"] * len(y_true) + ["m"] * len(y_true))
-    result = evaluate_fairness(np.tile(y_true, 2), np.tile(y_pred, 2), groups, num_classes)
+    result = evaluate_fairness(np.tile(y_true, 2), np.tile(y_pred, 2), groups=groups, num_classes=num_classes)
     assert result.statistical_parity == pytest.approx(0, abs=1e-12)
     assert result.equality_of_opportunity == pytest.approx(0, abs=1e-12)
     assert result.uar_difference == pytest.approx(0, abs=1e-12)
@@ -156,8 +157,8 @@ def test_predictions_independent_of_group_give_small_disparity(seed, n_groups, n
     groups = rng.integers(0, n_groups, n)
     y_true = rng.integers(0, num_classes, n)
     y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, num_classes, n))  # depends on y only
-    assert statistical_parity(y_pred, groups, num_classes) < 0.05
-    assert equality_of_opportunity(y_true, y_pred, groups, num_classes) < 0.05
+    assert statistical_parity(y_pred, groups=groups, num_classes=num_classes) < 0.05
+    assert equality_of_opportunity(y_true, y_pred, groups=groups, num_classes=num_classes) < 0.05
 
 
 @st.composite
@@ -179,7 +180,7 @@ def test_binary_statistical_parity_is_fairlearn_demographic_parity(audit):
     # With C = 2, ½(|Δs[0]| + |Δs[1]|) = |Δ selection rate|, and the max over pairs is max − min.
     y_true, y_pred, groups = audit
     expected = demographic_parity_difference(y_true, y_pred, sensitive_features=groups)
-    assert statistical_parity(y_pred, groups, 2) == pytest.approx(expected, abs=1e-12)
+    assert statistical_parity(y_pred, groups=groups, num_classes=2) == pytest.approx(expected, abs=1e-12)
 
 
 @SETTINGS
@@ -194,7 +195,7 @@ def test_binary_equality_of_opportunity_is_mean_of_one_vs_rest_fairlearn(audit):
         equal_opportunity_difference((y_true == c).astype(int), (y_pred == c).astype(int), sensitive_features=groups)
         for c in (0, 1)
     ]
-    ours = equality_of_opportunity(y_true, y_pred, groups, 2)
+    ours = equality_of_opportunity(y_true, y_pred, groups=groups, num_classes=2)
     assert ours == pytest.approx(np.mean(per_class), abs=1e-12)
     assert ours == pytest.approx(equalized_odds_difference(y_true, y_pred, sensitive_features=groups, agg="mean"), abs=1e-12)
 
@@ -210,7 +211,7 @@ def test_multiclass_bounds_one_vs_rest_fairlearn(audit):
         demographic_parity_difference((y_true == c).astype(int), (y_pred == c).astype(int), sensitive_features=groups)
         for c in range(num_classes)
     ]
-    assert statistical_parity(y_pred, groups, num_classes) >= max(parity) - 1e-12
+    assert statistical_parity(y_pred, groups=groups, num_classes=num_classes) >= max(parity) - 1e-12
     tpr_gaps = []
     for c in range(num_classes):
         present = [np.any((groups == g) & (y_true == c)) for g in np.unique(groups)]
@@ -218,4 +219,4 @@ def test_multiclass_bounds_one_vs_rest_fairlearn(audit):
             tpr_gaps.append(equal_opportunity_difference((y_true == c).astype(int), (y_pred == c).astype(int), sensitive_features=groups))
         else:
             tpr_gaps.append(0.0)
-    assert equality_of_opportunity(y_true, y_pred, groups, num_classes) >= np.mean(tpr_gaps) - 1e-12
+    assert equality_of_opportunity(y_true, y_pred, groups=groups, num_classes=num_classes) >= np.mean(tpr_gaps) - 1e-12

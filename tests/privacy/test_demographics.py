@@ -61,7 +61,8 @@ def test_the_most_inferable_attribute_is_judged_with_every_attributes_chance():
     accent = np.where(np.isin(SPEAKERS, ["s0", "s1", "s4", "s5"]), "north", "south")
     region = np.array(["east", "west", "south"])[np.arange(len(SPEAKERS)) // 10 % 3]
     x = np.c_[rng.normal(size=(len(SPEAKERS), 4)), accent == "north"]
-    results = [attribute_inference({"x": x}, values, SPEAKERS, FOLDS, name) for name, values in (("accent", accent), ("region", region))]
+    results = [attribute_inference({"x": x}, values, SPEAKERS, FOLDS, attribute=name)
+               for name, values in (("accent", accent), ("region", region))]
     result = most_inferable(results, {"l1": "no l1 attacker: no speaker has it"})
     assert result.attribute == "accent" and result.uar == 1.0 and result.chance == 0.5
     assert result.chance_by_attribute["region"] == pytest.approx(1 / 3) and result.uar_by_attribute["region"] < 0.75

@@ -87,7 +87,7 @@ def _features(n: int, seed: int) -> LayerFeatures:
 def _attack(features, labels, speakers, head_config, train_config) -> float:
     members, held_out = member_split(speakers)
     dev = np.arange(len(labels) - 20, len(labels))
-    head = train_head(features, labels, members, dev, 4, head_config, train_config)
+    head = train_head(features, labels, members, dev, num_classes=4, head_config=head_config, train_config=train_config)
     losses = [per_utterance_loss(head, features, labels, rows) for rows in (members, held_out)]
     return membership_inference(*losses, speakers[members], speakers[held_out]).advantage
 

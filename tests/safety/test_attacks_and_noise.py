@@ -73,7 +73,7 @@ def test_noise_is_mixed_at_the_requested_snr(noise):
     rng = np.random.default_rng(0)
     wave = (0.2 * np.sin(np.arange(4000) / 7)).astype(np.float32)
     others = [rng.standard_normal(n).astype(np.float32) for n in (900, 5000, 3000, 1200, 700)]
-    noisy = noisy_copy(wave, noise, 12.0, rng, others)
+    noisy = noisy_copy(wave, noise=noise, snr_db=12.0, rng=rng, others=others)
     assert snr_db(wave, noisy) == pytest.approx(12.0, abs=1e-3)
 
 
@@ -91,7 +91,7 @@ def test_robustness_reports_each_condition_and_the_worst_drop_at_the_gate():
     def predict(batch):
         return np.array([int(model(torch.as_tensor(w)[None], None).argmax()) for w in batch])
 
-    result = noise_robustness(predict, waves, labels, [waves] * len(waves), (-20.0, 30.0), gate_snr_db=30.0, seed=0)
+    result = noise_robustness(predict, waves, labels, [waves] * len(waves), snrs_db=(-20.0, 30.0), gate_snr_db=30.0, seed=0)
     assert len(result.conditions) == 2 * len(NOISE_TYPES) and result.n == 16
     at_gate = [c.relative_drop for c in result.conditions if c.snr_db == 30.0]
     assert result.worst_relative_drop == max(at_gate)
@@ -113,8 +113,10 @@ class ByLength(nn.Module):
 def test_transfer_attack_fails_a_fragile_target_and_passes_a_robust_one():
     waves, labels = tones(seed=2)
     surrogate = Spectral().eval()
-    fragile = transfer_attack(surrogate, Spectral().eval(), waves, labels, -3.0, "PGD", "spectral")
-    robust = transfer_attack(surrogate, ByLength(waves, labels), waves, labels, -3.0, "PGD", "spectral")
+    fragile = transfer_attack(surrogate, Spectral().eval(), waves, labels, budget_db=-3.0, attack_name="PGD",
+                              surrogate_name="spectral")
+    robust = transfer_attack(surrogate, ByLength(waves, labels), waves, labels, budget_db=-3.0, attack_name="PGD",
+                             surrogate_name="spectral")
     assert fragile.attack == "PGD transferred from spectral" and fragile.success_rate > 0.2
     assert robust.n_attacked == len(waves) and robust.success_rate == 0.0
     assert min(snr_db(w, a) for w, a in zip(waves, fragile.adversarial)) >= -3.0 - 1e-6
@@ -128,7 +130,8 @@ def test_invariance_search_finds_and_shrinks_a_gain_flip():
 
     rng = np.random.default_rng(0)
     waves = [(level * rng.standard_normal(1600)).astype(np.float32) for level in (0.02, 0.095, 0.5)]
-    result = invariance_search(loud, waves, ["quiet", "edge", "loud"], 16000, InvarianceBudget(), max_examples=30)
+    result = invariance_search(loud, waves, ["quiet", "edge", "loud"], sample_rate=16000, budget=InvarianceBudget(),
+                               max_examples=30)
     assert result.flip_rate == pytest.approx(1 / 3) and [c.utterance_id for c in result.counterexamples] == ["edge"]
     flip = result.counterexamples[0].perturbation
     assert 0 < flip.gain_db <= 3.0 and flip.shift_ms == 0.0 and flip.noise_snr_db == 100.0  # shrunk: gain only

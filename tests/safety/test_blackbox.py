@@ -48,7 +48,8 @@ def tones(emotion_db: float, count: int = 10, seed: int = 0):
 
 def attack(waves, labels, budget_db, max_queries=60, seed=0, batch_size=4, model=None):
     scores = model_scores((model or BandPower()).eval())
-    return score_based_attack(scores, waves, labels, budget_db, max_queries, RATE, seed=seed, batch_size=batch_size)
+    return score_based_attack(scores, waves, labels, budget_db=budget_db, max_queries=max_queries, sample_rate=RATE, seed=seed,
+                              batch_size=batch_size)
 
 
 @pytest.mark.parametrize("budget_db", [10.0, 20.0, 45.0])
@@ -99,7 +100,7 @@ def test_only_scores_are_used_so_a_numpy_model_works():
             logits = model(*pad_waveforms(batch)).numpy()
         return np.exp(logits - logits.max(axis=1, keepdims=True))
 
-    result = score_based_attack(scores, waves, labels, 20.0, 40, RATE)
+    result = score_based_attack(scores, waves, labels, budget_db=20.0, max_queries=40, sample_rate=RATE)
     assert set(seen) == {np.ndarray} and result.n_success > 0 and max(result.queries) <= 40
 
 
@@ -141,5 +142,5 @@ def test_runs_on_egemaps_through_opensmile():
     waves = [(0.1 * np.sin(2 * np.pi * 180 * np.arange(n) / 16000) + 0.01 * rng.standard_normal(n)).astype(np.float32)
              for n in (8000, 9600, 12000)]
     labels = model_scores(model)(np.arange(3), waves).argmax(axis=1)
-    result = score_based_attack(model_scores(model), waves, labels, 30.0, 6, 16000)
+    result = score_based_attack(model_scores(model), waves, labels, budget_db=30.0, max_queries=6, sample_rate=16000)
     assert result.n_attacked == 3 and result.snr_db_min >= 30.0 and max(result.queries) <= 6

@@ -48,11 +48,13 @@ WORST_SPEAKER_UAR = declare_metric(
 def gender_fairness(run: BackboneRun) -> GroupFairness:
     p = run.predictions
     gender, speaker = run.split.column("gender", p.utterance_index), run.split.column("speaker", p.utterance_index)
-    return group_fairness(p.y_true, p.y_pred, gender, speaker, len(run.corpus.emotions), "gender", seed=run.train_config.seed)
+    return group_fairness(p.y_true, p.y_pred, groups=gender, speakers=speaker, num_classes=len(run.corpus.emotions),
+                          attribute="gender", seed=run.train_config.seed)
 
 
 @memoised
 def speaker_fairness(run: BackboneRun) -> GroupFairness:
     p = run.predictions
     speaker = run.split.column("speaker", p.utterance_index)
-    return group_fairness(p.y_true, p.y_pred, speaker, speaker, len(run.corpus.emotions), "speaker", seed=run.train_config.seed)
+    return group_fairness(p.y_true, p.y_pred, groups=speaker, speakers=speaker, num_classes=len(run.corpus.emotions),
+                          attribute="speaker", seed=run.train_config.seed)

@@ -213,7 +213,7 @@ def gender_inference(run: BackboneRun, exposed: tuple[str, ...] = EXPOSABLE) -> 
     """Speaker-disjoint attacker on each exposed representation (time-averaged layers, head outputs)."""
     return attribute_inference(
         exposed_representations(run, exposed, per_fold=True), run.corpus.column("gender"), run.corpus.column("speaker"),
-        run.folds, "gender", run.train_config.seed,
+        run.folds, attribute="gender", seed=run.train_config.seed,
     )
 
 
@@ -230,7 +230,8 @@ def _attack_attribute(run: BackboneRun, exposed: tuple[str, ...], attribute: str
     known = values != UNKNOWN
     representations = exposed_representations(run, exposed, per_fold=True).transformed(
         functools.partial(_known_rows, known))
-    return attribute_inference(representations, values[known], speakers[known], run.folds, attribute, run.train_config.seed)
+    return attribute_inference(representations, values[known], speakers[known], run.folds, attribute=attribute,
+                               seed=run.train_config.seed)
 
 
 @memoised
@@ -262,7 +263,7 @@ def demographic_inference(run: BackboneRun, exposed: tuple[str, ...]) -> Demogra
 def speaker_identification_attack(run: BackboneRun, exposed: tuple[str, ...] = EXPOSABLE) -> SpeakerIdentificationResult:
     """Closed-set speaker identification on the representations the released model (fold 0's head) exposes."""
     representations = exposed_representations(run, exposed, per_fold=False)
-    return speaker_identification(representations, run.corpus.column("speaker"), run.train_config.seed)
+    return speaker_identification(representations, run.corpus.column("speaker"), seed=run.train_config.seed)
 
 
 @memoised
@@ -278,7 +279,7 @@ def membership_split(run: BackboneRun) -> tuple[np.ndarray, np.ndarray]:
         raise NotApplicable("membership inference and DP-SGD retrain the head on known members: it takes the finished "
                             "model's training data and recipe, which the audit does not have")
     train = run.split.indices(run.folds[0].train_speakers)
-    members, held_out = member_split(run.split.column("speaker", train), run.train_config.seed)
+    members, held_out = member_split(run.split.column("speaker", train), seed=run.train_config.seed)
     return train[members], train[held_out]
 
 
@@ -289,14 +290,15 @@ def membership_target(run: BackboneRun) -> EmotionHead:
     key = content_key(step="membership-target", head=run.source.head_key(fold), members=members.tolist())
     dev = run.split.indices(fold.dev_speakers)
     return run.source.cached_head(key, lambda: train_head(
-        run.features, run.split.labels, members, dev, len(run.corpus.emotions), run.head_config, run.train_config,
-        device=run.device))
+        run.features, run.split.labels, members, dev, num_classes=len(run.corpus.emotions), head_config=run.head_config,
+        train_config=run.train_config, device=run.device))
 
 
 def _membership_of(run: BackboneRun, head: EmotionHead) -> MembershipResult:
     members, held_out = membership_split(run)
     losses = [per_utterance_loss(head, run.features, run.split.labels, rows) for rows in (members, held_out)]
-    return membership_inference(*losses, run.split.column("speaker", members), run.split.column("speaker", held_out), run.train_config.seed)
+    return membership_inference(*losses, run.split.column("speaker", members), run.split.column("speaker", held_out),
+                                seed=run.train_config.seed)
 
 
 @memoised
@@ -313,8 +315,9 @@ def differential_privacy(
     fold = run.folds[0]
     members, _ = membership_split(run)
     dp_head, account = train_dp_head(
-        run.features, run.split.labels, members, run.split.indices(fold.dev_speakers), len(run.corpus.emotions), run.head_config,
-        run.train_config, DPConfig(target_epsilon, delta, max_grad_norm, epochs), device=run.device,
+        run.features, run.split.labels, members, run.split.indices(fold.dev_speakers), num_classes=len(run.corpus.emotions),
+        head_config=run.head_config, train_config=run.train_config,
+        dp=DPConfig(target_epsilon=target_epsilon, delta=delta, max_grad_norm=max_grad_norm, epochs=epochs), device=run.device,
     )
     test = run.split.indices(fold.test_speakers)
     target = membership_target(run)
@@ -322,5 +325,5 @@ def differential_privacy(
         float(balanced_accuracy_score(run.split.labels[test], predict_logits(head, run.features, test).argmax(1).numpy()))
         for head in (dp_head, target)
     )
-    return compare_with_dp(account, uar_dp, uar_non_dp, _membership_of(run, dp_head).advantage,
-                           membership(run).advantage, len(members), len(test))
+    return compare_with_dp(account, uar_dp=uar_dp, uar_non_dp=uar_non_dp, advantage_dp=_membership_of(run, dp_head).advantage,
+                           advantage_non_dp=membership(run).advantage, n_train=len(members), n_test=len(test))

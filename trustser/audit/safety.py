@@ -181,8 +181,8 @@ def transfer_attack_audit(run: BackboneRun, attack_name: str, budget_db: float, 
         raise ValueError(f"transfer surrogate {surrogate!r} must be differentiable")
     return _attack_folds(run, f"{attack_name}-transfer-from-{surrogate}@{budget_db:g}dB", per_fold,
                          lambda model, waves, labels, fold: transfer_attack(
-                             helper.waveform_model(fold), model, waves, labels, budget_db, attack_name, surrogate,
-                             seed=run.train_config.seed))
+                             helper.waveform_model(fold), model, waves, labels, budget_db=budget_db,
+                             attack_name=attack_name, surrogate_name=surrogate, seed=run.train_config.seed))
 
 
 @stored(BlackBoxResult, version="1")
@@ -201,8 +201,8 @@ def black_box_attack_audit(run: BackboneRun, budget_db: float, per_fold: int, ma
         return _answered_by_own_fold(fold_of[rows], lambda fold, mine: fold_scores[fold](rows[mine], [waves[m] for m in mine]),
                                      np.empty((len(rows), classes)))
 
-    result = score_based_attack(scores, [waveform(run, i) for i in indices], run.split.labels[indices], budget_db, max_queries,
-                                run.encoder.sample_rate, seed=run.train_config.seed)
+    result = score_based_attack(scores, [waveform(run, i) for i in indices], run.split.labels[indices], budget_db=budget_db,
+                                max_queries=max_queries, sample_rate=run.encoder.sample_rate, seed=run.train_config.seed)
     ids = [run.corpus.utterances[i].id for i in indices]
     return dataclasses.replace(result, examples=_store_examples(run, f"black-box@{budget_db:g}dB", _successes(ids, result)))
 
@@ -308,10 +308,11 @@ def noise_robustness_audit(run: BackboneRun, gate_snr_db: float, snrs_db: tuple[
         return _answered_by_own_fold(fold_of, lambda fold, mine: _predicted(models[fold], [batch[m] for m in mine]),
                                      np.empty(len(batch), dtype=np.int64))
 
-    return noise_robustness(predict, waves, run.split.labels[indices], sources, tuple(snrs_db), gate_snr_db, run.train_config.seed)
+    return noise_robustness(predict, waves, run.split.labels[indices], sources, snrs_db=tuple(snrs_db), gate_snr_db=gate_snr_db,
+                            seed=run.train_config.seed)
 
 
-def _predicted(model, waves: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
+def _predicted(model, waves: list[np.ndarray], *, batch_size: int = 16) -> np.ndarray:
     """The model's predicted class of each waveform, `batch_size` at a time."""
     predicted = []
     for start in range(0, len(waves), batch_size):
@@ -323,7 +324,7 @@ def _predicted(model, waves: list[np.ndarray], batch_size: int = 16) -> np.ndarr
 @stored(InvarianceResult, version="1")
 def invariance(run: BackboneRun, gain_db: float, shift_ms: float, noise_snr_db: float, per_fold: int, max_examples: int) -> InvarianceResult:
     """hypothesis's search for benign transformations that flip each fold's model on its test utterances."""
-    budget = InvarianceBudget(gain_db, shift_ms, noise_snr_db)
+    budget = InvarianceBudget(gain_db=gain_db, shift_ms=shift_ms, noise_snr_db=noise_snr_db)
     parts, ids, waves = [], [], []
     for fold_index, indices in attack_set(run, per_fold):
         model = run.waveform_model(run.folds[fold_index])
@@ -334,12 +335,13 @@ def invariance(run: BackboneRun, gain_db: float, shift_ms: float, noise_snr_db: 
 
         fold_ids = [run.corpus.utterances[i].id for i in indices]
         fold_waves = [waveform(run, i) for i in indices]
-        parts.append(invariance_search(predict_one, fold_waves, fold_ids, run.encoder.sample_rate, budget, max_examples))
+        parts.append(invariance_search(predict_one, fold_waves, fold_ids, sample_rate=run.encoder.sample_rate, budget=budget,
+                                       max_examples=max_examples))
         ids += fold_ids
         waves += fold_waves
     found = tuple(c for part in parts for c in part.counterexamples)
     by_id = dict(zip(ids, waves))
-    examples = ((c.utterance_id, "perturbed", perturb(by_id[c.utterance_id], c.perturbation, run.encoder.sample_rate))
-                for c in found)
+    rate = run.encoder.sample_rate
+    examples = ((c.utterance_id, "perturbed", perturb(by_id[c.utterance_id], c.perturbation, sample_rate=rate)) for c in found)
     return InvarianceResult(len(found) / len(ids), len(ids), len(found), max_examples, budget, found,
                             _store_examples(run, "invariance", examples))

@@ -24,4 +24,4 @@ ACCURACY = declare_metric(
 @memoised
 def utility(run: BackboneRun) -> UtilityResult:
     p = run.predictions
-    return evaluate_utility(p.y_true, p.y_pred, p.fold, len(run.corpus.emotions))
+    return evaluate_utility(p.y_true, p.y_pred, p.fold, num_classes=len(run.corpus.emotions))

@@ -48,4 +48,5 @@ def cremad_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "s
     root, options = parse_source(argument, "cremad")
     labels = mapping(CODES, options)  # checked before the corpus is read
     found, dropped = candidates(root)
-    return build("cremad", root, found, labels, cache_root, on_bad_audio, "speaker", dropped)
+    return build("cremad", root, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding="speaker",
+                 dropped=dropped)

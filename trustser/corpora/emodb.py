@@ -42,4 +42,5 @@ def emodb_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "sk
     root, options = parse_source(argument, "emodb")
     labels = mapping(CODES, options)  # checked before the corpus is read
     found, dropped = candidates(root)
-    return build("emodb", root, found, labels, cache_root, on_bad_audio, "speaker", dropped)
+    return build("emodb", root, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding="speaker",
+                 dropped=dropped)

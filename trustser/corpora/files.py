@@ -63,7 +63,7 @@ class FileCorpus(Corpus):
     sample_rate = SAMPLE_RATE
 
     def __init__(
-        self, name: str, root: Path, utterances: list[Utterance], files: dict[str, tuple[Path, str, int]],
+        self, name: str, root: Path, utterances: list[Utterance], files: dict[str, tuple[Path, str, int]], *,
         store: AudioStore, emotions: tuple[str, ...], folding: str, dropped: list[Dropped],
     ):
         super().__init__(utterances)
@@ -106,7 +106,8 @@ class FileCorpus(Corpus):
         if not kept:
             raise BadData(f"{self.name} at {self.root}: no utterance is long enough for {needed_by} ({seconds} s)")
         files = {u.id: self.files[u.id] for u in kept}
-        return FileCorpus(self.name, self.root, kept, files, self.store, self.emotions, self.folding, dropped)
+        return FileCorpus(self.name, self.root, kept, files, store=self.store, emotions=self.emotions, folding=self.folding,
+                          dropped=dropped)
 
     def fold_scheme(self, k: int) -> str:
         if self.folding == "session":
@@ -117,7 +118,7 @@ class FileCorpus(Corpus):
 
 
 def build(
-    name: str, root: Path, candidates: list[Candidate], labels: EmotionMapping, cache_root: Path,
+    name: str, root: Path, candidates: list[Candidate], *, labels: EmotionMapping, cache_root: Path,
     on_bad_audio: str = "skip", folding: str = "speaker", dropped: list[Dropped] | None = None,
 ) -> FileCorpus:
     """Map, check and decode `candidates` into a corpus; `dropped` carries the adapter's own drops."""
@@ -148,7 +149,7 @@ def build(
         )
     if not utterances:
         raise BadData(f"{name} at {root}: no usable utterances ({len(dropped)} dropped)")
-    return FileCorpus(name, root, utterances, files, store, labels.emotions, folding, dropped)
+    return FileCorpus(name, root, utterances, files, store=store, emotions=labels.emotions, folding=folding, dropped=dropped)
 
 
 def _admit(candidate: Candidate, labels: EmotionMapping, store: AudioStore) -> Dropped | tuple[str, int]:

@@ -64,4 +64,5 @@ def iemocap_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "
     root, options = parse_source(argument, "iemocap")
     labels = mapping(CODES, options)  # checked before the corpus is read
     found, dropped = candidates(root)
-    return build("iemocap", root, found, labels, cache_root, on_bad_audio, "session", dropped)
+    return build("iemocap", root, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding="session",
+                 dropped=dropped)

@@ -58,4 +58,5 @@ def manifest_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = 
     labels = mapping(CODES, options)  # checked before the table is read
     found, dropped = candidates(table)
     folding = "partition" if any(c.split for c in found) else "speaker"
-    return build("manifest", table.parent, found, labels, cache_root, on_bad_audio, folding, dropped)
+    return build("manifest", table.parent, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding=folding,
+                 dropped=dropped)

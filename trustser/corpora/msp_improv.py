@@ -55,4 +55,5 @@ def msp_improv_corpus(argument: str | None, cache_root: Path, on_bad_audio: str 
     root, options = parse_source(argument, "msp_improv")
     labels = mapping(CODES, options)  # checked before the corpus is read
     found, dropped = candidates(root)
-    return build("msp_improv", root, found, labels, cache_root, on_bad_audio, "session", dropped)
+    return build("msp_improv", root, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding="session",
+                 dropped=dropped)

@@ -43,4 +43,5 @@ def msp_podcast_corpus(argument: str | None, cache_root: Path, on_bad_audio: str
     root, options = parse_source(argument, "msp_podcast")
     labels = mapping(CODES, options)  # checked before the corpus is read
     found, dropped = candidates(root)
-    return build("msp_podcast", root, found, labels, cache_root, on_bad_audio, "partition", dropped)
+    return build("msp_podcast", root, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding="partition",
+                 dropped=dropped)

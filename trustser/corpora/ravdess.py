@@ -46,4 +46,5 @@ def ravdess_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "
     root, options = parse_source(argument, "ravdess")
     labels = mapping(CODES, options)  # checked before the corpus is read
     found, dropped = candidates(root)
-    return build("ravdess", root, found, labels, cache_root, on_bad_audio, "speaker", dropped)
+    return build("ravdess", root, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding="speaker",
+                 dropped=dropped)

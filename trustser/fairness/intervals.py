@@ -36,6 +36,7 @@ class GroupFairness:
 def group_fairness(
     y_true: np.ndarray,
     y_pred: np.ndarray,
+    *,
     groups: np.ndarray,
     speakers: np.ndarray,
     num_classes: int,
@@ -45,14 +46,15 @@ def group_fairness(
 ) -> GroupFairness:
     """Parity, equality of opportunity, per-group UAR and their speaker-bootstrap 95% intervals."""
     y_true, y_pred, groups, speakers = (np.asarray(a) for a in (y_true, y_pred, groups, speakers))
-    point = evaluate_fairness(y_true, y_pred, groups, num_classes)
+    point = evaluate_fairness(y_true, y_pred, groups=groups, num_classes=num_classes)
     by_speaker = _groups_are_speakers(groups, speakers)
     labels, index = np.unique(groups, return_inverse=True)
     speakers_per_group = [len(np.unique(speakers[groups == g])) for g in labels]
 
     def statistics(resample: Resample) -> dict[str, float]:
         rows = resample.rows
-        return summary_from_counts(group_confusion(y_true[rows], y_pred[rows], index[rows], len(labels), num_classes))
+        counts = group_confusion(y_true[rows], y_pred[rows], index[rows], n_groups=len(labels), num_classes=num_classes)
+        return summary_from_counts(counts)
 
     units = np.arange(len(y_true)) if by_speaker else speakers  # what is drawn with replacement
     worst = min(point.uar_by_group, key=point.uar_by_group.get)
@@ -63,7 +65,7 @@ def group_fairness(
         worst_group_uar=point.uar_by_group[worst],
         n_speakers=len(np.unique(speakers)),
         min_speakers_per_group=int(min(speakers_per_group)),
-        ci=speaker_intervals(statistics, units, groups, n_resamples, seed),
+        ci=speaker_intervals(statistics, units, groups, n_resamples=n_resamples, seed=seed),
         n_resamples=n_resamples,
     )
 

@@ -66,7 +66,7 @@ def _max_over_pairs(per_group: np.ndarray, distance: Callable[[np.ndarray, np.nd
     return float(max(distance(a, b) for a, b in combinations(per_group, 2)))
 
 
-def _prediction_rates(y_pred: np.ndarray, groups: np.ndarray, num_classes: int) -> np.ndarray:
+def _prediction_rates(y_pred: np.ndarray, *, groups: np.ndarray, num_classes: int) -> np.ndarray:
     """[groups, classes]: P(ŷ = c | A = g)."""
     y_pred = _encode(y_pred, num_classes, "y_pred")
     labels, index = _group_index(groups, len(y_pred))
@@ -75,21 +75,23 @@ def _prediction_rates(y_pred: np.ndarray, groups: np.ndarray, num_classes: int) 
     return counts / counts.sum(axis=1, keepdims=True)
 
 
-def group_confusion(y_true: np.ndarray, y_pred: np.ndarray, group_index: np.ndarray, n_groups: int, num_classes: int) -> np.ndarray:
+def group_confusion(
+    y_true: np.ndarray, y_pred: np.ndarray, group_index: np.ndarray, *, n_groups: int, num_classes: int
+) -> np.ndarray:
     """[groups, predicted, true] counts; `group_index` holds each row's group as 0..n_groups-1."""
     cells = (group_index * num_classes + y_pred) * num_classes + y_true
     counts = np.bincount(cells, minlength=n_groups * num_classes**2)
     return counts.reshape(n_groups, num_classes, num_classes).astype(np.float64)
 
 
-def _confusion_rates(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, num_classes: int) -> np.ndarray:
+def _confusion_rates(y_true: np.ndarray, y_pred: np.ndarray, *, groups: np.ndarray, num_classes: int) -> np.ndarray:
     """[groups, predicted, true]: P(ŷ = i | y = j, A = g); uniform where group g has no class j."""
     y_true = _encode(y_true, num_classes, "y_true")
     y_pred = _encode(y_pred, num_classes, "y_pred")
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred differ in shape: {y_true.shape} vs {y_pred.shape}")
     labels, index = _group_index(groups, len(y_true))
-    return _rates_from_counts(group_confusion(y_true, y_pred, index, len(labels), num_classes))
+    return _rates_from_counts(group_confusion(y_true, y_pred, index, n_groups=len(labels), num_classes=num_classes))
 
 
 def _rates_from_counts(counts: np.ndarray) -> np.ndarray:
@@ -100,15 +102,15 @@ def _rates_from_counts(counts: np.ndarray) -> np.ndarray:
     return np.where(per_true_class > 0, rates, 1.0 / num_classes)
 
 
-def statistical_parity(y_pred: np.ndarray, groups: np.ndarray, num_classes: int) -> float:
+def statistical_parity(y_pred: np.ndarray, *, groups: np.ndarray, num_classes: int) -> float:
     """Max over group pairs of the total-variation distance between predicted-class distributions."""
-    rates = _prediction_rates(y_pred, groups, num_classes)
+    rates = _prediction_rates(y_pred, groups=groups, num_classes=num_classes)
     return _max_over_pairs(rates, lambda a, b: 0.5 * np.abs(a - b).sum())
 
 
-def equality_of_opportunity(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, num_classes: int) -> float:
+def equality_of_opportunity(y_true: np.ndarray, y_pred: np.ndarray, *, groups: np.ndarray, num_classes: int) -> float:
     """Max over group pairs of Σ |ΔM| / (2C), M the confusion matrix normalised per true class."""
-    rates = _confusion_rates(y_true, y_pred, groups, num_classes)
+    rates = _confusion_rates(y_true, y_pred, groups=groups, num_classes=num_classes)
     return _max_over_pairs(rates, lambda a, b: np.abs(a - b).sum() / (2 * num_classes))
 
 
@@ -157,17 +159,17 @@ def _uar(y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return balanced_accuracy_score(y_true, y_pred)
 
 
-def evaluate_fairness(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, num_classes: int) -> FairnessResult:
+def evaluate_fairness(y_true: np.ndarray, y_pred: np.ndarray, *, groups: np.ndarray, num_classes: int) -> FairnessResult:
     """Statistical parity, equality of opportunity and per-group UAR for one protected attribute."""
     y_true, y_pred, groups = np.asarray(y_true), np.asarray(y_pred), np.asarray(groups)
     sizes = np.unique(groups, return_counts=True)[1]
-    equality = equality_of_opportunity(y_true, y_pred, groups, num_classes)  # validates the inputs
+    equality = equality_of_opportunity(y_true, y_pred, groups=groups, num_classes=num_classes)  # validates the inputs
     frame = MetricFrame(metrics=_uar, y_true=y_true, y_pred=y_pred, sensitive_features=groups)
     with warnings.catch_warnings():  # MetricFrame also reduces the list-valued metric over groups; we read by_group
         warnings.filterwarnings("ignore", message="invalid value encountered", category=RuntimeWarning)
         recalls = MetricFrame(metrics=_recall_per_class(num_classes), y_true=y_true, y_pred=y_pred, sensitive_features=groups)
     return FairnessResult(
-        statistical_parity=statistical_parity(y_pred, groups, num_classes),
+        statistical_parity=statistical_parity(y_pred, groups=groups, num_classes=num_classes),
         equality_of_opportunity=equality,
         uar_by_group={str(group): float(uar) for group, uar in frame.by_group.items()},
         recall_by_group={str(group): list(recall) for group, recall in recalls.by_group.items()},

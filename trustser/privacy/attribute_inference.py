@@ -39,7 +39,7 @@ class AttributeInferenceResult:
     n_resamples: int = N_RESAMPLES
 
 
-def _attacker_predictions(x: np.ndarray, target: np.ndarray, speakers: np.ndarray, folds: list[Fold], seed: int) -> np.ndarray:
+def _attacker_predictions(x: np.ndarray, target: np.ndarray, speakers: np.ndarray, folds: list[Fold], *, seed: int) -> np.ndarray:
     """Cross-validated attacker predictions of every test utterance (speaker-disjoint from its training)."""
     predicted = np.empty(len(target), dtype=target.dtype)
     for fold in folds:
@@ -59,6 +59,7 @@ def attribute_inference(
     attribute_values: np.ndarray,
     speakers: np.ndarray,
     folds: list[Fold],
+    *,
     attribute: str = "gender",
     seed: int = 0,
 ) -> AttributeInferenceResult:
@@ -66,7 +67,7 @@ def attribute_inference(
     covered = np.isin(speakers, [s for f in folds for s in f.test_speakers])
     target, who = attribute_values[covered], speakers[covered]
     predictions = {
-        name: _attacker_predictions(np.asarray(x, dtype=np.float64), attribute_values, speakers, folds, seed)[covered]
+        name: _attacker_predictions(np.asarray(x, dtype=np.float64), attribute_values, speakers, folds, seed=seed)[covered]
         for name, x in representations.items()
     }
     scores = {name: float(balanced_accuracy_score(target, predicted)) for name, predicted in predictions.items()}

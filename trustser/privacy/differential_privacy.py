@@ -63,11 +63,11 @@ def train_dp_head(
     labels: np.ndarray,
     train_indices: np.ndarray,
     dev_indices: np.ndarray,
+    *,
     num_classes: int,
     head_config: HeadConfig,
     train_config: TrainConfig,
     dp: DPConfig,
-    *,
     device: torch.device | str = "cpu",
 ) -> tuple[EmotionHead, DPAccount]:
     """Train a head with DP-SGD to `dp.target_epsilon`; the shared loop of `train_head` does the epochs."""
@@ -77,7 +77,7 @@ def train_dp_head(
     head_config = replace(head_config, conv_dim=dp.width, mlp_dim=dp.width)
     train_config = replace(train_config, learning_rate=dp.learning_rate, max_epochs=dp.epochs, patience=dp.epochs)
     with torch.random.fork_rng():  # its weights are replaced; drawing them must not shift the DP head's draws
-        released = new_head(features, train_indices, num_classes, head_config)
+        released = new_head(features, train_indices, num_classes=num_classes, head_config=head_config)
     features = MixedLayers(features, released)
     head = EmotionHead(1, features.hidden_size, num_classes, head_config)  # standardisation: identity
     head.layer_logits.requires_grad_(False)
@@ -105,8 +105,8 @@ def train_dp_head(
     with warnings.catch_warnings():  # opacus's hooks on a head whose inputs need no gradient: expected
         warnings.filterwarnings("ignore", message="Full backward hook is firing")
         warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
-        fit_head(head, optimiser, batches, features, labels, train_indices, dev_indices, train_config, model=model,
-                 device=device)
+        fit_head(head, features, labels, train_indices, dev_indices, optimiser=optimiser, batches=batches,
+                 train_config=train_config, model=model, device=device)
         epsilon = engine.get_epsilon(delta)
     account = DPAccount(
         epsilon=float(epsilon),
@@ -199,7 +199,8 @@ class DifferentialPrivacyResult:
 
 
 def compare_with_dp(
-    account: DPAccount, uar_dp: float, uar_non_dp: float, advantage_dp: float, advantage_non_dp: float, n_train: int, n_test: int
+    account: DPAccount, *, uar_dp: float, uar_non_dp: float, advantage_dp: float, advantage_non_dp: float, n_train: int,
+    n_test: int,
 ) -> DifferentialPrivacyResult:
     return DifferentialPrivacyResult(
         epsilon=account.epsilon, delta=account.delta, target_epsilon=account.target_epsilon,

@@ -46,6 +46,7 @@ def membership_inference(
     nonmember_losses: np.ndarray,
     member_speakers: np.ndarray,
     nonmember_speakers: np.ndarray,
+    *,
     seed: int = 0,
 ) -> MembershipResult:
     """Loss-threshold attack: per-utterance losses of members and non-members (nats)."""
@@ -68,7 +69,7 @@ def membership_inference(
     )
 
 
-def member_split(speakers: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def member_split(speakers: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Positions of members and non-members: each speaker's utterances halved at random."""
     rng = np.random.default_rng(seed)
     members, held_out = [], []

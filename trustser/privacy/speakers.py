@@ -52,7 +52,7 @@ class SpeakerVerificationResult:
     n_resamples: int = N_RESAMPLES
 
 
-def _halves(speakers: np.ndarray, seed: int) -> np.ndarray:
+def _halves(speakers: np.ndarray, *, seed: int) -> np.ndarray:
     """0/1 per utterance: each speaker's utterances dealt alternately into two halves, in random order."""
     rng = np.random.default_rng(seed)
     half = np.zeros(len(speakers), dtype=np.int64)
@@ -62,7 +62,7 @@ def _halves(speakers: np.ndarray, seed: int) -> np.ndarray:
     return half
 
 
-def _identification_correct(x: np.ndarray, speakers: np.ndarray, half: np.ndarray, seed: int) -> np.ndarray:
+def _identification_correct(x: np.ndarray, speakers: np.ndarray, half: np.ndarray, *, seed: int) -> np.ndarray:
     correct = np.zeros(len(speakers), dtype=bool)
     for test_half in (0, 1):
         test = half == test_half
@@ -72,11 +72,14 @@ def _identification_correct(x: np.ndarray, speakers: np.ndarray, half: np.ndarra
     return correct
 
 
-def speaker_identification(representations: Mapping[str, np.ndarray], speakers: np.ndarray, seed: int = 0) -> SpeakerIdentificationResult:
+def speaker_identification(
+    representations: Mapping[str, np.ndarray], speakers: np.ndarray, *, seed: int = 0
+) -> SpeakerIdentificationResult:
     """Closed-set top-1 accuracy per representation ([n, dim]); the result is the most revealing one."""
     speakers = np.asarray(speakers)
-    half = _halves(speakers, seed)
-    correct = {name: _identification_correct(np.asarray(x, np.float64), speakers, half, seed) for name, x in representations.items()}
+    half = _halves(speakers, seed=seed)
+    correct = {name: _identification_correct(np.asarray(x, np.float64), speakers, half, seed=seed)
+               for name, x in representations.items()}
     scores = {name: float(c.mean()) for name, c in correct.items()}
     worst = max(scores, key=scores.get)
 
@@ -126,7 +129,7 @@ def _sorted_eer(order: np.ndarray, target: np.ndarray, last_of_tie: np.ndarray, 
 MAX_TRIALS = 250_000
 
 
-def trial_pairs(n: int, seed: int, max_trials: int = MAX_TRIALS) -> tuple[np.ndarray, np.ndarray]:
+def trial_pairs(n: int, *, seed: int, max_trials: int = MAX_TRIALS) -> tuple[np.ndarray, np.ndarray]:
     """Every pair of utterances once (first < second), or `max_trials` pairs drawn uniformly when there are more."""
     if n * (n - 1) // 2 <= max_trials:
         return np.triu_indices(n, k=1)
@@ -137,7 +140,7 @@ def trial_pairs(n: int, seed: int, max_trials: int = MAX_TRIALS) -> tuple[np.nda
     return np.minimum(first, second), np.maximum(first, second)
 
 
-def _cosine_scores(x: np.ndarray, first: np.ndarray, second: np.ndarray, chunk: int = 4096) -> np.ndarray:
+def _cosine_scores(x: np.ndarray, first: np.ndarray, second: np.ndarray, *, chunk: int = 4096) -> np.ndarray:
     """Cosine similarity of standardised embeddings for each pair, a chunk at a time (no n x n matrix)."""
     z = StandardScaler().fit_transform(x)
     z /= np.linalg.norm(z, axis=1, keepdims=True).clip(1e-12)
@@ -149,12 +152,12 @@ def _cosine_scores(x: np.ndarray, first: np.ndarray, second: np.ndarray, chunk: 
 
 
 def speaker_verification(
-    representations: Mapping[str, np.ndarray], speakers: np.ndarray, n_resamples: int = N_RESAMPLES, seed: int = 0
+    representations: Mapping[str, np.ndarray], speakers: np.ndarray, *, n_resamples: int = N_RESAMPLES, seed: int = 0
 ) -> SpeakerVerificationResult:
     """Cosine-scoring EER per representation ([n, dim]) over utterance pairs; the result is the lowest."""
     speakers = np.asarray(speakers)
     owner = np.unique(speakers, return_inverse=True)[1]
-    first, second = trial_pairs(len(speakers), seed)
+    first, second = trial_pairs(len(speakers), seed=seed)
     a, b = owner[first], owner[second]
     same = a == b
     eers, worst, worst_trials = {}, None, None

@@ -56,7 +56,7 @@ class BlackBoxResult:
     examples: tuple[str, ...] = ()  # stored WAV pairs of successful attacks (<id>.adversarial.wav)
 
 
-def model_scores(model: nn.Module, batch_size: int = 16) -> Scores:
+def model_scores(model: nn.Module, *, batch_size: int = 16) -> Scores:
     """The class probabilities of a waveform model, as an API would return them, computed without autograd."""
 
     def scores(rows: np.ndarray, waves: list[np.ndarray]) -> np.ndarray:
@@ -107,7 +107,7 @@ def margin(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
 class _Search:
     """SimBA's state for one batch: each utterance's δ, margin and queries spent."""
 
-    def __init__(self, scores: Scores, rows: np.ndarray, waves: list[np.ndarray], labels: np.ndarray,
+    def __init__(self, scores: Scores, rows: np.ndarray, waves: list[np.ndarray], labels: np.ndarray, *,
                  budget_db: float, max_queries: int, seed: int, step: float, sample_rate: int):
         self.scores, self.rows, self.labels = scores, rows, labels
         self.clean = [np.asarray(w, dtype=np.float64) for w in waves]
@@ -157,7 +157,7 @@ class _Search:
 
 
 def score_based_attack(
-    scores: Scores, waves: Sequence[np.ndarray], labels: np.ndarray, budget_db: float, max_queries: int,
+    scores: Scores, waves: Sequence[np.ndarray], labels: np.ndarray, *, budget_db: float, max_queries: int,
     sample_rate: int, seed: int = 0, step: float = 0.5, batch_size: int = 16,
 ) -> BlackBoxResult:
     """SimBA with Gabor atoms on every utterance the model classifies correctly, `max_queries` each.
@@ -174,17 +174,18 @@ def score_based_attack(
     heard: list[np.ndarray] = [np.asarray(w, dtype=np.float32) for w in waves]
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
-        search = _Search(scores, batch, [waves[i] for i in batch], labels[batch], budget_db, max_queries, seed, step,
-                         sample_rate)
+        search = _Search(scores, batch, [waves[i] for i in batch], labels[batch], budget_db=budget_db,
+                         max_queries=max_queries, seed=seed, step=step, sample_rate=sample_rate)
         search.run()
         before[batch], after[batch], queries[batch] = search.before, search.after, search.queries
         for row, i in enumerate(batch):
             heard[i] = search.heard[row]
-    return black_box_result(waves, heard, labels, before, after, queries, budget_db, max_queries)
+    return black_box_result(waves, heard, labels, before=before, after=after, queries=queries, budget_db=budget_db,
+                            max_queries=max_queries)
 
 
 def black_box_result(
-    waves: Sequence[np.ndarray], heard: list[np.ndarray], labels: np.ndarray, before: np.ndarray, after: np.ndarray,
+    waves: Sequence[np.ndarray], heard: list[np.ndarray], labels: np.ndarray, *, before: np.ndarray, after: np.ndarray,
     queries: np.ndarray, budget_db: float, max_queries: int,
 ) -> BlackBoxResult:
     correct = before == labels

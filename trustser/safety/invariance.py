@@ -53,7 +53,7 @@ class InvarianceResult:
     examples: tuple[str, ...] = ()  # stored WAV pairs (<id>.original.wav, <id>.perturbed.wav)
 
 
-def perturb(wave: np.ndarray, p: Perturbation, sample_rate: int) -> np.ndarray:
+def perturb(wave: np.ndarray, p: Perturbation, *, sample_rate: int) -> np.ndarray:
     """Gain, then a shift (zeros in front for a delay, samples dropped for an advance), then noise."""
     out = np.asarray(wave, dtype=np.float64) * 10 ** (p.gain_db / 20)
     shift = int(round(p.shift_ms * sample_rate / 1000))
@@ -64,7 +64,7 @@ def perturb(wave: np.ndarray, p: Perturbation, sample_rate: int) -> np.ndarray:
 
 
 def find_flip(
-    predict_one: Callable[[np.ndarray], int], wave: np.ndarray, sample_rate: int, budget: InvarianceBudget,
+    predict_one: Callable[[np.ndarray], int], wave: np.ndarray, *, sample_rate: int, budget: InvarianceBudget,
     max_examples: int,
 ) -> Perturbation | None:
     """The minimal in-budget transformation hypothesis finds that changes the prediction, or None."""
@@ -84,19 +84,20 @@ def find_flip(
     search = settings(max_examples=max_examples, database=None, derandomize=True, deadline=None,
                       suppress_health_check=list(HealthCheck))
     try:
-        return find(strategy, lambda p: predict_one(perturb(wave, p, sample_rate)) != clean, settings=search)
+        return find(strategy, lambda p: predict_one(perturb(wave, p, sample_rate=sample_rate)) != clean, settings=search)
     except NoSuchExample:
         return None
 
 
 def invariance_search(
-    predict_one: Callable[[np.ndarray], int], waves: list[np.ndarray], ids: list[str], sample_rate: int,
+    predict_one: Callable[[np.ndarray], int], waves: list[np.ndarray], ids: list[str], *, sample_rate: int,
     budget: InvarianceBudget = InvarianceBudget(), max_examples: int = 25,
 ) -> InvarianceResult:
     found = []
     for wave, utterance_id in zip(waves, ids):
-        flip = find_flip(predict_one, wave, sample_rate, budget, max_examples)
+        flip = find_flip(predict_one, wave, sample_rate=sample_rate, budget=budget, max_examples=max_examples)
         if flip is not None:
-            found.append(Counterexample(utterance_id, flip, predict_one(wave), predict_one(perturb(wave, flip, sample_rate))))
+            perturbed = perturb(wave, flip, sample_rate=sample_rate)
+            found.append(Counterexample(utterance_id, flip, predict_one(wave), predict_one(perturbed)))
     return InvarianceResult(len(found) / len(waves) if waves else float("nan"), len(waves), len(found), max_examples,
                             budget, tuple(found))

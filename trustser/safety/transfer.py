@@ -16,7 +16,7 @@ from trustser.encoders.base import pad_waveforms
 from trustser.safety.attacks import AttackResult, attack_result, run_attack
 
 
-def predict(model: nn.Module, waves: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
+def predict(model: nn.Module, waves: list[np.ndarray], *, batch_size: int = 16) -> np.ndarray:
     """Predicted classes of a waveform model, batch by batch."""
     predicted = []
     for start in range(0, len(waves), batch_size):
@@ -26,8 +26,8 @@ def predict(model: nn.Module, waves: list[np.ndarray], batch_size: int = 16) -> 
 
 
 def transfer_attack(
-    surrogate: nn.Module, target: nn.Module, waves: list[np.ndarray], labels: np.ndarray, budget_db: float,
-    attack_name: str = "FGSM", surrogate_name: str = "surrogate", *, seed: int = 0,
+    surrogate: nn.Module, target: nn.Module, waves: list[np.ndarray], labels: np.ndarray, *, budget_db: float,
+    attack_name: str = "FGSM", surrogate_name: str = "surrogate", seed: int = 0,
 ) -> AttackResult:
     crafted = run_attack(surrogate, waves, labels, budget_db, attack_name, seed=seed)
     adversarial = [w.astype(np.float32) for w in crafted.adversarial]

@@ -21,7 +21,7 @@ class UtilityResult:
     n_folds: int
 
 
-def evaluate_utility(y_true: np.ndarray, y_pred: np.ndarray, folds: np.ndarray, num_classes: int) -> UtilityResult:
+def evaluate_utility(y_true: np.ndarray, y_pred: np.ndarray, folds: np.ndarray, *, num_classes: int) -> UtilityResult:
     fold_ids = np.unique(folds)
     uars = [balanced_accuracy_score(y_true[folds == f], y_pred[folds == f]) for f in fold_ids]
     accuracies = [accuracy_score(y_true[folds == f], y_pred[folds == f]) for f in fold_ids]

@@ -31,4 +31,4 @@ def functional_baseline(corpus: Corpus, folds: list[Fold], cache: Cache) -> Util
         model.fit(features[~test], labels[~test])
         predicted[test], fold_of[test] = model.predict(features[test]), fold.index
     tested = fold_of >= 0
-    return evaluate_utility(labels[tested], predicted[tested], fold_of[tested], len(corpus.emotions))
+    return evaluate_utility(labels[tested], predicted[tested], fold_of[tested], num_classes=len(corpus.emotions))
