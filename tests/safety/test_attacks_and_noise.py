@@ -176,7 +176,7 @@ def test_apgd_draws_its_start_from_the_audit_seed(monkeypatch):
 
 @pytest.mark.parametrize("attack", [
     lambda waves, labels: run_attack(Spectral().eval(), waves, labels, 30.0, "FGSM"),
-    lambda waves, labels: transfer_attack(Spectral().eval(), Spectral().eval(), waves, labels, 30.0, "PGD"),
+    lambda waves, labels: transfer_attack(Spectral().eval(), Spectral().eval(), waves, labels, budget_db=30.0, attack_name="PGD"),
 ], ids=["white-box", "transfer"])
 def test_without_torchattacks_an_attack_does_not_apply_and_names_the_install(monkeypatch, attack):
     """torchattacks is not a declared dependency: a plain `pip install trustser` lacks it. The audit then
