@@ -400,7 +400,7 @@ class TrustCheck:
         return self.gate.settings
 
     def record(
-        self, value: float | None, verdict: str, message: str, n: int | None, result: object = None,
+        self, value: float | None, verdict: str, message: str, *, n: int | None = None, result: object = None,
         ci: tuple[float, float] | None = None,
     ) -> TrustRecord:
         from trustser.report.records import TrustRecord, plain_details
@@ -416,7 +416,7 @@ class TrustCheck:
         return record
 
     def check(
-        self, value: float, n: int | None = None, result: object = None,
+        self, value: float, *, n: int | None = None, result: object = None,
         ci: tuple[float, float] | None = None, group_size: int | None = None,
     ) -> None:
         """Judge `value` (its 95% `ci` for a ci gate; WARN when `group_size` is below the gate's minimum).
@@ -426,13 +426,13 @@ class TrustCheck:
         context = f"{self.backbone} on {self.corpus}"
         if not math.isfinite(float(value)):
             message = f"{self.gate.label} not measured ({context}): the evaluator returned {float(value)}"
-            self.record(None, Verdict.ERROR, message, n, result)
+            self.record(None, Verdict.ERROR, message, n=n, result=result)
             pytest.fail(message, pytrace=False)
         ci = None if ci is None else (float(ci[0]), float(ci[1]))
         judgement = self.gate.judge(float(value), context, ci=ci, group_size=group_size)
         if self.baseline is not None:
             judgement = worst(judgement, self.gate.judge_regression(float(value), self.baseline, context))
-        self.record(float(value), judgement.verdict, judgement.message, n, result, ci=ci)
+        self.record(float(value), judgement.verdict, judgement.message, n=n, result=result, ci=ci)
         if judgement.verdict is Verdict.WARN:
             warnings.warn(judgement.message, stacklevel=2)
         if judgement.failed:
@@ -460,7 +460,7 @@ def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
     check = TrustCheck(request.node, gate, backbone, corpus, baseline)
     if request.node.get_closest_marker("deep") and not request.config.getoption("trust_deep"):
         reason = "extended battery: run with --trust-deep"
-        check.record(None, Verdict.SKIP, f"{gate.label} not measured ({backbone} on {corpus}): {reason}", None)
+        check.record(None, Verdict.SKIP, f"{gate.label} not measured ({backbone} on {corpus}): {reason}")
         pytest.skip(reason)
     return check
 
@@ -517,6 +517,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
             raise  # only a trust test's evaluator speaks for its gate; anywhere else it is a plain error
         check = pyfuncitem.funcargs.get("trust")
         if isinstance(check, TrustCheck):
-            check.record(None, Verdict.SKIP, f"{check.gate.label} not applicable to {check.backbone}: {reason}", None)
+            check.record(None, Verdict.SKIP, f"{check.gate.label} not applicable to {check.backbone}: {reason}")
         pytest.skip(str(reason))
 

@@ -51,9 +51,9 @@ def test_an_attribute_no_fold_can_learn_is_not_attackable():
 def test_a_corpus_without_ages_or_demographics_is_not_applicable():
     run = SimpleNamespace(corpus=SimpleNamespace(name="plain", utterances=[_utterance("s0"), _utterance("s1")]), memo={})
     with pytest.raises(NotApplicable, match="no speaker ages"):
-        audit.age_inference(run, ("layers",), (40.0,))
+        audit.age_inference(run, exposed=("layers",), cut_points=(40.0,))
     with pytest.raises(NotApplicable, match="no demographics"):
-        audit.demographic_inference(run, ("layers",))
+        audit.demographic_inference(run, exposed=("layers",))
 
 
 def test_the_most_inferable_attribute_is_judged_with_every_attributes_chance():

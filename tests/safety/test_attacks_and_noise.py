@@ -44,7 +44,7 @@ def tones(count=12, seed=0):
 @pytest.mark.parametrize("budget_db", [10.0, 30.0])
 def test_every_adversarial_waveform_keeps_its_snr_budget(attack, budget_db):
     waves, labels = tones()
-    result = run_attack(Spectral().eval(), waves, labels, budget_db, attack, batch_size=5)
+    result = run_attack(Spectral().eval(), waves, labels, budget_db=budget_db, attack_name=attack, batch_size=5)
     for clean, produced in zip(waves, result.adversarial):
         assert snr_db(clean, produced) >= budget_db - 1e-6
     assert result.snr_db_min >= budget_db - 1e-6 and result.n_total == len(waves)
@@ -54,8 +54,8 @@ def test_every_adversarial_waveform_keeps_its_snr_budget(attack, budget_db):
 def test_batched_and_one_by_one_attacks_agree(attack):
     waves, labels = tones(seed=1)
     model = Spectral().eval()
-    batched = run_attack(model, waves, labels, 10.0, attack, batch_size=6)
-    single = run_attack(model, waves, labels, 10.0, attack, batch_size=1)
+    batched = run_attack(model, waves, labels, budget_db=10.0, attack_name=attack, batch_size=6)
+    single = run_attack(model, waves, labels, budget_db=10.0, attack_name=attack, batch_size=1)
     assert batched.n_attacked == single.n_attacked and batched.n_success == single.n_success
     for a, b in zip(batched.adversarial, single.adversarial):
         np.testing.assert_allclose(a, b, atol=1e-6)
@@ -64,7 +64,7 @@ def test_batched_and_one_by_one_attacks_agree(attack):
 def test_pgd_is_at_least_as_strong_as_fgsm():
     waves, labels = tones(seed=2)
     model = Spectral().eval()
-    fgsm, pgd = (run_attack(model, waves, labels, -3.0, name) for name in ("FGSM", "PGD"))
+    fgsm, pgd = (run_attack(model, waves, labels, budget_db=-3.0, attack_name=name) for name in ("FGSM", "PGD"))
     assert pgd.n_success >= fgsm.n_success > 0
 
 
@@ -140,7 +140,7 @@ def test_invariance_search_finds_and_shrinks_a_gain_flip():
 @pytest.mark.parametrize("attack", ["PGDL2", "APGD"])
 def test_l2_and_apgd_keep_the_budget_and_find_flips(attack):
     waves, labels = tones(seed=2)
-    result = run_attack(Spectral().eval(), waves, labels, -3.0, attack)
+    result = run_attack(Spectral().eval(), waves, labels, budget_db=-3.0, attack_name=attack)
     assert result.snr_db_min >= -3.0 - 1e-6 and result.n_success > 0
 
 
@@ -148,12 +148,12 @@ def test_l2_and_apgd_keep_the_budget_and_find_flips(attack):
 def test_targeted_success_means_landing_on_the_target(attack):
     waves, labels = tones(seed=2)
     model = Spectral().eval()
-    targeted = run_attack(model, waves, labels, -3.0, attack, targeted=True)
-    untargeted = run_attack(model, waves, labels, -3.0, attack)
+    targeted = run_attack(model, waves, labels, budget_db=-3.0, attack_name=attack, targeted=True)
+    untargeted = run_attack(model, waves, labels, budget_db=-3.0, attack_name=attack)
     assert targeted.attack == f"targeted {attack}" and targeted.snr_db_min >= -3.0 - 1e-6
     assert targeted.n_success <= untargeted.n_attacked
     with pytest.raises(ValueError, match="unknown attack"):
-        run_attack(model, waves, labels, 10.0, "APGD", targeted=True)
+        run_attack(model, waves, labels, budget_db=10.0, attack_name="APGD", targeted=True)
 
 
 def test_apgd_draws_its_start_from_the_audit_seed(monkeypatch):
@@ -168,14 +168,14 @@ def test_apgd_draws_its_start_from_the_audit_seed(monkeypatch):
     monkeypatch.setattr(torchattacks, "APGD", spy)
     waves, labels = tones(count=6, seed=3)
     model = Spectral().eval()
-    first, again = (run_attack(model, waves, labels, 10.0, "APGD", seed=7) for _ in range(2))
+    first, again = (run_attack(model, waves, labels, budget_db=10.0, attack_name="APGD", seed=7) for _ in range(2))
     assert seeds and set(seeds) == {7}  # --seed reaches the attack, not a fixed 0
     for a, b in zip(first.adversarial, again.adversarial):
         np.testing.assert_array_equal(a, b)  # and the same seed reproduces it
 
 
 @pytest.mark.parametrize("attack", [
-    lambda waves, labels: run_attack(Spectral().eval(), waves, labels, 30.0, "FGSM"),
+    lambda waves, labels: run_attack(Spectral().eval(), waves, labels, budget_db=30.0, attack_name="FGSM"),
     lambda waves, labels: transfer_attack(Spectral().eval(), Spectral().eval(), waves, labels, budget_db=30.0, attack_name="PGD"),
 ], ids=["white-box", "transfer"])
 def test_without_torchattacks_an_attack_does_not_apply_and_names_the_install(monkeypatch, attack):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import typing
 from collections.abc import Callable
 from functools import wraps
@@ -13,15 +14,24 @@ from trustser.pipeline import BackboneRun
 from trustser.report.records import plain_details
 
 
+def _arguments(function, run: BackboneRun, args: tuple, kwargs: dict) -> dict[str, object]:
+    """Every argument after the run by name, defaults filled in: however a caller spells a call (by
+    position or by keyword, a default given or left out), it has one key."""
+    bound = inspect.signature(function).bind(run, *args, **kwargs)
+    bound.apply_defaults()
+    return {name: tuple(value) if isinstance(value, list) else value  # lists from settings, hashable
+            for name, value in list(bound.arguments.items())[1:]}
+
+
 def memoised(function):
     @wraps(function)
-    def wrapper(run: BackboneRun, *args):
-        memo = run.memo
-        key = (function.__name__, *(tuple(a) if isinstance(a, list) else a for a in args))  # lists from settings
-        if key not in memo:
-            memo[key] = function(run, *args)
+    def wrapper(run: BackboneRun, *args, **kwargs):
+        arguments = _arguments(function, run, args, kwargs)
+        key = (function.__name__, *arguments.items())
+        if key not in run.memo:
+            run.memo[key] = function(run, *args, **kwargs)
             release_free_memory()  # an evaluation's freed temporaries would otherwise add to the next one's peak
-        return memo[key]
+        return run.memo[key]
 
     return wrapper
 
@@ -39,14 +49,16 @@ def stored(result_type: type, version: str, **context: Callable[[], object]):
     def decorator(function):
         @memoised
         @wraps(function)
-        def wrapper(run: BackboneRun, *args):
+        def wrapper(run: BackboneRun, *args, **kwargs):
             depends_on = {name: describe() for name, describe in context.items()}
-            key = content_key(step=function.__name__, version=version, run=run.fingerprint, args=args, context=depends_on)
+            arguments = _arguments(function, run, args, kwargs)
+            key = content_key(step=function.__name__, version=version, run=run.fingerprint, arguments=arguments,
+                              context=depends_on)
             path = run.cache.path("results", key, ".json")
             with run.cache.lock("results", key):
                 if run.cache.intact(path):
                     return _from_plain(result_type, run.cache.load_json(path))
-                result = function(run, *args)
+                result = function(run, *args, **kwargs)
                 run.cache.save_json(path, plain_details(result))
             return result
 

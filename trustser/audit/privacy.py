@@ -131,7 +131,7 @@ DP_UAR_COST = declare_metric(
 
 
 @memoised
-def head_representations(run: BackboneRun, batch_size: int = 16) -> dict[str, np.ndarray]:
+def head_representations(run: BackboneRun, *, batch_size: int = 16) -> dict[str, np.ndarray]:
     """[folds, utterances, dim] per head-side representation: fold f's head applied to every utterance.
 
     Utterances go through in order of length (less padding) and each batch through every fold's head,
@@ -189,7 +189,7 @@ def _composed(transform: Callable[[np.ndarray], np.ndarray], load: Callable[[], 
     return transform(load())
 
 
-def exposed_representations(run: BackboneRun, exposed: tuple[str, ...], per_fold: bool) -> Representations:
+def exposed_representations(run: BackboneRun, *, exposed: tuple[str, ...], per_fold: bool) -> Representations:
     """Named representations of every utterance; head-side ones per fold ([folds, n, d]) or of fold 0's head."""
     unknown = sorted(set(exposed) - set(EXPOSABLE))
     if unknown or not exposed:
@@ -209,10 +209,10 @@ def _held(array: np.ndarray) -> np.ndarray:
 
 
 @memoised
-def gender_inference(run: BackboneRun, exposed: tuple[str, ...] = EXPOSABLE) -> AttributeInferenceResult:
+def gender_inference(run: BackboneRun, *, exposed: tuple[str, ...] = EXPOSABLE) -> AttributeInferenceResult:
     """Speaker-disjoint attacker on each exposed representation (time-averaged layers, head outputs)."""
     return attribute_inference(
-        exposed_representations(run, exposed, per_fold=True), run.corpus.column("gender"), run.corpus.column("speaker"),
+        exposed_representations(run, exposed=exposed, per_fold=True), run.corpus.column("gender"), run.corpus.column("speaker"),
         run.folds, attribute="gender", seed=run.train_config.seed,
     )
 
@@ -228,14 +228,14 @@ def _attack_attribute(run: BackboneRun, exposed: tuple[str, ...], attribute: str
     if reason is not None:
         raise NotApplicable(f"no {attribute} attacker: {reason}")
     known = values != UNKNOWN
-    representations = exposed_representations(run, exposed, per_fold=True).transformed(
+    representations = exposed_representations(run, exposed=exposed, per_fold=True).transformed(
         functools.partial(_known_rows, known))
     return attribute_inference(representations, values[known], speakers[known], run.folds, attribute=attribute,
                                seed=run.train_config.seed)
 
 
 @memoised
-def age_inference(run: BackboneRun, exposed: tuple[str, ...], cut_points: tuple[float, ...]) -> AttributeInferenceResult:
+def age_inference(run: BackboneRun, *, exposed: tuple[str, ...], cut_points: tuple[float, ...]) -> AttributeInferenceResult:
     """Attacker recovering the speaker's age group (cut at `cut_points`, years) from the exposed representations."""
     if all(u.age is None for u in run.corpus.utterances):
         raise NotApplicable(f"corpus {run.corpus.name} documents no speaker ages")
@@ -243,7 +243,7 @@ def age_inference(run: BackboneRun, exposed: tuple[str, ...], cut_points: tuple[
 
 
 @memoised
-def demographic_inference(run: BackboneRun, exposed: tuple[str, ...]) -> DemographicInferenceResult:
+def demographic_inference(run: BackboneRun, *, exposed: tuple[str, ...]) -> DemographicInferenceResult:
     """An attacker per further demographic the corpus carries (`Utterance.demographics`); the most inferable one."""
     columns = demographic_columns(run.corpus.utterances)
     if not columns:
@@ -260,16 +260,16 @@ def demographic_inference(run: BackboneRun, exposed: tuple[str, ...]) -> Demogra
 
 
 @memoised
-def speaker_identification_attack(run: BackboneRun, exposed: tuple[str, ...] = EXPOSABLE) -> SpeakerIdentificationResult:
+def speaker_identification_attack(run: BackboneRun, *, exposed: tuple[str, ...] = EXPOSABLE) -> SpeakerIdentificationResult:
     """Closed-set speaker identification on the representations the released model (fold 0's head) exposes."""
-    representations = exposed_representations(run, exposed, per_fold=False)
+    representations = exposed_representations(run, exposed=exposed, per_fold=False)
     return speaker_identification(representations, run.corpus.column("speaker"), seed=run.train_config.seed)
 
 
 @memoised
-def speaker_verification_attack(run: BackboneRun, exposed: tuple[str, ...] = EXPOSABLE) -> SpeakerVerificationResult:
+def speaker_verification_attack(run: BackboneRun, *, exposed: tuple[str, ...] = EXPOSABLE) -> SpeakerVerificationResult:
     """Cosine-scoring speaker verification on the representations the released model exposes."""
-    representations = exposed_representations(run, exposed, per_fold=False)
+    representations = exposed_representations(run, exposed=exposed, per_fold=False)
     return speaker_verification(representations, run.corpus.column("speaker"), seed=run.train_config.seed)
 
 
@@ -309,7 +309,7 @@ def membership(run: BackboneRun) -> MembershipResult:
 
 @stored(DifferentialPrivacyResult, version="3")
 def differential_privacy(
-    run: BackboneRun, target_epsilon: float, delta: float, max_grad_norm: float, epochs: int
+    run: BackboneRun, *, target_epsilon: float, delta: float, max_grad_norm: float, epochs: int
 ) -> DifferentialPrivacyResult:
     """DP-SGD head on the membership target's utterances vs the target head: ε, UAR cost, advantage change."""
     fold = run.folds[0]

@@ -131,7 +131,7 @@ NOISE = declare_metric(
 )
 
 
-def attack_set(run: BackboneRun, per_fold: int) -> list[tuple[int, np.ndarray]]:
+def attack_set(run: BackboneRun, *, per_fold: int) -> list[tuple[int, np.ndarray]]:
     """(fold, utterance indices) to attack: up to `per_fold` test utterances per fold, seeded."""
     rng = np.random.default_rng(run.train_config.seed)
     chosen = []
@@ -151,7 +151,7 @@ def waveform(run: BackboneRun, index: int) -> np.ndarray:
 
 @stored(AttackResult, version="4")
 def white_box_attack(
-    run: BackboneRun, attack_name: str, budget_db: float, per_fold: int = 64, curve_db: tuple[float, ...] = (),
+    run: BackboneRun, *, attack_name: str, budget_db: float, per_fold: int = 64, curve_db: tuple[float, ...] = (),
     targeted: bool = False, curve_per_fold: int = 16,
 ) -> AttackResult:
     """`attack_name` (FGSM, PGD, PGDL2, APGD) on up to `per_fold` test utterances per fold at `budget_db`,
@@ -161,17 +161,18 @@ def white_box_attack(
                             "see the transfer attack")
 
     def at(db: float):
-        return lambda model, waves, labels, fold: run_attack(model, waves, labels, db, attack_name, targeted=targeted,
+        return lambda model, waves, labels, fold: run_attack(model, waves, labels, budget_db=db, attack_name=attack_name, targeted=targeted,
                                                              seed=run.train_config.seed)
 
     tag = f"{'targeted-' if targeted else ''}{attack_name}@{budget_db:g}dB"
-    at_budget = _attack_folds(run, tag, per_fold, at(budget_db))
-    curve = tuple((float(db), _attack_folds(run, None, curve_per_fold, at(db)).success_rate) for db in curve_db)
+    at_budget = _attack_folds(run, examples_tag=tag, per_fold=per_fold, attack=at(budget_db))
+    curve = tuple((float(db), _attack_folds(run, examples_tag=None, per_fold=curve_per_fold, attack=at(db)).success_rate)
+                  for db in curve_db)
     return dataclasses.replace(at_budget, curve=curve)
 
 
 @stored(AttackResult, version="1")
-def transfer_attack_audit(run: BackboneRun, attack_name: str, budget_db: float, per_fold: int, surrogate: str) -> AttackResult:
+def transfer_attack_audit(run: BackboneRun, *, attack_name: str, budget_db: float, per_fold: int, surrogate: str) -> AttackResult:
     """For a model gradients cannot reach: audio crafted on `surrogate` (same corpus, folds and head
     recipe) at the same SNR budget, played to this backbone's model of each fold."""
     if run.encoder.differentiable:
@@ -179,20 +180,20 @@ def transfer_attack_audit(run: BackboneRun, attack_name: str, budget_db: float, 
     helper = run.sibling(surrogate)
     if not helper.encoder.differentiable:
         raise ValueError(f"transfer surrogate {surrogate!r} must be differentiable")
-    return _attack_folds(run, f"{attack_name}-transfer-from-{surrogate}@{budget_db:g}dB", per_fold,
-                         lambda model, waves, labels, fold: transfer_attack(
+    return _attack_folds(run, examples_tag=f"{attack_name}-transfer-from-{surrogate}@{budget_db:g}dB", per_fold=per_fold,
+                         attack=lambda model, waves, labels, fold: transfer_attack(
                              helper.waveform_model(fold), model, waves, labels, budget_db=budget_db,
                              attack_name=attack_name, surrogate_name=surrogate, seed=run.train_config.seed))
 
 
 @stored(BlackBoxResult, version="1")
-def black_box_attack_audit(run: BackboneRun, budget_db: float, per_fold: int, max_queries: int) -> BlackBoxResult:
+def black_box_attack_audit(run: BackboneRun, *, budget_db: float, per_fold: int, max_queries: int) -> BlackBoxResult:
     """For a model gradients cannot reach: SimBA with Gabor atoms on up to `per_fold` test utterances per
     fold, each fold's model answering only with class probabilities, `max_queries` per utterance."""
     if run.encoder.differentiable:
         raise NotApplicable(f"{run.backbone} is differentiable: the white-box attacks, which follow its gradients "
                             "within the same SNR budget, are the stronger test")
-    indices, fold_of = _chosen(run, per_fold)
+    indices, fold_of = _chosen(run, per_fold=per_fold)
     fold_scores = {f: model_scores(run.waveform_model(run.folds[f])) for f in np.unique(fold_of)}
     classes = len(run.corpus.emotions)
 
@@ -210,9 +211,9 @@ def black_box_attack_audit(run: BackboneRun, budget_db: float, per_fold: int, ma
 EXAMPLES_PER_ATTACK = 3
 
 
-def _chosen(run: BackboneRun, per_fold: int) -> tuple[np.ndarray, np.ndarray]:
+def _chosen(run: BackboneRun, *, per_fold: int) -> tuple[np.ndarray, np.ndarray]:
     """`attack_set` flattened: the chosen utterances of every fold, and the fold of each."""
-    chosen = attack_set(run, per_fold)
+    chosen = attack_set(run, per_fold=per_fold)
     return np.concatenate([i for _, i in chosen]), np.concatenate([np.full(len(i), f) for f, i in chosen])
 
 
@@ -232,13 +233,13 @@ def _successes(ids: list[str], result) -> Iterator[tuple[str, str, np.ndarray]]:
     return ((ids[i], "adversarial", result.adversarial[i]) for i, flipped in enumerate(result.flipped) if flipped)
 
 
-def _attack_folds(run: BackboneRun, examples_tag: str | None, per_fold: int, attack) -> AttackResult:
+def _attack_folds(run: BackboneRun, *, examples_tag: str | None, per_fold: int, attack) -> AttackResult:
     """`attack(model, waves, labels, fold)` on each fold's chosen test utterances with that fold's model, pooled.
 
     With an `examples_tag`, the first few successful attacks are stored as WAV pairs for listening.
     """
     results, ids = [], []
-    for fold_index, indices in attack_set(run, per_fold):
+    for fold_index, indices in attack_set(run, per_fold=per_fold):
         fold = run.folds[fold_index]
         waves = [waveform(run, i) for i in indices]
         results.append(attack(run.waveform_model(fold), waves, run.split.labels[indices], fold))
@@ -293,12 +294,14 @@ def _pool_attacks(results: list[AttackResult]) -> AttackResult:
 
 
 @stored(NoiseRobustnessResult, version="1")
-def noise_robustness_audit(run: BackboneRun, gate_snr_db: float, snrs_db: tuple[float, ...], per_fold: int) -> NoiseRobustnessResult:
+def noise_robustness_audit(
+    run: BackboneRun, *, gate_snr_db: float, snrs_db: tuple[float, ...], per_fold: int
+) -> NoiseRobustnessResult:
     """UAR of each fold's model on up to `per_fold` of its test utterances, clean and under noise.
 
     Babble for an utterance is mixed from the other chosen utterances of other speakers.
     """
-    indices, fold_of = _chosen(run, per_fold)
+    indices, fold_of = _chosen(run, per_fold=per_fold)
     waves = [waveform(run, i) for i in indices]
     speakers = run.split.column("speaker", indices)
     sources = [[w for w, s in zip(waves, speakers) if s != speaker] for speaker in speakers]
@@ -322,11 +325,13 @@ def _predicted(model, waves: list[np.ndarray], *, batch_size: int = 16) -> np.nd
 
 
 @stored(InvarianceResult, version="1")
-def invariance(run: BackboneRun, gain_db: float, shift_ms: float, noise_snr_db: float, per_fold: int, max_examples: int) -> InvarianceResult:
+def invariance(
+    run: BackboneRun, *, gain_db: float, shift_ms: float, noise_snr_db: float, per_fold: int, max_examples: int
+) -> InvarianceResult:
     """hypothesis's search for benign transformations that flip each fold's model on its test utterances."""
     budget = InvarianceBudget(gain_db=gain_db, shift_ms=shift_ms, noise_snr_db=noise_snr_db)
     parts, ids, waves = [], [], []
-    for fold_index, indices in attack_set(run, per_fold):
+    for fold_index, indices in attack_set(run, per_fold=per_fold):
         model = run.waveform_model(run.folds[fold_index])
 
         def predict_one(wave: np.ndarray, model=model) -> int:

@@ -95,7 +95,7 @@ def _probe_input(seconds: float, sample_rate: int) -> tuple[torch.Tensor, torch.
 
 
 @memoised
-def gflops_per_audio_second(run: BackboneRun, seconds: float = 6.0) -> float:
+def gflops_per_audio_second(run: BackboneRun, *, seconds: float = 6.0) -> float:
     """FLOPs of one forward pass on `seconds` of audio (6 s, as the original study), per second."""
     if not run.encoder.differentiable:
         raise NotApplicable(f"{run.backbone} runs outside torch, so FlopCounterMode cannot count it: "
@@ -108,7 +108,7 @@ def gflops_per_audio_second(run: BackboneRun, seconds: float = 6.0) -> float:
 
 @stored(EnergyResult, version="2", machine=machine_signature)
 def inference_energy(
-    run: BackboneRun, country_iso_code: str, window_seconds: float, windows: int, utterances: int = 32
+    run: BackboneRun, *, country_iso_code: str, window_seconds: float, windows: int, utterances: int = 32
 ) -> EnergyResult:
     """codecarbon's estimate for end-to-end inference (waveform -> emotion) on test utterances: the
     median of `windows` windows of about `window_seconds` each, the inference repeated to fill them."""
@@ -128,7 +128,7 @@ def inference_energy(
 
 
 @stored(LatencyResult, version="1", machine=machine_signature)
-def inference_latency(run: BackboneRun, seconds: float = 6.0) -> LatencyResult:
+def inference_latency(run: BackboneRun, *, seconds: float = 6.0) -> LatencyResult:
     """Median wall time of end-to-end inference on `seconds` of audio, its real-time factor and peak memory.
 
     A measurement, stored per model and machine like energy, so repeated audits agree.
@@ -144,7 +144,7 @@ def inference_latency(run: BackboneRun, seconds: float = 6.0) -> LatencyResult:
 
 
 @stored(FootprintResult, version="2", machine=machine_signature)
-def inference_footprint(run: BackboneRun, seconds: float = 6.0) -> FootprintResult:
+def inference_footprint(run: BackboneRun, *, seconds: float = 6.0) -> FootprintResult:
     """Peak resident memory of a fresh process running end-to-end inference on `seconds` of audio."""
     return measure_footprint(run.deployment(), seconds)
 

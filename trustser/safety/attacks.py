@@ -65,7 +65,9 @@ def check_attack(attack_name: str, *, targeted: bool = False) -> None:
                          f"known: {', '.join(ATTACKS)} (APGD untargeted only)")
 
 
-def _make_attack(torchattacks, wrapped: UnitIntervalModel, attack_name: str, num_classes: int, targeted: bool, seed: int):
+def _make_attack(
+    torchattacks, wrapped: UnitIntervalModel, *, attack_name: str, num_classes: int, targeted: bool, seed: int
+):
     """The torchattacks attack named `attack_name` (checked by `check_attack`), with one ε that is every
     utterance's own SNR budget.
 
@@ -90,7 +92,7 @@ def _make_attack(torchattacks, wrapped: UnitIntervalModel, attack_name: str, num
 
 
 def _attack_batch(
-    model: nn.Module, waves: list[np.ndarray], labels: np.ndarray, budget_db: float, attack_name: str, targeted: bool,
+    model: nn.Module, waves: list[np.ndarray], labels: np.ndarray, *, budget_db: float, attack_name: str, targeted: bool,
     seed: int,
 ):
     """(prediction before, after, produced waveforms, targets) for one batch.
@@ -108,7 +110,8 @@ def _attack_batch(
     correct = np.flatnonzero(before == labels)
     if len(correct):
         wrapped = UnitIntervalModel(model, [waves[i] for i in correct], budget_db, norm).eval()
-        attack = _make_attack(torchattacks, wrapped, attack_name, num_classes, targeted, seed)
+        attack = _make_attack(torchattacks, wrapped, attack_name=attack_name, num_classes=num_classes, targeted=targeted,
+                              seed=seed)
         adversarial_unit = attack(wrapped.clean_unit(), torch.as_tensor(labels[correct], dtype=torch.long)).detach()
         with torch.no_grad():
             after[correct] = wrapped(adversarial_unit).argmax(1).numpy()
@@ -122,11 +125,11 @@ def run_attack(
     model: nn.Module,
     waves: list[np.ndarray],
     labels: np.ndarray,
+    *,
     budget_db: float,
     attack_name: str = "FGSM",
     batch_size: int = 16,
     targeted: bool = False,
-    *,
     seed: int = 0,
 ) -> AttackResult:
     """Attack every utterance and measure success rate and achieved SNR.
@@ -143,18 +146,20 @@ def run_attack(
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     name = f"targeted {attack_name}" if targeted else attack_name
     for batch in tqdm(batches, desc=f"{name} at {budget_db:g} dB", unit="batch", leave=False):
-        b, a, p, goal = _attack_batch(model, [waves[i] for i in batch], labels[batch], budget_db, attack_name, targeted, seed)
+        b, a, p, goal = _attack_batch(model, [waves[i] for i in batch], labels[batch], budget_db=budget_db,
+                                      attack_name=attack_name, targeted=targeted, seed=seed)
         before[batch], after[batch] = b, a
         if goal is not None:
             goals[batch] = goal
         for i, wave in zip(batch, p):
             produced[i] = wave
-    return attack_result(name, budget_db, waves, produced, labels, before, after, goals if targeted else None)
+    return attack_result(waves, produced, labels, before, after, attack=name, budget_db=budget_db,
+                         goals=goals if targeted else None)
 
 
 def attack_result(
-    attack: str, budget_db: float, waves: list[np.ndarray], produced: list[np.ndarray], labels: np.ndarray,
-    before: np.ndarray, after: np.ndarray, goals: np.ndarray | None = None,
+    waves: list[np.ndarray], produced: list[np.ndarray], labels: np.ndarray, before: np.ndarray, after: np.ndarray,
+    *, attack: str, budget_db: float, goals: np.ndarray | None = None,
 ) -> AttackResult:
     """Success among the utterances classified correctly before the attack (reaching `goals` when the
     attack is targeted), and the SNR actually produced."""

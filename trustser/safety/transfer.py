@@ -29,8 +29,8 @@ def transfer_attack(
     surrogate: nn.Module, target: nn.Module, waves: list[np.ndarray], labels: np.ndarray, *, budget_db: float,
     attack_name: str = "FGSM", surrogate_name: str = "surrogate", seed: int = 0,
 ) -> AttackResult:
-    crafted = run_attack(surrogate, waves, labels, budget_db, attack_name, seed=seed)
+    crafted = run_attack(surrogate, waves, labels, budget_db=budget_db, attack_name=attack_name, seed=seed)
     adversarial = [w.astype(np.float32) for w in crafted.adversarial]
     before, after = predict(target, waves), predict(target, adversarial)
-    return attack_result(f"{attack_name} transferred from {surrogate_name}", budget_db, waves, list(crafted.adversarial),
-                         labels, before, after)
+    return attack_result(waves, list(crafted.adversarial), labels, before, after,
+                         attack=f"{attack_name} transferred from {surrogate_name}", budget_db=budget_db)
