@@ -10,7 +10,7 @@ ARGS ?=
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -c constraints.txt -e .
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	# torchattacks declares torchvision and requests~=2.25, which its code never imports; see README.
 	$(BIN)/pip install --quiet --no-deps -c constraints.txt torchattacks
 	touch $(STAMP)
@@ -23,7 +23,10 @@ audit: $(STAMP)
 # One pytest worker per core (pytest-xdist), each test module on one worker so its module fixtures are
 # built once, and one torch thread per worker: on 2 cores this halves the wall time, while torch's own
 # threads competing with a second worker would slow both down several times.
+# ruff first: lint and format are checked before any test runs (configured in pyproject.toml).
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	OMP_NUM_THREADS=1 $(BIN)/pytest tests -n auto --dist loadfile $(ARGS)
 
 # Long runs, kept out of `make test`: memory, time and disk as the corpus grows (benchmarks/scale.py).

@@ -19,7 +19,9 @@ def main() -> None:
     parser.add_argument("--feature-dtype", default="float32")
     args = parser.parse_args()
     corpus = create_corpus(args.corpus, Path(args.cache), "skip")
-    extract_features(create(args.backbone), corpus, Cache(args.cache), ExtractionSettings(feature_dtype=args.feature_dtype))
+    extract_features(
+        create(args.backbone), corpus, Cache(args.cache), ExtractionSettings(feature_dtype=args.feature_dtype)
+    )
 
 
 if __name__ == "__main__":

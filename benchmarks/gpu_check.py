@@ -46,7 +46,9 @@ def _without_codecarbon(work, audio_seconds, country_iso_code="USA", label="infe
     start = time.perf_counter()
     work()
     seconds = time.perf_counter() - start
-    return EnergyResult(0.0, 0.0, 0.0, 0.0, seconds, audio_seconds, "not measured: codecarbon absent", "", country_iso_code, label)
+    return EnergyResult(
+        0.0, 0.0, 0.0, 0.0, seconds, audio_seconds, "not measured: codecarbon absent", "", country_iso_code, label
+    )
 
 
 try:
@@ -66,28 +68,46 @@ def section(name):
                 RESULTS[name] = {"error": traceback.format_exc()}
                 print(RESULTS[name]["error"], flush=True)
             print(f"   ({time.perf_counter() - start:.1f} s)", flush=True)
+
         return run
+
     return decorator
 
 
 def save_random(directory: Path, kind: str) -> Path:
-    from transformers import (Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model, WhisperConfig,
-                              WhisperFeatureExtractor, WhisperModel)
+    from transformers import (
+        Wav2Vec2Config,
+        Wav2Vec2FeatureExtractor,
+        Wav2Vec2Model,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperModel,
+    )
 
     torch.manual_seed(0)
     if kind == "wav2vec2":
         Wav2Vec2Model(Wav2Vec2Config()).save_pretrained(directory)
         Wav2Vec2FeatureExtractor().save_pretrained(directory)
     else:
-        config = WhisperConfig(d_model=512, encoder_layers=6, encoder_attention_heads=8, encoder_ffn_dim=2048,
-                               decoder_layers=1, decoder_attention_heads=8, decoder_ffn_dim=2048, num_mel_bins=80)
+        config = WhisperConfig(
+            d_model=512,
+            encoder_layers=6,
+            encoder_attention_heads=8,
+            encoder_ffn_dim=2048,
+            decoder_layers=1,
+            decoder_attention_heads=8,
+            decoder_ffn_dim=2048,
+            num_mel_bins=80,
+        )
         WhisperModel(config).save_pretrained(directory)
         WhisperFeatureExtractor().save_pretrained(directory)
     return directory
 
 
 def _extract(encoder, corpus, root: Path, precision: str, device: str = DEVICE, batch_seconds: float = 240.0):
-    settings = ExtractionSettings(compute=Compute.resolve(device, precision), batch_seconds=batch_seconds, loader_workers=2)
+    settings = ExtractionSettings(
+        compute=Compute.resolve(device, precision), batch_seconds=batch_seconds, loader_workers=2
+    )
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
         torch.cuda.synchronize()
@@ -95,9 +115,15 @@ def _extract(encoder, corpus, root: Path, precision: str, device: str = DEVICE, 
     features = extract_features(encoder, corpus, Cache(root), settings, progress=lambda line: None)
     seconds = time.perf_counter() - start
     audio = float(features.samples.sum()) / features.sample_rate
-    row = {"precision": precision, "device": device, "seconds": round(seconds, 2), "audio_hours": round(audio / 3600, 3),
-           "real_time_factor": seconds / audio, "audio_hours_per_hour": audio / seconds,
-           "host_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    row = {
+        "precision": precision,
+        "device": device,
+        "seconds": round(seconds, 2),
+        "audio_hours": round(audio / 3600, 3),
+        "real_time_factor": seconds / audio,
+        "audio_hours_per_hour": audio / seconds,
+        "host_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
     if device.startswith("cuda"):
         row["gpu_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
     print("  ", json.dumps(row), flush=True)
@@ -105,8 +131,13 @@ def _extract(encoder, corpus, root: Path, precision: str, device: str = DEVICE, 
 
 
 def _relative_difference(a, b, rows) -> float:
-    return max(float(np.abs(a.utterance_frames(i).astype(np.float32) - b.utterance_frames(i)).max()
-                     / max(np.abs(b.utterance_frames(i)).max(), 1e-12)) for i in rows)
+    return max(
+        float(
+            np.abs(a.utterance_frames(i).astype(np.float32) - b.utterance_frames(i)).max()
+            / max(np.abs(b.utterance_frames(i)).max(), 1e-12)
+        )
+        for i in rows
+    )
 
 
 @section("wav2vec2-base extraction on cuda")
@@ -142,7 +173,9 @@ def out_of_memory(work: Path) -> dict:
         lines: list[str] = []
         settings = ExtractionSettings(compute=Compute.resolve("cuda"), batch_seconds=10_000.0, loader_workers=0)
         try:
-            capped = extract_features(encoder, corpus, Cache(work / f"cache-oom-{cap_gib}"), settings, progress=lines.append)
+            capped = extract_features(
+                encoder, corpus, Cache(work / f"cache-oom-{cap_gib}"), settings, progress=lines.append
+            )
             difference = _relative_difference(capped, reference, range(len(corpus)))
         except Exception as error:  # noqa: BLE001 - reported: e.g. one utterance alone does not fit
             difference = repr(error)
@@ -150,8 +183,14 @@ def out_of_memory(work: Path) -> dict:
             torch.cuda.set_per_process_memory_fraction(1.0)
         halvings = [line for line in lines if "out of memory" in line]
         print(f"   cap {cap_gib} GiB:", *halvings[:6], sep="\n   ")
-        attempts.append({"cap_gib": cap_gib, "halvings": len(halvings), "first": halvings[:3],
-                         "max_relative_difference_vs_small_batches": difference})
+        attempts.append(
+            {
+                "cap_gib": cap_gib,
+                "halvings": len(halvings),
+                "first": halvings[:3],
+                "max_relative_difference_vs_small_batches": difference,
+            }
+        )
         if halvings:
             break
     return {"attempts": attempts}
@@ -165,7 +204,9 @@ def whisper_windows(work: Path) -> dict:
     for window in ("full", "trimmed"):
         spec = f"hf:{source}" + (",window=trimmed" if window == "trimmed" else "")
         for precision in ("fp32", "fp16"):
-            _, row = _extract(create(spec), corpus, work / f"cache-whisper-{window}-{precision}", precision, batch_seconds=60.0)
+            _, row = _extract(
+                create(spec), corpus, work / f"cache-whisper-{window}-{precision}", precision, batch_seconds=60.0
+            )
             row["window"] = window
             row["seconds_per_audio_hour"] = row["seconds"] / row["audio_hours"]
             rows.append(row)
@@ -181,8 +222,13 @@ def model_on_gpu(work: Path) -> dict:
 
     corpus = NoiseCorpus(count(600), min_seconds=1.0, max_seconds=5.0)
     encoder = create(f"hf:{work / 'w2v'}")
-    features = extract_features(encoder, corpus, Cache(work / "cache-fp32"), ExtractionSettings(
-        compute=Compute.resolve(DEVICE), batch_seconds=240.0), progress=lambda line: None)
+    features = extract_features(
+        encoder,
+        corpus,
+        Cache(work / "cache-fp32"),
+        ExtractionSettings(compute=Compute.resolve(DEVICE), batch_seconds=240.0),
+        progress=lambda line: None,
+    )
     labels = np.array([i % 4 for i in range(len(corpus))])
     n = len(corpus)
     train, dev, test = np.arange(0, int(0.6 * n)), np.arange(int(0.6 * n), int(0.75 * n)), np.arange(int(0.75 * n), n)
@@ -190,8 +236,9 @@ def model_on_gpu(work: Path) -> dict:
     timings = {}
     for device in (DEVICE, "cpu"):
         start = time.perf_counter()
-        head = train_head(features, labels, train, dev, num_classes=4, head_config=HeadConfig(), train_config=config,
-                          device=device)
+        head = train_head(
+            features, labels, train, dev, num_classes=4, head_config=HeadConfig(), train_config=config, device=device
+        )
         timings[f"train_head_{device}_s"] = time.perf_counter() - start
     model = WaveformClassifier(encoder, head).to(DEVICE).eval()
     for parameter in model.parameters():
@@ -202,11 +249,16 @@ def model_on_gpu(work: Path) -> dict:
     for attack in ("FGSM", "PGD"):
         start = time.perf_counter()
         result = run_attack(model, waves, predicted, budget_db=45.0, attack_name=attack)
-        results[attack] = {"success_rate": result.success_rate, "n_attacked": result.n_attacked,
-                           "snr_db_min": result.snr_db_min, "seconds": time.perf_counter() - start}
+        results[attack] = {
+            "success_rate": result.success_rate,
+            "n_attacked": result.n_attacked,
+            "snr_db_min": result.snr_db_min,
+            "seconds": time.perf_counter() - start,
+        }
     start = time.perf_counter()
-    blackbox = score_based_attack(model_scores(model), waves[:8], predicted[:8], budget_db=45.0, max_queries=20,
-                                  sample_rate=16000)
+    blackbox = score_based_attack(
+        model_scores(model), waves[:8], predicted[:8], budget_db=45.0, max_queries=20, sample_rate=16000
+    )
     results["black-box"] = {"success_rate": blackbox.success_rate, "seconds": time.perf_counter() - start}
     print("  ", json.dumps({**timings, **results}, default=float), flush=True)
     return {**timings, **results}
@@ -221,8 +273,12 @@ def main() -> None:
         sections = os.environ.get("GPU_CHECK_SECTIONS", "extraction,oom,whisper,model").split(",")
         if "oom" in sections and "extraction" not in sections:
             save_random(work / "w2v", "wav2vec2")
-        for name, run in (("extraction", wav2vec2_extraction), ("oom", out_of_memory), ("whisper", whisper_windows),
-                          ("model", model_on_gpu)):
+        for name, run in (
+            ("extraction", wav2vec2_extraction),
+            ("oom", out_of_memory),
+            ("whisper", whisper_windows),
+            ("model", model_on_gpu),
+        ):
             if name in sections:
                 run(work)
     (out / "gpu_check.json").write_text(json.dumps(RESULTS, indent=1, default=str))

@@ -23,5 +23,9 @@ def pytest_runtest_protocol(item, nextitem):
     start = time.perf_counter()
     yield
     with open(os.environ.get("RSS_PER_TEST_LOG", "rss-per-test.log"), "a") as log:
-        print(f"{time.perf_counter() - start:8.1f} s  rss {_status_mib('VmRSS'):7.0f} MiB  peak {_status_mib('VmHWM'):7.0f} MiB  "
-              f"{item.nodeid}", file=log)
+        print(
+            f"{time.perf_counter() - start:8.1f} s  rss {_status_mib('VmRSS'):7.0f} MiB  "
+            f"peak {_status_mib('VmHWM'):7.0f} MiB  "
+            f"{item.nodeid}",
+            file=log,
+        )

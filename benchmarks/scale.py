@@ -39,11 +39,19 @@ def run_measured(command: list[str], *, log: Path, env: dict[str, str] | None = 
     """Run `command` to completion; its wall time and peak resident memory (the process's own)."""
     start = time.perf_counter()
     with open(log, "w") as output:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-                                   env=dict(os.environ, PYTHONPATH=str(ROOT), **(env or {})))
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT), **(env or {})),
+        )
         _, status, usage = os.wait4(process.pid, 0)
-    return {"seconds": time.perf_counter() - start, "peak_rss_mib": usage.ru_maxrss / 1024,
-            "exit": os.waitstatus_to_exitcode(status)}
+    return {
+        "seconds": time.perf_counter() - start,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "exit": os.waitstatus_to_exitcode(status),
+    }
 
 
 def directory_bytes(path: Path) -> int:
@@ -64,7 +72,17 @@ def corpus_hours(corpus: str, cache: Path) -> float:
 
 
 def extract_command(backbone: str, corpus: str, cache: Path) -> list[str]:
-    return [sys.executable, "-m", "benchmarks.extract_once", "--backbone", backbone, "--corpus", corpus, "--cache", str(cache)]
+    return [
+        sys.executable,
+        "-m",
+        "benchmarks.extract_once",
+        "--backbone",
+        backbone,
+        "--corpus",
+        corpus,
+        "--cache",
+        str(cache),
+    ]
 
 
 FOLDS = 4  # --folds: the audit's default; fewer folds train fewer heads, each on less data
@@ -75,15 +93,39 @@ uncapped wall time measures the recipe's convergence, not the cost of the machin
 Ten epochs is where the 1x heads stop on their own."""
 
 
-def audit_command(backbone: str, corpus: str, cache: Path, report: Path, *modules: str, folds: int = FOLDS) -> list[str]:
+def audit_command(
+    backbone: str, corpus: str, cache: Path, report: Path, *modules: str, folds: int = FOLDS
+) -> list[str]:
     tests = [f"trust_tests/test_{module}.py" for module in modules]
     # Speaker identification is left out: its attacker, a multinomial logistic regression over every
     # speaker, costs utterances x speakers x iterations, and on the synthetic corpus the iterations grow
     # too, since speakers beyond the 8 default ones reuse espeak voice variants (26 at 1x, ~350 at 2x;
     # the test took 6.7 s at 1x and 215 s at 2x). Its memory is that of the other probes.
-    return [sys.executable, "-m", "pytest", *tests, "--backbone", backbone, "--corpus", corpus, "--trust-cache", str(cache),
-            "--trust-report", str(report), "--folds", str(folds), "--head-max-epochs", str(HEAD_MAX_EPOCHS), "-q",
-            "-p", "no:cacheprovider", "-p", "benchmarks.rss_per_test", "-k", "not speaker_identification"]
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        *tests,
+        "--backbone",
+        backbone,
+        "--corpus",
+        corpus,
+        "--trust-cache",
+        str(cache),
+        "--trust-report",
+        str(report),
+        "--folds",
+        str(folds),
+        "--head-max-epochs",
+        str(HEAD_MAX_EPOCHS),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "benchmarks.rss_per_test",
+        "-k",
+        "not speaker_identification",
+    ]
 
 
 def measure_scale(backbone: str, factor: int, workdir: Path, *, folds: int = FOLDS) -> dict:
@@ -95,24 +137,43 @@ def measure_scale(backbone: str, factor: int, workdir: Path, *, folds: int = FOL
     extraction = run_measured(extract_command(backbone, corpus, cache), log=workdir / f"extract-{tag}.log")
     stores = set((cache / "features").glob("*")) - features_before
     (workdir / f"rss-per-test-{tag}.log").unlink(missing_ok=True)
-    audit = run_measured(audit_command(backbone, corpus, cache, workdir / f"report-{tag}", "utility", "privacy", "fairness", folds=folds),
-                         log=workdir / f"audit-{tag}.log", env={"RSS_PER_TEST_LOG": str(workdir / f"rss-per-test-{tag}.log")})
-    row = {"backbone": backbone, "factor": factor, "corpus": corpus, "hours": corpus_hours(corpus, cache), "folds": folds,
-           "extraction": extraction, "audit": audit,
-           "disk_gib": sum(directory_bytes(p) for p in stores) / 2**30}
+    audit = run_measured(
+        audit_command(
+            backbone, corpus, cache, workdir / f"report-{tag}", "utility", "privacy", "fairness", folds=folds
+        ),
+        log=workdir / f"audit-{tag}.log",
+        env={"RSS_PER_TEST_LOG": str(workdir / f"rss-per-test-{tag}.log")},
+    )
+    row = {
+        "backbone": backbone,
+        "factor": factor,
+        "corpus": corpus,
+        "hours": corpus_hours(corpus, cache),
+        "folds": folds,
+        "extraction": extraction,
+        "audit": audit,
+        "disk_gib": sum(directory_bytes(p) for p in stores) / 2**30,
+    }
     for store in stores:  # keep the disk bounded across factors; the numbers are taken
         shutil.rmtree(store, ignore_errors=True)
     return row
 
 
 def print_scale(rows: list[dict]) -> None:
-    print("\n| backbone | corpus | audio h | extraction s | extraction peak RSS MiB | audit s (folds) | audit peak RSS MiB | disk GiB |")
+    print(
+        "\n| backbone | corpus | audio h | extraction s | extraction peak RSS MiB | audit s (folds) "
+        "| audit peak RSS MiB | disk GiB |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         name = "wav2vec2-base (random)" if r["backbone"].startswith("hf:") else r["backbone"]
-        print(f"| {name} | {r['factor']}x ({r['corpus'].split(':')[1]}) | {r['hours']:.3f} | "
-              f"{r['extraction']['seconds']:.1f} | {r['extraction']['peak_rss_mib']:.0f} | {r['audit']['seconds']:.1f} ({r['folds']}) | "
-              f"{r['audit']['peak_rss_mib']:.0f} | {r['disk_gib']:.2f} |", flush=True)
+        print(
+            f"| {name} | {r['factor']}x ({r['corpus'].split(':')[1]}) | {r['hours']:.3f} | "
+            f"{r['extraction']['seconds']:.1f} | {r['extraction']['peak_rss_mib']:.0f} | "
+            f"{r['audit']['seconds']:.1f} ({r['folds']}) | "
+            f"{r['audit']['peak_rss_mib']:.0f} | {r['disk_gib']:.2f} |",
+            flush=True,
+        )
 
 
 def save_wav2vec2_base(directory: Path) -> Path:
@@ -134,8 +195,16 @@ def save_whisper_base(directory: Path) -> Path:
         import torch
 
         torch.manual_seed(0)
-        config = WhisperConfig(d_model=512, encoder_layers=6, encoder_attention_heads=8, encoder_ffn_dim=2048,
-                               decoder_layers=1, decoder_attention_heads=8, decoder_ffn_dim=2048, num_mel_bins=80)
+        config = WhisperConfig(
+            d_model=512,
+            encoder_layers=6,
+            encoder_attention_heads=8,
+            encoder_ffn_dim=2048,
+            decoder_layers=1,
+            decoder_attention_heads=8,
+            decoder_ffn_dim=2048,
+            num_mel_bins=80,
+        )
         WhisperModel(config).save_pretrained(directory)
         WhisperFeatureExtractor().save_pretrained(directory)
     return directory
@@ -166,13 +235,23 @@ def measure_whisper(workdir: Path, utterances: int = 24) -> list[dict]:
         if compute.device.type == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
-        rows.append({"window": window, "seconds": seconds, "audio_hours": audio_hours,
-                     "seconds_per_audio_hour": seconds / audio_hours, "device": str(compute.device)})
+        rows.append(
+            {
+                "window": window,
+                "seconds": seconds,
+                "audio_hours": audio_hours,
+                "seconds_per_audio_hour": seconds / audio_hours,
+                "device": str(compute.device),
+            }
+        )
     print("\n| Whisper-base-sized encoder | utterances | audio s | extraction s | s per audio hour |")
     print("|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['window']} window | {utterances} | {r['audio_hours'] * 3600:.1f} | {r['seconds']:.1f} | "
-              f"{r['seconds_per_audio_hour']:.0f} |", flush=True)
+        print(
+            f"| {r['window']} window | {utterances} | {r['audio_hours'] * 3600:.1f} | {r['seconds']:.1f} | "
+            f"{r['seconds_per_audio_hour']:.0f} |",
+            flush=True,
+        )
     return rows
 
 
@@ -185,8 +264,20 @@ def measure_breakdown(workdir: Path) -> list[dict]:
     shutil.rmtree(cache, ignore_errors=True)
     synthesise("synthetic", cache)  # not timed: every audit reuses the corpus
     report = workdir / "breakdown-report"
-    command = [sys.executable, "-m", "pytest", "trust_tests", "--trust-cache", str(cache), "--trust-report", str(report),
-               f"--junitxml={report / 'junit.xml'}", "-q", "-p", "no:cacheprovider"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "trust_tests",
+        "--trust-cache",
+        str(cache),
+        "--trust-report",
+        str(report),
+        f"--junitxml={report / 'junit.xml'}",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    ]
     total = run_measured(command, log=workdir / "breakdown-audit.log")
     spent = dict.fromkeys(PILLARS, 0.0)
     for case in ElementTree.parse(report / "junit.xml").getroot().iter("testcase"):
@@ -242,8 +333,13 @@ def single_passes(workdir: Path) -> dict[str, float]:
     with torch.no_grad():
         for backbone in ("mfcc", "ge2e"):
             create(backbone)(probe, torch.tensor([probe.shape[1]]))
-    return {"utility": extraction, "privacy": extraction, "fairness": extraction, "safety": attack,
-            "sustainability": time.perf_counter() - start}
+    return {
+        "utility": extraction,
+        "privacy": extraction,
+        "fairness": extraction,
+        "safety": attack,
+        "sustainability": time.perf_counter() - start,
+    }
 
 
 def main() -> None:

@@ -44,14 +44,16 @@ def test_membership_inference(backbone_run, trust):
 @pytest.mark.trust("privacy.dp_epsilon")
 def test_dp_epsilon(backbone_run, trust):
     s = trust.settings
-    result = audit.differential_privacy(backbone_run, target_epsilon=s.target_epsilon, delta=s.delta,
-                                        max_grad_norm=s.max_grad_norm, epochs=s.epochs)
+    result = audit.differential_privacy(
+        backbone_run, target_epsilon=s.target_epsilon, delta=s.delta, max_grad_norm=s.max_grad_norm, epochs=s.epochs
+    )
     trust.check(result.epsilon, n=result.n_train, result=result)
 
 
 @pytest.mark.trust("privacy.dp_uar_cost")
 def test_dp_uar_cost(backbone_run, trust):
     s = trust.settings
-    result = audit.differential_privacy(backbone_run, target_epsilon=s.target_epsilon, delta=s.delta,
-                                        max_grad_norm=s.max_grad_norm, epochs=s.epochs)
+    result = audit.differential_privacy(
+        backbone_run, target_epsilon=s.target_epsilon, delta=s.delta, max_grad_norm=s.max_grad_norm, epochs=s.epochs
+    )
     trust.check(result.uar_cost, n=result.n_test, result=result)

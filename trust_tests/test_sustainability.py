@@ -19,8 +19,9 @@ def test_gflops(backbone_run, trust):
 @pytest.mark.trust("sustainability.energy_kwh_per_audio_hour")
 def test_energy(backbone_run, trust):
     s = trust.settings
-    result = audit.inference_energy(backbone_run, country_iso_code=s.country_iso_code, window_seconds=s.window_seconds,
-                                   windows=s.windows)
+    result = audit.inference_energy(
+        backbone_run, country_iso_code=s.country_iso_code, window_seconds=s.window_seconds, windows=s.windows
+    )
     trust.check(result.kwh_per_audio_hour, result=result)
 
 

@@ -35,7 +35,6 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 
-
 def default_root() -> Path:
     """$TRUSTSER_CACHE, or ~/.cache/trustser: read when a session starts, not when this module is imported."""
     return Path(os.environ.get("TRUSTSER_CACHE") or Path.home() / ".cache" / "trustser")
@@ -162,7 +161,9 @@ class Cache:
         with FileLock(str(lock_path)):
             yield
 
-    def save_tensors(self, path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
+    def save_tensors(
+        self, path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None
+    ) -> None:
         with atomic_path(path) as tmp:
             save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
         self.seal(path)

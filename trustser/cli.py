@@ -14,13 +14,24 @@ from trustser import packaged
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="trustser", description="TrustSER: a trust audit of speech emotion recognition models.")
+    parser = argparse.ArgumentParser(
+        prog="trustser", description="TrustSER: a trust audit of speech emotion recognition models."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    init = commands.add_parser("init", help="write trust_tests/ and thresholds.toml into DIR (default: here)",
-                               description="Write the audit's trust_tests/ and a commented thresholds.toml into DIR, "
-                                           "keeping every file that is already there.")
-    init.add_argument("directory", nargs="?", default=".", metavar="DIR", type=Path,
-                      help="the repository to write into (default: the current directory); created if missing")
+    init = commands.add_parser(
+        "init",
+        help="write trust_tests/ and thresholds.toml into DIR (default: here)",
+        description="Write the audit's trust_tests/ and a commented thresholds.toml into DIR, "
+        "keeping every file that is already there.",
+    )
+    init.add_argument(
+        "directory",
+        nargs="?",
+        default=".",
+        metavar="DIR",
+        type=Path,
+        help="the repository to write into (default: the current directory); created if missing",
+    )
     arguments = parser.parse_args(argv)
     return initialise(arguments.directory)
 
@@ -30,8 +41,11 @@ def initialise(directory: Path) -> int:
     sources = packaged.suite_files()
     thresholds = packaged.default_thresholds()
     if not sources or thresholds is None:
-        print("trustser init: this trustser installation carries no packaged trust suite "
-              "(install the package, e.g. `pip install -e .` in a checkout)", file=sys.stderr)
+        print(
+            "trustser init: this trustser installation carries no packaged trust suite "
+            "(install the package, e.g. `pip install -e .` in a checkout)",
+            file=sys.stderr,
+        )
         return 1
     copies = [(source, directory / packaged.SUITE_DIR_NAME / source.name) for source in sources]
     copies.append((thresholds, directory / packaged.THRESHOLDS_NAME))
@@ -42,8 +56,10 @@ def initialise(directory: Path) -> int:
     except OSError as error:
         print(f"trustser init: cannot write into {directory}: {error}", file=sys.stderr)
         return 1
-    print(f"next: cd {directory} && pytest trust_tests  (thresholds.toml is read from pytest's rootdir; "
-          "options: pytest --help, group \"TrustSER trust audit\")")
+    print(
+        f"next: cd {directory} && pytest trust_tests  (thresholds.toml is read from pytest's rootdir; "
+        'options: pytest --help, group "TrustSER trust audit")'
+    )
     return 0
 
 

@@ -27,8 +27,10 @@ def resolve_device(spec: str = "auto") -> torch.device:
             raise DeviceError(f"--device {spec}: torch sees no CUDA GPU (torch {torch.__version__}); use --device cpu")
         index = spec.partition(":")[2]
         if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
-            raise DeviceError(f"--device {spec}: torch sees {torch.cuda.device_count()} GPU(s), cuda:0 to "
-                              f"cuda:{torch.cuda.device_count() - 1}")
+            raise DeviceError(
+                f"--device {spec}: torch sees {torch.cuda.device_count()} GPU(s), cuda:0 to "
+                f"cuda:{torch.cuda.device_count() - 1}"
+            )
         return torch.device(spec)
     raise DeviceError(f"--device {spec!r}: expected {DEVICE_CHOICES}")
 

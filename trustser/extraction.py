@@ -94,7 +94,11 @@ def stderr_progress(line: str) -> None:
 
 
 def extract_features(
-    encoder: Encoder, corpus: Corpus, cache: Cache, settings: ExtractionSettings = ExtractionSettings(), *,
+    encoder: Encoder,
+    corpus: Corpus,
+    cache: Cache,
+    settings: ExtractionSettings = ExtractionSettings(),
+    *,
     progress: Progress = stderr_progress,
 ) -> StoredFeatures:
     """Per-layer features of every utterance of `corpus`, extracted into the store on first use.
@@ -116,7 +120,9 @@ class _Plan:
     seconds: list[float]  # estimated duration of every utterance at the encoder's rate
 
 
-def _extract(encoder: Encoder, corpus: Corpus, directory: Path, *, settings: ExtractionSettings, progress: Progress) -> None:
+def _extract(
+    encoder: Encoder, corpus: Corpus, directory: Path, *, settings: ExtractionSettings, progress: Progress
+) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     encoder.eval().to(settings.compute.device)
     probe = _probe(encoder, settings.compute)
@@ -126,15 +132,31 @@ def _extract(encoder: Encoder, corpus: Corpus, directory: Path, *, settings: Ext
     seconds_to_do = sum(plan.seconds[u] for i in pending for batch in plan.shards[i] for u in batch)
     energy = {}
     if pending:
-        work = lambda: _encode_shards(encoder, corpus, directory, plan=plan, pending=pending, settings=settings,  # noqa: E731
-                                      progress=progress)
+        work = lambda: _encode_shards(
+            encoder,
+            corpus,
+            directory,
+            plan=plan,
+            pending=pending,
+            settings=settings,  # noqa: E731
+            progress=progress,
+        )
         energy = dataclasses.asdict(measure_energy(work, max(seconds_to_do, 1e-3), label=f"extract {encoder.name}"))
-    write_json(directory / "index.json", {
-        "format": STORE_FORMAT, "encoder": encoder.name, "utterance_ids": [u.id for u in corpus.utterances],
-        "num_layers": probe["num_layers"], "hidden_size": probe["hidden_size"], "dtype": settings.feature_dtype,
-        "sample_rate": encoder.sample_rate, "shards": len(plan.shards), "energy": energy or None,
-        "compute": settings.compute.tag,
-    })
+    write_json(
+        directory / "index.json",
+        {
+            "format": STORE_FORMAT,
+            "encoder": encoder.name,
+            "utterance_ids": [u.id for u in corpus.utterances],
+            "num_layers": probe["num_layers"],
+            "hidden_size": probe["hidden_size"],
+            "dtype": settings.feature_dtype,
+            "sample_rate": encoder.sample_rate,
+            "shards": len(plan.shards),
+            "energy": energy or None,
+            "compute": settings.compute.tag,
+        },
+    )
 
 
 def _probe(encoder: Encoder, compute: Compute) -> dict:
@@ -144,10 +166,16 @@ def _probe(encoder: Encoder, compute: Compute) -> dict:
     with torch.no_grad(), compute.autocast():
         for seconds in (1, 2):
             wave = 0.01 * torch.randn(1, seconds * encoder.sample_rate, generator=generator)
-            layers, frame_lengths = encoder(wave.to(compute.device), torch.tensor([wave.shape[1]], device=compute.device))
+            layers, frame_lengths = encoder(
+                wave.to(compute.device), torch.tensor([wave.shape[1]], device=compute.device)
+            )
             counts.append(int(frame_lengths[0]))
-    return {"num_layers": int(layers.shape[1]), "hidden_size": int(layers.shape[3]),
-            "frames_at_zero": counts[0] - (counts[1] - counts[0]), "frames_per_second": counts[1] - counts[0]}
+    return {
+        "num_layers": int(layers.shape[1]),
+        "hidden_size": int(layers.shape[3]),
+        "frames_at_zero": counts[0] - (counts[1] - counts[0]),
+        "frames_per_second": counts[1] - counts[0],
+    }
 
 
 def _estimated_frames(probe: dict, seconds: float) -> float:
@@ -190,22 +218,34 @@ def estimated_bytes(probe: dict, seconds: list[float], dtype: str) -> float:
     return sum(_estimated_frames(probe, s) * frame_bytes + pooled_bytes for s in seconds)
 
 
-def _announce(encoder: Encoder, corpus: Corpus, directory: Path, *, plan: _Plan, pending: list[int], probe: dict,
-              settings: ExtractionSettings, progress: Progress) -> None:
+def _announce(
+    encoder: Encoder,
+    corpus: Corpus,
+    directory: Path,
+    *,
+    plan: _Plan,
+    pending: list[int],
+    probe: dict,
+    settings: ExtractionSettings,
+    progress: Progress,
+) -> None:
     """Say what the extraction will store and where; stop now if the disk cannot hold it."""
     todo = [u for i in pending for batch in plan.shards[i] for u in batch]
     total = estimated_bytes(probe, plan.seconds, settings.feature_dtype)
     needed = estimated_bytes(probe, [plan.seconds[u] for u in todo], settings.feature_dtype)
     free = shutil.disk_usage(directory).free
     hours = sum(plan.seconds) / 3600
-    progress(f"extract {encoder.name} on {corpus.name}: {len(corpus)} utterances, {hours:.2f} h of audio -> "
-             f"~{total / 2**30:.2f} GiB ({probe['num_layers']} x {probe['hidden_size']} {settings.feature_dtype}, "
-             f"{len(plan.shards)} shards) in {directory} on {settings.compute.device} {settings.compute.precision}; "
-             f"{len(plan.shards) - len(pending)} shards already committed; {free / 2**30:.1f} GiB free")
+    progress(
+        f"extract {encoder.name} on {corpus.name}: {len(corpus)} utterances, {hours:.2f} h of audio -> "
+        f"~{total / 2**30:.2f} GiB ({probe['num_layers']} x {probe['hidden_size']} {settings.feature_dtype}, "
+        f"{len(plan.shards)} shards) in {directory} on {settings.compute.device} {settings.compute.precision}; "
+        f"{len(plan.shards) - len(pending)} shards already committed; {free / 2**30:.1f} GiB free"
+    )
     if needed + _DISK_MARGIN_BYTES > free:
         raise InsufficientDisk(
             f"extracting {encoder.name} on {corpus.name} needs ~{needed / 2**30:.2f} GiB in {directory}, but only "
-            f"{free / 2**30:.2f} GiB is free: point --trust-cache at a larger disk, or store --feature-dtype float16")
+            f"{free / 2**30:.2f} GiB is free: point --trust-cache at a larger disk, or store --feature-dtype float16"
+        )
 
 
 class _Waveforms(torch.utils.data.Dataset):
@@ -225,14 +265,27 @@ def _as_list(items: list) -> list:
     return items
 
 
-def _encode_shards(encoder: Encoder, corpus: Corpus, directory: Path, *, plan: _Plan, pending: list[int],
-                   settings: ExtractionSettings, progress: Progress) -> None:
+def _encode_shards(
+    encoder: Encoder,
+    corpus: Corpus,
+    directory: Path,
+    *,
+    plan: _Plan,
+    pending: list[int],
+    settings: ExtractionSettings,
+    progress: Progress,
+) -> None:
     batches = [(shard, batch) for shard in pending for batch in plan.shards[shard]]
     loader = torch.utils.data.DataLoader(
-        _Waveforms(corpus, encoder.sample_rate), batch_sampler=[batch for _, batch in batches],
-        num_workers=settings.loader_workers, collate_fn=_as_list,
+        _Waveforms(corpus, encoder.sample_rate),
+        batch_sampler=[batch for _, batch in batches],
+        num_workers=settings.loader_workers,
+        collate_fn=_as_list,
     )
-    meter = _Meter(total_utterances=sum(len(b) for _, b in batches), total_seconds=sum(plan.seconds[u] for _, b in batches for u in b))
+    meter = _Meter(
+        total_utterances=sum(len(b) for _, b in batches),
+        total_seconds=sum(plan.seconds[u] for _, b in batches for u in b),
+    )
     writer, remaining = None, {shard: len(plan.shards[shard]) for shard in pending}
     try:
         for (shard, _), items in zip(batches, loader):
@@ -241,9 +294,11 @@ def _encode_shards(encoder: Encoder, corpus: Corpus, directory: Path, *, plan: _
             waves = [wave for _, wave in items]
             for (index, wave), frames in zip(items, encode_batch(encoder, waves, settings.compute, progress=progress)):
                 if not torch.isfinite(frames).all():  # never stored: a head trained on them would be garbage
-                    raise NonFiniteFeatures(f"{encoder.name} gave NaN or infinite features for utterance "
-                                            f"{corpus.utterances[index].id!r} of {corpus.name} ({len(wave) / encoder.sample_rate:.3f} s); "
-                                            "remove the file from the corpus")
+                    raise NonFiniteFeatures(
+                        f"{encoder.name} gave NaN or infinite features for utterance "
+                        f"{corpus.utterances[index].id!r} of {corpus.name} ({len(wave) / encoder.sample_rate:.3f} s); "
+                        "remove the file from the corpus"
+                    )
                 writer.add(index, frames, len(wave))
             meter.advance(len(items), sum(len(w) for w in waves) / encoder.sample_rate)
             remaining[shard] -= 1
@@ -261,23 +316,33 @@ class NonFiniteFeatures(ValueError):
     """The encoder's output for an utterance is not finite; the message names the utterance."""
 
 
-def encode_batch(encoder: Encoder, waves: list[np.ndarray], compute: Compute, *, progress: Progress) -> list[torch.Tensor]:
+def encode_batch(
+    encoder: Encoder, waves: list[np.ndarray], compute: Compute, *, progress: Progress
+) -> list[torch.Tensor]:
     """Each utterance's frames [frames, num_layers, hidden_size] (float32, CPU); on CUDA OOM, halves and retries."""
     try:
         padded, lengths = pad_waveforms(waves)
         with torch.no_grad(), compute.autocast():
             layers, frame_lengths = encoder(padded.to(compute.device), lengths.to(compute.device))
-        return [layers[row, :, :n].transpose(0, 1).float().cpu().clone() for row, n in enumerate(frame_lengths.tolist())]
+        return [
+            layers[row, :, :n].transpose(0, 1).float().cpu().clone() for row, n in enumerate(frame_lengths.tolist())
+        ]
     except torch.OutOfMemoryError:
         if len(waves) == 1:
-            raise ExtractionError(f"one utterance of {len(waves[0]) / encoder.sample_rate:.1f} s does not fit in the "
-                                  f"memory of {compute.device} even alone; extract on a larger GPU or --device cpu") from None
+            raise ExtractionError(
+                f"one utterance of {len(waves[0]) / encoder.sample_rate:.1f} s does not fit in the "
+                f"memory of {compute.device} even alone; extract on a larger GPU or --device cpu"
+            ) from None
     # retried outside the except block, so the failed attempt's tensors (held by the traceback) are freed first
     compute.release_cached_memory()
     half = len(waves) // 2
-    progress(f"  out of memory on {compute.device} with {len(waves)} utterances: batch halved to {half} + {len(waves) - half}")
-    return (encode_batch(encoder, waves[:half], compute, progress=progress)
-            + encode_batch(encoder, waves[half:], compute, progress=progress))
+    progress(
+        f"  out of memory on {compute.device} with {len(waves)} utterances: "
+        f"batch halved to {half} + {len(waves) - half}"
+    )
+    return encode_batch(encoder, waves[:half], compute, progress=progress) + encode_batch(
+        encoder, waves[half:], compute, progress=progress
+    )
 
 
 class _Meter:
@@ -295,8 +360,10 @@ class _Meter:
         elapsed = time.perf_counter() - self.start
         rate = self.seconds / elapsed if elapsed > 0 else 0.0
         eta = (self.total_seconds - self.seconds) / rate if rate > 0 else float("nan")
-        return (f"{self.utterances}/{self.total_utterances} utterances, {self.seconds / 3600:.3f}/"
-                f"{self.total_seconds / 3600:.3f} h of audio, {rate:.1f} audio s/s, ETA {_clock(eta)}")
+        return (
+            f"{self.utterances}/{self.total_utterances} utterances, {self.seconds / 3600:.3f}/"
+            f"{self.total_seconds / 3600:.3f} h of audio, {rate:.1f} audio s/s, ETA {_clock(eta)}"
+        )
 
 
 def _clock(seconds: float) -> str:

@@ -55,13 +55,25 @@ class ShardRecord:
     pooled_sha256: str
 
     def to_json(self) -> dict:
-        return {"index": self.index, "utterances": list(self.utterances), "frames": list(self.frames),
-                "samples": list(self.samples), "frames_sha256": self.frames_sha256, "pooled_sha256": self.pooled_sha256}
+        return {
+            "index": self.index,
+            "utterances": list(self.utterances),
+            "frames": list(self.frames),
+            "samples": list(self.samples),
+            "frames_sha256": self.frames_sha256,
+            "pooled_sha256": self.pooled_sha256,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> "ShardRecord":
-        return cls(int(data["index"]), tuple(data["utterances"]), tuple(data["frames"]), tuple(data["samples"]),
-                   str(data["frames_sha256"]), str(data["pooled_sha256"]))
+        return cls(
+            int(data["index"]),
+            tuple(data["utterances"]),
+            tuple(data["frames"]),
+            tuple(data["samples"]),
+            str(data["frames_sha256"]),
+            str(data["pooled_sha256"]),
+        )
 
 
 class ShardWriter:
@@ -85,12 +97,19 @@ class ShardWriter:
         """Append one utterance's frames [frames, num_layers, hidden_size] (float32, on the CPU)."""
         stored = np.ascontiguousarray(frames.numpy().astype(self.dtype, copy=False))
         if not np.isfinite(stored).all():
-            raise StoreError(f"utterance {utterance}: non-finite features after conversion to {self.dtype} "
-                             "(over float16's range? use --feature-dtype float32)")
-        pooled = stored.astype(np.float64).mean(0).astype(np.float32) if len(stored) else \
-            np.zeros(stored.shape[1:], np.float32)
-        for handle, digest, data in ((self._frames_file, self._frames_hash, stored),
-                                     (self._pooled_file, self._pooled_hash, pooled)):
+            raise StoreError(
+                f"utterance {utterance}: non-finite features after conversion to {self.dtype} "
+                "(over float16's range? use --feature-dtype float32)"
+            )
+        pooled = (
+            stored.astype(np.float64).mean(0).astype(np.float32)
+            if len(stored)
+            else np.zeros(stored.shape[1:], np.float32)
+        )
+        for handle, digest, data in (
+            (self._frames_file, self._frames_hash, stored),
+            (self._pooled_file, self._pooled_hash, pooled),
+        ):
             buffer = data.tobytes()
             handle.write(buffer)
             digest.update(buffer)
@@ -105,8 +124,14 @@ class ShardWriter:
             handle.close()
         os.replace(self._frames_tmp, self._frames_target)
         os.replace(self._pooled_tmp, self._pooled_target)
-        record = ShardRecord(self.index, tuple(self.utterances), tuple(self.frames), tuple(self.samples),
-                             self._frames_hash.hexdigest(), self._pooled_hash.hexdigest())
+        record = ShardRecord(
+            self.index,
+            tuple(self.utterances),
+            tuple(self.frames),
+            tuple(self.samples),
+            self._frames_hash.hexdigest(),
+            self._pooled_hash.hexdigest(),
+        )
         write_json(self.directory / f"{shard_name(self.index)}.json", record.to_json())
         return record
 
@@ -179,7 +204,9 @@ class StoredFeatures:
     def open(cls, directory: Path) -> "StoredFeatures":
         index = read_json(directory / "index.json")
         if index.get("format") != STORE_FORMAT:
-            raise StoreError(f"{directory / 'index.json'}: store format {index.get('format')!r}, expected {STORE_FORMAT}")
+            raise StoreError(
+                f"{directory / 'index.json'}: store format {index.get('format')!r}, expected {STORE_FORMAT}"
+            )
         layers, hidden = int(index["num_layers"]), int(index["hidden_size"])
         dtype = np.dtype(STORAGE_DTYPES[index["dtype"]])
         n = len(index["utterance_ids"])
@@ -194,15 +221,29 @@ class StoredFeatures:
             expected_size = sum(record.frames) * frame_bytes
             actual = (directory / f"{shard_name(shard)}.bin").stat().st_size
             if actual != expected_size:
-                raise StoreError(f"{directory / (shard_name(shard) + '.bin')}: {actual} bytes, expected {expected_size}")
+                raise StoreError(
+                    f"{directory / (shard_name(shard) + '.bin')}: {actual} bytes, expected {expected_size}"
+                )
             offset = 0
             for utterance, count, length in zip(record.utterances, record.frames, record.samples):
                 shard_of[utterance], byte_offset[utterance] = shard, offset
                 frame_counts[utterance], samples[utterance] = count, length
                 offset += count * frame_bytes
             shards.append(record)
-        return cls(directory, list(index["utterance_ids"]), layers, hidden, dtype, shard_of, byte_offset, frame_counts,
-                   samples, int(index["sample_rate"]), index.get("energy"), shards)
+        return cls(
+            directory,
+            list(index["utterance_ids"]),
+            layers,
+            hidden,
+            dtype,
+            shard_of,
+            byte_offset,
+            frame_counts,
+            samples,
+            int(index["sample_rate"]),
+            index.get("energy"),
+            shards,
+        )
 
     def __del__(self) -> None:
         for handle in getattr(self, "_handles", {}).values():
@@ -224,8 +265,9 @@ class StoredFeatures:
             path = self.directory / f"{shard_name(shard)}.bin"
             if shard not in self._verified:
                 if file_sha256(path) != self.shards[shard].frames_sha256:
-                    raise StoreError(f"{path}: checksum mismatch (damaged feature shard); delete {self.directory} "
-                                     "to extract again")
+                    raise StoreError(
+                        f"{path}: checksum mismatch (damaged feature shard); delete {self.directory} to extract again"
+                    )
                 self._verified.add(shard)
             self._handles[shard] = os.open(path, os.O_RDONLY)
         return self._handles[shard]

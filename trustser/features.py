@@ -19,7 +19,8 @@ from trustser.corpora.base import Corpus
 
 
 def pad_frames(utterances: list[np.ndarray], num_layers: int, hidden_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Utterances' frames [frames, layers, hidden] -> zero-padded float32 [batch, layers, frames, hidden] and lengths."""
+    """Utterances' frames [frames, layers, hidden] -> zero-padded float32 [batch, layers, frames, hidden]
+    and lengths."""
     counts = [len(frames) for frames in utterances]
     out = torch.empty(len(utterances), num_layers, max(counts, default=0), hidden_size)
     for row, frames in enumerate(utterances):

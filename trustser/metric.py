@@ -24,7 +24,6 @@ from typing import Any, Callable
 
 from trustser.vocabulary import PILLARS, Bound
 
-
 Rule = Callable[[Any], "str | None"]
 """A setting's constraint beyond its type: None when the value is fine, else what it must be."""
 
@@ -85,7 +84,14 @@ _DECLARED: dict[str, Metric] = {}
 
 
 def declare_metric(
-    name: str, *, label: str, bound: Bound | str, default: float, definition: str, chance: str = "", reference: str = "",
+    name: str,
+    *,
+    label: str,
+    bound: Bound | str,
+    default: float,
+    definition: str,
+    chance: str = "",
+    reference: str = "",
     settings: object = None,
 ) -> Metric:
     """Declare a metric (at import of its evaluator module); returns the declaration.
@@ -108,7 +114,11 @@ def declare_metric(
 
 
 def _check_settings_class(name: str, settings: object) -> None:
-    if not dataclasses.is_dataclass(settings) or isinstance(settings, type) or not type(settings).__dataclass_params__.frozen:
+    if (
+        not dataclasses.is_dataclass(settings)
+        or isinstance(settings, type)
+        or not type(settings).__dataclass_params__.frozen
+    ):
         raise ValueError(f"{name}: settings must be an instance of a frozen dataclass")
     for field in dataclasses.fields(settings):
         if "rule" not in field.metadata:

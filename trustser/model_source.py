@@ -9,9 +9,11 @@ import json
 from functools import cached_property
 from typing import Callable, Protocol
 
+import torch
+
 from trustser.cache import Cache, content_key
-from trustser.corpus_split import CorpusSplit
 from trustser.corpora.folds import Fold
+from trustser.corpus_split import CorpusSplit
 from trustser.encoders import create as create_encoder
 from trustser.encoders.base import Encoder
 from trustser.extraction import ExtractionSettings, Progress, extract_features, feature_key
@@ -20,11 +22,11 @@ from trustser.heads import EmotionHead, HeadConfig
 from trustser.sustainability.energy import measure_energy
 from trustser.training import TRAINING_VERSION, TrainConfig, train_head
 
-import torch
-
 
 class ModelSource(Protocol):
-    can_retrain: bool  # whether evaluations may train new heads with the recipe (membership target, DP, training energy)
+    can_retrain: (
+        bool  # whether evaluations may train new heads with the recipe (membership target, DP, training energy)
+    )
 
     @property
     def encoder(self) -> Encoder: ...
@@ -45,7 +47,9 @@ def finite_weights(head: EmotionHead, key: str) -> dict:
     state = head.state_dict()
     bad = [name for name, tensor in state.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
     if bad:
-        raise FloatingPointError(f"head {key} trained to non-finite weights ({', '.join(bad)}): non-finite features? not cached")
+        raise FloatingPointError(
+            f"head {key} trained to non-finite weights ({', '.join(bad)}): non-finite features? not cached"
+        )
     return state
 
 
@@ -55,9 +59,16 @@ class TrainedHeads:
     can_retrain = True
 
     def __init__(
-        self, backbone: str, split: CorpusSplit, cache: Cache, *, train_config: TrainConfig,
-        head_config: HeadConfig = HeadConfig(), encoder: Encoder | None = None,
-        extraction: ExtractionSettings, progress: Progress,
+        self,
+        backbone: str,
+        split: CorpusSplit,
+        cache: Cache,
+        *,
+        train_config: TrainConfig,
+        head_config: HeadConfig = HeadConfig(),
+        encoder: Encoder | None = None,
+        extraction: ExtractionSettings,
+        progress: Progress,
     ):
         self.backbone, self.split, self.cache = backbone, split, cache
         self.train_config, self.head_config = train_config, head_config
@@ -93,13 +104,21 @@ class TrainedHeads:
         """The fold's trained head, from the cache when it was trained before."""
         train_rows = self.split.indices(fold.train_speakers)
         train = lambda: train_head(  # noqa: E731
-            self.features, self.split.labels, train_rows, self.split.indices(fold.dev_speakers),
-            num_classes=self.split.num_classes, head_config=self.head_config, train_config=self.train_config, device=self.device,
+            self.features,
+            self.split.labels,
+            train_rows,
+            self.split.indices(fold.dev_speakers),
+            num_classes=self.split.num_classes,
+            head_config=self.head_config,
+            train_config=self.train_config,
+            device=self.device,
             progress=lambda line: self.progress(f"{self.backbone} fold {fold.index} head: {line}"),
         )
         return self.cached_head(self.head_key(fold), train, audio_seconds=self.features.audio_seconds(train_rows))
 
-    def cached_head(self, key: str, train: Callable[[], EmotionHead], *, audio_seconds: float | None = None) -> EmotionHead:
+    def cached_head(
+        self, key: str, train: Callable[[], EmotionHead], *, audio_seconds: float | None = None
+    ) -> EmotionHead:
         """The head stored under `key`, trained by `train()` and stored on first use.
 
         With `audio_seconds` (the training audio), training runs under codecarbon and its energy is
@@ -112,10 +131,14 @@ class TrainedHeads:
                     self.cache.save_tensors(path, finite_weights(train(), key))
                 else:
                     trained: list[EmotionHead] = []
-                    energy = measure_energy(lambda: trained.append(train()), audio_seconds, label=f"train {self.backbone}")
+                    energy = measure_energy(
+                        lambda: trained.append(train()), audio_seconds, label=f"train {self.backbone}"
+                    )
                     metadata = {"energy": json.dumps(dataclasses.asdict(energy))}
                     self.cache.save_tensors(path, finite_weights(trained[0], key), metadata)
-        head = EmotionHead(self.features.num_layers, self.features.hidden_size, self.split.num_classes, self.head_config)
+        head = EmotionHead(
+            self.features.num_layers, self.features.hidden_size, self.split.num_classes, self.head_config
+        )
         head.load_state_dict(self.cache.load_tensors(path))
         return head.eval()
 
@@ -127,6 +150,10 @@ class TrainedHeads:
     def deployment(self, fold: Fold) -> dict:
         """What a fresh process needs to rebuild the released model (see sustainability.footprint)."""
         self.head(fold)  # trained and stored before a child process loads it
-        shape = {"num_layers": self.features.num_layers, "hidden_size": self.features.hidden_size,
-                 "num_classes": self.split.num_classes, "config": self.head_config.as_dict()}
+        shape = {
+            "num_layers": self.features.num_layers,
+            "hidden_size": self.features.hidden_size,
+            "num_classes": self.split.num_classes,
+            "config": self.head_config.as_dict(),
+        }
         return {"backbone": self.backbone, "head": str(self.cache.path("heads", self.head_key(fold))), "shape": shape}

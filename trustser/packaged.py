@@ -30,7 +30,9 @@ def suite_files() -> list[Path]:
     directory = suite_dir()
     if directory is None:
         return []
-    return sorted(path for path in directory.glob("*.py") if path.name == "__init__.py" or path.name.startswith("test_"))
+    return sorted(
+        path for path in directory.glob("*.py") if path.name == "__init__.py" or path.name.startswith("test_")
+    )
 
 
 def default_thresholds() -> Path | None:

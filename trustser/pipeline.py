@@ -44,8 +44,15 @@ class Predictions:
 
 class BackboneRun:
     def __init__(
-        self, backbone: str, split: CorpusSplit, source: ModelSource, cache: Cache, *, train_config: TrainConfig,
-        head_config: HeadConfig = HeadConfig(), extraction: ExtractionSettings = ExtractionSettings(),
+        self,
+        backbone: str,
+        split: CorpusSplit,
+        source: ModelSource,
+        cache: Cache,
+        *,
+        train_config: TrainConfig,
+        head_config: HeadConfig = HeadConfig(),
+        extraction: ExtractionSettings = ExtractionSettings(),
         progress: Progress = stderr_progress,
     ):
         self.backbone, self.split, self.source, self.cache = backbone, split, source, cache
@@ -85,8 +92,9 @@ class BackboneRun:
     @property
     def fingerprint(self) -> str:
         """Content key of the whole run (encoder, corpus, folds, heads): what its evaluations depend on."""
-        return content_key(heads=[self.source.head_key(fold) for fold in self.folds],
-                           test=[f.test_speakers for f in self.folds])
+        return content_key(
+            heads=[self.source.head_key(fold) for fold in self.folds], test=[f.test_speakers for f in self.folds]
+        )
 
     @property
     def heads(self) -> list[EmotionHead]:
@@ -106,7 +114,9 @@ class BackboneRun:
                 folds.append(np.full(len(test), fold.index))
                 predicted.append(predict_logits(head, self.features, test).argmax(1).numpy())
             index = np.concatenate(rows)
-            self._predictions = Predictions(index, np.concatenate(folds), self.split.labels[index], np.concatenate(predicted))
+            self._predictions = Predictions(
+                index, np.concatenate(folds), self.split.labels[index], np.concatenate(predicted)
+            )
             release_free_memory()
         return self._predictions
 
@@ -128,17 +138,46 @@ class BackboneRun:
 
     def sibling(self, backbone: str) -> "BackboneRun":
         """The same split, cache, seed and head recipe with another backbone (e.g. an attack surrogate)."""
-        return trained_run(backbone, self.split, self.cache, train_config=self.train_config, head_config=self.head_config,
-                           extraction=self.extraction, progress=self.progress)
+        return trained_run(
+            backbone,
+            self.split,
+            self.cache,
+            train_config=self.train_config,
+            head_config=self.head_config,
+            extraction=self.extraction,
+            progress=self.progress,
+        )
 
 
 def trained_run(
-    backbone: str, split: CorpusSplit, cache: Cache, *, train_config: TrainConfig, head_config: HeadConfig = HeadConfig(),
-    encoder: Encoder | None = None, extraction: ExtractionSettings = ExtractionSettings(),
+    backbone: str,
+    split: CorpusSplit,
+    cache: Cache,
+    *,
+    train_config: TrainConfig,
+    head_config: HeadConfig = HeadConfig(),
+    encoder: Encoder | None = None,
+    extraction: ExtractionSettings = ExtractionSettings(),
     progress: Progress = stderr_progress,
 ) -> BackboneRun:
     """The run of an encoder spec with our emotion head trained on its features, per fold."""
-    source = TrainedHeads(backbone, split, cache, train_config=train_config, head_config=head_config, encoder=encoder,
-                          extraction=extraction, progress=progress)
-    return BackboneRun(backbone, split, source, cache, train_config=train_config, head_config=head_config,
-                       extraction=extraction, progress=progress)
+    source = TrainedHeads(
+        backbone,
+        split,
+        cache,
+        train_config=train_config,
+        head_config=head_config,
+        encoder=encoder,
+        extraction=extraction,
+        progress=progress,
+    )
+    return BackboneRun(
+        backbone,
+        split,
+        source,
+        cache,
+        train_config=train_config,
+        head_config=head_config,
+        extraction=extraction,
+        progress=progress,
+    )

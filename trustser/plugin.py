@@ -40,38 +40,91 @@ _OPTION_DEFAULTS: dict[str, object] = {}  # dest -> default of every option belo
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("trustser", "TrustSER trust audit")
-    group.addoption("--backbone", default=None,
-                    help=f"comma-separated encoders to audit, each with our trained head (default {DEFAULT_BACKBONES}, "
-                         "or none when --model is given)")
-    group.addoption("--model", default=None,
-                    help="comma-separated finished models to audit as they are, e.g. hf:/path/to/checkpoint "
-                         "(a Hugging Face audio-classification checkpoint)")
-    group.addoption("--model-labels", default=None, metavar="LABEL=EMOTION,...",
-                    help="how the model's labels (id2label names or ids) map to the audit's emotions; "
-                         "default: read from the names (ang, Anger, hap, ...); LABEL=- leaves one out")
-    group.addoption("--corpus", default="synthetic", help="corpus spec, e.g. synthetic or synthetic:speakers=8,sentences=20,seed=0")
+    group.addoption(
+        "--backbone",
+        default=None,
+        help=f"comma-separated encoders to audit, each with our trained head (default {DEFAULT_BACKBONES}, "
+        "or none when --model is given)",
+    )
+    group.addoption(
+        "--model",
+        default=None,
+        help="comma-separated finished models to audit as they are, e.g. hf:/path/to/checkpoint "
+        "(a Hugging Face audio-classification checkpoint)",
+    )
+    group.addoption(
+        "--model-labels",
+        default=None,
+        metavar="LABEL=EMOTION,...",
+        help="how the model's labels (id2label names or ids) map to the audit's emotions; "
+        "default: read from the names (ang, Anger, hap, ...); LABEL=- leaves one out",
+    )
+    group.addoption(
+        "--corpus", default="synthetic", help="corpus spec, e.g. synthetic or synthetic:speakers=8,sentences=20,seed=0"
+    )
     group.addoption("--thresholds", default=None, help="release gates (default: thresholds.toml in the rootdir)")
-    group.addoption("--trust-report", default="trust-report", help="directory for the trust report (default trust-report/)")
+    group.addoption(
+        "--trust-report", default="trust-report", help="directory for the trust report (default trust-report/)"
+    )
     group.addoption("--seed", type=int, default=0, help="seed for folds, training and attacks (default 0)")
-    group.addoption("--folds", type=int, default=4, help="speaker-independent folds (default 4); corpora with their own scheme "
-                         "(IEMOCAP sessions, MSP-Podcast partitions) use theirs")
-    group.addoption("--trust-cache", default=None, help="cache directory (default $TRUSTSER_CACHE or ~/.cache/trustser)")
-    group.addoption("--on-bad-audio", default="skip", choices=("skip", "fail"),
-                    help="a missing, undecodable, empty or NaN corpus file: skip it (counted, named) or fail (default skip)")
-    group.addoption("--device", default="auto", metavar="auto|cpu|cuda|cuda:N",
-                    help="where extraction, head training, attacks and noise run (default auto: a GPU when torch sees one)")
-    group.addoption("--precision", default="fp32", choices=("fp32", "fp16", "bf16"),
-                    help="extraction precision on a GPU (autocast); always fp32 on the CPU (default fp32)")
-    group.addoption("--feature-dtype", default="float32", choices=("float32", "float16"),
-                    help="how stored features are kept on disk; float16 halves disk and I/O (default float32)")
-    group.addoption("--batch-seconds", type=float, default=60.0,
-                    help="padded audio per extraction batch, seconds (default 60); halved automatically on CUDA OOM")
-    group.addoption("--head-max-epochs", type=int, default=None,
-                    help="most epochs an emotion head trains; early stopping on dev UAR may end it sooner (default: the recipe's 40)")
-    group.addoption("--trust-deep", action="store_true",
-                    help="also run the extended battery (PGD-L2, APGD, targeted PGD, invariance search): slower")
-    group.addoption("--trust-baseline", default=None, metavar="JSON",
-                    help="a previous trust_report.json: every metric also fails when it regressed beyond its tolerance")
+    group.addoption(
+        "--folds",
+        type=int,
+        default=4,
+        help="speaker-independent folds (default 4); corpora with their own scheme "
+        "(IEMOCAP sessions, MSP-Podcast partitions) use theirs",
+    )
+    group.addoption(
+        "--trust-cache", default=None, help="cache directory (default $TRUSTSER_CACHE or ~/.cache/trustser)"
+    )
+    group.addoption(
+        "--on-bad-audio",
+        default="skip",
+        choices=("skip", "fail"),
+        help="a missing, undecodable, empty or NaN corpus file: skip it (counted, named) or fail (default skip)",
+    )
+    group.addoption(
+        "--device",
+        default="auto",
+        metavar="auto|cpu|cuda|cuda:N",
+        help="where extraction, head training, attacks and noise run (default auto: a GPU when torch sees one)",
+    )
+    group.addoption(
+        "--precision",
+        default="fp32",
+        choices=("fp32", "fp16", "bf16"),
+        help="extraction precision on a GPU (autocast); always fp32 on the CPU (default fp32)",
+    )
+    group.addoption(
+        "--feature-dtype",
+        default="float32",
+        choices=("float32", "float16"),
+        help="how stored features are kept on disk; float16 halves disk and I/O (default float32)",
+    )
+    group.addoption(
+        "--batch-seconds",
+        type=float,
+        default=60.0,
+        help="padded audio per extraction batch, seconds (default 60); halved automatically on CUDA OOM",
+    )
+    group.addoption(
+        "--head-max-epochs",
+        type=int,
+        default=None,
+        help="most epochs an emotion head trains; early stopping on dev UAR may end it sooner "
+        "(default: the recipe's 40)",
+    )
+    group.addoption(
+        "--trust-deep",
+        action="store_true",
+        help="also run the extended battery (PGD-L2, APGD, targeted PGD, invariance search): slower",
+    )
+    group.addoption(
+        "--trust-baseline",
+        default=None,
+        metavar="JSON",
+        help="a previous trust_report.json: every metric also fails when it regressed beyond its tolerance",
+    )
     _OPTION_DEFAULTS.update({option.dest: option.attrs().get("default") for option in group.options})
 
 
@@ -91,18 +144,26 @@ def pytest_configure(config: pytest.Config) -> None:
         missing = unmatched(config.stash[_BASELINE], audited_backbones(config), config.getoption("corpus"))
         if missing:
             held = sorted({f"{b} on {c}" for _, b, c in config.stash[_BASELINE]})
-            warnings.warn(f"baseline {baseline} has no records for {', '.join(missing)} on {config.getoption('corpus')}; "
-                          f"those are not checked for regressions (it holds: {'; '.join(held) or 'nothing'})")
+            warnings.warn(
+                f"baseline {baseline} has no records for {', '.join(missing)} on {config.getoption('corpus')}; "
+                f"those are not checked for regressions (it holds: {'; '.join(held) or 'nothing'})",
+                stacklevel=2,
+            )
     _check_compute_options(config)
     _group_backbones_on_workers(config)
     workerinput = getattr(config, "workerinput", None)
-    # the controller's pid leads the token, so a later run can tell the pieces of a killed run (trustser.report.collector)
+    # the controller's pid leads the token, so a later run can tell the pieces of a killed run
+    # (trustser.report.collector)
     config.stash[_TOKEN] = workerinput["trustser_token"] if workerinput else f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
     if workerinput is None:  # under pytest-xdist only the controller writes the report
         from trustser.report.collector import TrustReportCollector
 
-        collector = TrustReportCollector(config, token=config.stash[_TOKEN], backbones=audited_backbones(config),
-                                         cache_root=functools.partial(cache_root, config))
+        collector = TrustReportCollector(
+            config,
+            token=config.stash[_TOKEN],
+            backbones=audited_backbones(config),
+            cache_root=functools.partial(cache_root, config),
+        )
         config.pluginmanager.register(collector, "trustser-report")
 
 
@@ -141,8 +202,10 @@ def _gates(config: pytest.Config, trust_modules: Iterable[Path] = ()) -> Gates |
 
 
 def _no_thresholds_file(config: pytest.Config) -> pytest.UsageError:
-    return pytest.UsageError(f"no thresholds file: pass --thresholds, or add thresholds.toml to the rootdir {config.rootpath} "
-                             "(`trustser init` writes one)")
+    return pytest.UsageError(
+        f"no thresholds file: pass --thresholds, or add thresholds.toml to the rootdir {config.rootpath} "
+        "(`trustser init` writes one)"
+    )
 
 
 def _check_compute_options(config: pytest.Config) -> None:
@@ -174,8 +237,11 @@ def _group_backbones_on_workers(config: pytest.Config) -> None:
         if workerinput.get("trustser_loadgroup"):
             config.option.loadgroup = True
         return
-    if getattr(config.option, "dist", "no") == "load" and getattr(config.option, "numprocesses", None) \
-            and _asks_for_the_audit(config):
+    if (
+        getattr(config.option, "dist", "no") == "load"
+        and getattr(config.option, "numprocesses", None)
+        and _asks_for_the_audit(config)
+    ):
         config.option.dist = "loadgroup"
 
 
@@ -205,7 +271,8 @@ def _audits_a_backbone(metafunc: pytest.Metafunc) -> bool:
     if "backbone" not in metafunc.fixturenames:
         return False
     return metafunc.definition.get_closest_marker("trust") is not None or any(
-        name in metafunc.fixturenames for name in _AUDIT_FIXTURES)
+        name in metafunc.fixturenames for name in _AUDIT_FIXTURES
+    )
 
 
 def _is_controller(config: pytest.Config) -> bool:
@@ -238,7 +305,9 @@ def _check_every_trust_test_has_a_gate(config: pytest.Config, items: list[pytest
         if not marker.args:
             raise pytest.UsageError(f"{item.nodeid}: a trust test needs @pytest.mark.trust('<pillar.metric>')")
         if marker.args[0] not in gates:
-            raise pytest.UsageError(f"{item.nodeid}: no gate [{marker.args[0]}] in {gates.source}; add it to the thresholds file")
+            raise pytest.UsageError(
+                f"{item.nodeid}: no gate [{marker.args[0]}] in {gates.source}; add it to the thresholds file"
+            )
 
 
 @pytest.hookimpl(trylast=True)
@@ -379,7 +448,9 @@ def backbone_run(backbone: str, trust_session):
     """The current backbone's run (features, per-fold heads, predictions), computed once per session."""
     run = trust_session.run(backbone)
     try:
-        run.encoder  # a missing checkpoint or extra, or unmappable labels: one line, not a traceback
+        _ = (
+            run.encoder
+        )  # built now, so a missing checkpoint or extra, or unmappable labels, is one line, not a traceback
     except (FileNotFoundError, ImportError, ValueError) as error:
         problem = f"{backbone}: {error}"
     else:
@@ -400,24 +471,45 @@ class TrustCheck:
         return self.gate.settings
 
     def record(
-        self, value: float | None, verdict: str, message: str, *, n: int | None = None, result: object = None,
+        self,
+        value: float | None,
+        verdict: str,
+        message: str,
+        *,
+        n: int | None = None,
+        result: object = None,
         ci: tuple[float, float] | None = None,
     ) -> TrustRecord:
         from trustser.report.records import TrustRecord, plain_details
 
         record = TrustRecord(
-            pillar=self.gate.pillar, metric=self.gate.metric, label=self.gate.label, backbone=self.backbone,
-            corpus=self.corpus, value=value, threshold=self.gate.threshold, bound=self.gate.bound,
-            verdict=verdict, n=n, message=message, details=plain_details(result),
-            ci_low=None if ci is None else float(ci[0]), ci_high=None if ci is None else float(ci[1]),
+            pillar=self.gate.pillar,
+            metric=self.gate.metric,
+            label=self.gate.label,
+            backbone=self.backbone,
+            corpus=self.corpus,
+            value=value,
+            threshold=self.gate.threshold,
+            bound=self.gate.bound,
+            verdict=verdict,
+            n=n,
+            message=message,
+            details=plain_details(result),
+            ci_low=None if ci is None else float(ci[0]),
+            ci_high=None if ci is None else float(ci[1]),
             baseline=self.baseline,
         )
         self.item.user_properties.extend(record.junit_properties())
         return record
 
     def check(
-        self, value: float, *, n: int | None = None, result: object = None,
-        ci: tuple[float, float] | None = None, group_size: int | None = None,
+        self,
+        value: float,
+        *,
+        n: int | None = None,
+        result: object = None,
+        ci: tuple[float, float] | None = None,
+        group_size: int | None = None,
     ) -> None:
         """Judge `value` (its 95% `ci` for a ci gate; WARN when `group_size` is below the gate's minimum).
 
@@ -470,7 +562,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """A trust test that crashed before recording a verdict still gets a record: ERROR and the reason,
     so every collected trust test is a row of every report."""
     report = yield
-    if report.failed and item.get_closest_marker("trust") and not any(name == "verdict" for name, _ in item.user_properties):
+    if (
+        report.failed
+        and item.get_closest_marker("trust")
+        and not any(name == "verdict" for name, _ in item.user_properties)
+    ):
         record = _error_record(item, report)
         if record is not None:
             item.user_properties.extend(record.junit_properties())
@@ -495,8 +591,19 @@ def _error_record(item: pytest.Item, report: pytest.TestReport) -> TrustRecord |
         return None  # no gate or backbone to name: pytest's own report of the failure is all there is
     gate, backbone, corpus = gates[metric], str(callspec.params["backbone"]), item.config.getoption("corpus")
     message = f"{gate.label} not measured ({backbone} on {corpus}): {_one_line_reason(report)}"
-    return TrustRecord(pillar=gate.pillar, metric=gate.metric, label=gate.label, backbone=backbone, corpus=corpus,
-                       value=None, threshold=gate.threshold, bound=gate.bound, verdict=Verdict.ERROR, n=None, message=message)
+    return TrustRecord(
+        pillar=gate.pillar,
+        metric=gate.metric,
+        label=gate.label,
+        backbone=backbone,
+        corpus=corpus,
+        value=None,
+        threshold=gate.threshold,
+        bound=gate.bound,
+        verdict=Verdict.ERROR,
+        n=None,
+        message=message,
+    )
 
 
 @pytest.hookimpl(trylast=True)
@@ -519,4 +626,3 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
         if isinstance(check, TrustCheck):
             check.record(None, Verdict.SKIP, f"{check.gate.label} not applicable to {check.backbone}: {reason}")
         pytest.skip(str(reason))
-

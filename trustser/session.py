@@ -15,15 +15,15 @@ from trustser.corpora import create as create_corpus
 from trustser.corpora.audio import MIN_SECONDS, BadAudio
 from trustser.corpora.base import Corpus
 from trustser.corpora.files import BadData, FileCorpus
-from trustser.encoders import create as create_encoder
-from trustser.encoders.base import Encoder
 from trustser.corpora.folds import Fold, check_speaker_independence
 from trustser.corpora.summary import CorpusSummary, summarise
-from trustser.devices import Compute
-from trustser.extraction import ExtractionSettings, Progress, stderr_progress
-from trustser.models.labels import parse_overrides
-from trustser.models import MODEL_PREFIX
 from trustser.corpus_split import CorpusSplit
+from trustser.devices import Compute
+from trustser.encoders import create as create_encoder
+from trustser.encoders.base import Encoder
+from trustser.extraction import ExtractionSettings, Progress, stderr_progress
+from trustser.models import MODEL_PREFIX
+from trustser.models.labels import parse_overrides
 from trustser.models.run import finished_model_run
 from trustser.pipeline import BackboneRun, trained_run
 from trustser.report.writers import write_prediction_rows
@@ -48,8 +48,11 @@ class AuditSettings:
     head_max_epochs: int = TrainConfig.max_epochs  # --head-max-epochs
 
     def extraction(self) -> ExtractionSettings:
-        return ExtractionSettings(compute=Compute.resolve(self.device, self.precision),
-                                  feature_dtype=self.feature_dtype, batch_seconds=self.batch_seconds)
+        return ExtractionSettings(
+            compute=Compute.resolve(self.device, self.precision),
+            feature_dtype=self.feature_dtype,
+            batch_seconds=self.batch_seconds,
+        )
 
 
 class ConfigurationError(ValueError):
@@ -84,14 +87,14 @@ class AuditSession:
         `--on-bad-audio fail` asked for it to stop the run.
         """
         try:
-            self.corpus_summary
+            _ = self.corpus_summary  # builds the corpus and its folds
         except (BadAudio, BadData) as error:
             raise ConfigurationError(f"--corpus {self.settings.corpus}: {error}") from None
         except _SPEC_ERRORS as error:
             raise ConfigurationError(f"--corpus {self.settings.corpus}: {_plain(error)}") from None
         for backbone in self.settings.backbones:
             try:
-                self.run(backbone).encoder
+                _ = self.run(backbone).encoder
             except _SPEC_ERRORS as error:
                 raise ConfigurationError(f"{backbone}: {_plain(error)}") from None
 
@@ -138,13 +141,24 @@ class AuditSession:
             recipe = TrainConfig(seed=self.settings.seed, max_epochs=self.settings.head_max_epochs)
             if backbone.startswith(MODEL_PREFIX):
                 self._runs[backbone] = finished_model_run(
-                    backbone.removeprefix(MODEL_PREFIX), self.split, self.cache, train_config=recipe,
-                    label_overrides=parse_overrides(self.settings.model_labels), extraction=self.extraction,
-                    progress=self.progress)
+                    backbone.removeprefix(MODEL_PREFIX),
+                    self.split,
+                    self.cache,
+                    train_config=recipe,
+                    label_overrides=parse_overrides(self.settings.model_labels),
+                    extraction=self.extraction,
+                    progress=self.progress,
+                )
             else:
                 self._runs[backbone] = trained_run(
-                    backbone, self.split, self.cache, train_config=recipe, encoder=self._encoders.get(backbone),
-                    extraction=self.extraction, progress=self.progress)
+                    backbone,
+                    self.split,
+                    self.cache,
+                    train_config=recipe,
+                    encoder=self._encoders.get(backbone),
+                    extraction=self.extraction,
+                    progress=self.progress,
+                )
         return self._runs[backbone]
 
     def save_predictions(self) -> None:
@@ -157,7 +171,9 @@ class AuditSession:
     def _save_predictions(self, run: BackboneRun, predictions) -> None:
         emotions = run.corpus.emotions
         rows = []
-        for index, fold, true, predicted in zip(predictions.utterance_index, predictions.fold, predictions.y_true, predictions.y_pred):
+        for index, fold, true, predicted in zip(
+            predictions.utterance_index, predictions.fold, predictions.y_true, predictions.y_pred
+        ):
             utterance = run.corpus.utterances[index]
             rows.append(
                 {

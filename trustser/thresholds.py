@@ -97,13 +97,17 @@ class Gate:
         symbol_ok, symbol_bad = self.bound.symbols
         interval = "" if ci is None else f" [95% CI {format_number(ci[0])}, {format_number(ci[1])}]"
         if group_size is not None and group_size < self.min_group_size:
-            detail = (f"{self.label} {format_number(value)}{interval} not judged: smallest group {group_size} "
-                      f"< min_group_size {self.min_group_size} ({context})")
+            detail = (
+                f"{self.label} {format_number(value)}{interval} not judged: smallest group {group_size} "
+                f"< min_group_size {self.min_group_size} ({context})"
+            )
             return Judgement(Verdict.WARN, detail)
         judged, what = value, ""
         if self.mode == "ci":
             if ci is None:
-                return Judgement(Verdict.FAIL, f"{self.label}: gate = 'ci' but no confidence interval was measured ({context})")
+                return Judgement(
+                    Verdict.FAIL, f"{self.label}: gate = 'ci' but no confidence interval was measured ({context})"
+                )
             judged, what = (ci[1], "upper") if self.bound is Bound.MAX else (ci[0], "lower")
             what = f"95% CI {what} bound "
         if math.isnan(value) or math.isnan(judged):
@@ -111,7 +115,11 @@ class Gate:
         else:
             ok = self.bound.within(judged, self.threshold)
             symbol = symbol_ok if ok else symbol_bad
-            shown = f"{format_number(value)}{interval}" if not what else f"{what}{format_number(judged)} (point {format_number(value)}{interval})"
+            shown = (
+                f"{format_number(value)}{interval}"
+                if not what
+                else f"{what}{format_number(judged)} (point {format_number(value)}{interval})"
+            )
             detail = f"{self.label} {shown} {symbol} {self.bound} {format_number(self.threshold)} ({context})"
         return Judgement(Verdict.PASS if ok else self.outside, detail)
 
@@ -120,10 +128,16 @@ class Gate:
         worse_by = value - baseline if self.bound is Bound.MAX else baseline - value
         allowed = max(self.regression_abs, self.regression_rel * abs(baseline))
         if math.isnan(value) or worse_by > allowed:
-            detail = (f"{self.label} {format_number(value)} regressed from baseline {format_number(baseline)} "
-                      f"(tolerance {format_number(allowed)}) ({context})")
+            detail = (
+                f"{self.label} {format_number(value)} regressed from baseline {format_number(baseline)} "
+                f"(tolerance {format_number(allowed)}) ({context})"
+            )
             return Judgement(self.outside, detail)
-        return Judgement(Verdict.PASS, f"{self.label} {format_number(value)} within {format_number(allowed)} of baseline {format_number(baseline)} ({context})")
+        return Judgement(
+            Verdict.PASS,
+            f"{self.label} {format_number(value)} within {format_number(allowed)} of baseline "
+            f"{format_number(baseline)} ({context})",
+        )
 
 
 class Gates(dict):
@@ -176,7 +190,9 @@ def _parse_gate(path: Path, metric: str, entry: object, metrics: dict[str, Metri
         raise ThresholdError(f"{path}: '{metric}' needs exactly one of 'min' or 'max'")
     bound = Bound(bounds[0])
     if bound is not declared.bound:
-        raise ThresholdError(f"{path}: '{metric}' takes '{declared.bound}', not '{bound}' ({declared.bound.better} is better)")
+        raise ThresholdError(
+            f"{path}: '{metric}' takes '{declared.bound}', not '{bound}' ({declared.bound.better} is better)"
+        )
     threshold = entry[bound]
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
         raise ThresholdError(f"{path}: '{metric}.{bound}' must be a finite number, got {threshold!r}")
@@ -188,7 +204,9 @@ def _parse_gate(path: Path, metric: str, entry: object, metrics: dict[str, Metri
         raise ThresholdError(f"{path}: '{metric}.gate' must be one of {GATE_MODES}, got {mode!r}")
     min_group_size = entry.get("min_group_size", 0)
     if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or min_group_size < 0:
-        raise ThresholdError(f"{path}: '{metric}.min_group_size' must be a non-negative integer, got {min_group_size!r}")
+        raise ThresholdError(
+            f"{path}: '{metric}.min_group_size' must be a non-negative integer, got {min_group_size!r}"
+        )
     tolerances = {key: _tolerance(path, metric, key, entry[key]) for key in REGRESSION_KEYS if key in entry}
     values = {}
     for key, (kind, rule) in fields.items():
@@ -199,8 +217,17 @@ def _parse_gate(path: Path, metric: str, entry: object, metrics: dict[str, Metri
             if wanted is not None:
                 raise ThresholdError(f"{where} must be {wanted}, got {entry[key]!r}")
     settings = None if declared.settings is None else dataclasses.replace(declared.settings, **values)
-    return Gate(metric, bound, float(threshold), level, settings, mode=mode, min_group_size=min_group_size,
-                label=declared.label, **tolerances)
+    return Gate(
+        metric,
+        bound,
+        float(threshold),
+        level,
+        settings,
+        mode=mode,
+        min_group_size=min_group_size,
+        label=declared.label,
+        **tolerances,
+    )
 
 
 def _setting_value(where: str, kind: type, value: object) -> object:

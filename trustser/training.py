@@ -97,7 +97,9 @@ def module_device(module: nn.Module) -> torch.device:
 
 
 @torch.no_grad()
-def predict_logits(head: EmotionHead, features: FrameSource, indices: np.ndarray, *, batch_size: int = 64) -> torch.Tensor:
+def predict_logits(
+    head: EmotionHead, features: FrameSource, indices: np.ndarray, *, batch_size: int = 64
+) -> torch.Tensor:
     """Logits [utterances, classes] on the CPU, computed batch by batch wherever the head is."""
     release_free_memory()  # what earlier steps freed, before this pass's batch-sized blocks are allocated
     head.eval()
@@ -138,18 +140,32 @@ def train_head(
     torch.manual_seed(train_config.seed)
     generator = np.random.default_rng(train_config.seed)
     head = new_head(features, train_indices, num_classes=num_classes, head_config=head_config)
-    optimiser = torch.optim.AdamW(head.parameters(), lr=train_config.learning_rate, weight_decay=train_config.weight_decay)
+    optimiser = torch.optim.AdamW(
+        head.parameters(), lr=train_config.learning_rate, weight_decay=train_config.weight_decay
+    )
 
     def batches() -> Iterator[np.ndarray]:
         order = generator.permutation(train_indices)
         for start in range(0, len(order), train_config.batch_size):
             yield order[start : start + train_config.batch_size]
 
-    return fit_head(head, features, labels, train_indices, dev_indices, optimiser=optimiser, batches=batches,
-                    train_config=train_config, device=device, progress=progress)
+    return fit_head(
+        head,
+        features,
+        labels,
+        train_indices,
+        dev_indices,
+        optimiser=optimiser,
+        batches=batches,
+        train_config=train_config,
+        device=device,
+        progress=progress,
+    )
 
 
-def new_head(features: FrameSource, train_indices: np.ndarray, *, num_classes: int, head_config: HeadConfig) -> EmotionHead:
+def new_head(
+    features: FrameSource, train_indices: np.ndarray, *, num_classes: int, head_config: HeadConfig
+) -> EmotionHead:
     """An untrained head whose input standardisation comes from the training utterances."""
     head = EmotionHead(features.num_layers, features.hidden_size, num_classes, head_config)
     head.fit_standardisation(*standardisation(features, train_indices))
@@ -199,7 +215,9 @@ def fit_head(
                 _accumulate_gradients(model, features, parts, targets, weight=loss_fn.weight, device=device)
             optimiser.step()
             release_free_memory(above=BATCH_SLACK)  # the heap's free share would otherwise grow with the epoch
-        score = _dev_score(head, features, labels, dev_indices if len(dev_indices) else train_indices, loss_fn=dev_loss_fn)
+        score = _dev_score(
+            head, features, labels, dev_indices if len(dev_indices) else train_indices, loss_fn=dev_loss_fn
+        )
         if score > best_score:
             best_score, best_state, stale, best_epoch = score, copy.deepcopy(head.state_dict()), 0, epoch
         else:
@@ -207,15 +225,24 @@ def fit_head(
             if stale >= train_config.patience:
                 break
     if progress is not None:
-        progress(f"{epoch} epochs of {len(train_indices)} utterances in {time.perf_counter() - started:.0f} s, "
-                 f"kept epoch {best_epoch} (dev UAR {best_score[0]:.3f})")
+        progress(
+            f"{epoch} epochs of {len(train_indices)} utterances in {time.perf_counter() - started:.0f} s, "
+            f"kept epoch {best_epoch} (dev UAR {best_score[0]:.3f})"
+        )
     head.load_state_dict(best_state)
     release_free_memory()
     return head.cpu().eval()
 
 
-def _accumulate_gradients(model: nn.Module, features: FrameSource, parts: list[np.ndarray], targets: torch.Tensor, *,
-                          weight: torch.Tensor, device) -> None:
+def _accumulate_gradients(
+    model: nn.Module,
+    features: FrameSource,
+    parts: list[np.ndarray],
+    targets: torch.Tensor,
+    *,
+    weight: torch.Tensor,
+    device,
+) -> None:
     """The gradient of the class-weighted mean loss over all `parts` together, one part in memory at a time."""
     total = weight[targets[np.concatenate(parts)].to(device)].sum()  # the weighted mean's denominator
     for part in parts:

@@ -41,7 +41,7 @@ def angry_share(run, scale: float) -> float:
     return scale * emotions.count("angry") / len(emotions)
 '''
 
-TRUST_TEST = '''import pytest
+TRUST_TEST = """import pytest
 
 from trustser.audit.angry_share import angry_share
 
@@ -49,7 +49,7 @@ from trustser.audit.angry_share import angry_share
 @pytest.mark.trust("utility.angry_share")
 def test_angry_share(backbone_run, trust):
     trust.check(angry_share(backbone_run, trust.settings.scale))
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +75,33 @@ def run_in(project: Path, *arguments: str, gate: str | None = None) -> tuple[sub
         thresholds.write_text((project / "thresholds.toml").read_text().replace("max = 0.5\nscale = 1.0", gate))
     report = project / f"report-{len(list(project.glob('report-*')))}"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "trust_tests/test_angry_share.py", "-p", "no:cacheprovider", "-q",
-         "--backbone", "mfcc", "--corpus", CORPUS, "--thresholds", str(thresholds),
-         "--trust-cache", str(project / "cache"), "--trust-report", str(report),
-         "--junitxml", str(report / "junit.xml"), *arguments],
-        cwd=project, capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(project)),
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "trust_tests/test_angry_share.py",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--backbone",
+            "mfcc",
+            "--corpus",
+            CORPUS,
+            "--thresholds",
+            str(thresholds),
+            "--trust-cache",
+            str(project / "cache"),
+            "--trust-report",
+            str(report),
+            "--junitxml",
+            str(report / "junit.xml"),
+            *arguments,
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(project)),
     )
     return done, report
 
@@ -89,14 +111,26 @@ def test_the_new_gate_passes_and_appears_in_every_report_format(project):
     assert done.returncode == 0, done.stdout + done.stderr
     [record] = json.loads((report / "trust_report.json").read_text())["records"]
     assert (record["metric"], record["label"], record["value"], record["verdict"]) == (
-        "utility.angry_share", "angry share", 0.25, "PASS")
+        "utility.angry_share",
+        "angry share",
+        0.25,
+        "PASS",
+    )
     assert "angry share" in (report / "report.md").read_text()
     assert "angry share" in (report / "report.html").read_text()
     assert 'name="metric" value="utility.angry_share"' in (report / "junit.xml").read_text()
     schema = subprocess.run(
-        [sys.executable, "-c", "import json; from trustser.report.schema import report_schema; "
-                               "print(json.dumps(report_schema()))"],
-        cwd=project, capture_output=True, text=True, check=True, env=dict(os.environ, PYTHONPATH=str(project)))
+        [
+            sys.executable,
+            "-c",
+            "import json; from trustser.report.schema import report_schema; print(json.dumps(report_schema()))",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, PYTHONPATH=str(project)),
+    )
     jsonschema.validate(json.loads((report / "trust_report.json").read_text()), json.loads(schema.stdout))
 
 
@@ -107,12 +141,15 @@ def test_the_new_gate_fails_when_its_bound_is_planted_below_the_value(project):
     assert record["verdict"] == "FAIL" and "angry share 0.25 > max 0.2" in record["message"]
 
 
-@pytest.mark.parametrize("gate, named", [
-    ("max = 0.5\nscale = -1.0", "'utility.angry_share.scale' must be a finite number > 0"),
-    ("max = 0.5\nscale = 'big'", "'utility.angry_share.scale' must be float"),
-    ("max = 0.5\nloudness = 1.0", "unknown key 'utility.angry_share.loudness'"),
-    ("min = 0.5", "'utility.angry_share' takes 'max', not 'min'"),
-])
+@pytest.mark.parametrize(
+    "gate, named",
+    [
+        ("max = 0.5\nscale = -1.0", "'utility.angry_share.scale' must be a finite number > 0"),
+        ("max = 0.5\nscale = 'big'", "'utility.angry_share.scale' must be float"),
+        ("max = 0.5\nloudness = 1.0", "unknown key 'utility.angry_share.loudness'"),
+        ("min = 0.5", "'utility.angry_share' takes 'max', not 'min'"),
+    ],
+)
 def test_the_new_gates_settings_are_validated_from_its_declaration(project, gate, named):
     done, _ = run_in(project, gate=gate)
     assert done.returncode == int(pytest.ExitCode.USAGE_ERROR), done.stdout + done.stderr
@@ -120,8 +157,13 @@ def test_the_new_gates_settings_are_validated_from_its_declaration(project, gate
 
 
 def test_the_new_metric_is_documented(project):
-    done = subprocess.run([sys.executable, "-m", "trustser.report.metrics_doc", str(project / "metrics.md")],
-                          cwd=project, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(project)))
+    done = subprocess.run(
+        [sys.executable, "-m", "trustser.report.metrics_doc", str(project / "metrics.md")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(project)),
+    )
     assert done.returncode == 0, done.stderr
     assert "### angry share\n\n`utility.angry_share`, gate `max = 0.5`" in (project / "metrics.md").read_text()
 

@@ -34,13 +34,19 @@ def test_every_pillar_test_is_parametrized_over_the_default_backbones(tmp_path):
         f"test_{pillar}.py" for pillar in ("utility", "privacy", "fairness", "safety", "sustainability")
     }
     backbone_of = [t.split("[", 1)[1].split("-")[0].rstrip("]") for t in tests]  # ids: [mfcc] or [mfcc-fgsm]
-    assert len(tests) == 3 * backbone_of.count("mfcc") == 3 * backbone_of.count("egemaps") == 3 * backbone_of.count("ge2e")
+    assert (
+        len(tests) == 3 * backbone_of.count("mfcc") == 3 * backbone_of.count("egemaps") == 3 * backbone_of.count("ge2e")
+    )
 
 
 @pytest.mark.parametrize(
     "option, message",
-    [(("--batch-seconds", "0"), "--batch-seconds must be positive"), (("--device", "tpu"), "expected auto|cpu|cuda|cuda:N"),
-     (("--feature-dtype", "int8"), "invalid choice: 'int8'"), (("--head-max-epochs", "0"), "--head-max-epochs must be at least 1")],
+    [
+        (("--batch-seconds", "0"), "--batch-seconds must be positive"),
+        (("--device", "tpu"), "expected auto|cpu|cuda|cuda:N"),
+        (("--feature-dtype", "int8"), "invalid choice: 'int8'"),
+        (("--head-max-epochs", "0"), "--head-max-epochs must be at least 1"),
+    ],
 )
 def test_bad_compute_options_stop_the_run_before_any_test(option, message, tmp_path):
     done = pytest_run("--collect-only", *option, cwd=tmp_path)

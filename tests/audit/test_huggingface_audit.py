@@ -24,14 +24,32 @@ PILLARS = ("utility", "privacy", "fairness", "safety", "sustainability")
 def test_hf_backbones_and_a_finished_model_are_audited_end_to_end(tmp_path):
     wav2vec2 = save_wav2vec_family(tmp_path / "wav2vec2", "wav2vec2", feat_extract_norm="group")
     whisper = save_whisper(tmp_path / "whisper", window_seconds=3)
-    classifier = save_wav2vec_family(tmp_path / "classifier", "wav2vec2", classifier=True, feat_extract_norm="layer",
-                                     do_stable_layer_norm=True)
+    classifier = save_wav2vec_family(
+        tmp_path / "classifier", "wav2vec2", classifier=True, feat_extract_norm="layer", do_stable_layer_norm=True
+    )
     report, junit = tmp_path / "report", tmp_path / "junit.xml"
     command = [
-        sys.executable, "-m", "pytest", str(ROOT / "trust_tests"), "-p", "tests.planted.tones", "-p", "no:cacheprovider",
-        "-q", "--corpus", "tones:speakers=4,per_emotion=3", "--backbone", f"hf:{wav2vec2},hf:{whisper}",
-        "--model", f"hf:{classifier}", "--trust-cache", str(tmp_path / "cache"), "--trust-report", str(report),
-        "--junitxml", str(junit),
+        sys.executable,
+        "-m",
+        "pytest",
+        str(ROOT / "trust_tests"),
+        "-p",
+        "tests.planted.tones",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--corpus",
+        "tones:speakers=4,per_emotion=3",
+        "--backbone",
+        f"hf:{wav2vec2},hf:{whisper}",
+        "--model",
+        f"hf:{classifier}",
+        "--trust-cache",
+        str(tmp_path / "cache"),
+        "--trust-report",
+        str(report),
+        "--junitxml",
+        str(junit),
     ]
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
@@ -58,9 +76,23 @@ def test_hf_backbones_and_a_finished_model_are_audited_end_to_end(tmp_path):
 
 
 def test_a_missing_model_stops_its_tests_at_once_naming_it(tmp_path):
-    command = [sys.executable, "-m", "pytest", str(ROOT / "trust_tests" / "test_utility.py"), "-p", "no:cacheprovider",
-               "-q", "--backbone", "hf:nobody/no-such-model", "--trust-cache", str(tmp_path / "cache"),
-               "--trust-report", str(tmp_path / "report"), "--corpus", "synthetic:speakers=4,sentences=2"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(ROOT / "trust_tests" / "test_utility.py"),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--backbone",
+        "hf:nobody/no-such-model",
+        "--trust-cache",
+        str(tmp_path / "cache"),
+        "--trust-report",
+        str(tmp_path / "report"),
+        "--corpus",
+        "synthetic:speakers=4,sentences=2",
+    ]
     env = dict(os.environ, HF_HOME=str(tmp_path / "hf"), PYTHONPATH=str(ROOT))
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     output = done.stdout + done.stderr

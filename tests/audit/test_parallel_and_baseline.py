@@ -22,9 +22,26 @@ BACKBONES = "mfcc,egemaps"
 
 def run_audit(report: Path, cache: Path, *extra: str) -> tuple[int, list[dict], str]:
     command = [
-        sys.executable, "-m", "pytest", str(ROOT / "trust_tests"), "-p", "tests.planted.tones", "-p", "no:cacheprovider",
-        "-q", "--corpus", CORPUS, "--backbone", BACKBONES, "--trust-cache", str(cache), "--trust-report", str(report),
-        "--junitxml", str(report / "junit.xml"), *extra,
+        sys.executable,
+        "-m",
+        "pytest",
+        str(ROOT / "trust_tests"),
+        "-p",
+        "tests.planted.tones",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--corpus",
+        CORPUS,
+        "--backbone",
+        BACKBONES,
+        "--trust-cache",
+        str(cache),
+        "--trust-report",
+        str(report),
+        "--junitxml",
+        str(report / "junit.xml"),
+        *extra,
     ]
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")  # no thread oversubscription
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -45,4 +45,3 @@ def test_parts_give_the_same_predictions_and_the_same_training(monkeypatch):
         torch.testing.assert_close(parted.state_dict()[name], value, rtol=1e-4, atol=1e-5, msg=name)
     torch.testing.assert_close(predict_logits(whole, features, np.arange(24)), logits, rtol=1e-5, atol=1e-6)
     assert predict_logits(whole, features, np.arange(24)).shape == (24, 4)
-

@@ -26,4 +26,7 @@ def test_tensors_round_trip(tmp_path):
     path = cache.path("features", content_key(x=1))
     cache.save_tensors(path, {"frames": torch.arange(6.0).reshape(2, 3)})
     assert torch.equal(cache.load_tensors(path)["frames"], torch.arange(6.0).reshape(2, 3))
-    assert sorted(p.name for p in path.parent.iterdir()) == [path.name, path.name + ".sha256"]  # the entry and its checksum
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        path.name,
+        path.name + ".sha256",
+    ]  # the entry and its checksum

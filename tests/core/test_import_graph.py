@@ -39,7 +39,9 @@ def imported(path: Path, known: dict[str, Path]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
     return {name for name in found if name in known}
@@ -88,5 +90,7 @@ def test_the_cycle_finder_finds_a_planted_cycle():
 
 def test_trustser_has_no_import_cycles():
     graph = import_graph()
-    assert "trustser.plugin" in graph and "trustser.report.collector" in graph["trustser.plugin"]  # the walk sees imports
+    assert (
+        "trustser.plugin" in graph and "trustser.report.collector" in graph["trustser.plugin"]
+    )  # the walk sees imports
     assert cycles(graph) == []

@@ -47,7 +47,9 @@ def test_malformed_files_name_the_key(tmp_path, text, named):
 
 
 def test_gate_verdicts_and_message(tmp_path):
-    gates = load_gates(write(tmp_path, "[privacy.gender_inference_uar]\nmax = 0.9\n[utility.uar]\nmin = 0.6\nlevel = 'warn'\n"))
+    gates = load_gates(
+        write(tmp_path, "[privacy.gender_inference_uar]\nmax = 0.9\n[utility.uar]\nmin = 0.6\nlevel = 'warn'\n")
+    )
     leak = gates.gate("privacy.gender_inference_uar")
     verdict = leak.judge(0.97, "ge2e on synthetic")
     assert verdict.failed and verdict.message == "gender inference UAR 0.97 > max 0.9 (ge2e on synthetic)"

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+
 import numpy as np
 import soundfile
 
@@ -55,7 +56,13 @@ def test_optional_utterance_fields_leave_existing_fingerprints_unchanged():
     corpus = Plain(utterances)
     old_utterance = {"id": "u1", "speaker": "s1", "gender": "female", "emotion": "happy", "sentence": "hello"}
     old_payload = json.dumps(  # what fingerprint() hashed before Utterance had optional fields
-        {"name": "corpus", "sample_rate": 16000, "emotions": corpus.emotions, "audio": "x", "utterances": [old_utterance]},
+        {
+            "name": "corpus",
+            "sample_rate": 16000,
+            "emotions": corpus.emotions,
+            "audio": "x",
+            "utterances": [old_utterance],
+        },
         sort_keys=True,
     )
     assert corpus.fingerprint() == hashlib.sha256(old_payload.encode()).hexdigest()[:16]

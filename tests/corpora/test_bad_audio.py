@@ -43,10 +43,19 @@ def write_battery(folder: Path) -> dict[str, str]:
     soundfile.write(folder / "silent.wav", np.zeros(4000, np.float32), RATE, subtype="PCM_16")
     soundfile.write(folder / "short.wav", sine(0.01, RATE), RATE, subtype="PCM_16")  # below any encoder's first frame
     return {
-        "ok": None, "stereo": None, "8k": None, "48k": None, "24bit": None,
-        "missing": "missing file", "truncated": "truncated audio", "zero_bytes": "undecodable audio",
-        "no_samples": "empty audio", "nan": "NaN or infinite samples", "loud": "absurd amplitude",
-        "silent": "digital silence", "short": "too short",
+        "ok": None,
+        "stereo": None,
+        "8k": None,
+        "48k": None,
+        "24bit": None,
+        "missing": "missing file",
+        "truncated": "truncated audio",
+        "zero_bytes": "undecodable audio",
+        "no_samples": "empty audio",
+        "nan": "NaN or infinite samples",
+        "loud": "absurd amplitude",
+        "silent": "digital silence",
+        "short": "too short",
     }
 
 
@@ -56,8 +65,13 @@ def battery(tmp_path):
     rows = [f"{name}.wav,neutral,spk{i},{'F' if i % 2 else 'M'}" for i, name in enumerate(expected)]
     rows.append("ok.wav,confused,spk99,F")  # an emotion label nobody defined
     table = tmp_path / "battery.csv"
-    table.write_text("path,emotion,speaker,gender,id\n" + "\n".join(f"{r},{r.split('.')[0]}" for r in rows[:-1])
-                     + "\n" + rows[-1] + ",ok_confused\n")
+    table.write_text(
+        "path,emotion,speaker,gender,id\n"
+        + "\n".join(f"{r},{r.split('.')[0]}" for r in rows[:-1])
+        + "\n"
+        + rows[-1]
+        + ",ok_confused\n"
+    )
     return table, expected
 
 
@@ -75,8 +89,9 @@ def test_skip_names_and_counts_every_bad_item_and_keeps_the_valid_ones(battery, 
     assert "unknown emotion label ('confused'" in text
 
 
-@pytest.mark.parametrize("name", ["missing", "truncated", "zero_bytes", "no_samples", "nan", "loud", "silent", "short",
-                                  "unknown_label"])
+@pytest.mark.parametrize(
+    "name", ["missing", "truncated", "zero_bytes", "no_samples", "nan", "loud", "silent", "short", "unknown_label"]
+)
 def test_fail_stops_at_the_bad_item_naming_it(battery, tmp_path, name):
     table, expected = battery
     keep = [line for line in table.read_text().splitlines() if line.startswith(("path", "ok.wav,neutral"))]

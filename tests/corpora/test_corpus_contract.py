@@ -27,8 +27,10 @@ CHECKED = [spec for name in available() for spec in SPECS.get(name, [])]
 
 def test_every_registered_corpus_is_checked_here():
     unbuildable = sorted(set(available()) - set(SPECS))
-    assert not unbuildable, (f"registered corpus(es) {unbuildable} have no way to be built in tests: add them to "
-                             "SPECS in tests/corpora/test_corpus_contract.py so the contract test covers them")
+    assert not unbuildable, (
+        f"registered corpus(es) {unbuildable} have no way to be built in tests: add them to "
+        "SPECS in tests/corpora/test_corpus_contract.py so the contract test covers them"
+    )
     assert set(SPECS) <= set(available()), f"SPECS names unregistered corpora {sorted(set(SPECS) - set(available()))}"
 
 

@@ -29,10 +29,26 @@ def audit(tmp_path_factory):
     def run(corpus: str, pillars: tuple[str, ...], *options: str) -> tuple[subprocess.CompletedProcess, Path]:
         report = tmp_path_factory.mktemp("report")
         command = [
-            sys.executable, "-m", "pytest", *(str(ROOT / "trust_tests" / f"test_{p}.py") for p in pillars),
-            "-p", "no:cacheprovider", "-q", "--corpus", corpus, "--backbone", "mfcc", "--trust-cache", str(cache),
-            "--trust-report", str(report), "--thresholds", str(ROOT / "thresholds.toml"),
-            "--junitxml", str(report / "junit.xml"), *options,
+            sys.executable,
+            "-m",
+            "pytest",
+            *(str(ROOT / "trust_tests" / f"test_{p}.py") for p in pillars),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--corpus",
+            corpus,
+            "--backbone",
+            "mfcc",
+            "--trust-cache",
+            str(cache),
+            "--trust-report",
+            str(report),
+            "--thresholds",
+            str(ROOT / "thresholds.toml"),
+            "--junitxml",
+            str(report / "junit.xml"),
+            *options,
         ]
         # One thread: the models are tiny, and on a shared machine torch's thread pool costs 10x time.
         env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
@@ -46,8 +62,10 @@ def assert_every_test_reached_its_gate(done: subprocess.CompletedProcess, report
     output = done.stdout + done.stderr
     assert done.returncode in (0, 1), output
     cases = ElementTree.parse(report / "junit.xml").getroot().iter("testcase")
-    outcomes = [("error" if case.find("error") is not None else "failure" if case.find("failure") is not None else "ok")
-                for case in cases]
+    outcomes = [
+        ("error" if case.find("error") is not None else "failure" if case.find("failure") is not None else "ok")
+        for case in cases
+    ]
     records = json.loads((report / "trust_report.json").read_text())["records"]
     assert "error" not in outcomes and len(records) == len(outcomes), output
     assert sum(r["verdict"] == "FAIL" for r in records) == outcomes.count("failure"), output

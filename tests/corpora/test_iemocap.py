@@ -22,7 +22,8 @@ def test_emoevaluation_lines_give_emotion_and_the_utterance_id_gives_speaker_and
 def test_frustrated_and_no_agreement_fall_outside_the_label_set(load):
     corpus = load("iemocap")
     assert Counter(d.reason for d in corpus.dropped) == {
-        "emotion outside the label set: frustrated": 10, "emotion outside the label set: no agreement": 5,
+        "emotion outside the label set: frustrated": 10,
+        "emotion outside the label set: no agreement": 5,
     }
 
 

@@ -26,7 +26,10 @@ def test_fields_of_the_file_name_give_emotion_speaker_and_gender(load):
 
 def test_calm_and_song_files_are_dropped_and_counted(load):
     corpus = load("ravdess")
-    assert Counter(d.reason for d in corpus.dropped) == {"emotion outside the label set: calm": 8, "not audio-only speech": 1}
+    assert Counter(d.reason for d in corpus.dropped) == {
+        "emotion outside the label set: calm": 8,
+        "not audio-only speech": 1,
+    }
     assert len(corpus) == 32
 
 

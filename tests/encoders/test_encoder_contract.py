@@ -41,8 +41,10 @@ CHECKED = [spec for name in available() for spec in SPECS.get(name, [])]
 
 def test_every_registered_encoder_is_checked_here():
     unbuildable = sorted(set(available()) - set(SPECS))
-    assert not unbuildable, (f"registered encoder(s) {unbuildable} have no way to be built in tests: add them to "
-                             "SPECS in tests/encoders/test_encoder_contract.py so the contract test covers them")
+    assert not unbuildable, (
+        f"registered encoder(s) {unbuildable} have no way to be built in tests: add them to "
+        "SPECS in tests/encoders/test_encoder_contract.py so the contract test covers them"
+    )
     assert set(SPECS) <= set(available()), f"SPECS names unregistered encoders {sorted(set(SPECS) - set(available()))}"
 
 

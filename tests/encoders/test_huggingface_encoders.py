@@ -69,7 +69,10 @@ def test_short_names_resolve_to_ids_without_loading(monkeypatch):
     assert create("wavlm") == ("microsoft/wavlm-base-plus", "wavlm", "full")
     assert create("hubert") == ("facebook/hubert-base-ls960", "hubert", "full")
     assert [create(f"whisper_{size}")[0] for size in ("tiny", "base", "small")] == [
-        "openai/whisper-tiny", "openai/whisper-base", "openai/whisper-small"]
+        "openai/whisper-tiny",
+        "openai/whisper-base",
+        "openai/whisper-small",
+    ]
     assert create("wavlm:/models/wavlm") == ("/models/wavlm", "wavlm", "full")
     assert create("whisper_base:window=trimmed") == ("openai/whisper-base", "whisper_base:window=trimmed", "trimmed")
     assert create("whisper_small:/models/w,window=trimmed") == ("/models/w", "whisper_small:window=trimmed", "trimmed")
@@ -134,7 +137,11 @@ def test_matches_hugging_face_reference_pipeline(encoder, tiny_checkpoints, batc
 
     directory = tiny_checkpoints[[n for n in FAMILIES if f"hf:{tiny_checkpoints[n]}" == encoder.name][0]]
     has_preprocessor = (directory / "preprocessor_config.json").exists()
-    extractor = AutoFeatureExtractor.from_pretrained(directory, local_files_only=True) if has_preprocessor else Wav2Vec2FeatureExtractor()
+    extractor = (
+        AutoFeatureExtractor.from_pretrained(directory, local_files_only=True)
+        if has_preprocessor
+        else Wav2Vec2FeatureExtractor()
+    )
     waves, lengths = batch
     wave = waves[1, : lengths[1]].numpy()
     inputs = extractor(wave, sampling_rate=SR, return_tensors="pt")
@@ -159,7 +166,8 @@ def test_normalisation_matches_wav2vec2_feature_extractor(batch):
 
     waves, lengths = batch
     reference = Wav2Vec2FeatureExtractor(return_attention_mask=True)(
-        [w[:n].numpy() for w, n in zip(waves, lengths.tolist())], sampling_rate=SR, padding=True, return_tensors="pt")
+        [w[:n].numpy() for w, n in zip(waves, lengths.tolist())], sampling_rate=SR, padding=True, return_tensors="pt"
+    )
     assert (normalize_per_utterance(waves, lengths) - reference.input_values).abs().max() <= 1e-5
 
 
@@ -204,8 +212,9 @@ def test_full_window_reproduces_whisper_classifier(tiny_checkpoints, batch):
     with torch.no_grad():
         layers, frames = encoder(waves, lengths)
         logits = classifier.classifier(classifier.projector(layers[:, -1]).mean(1))
-        inputs = extractor([w[:n].numpy() for w, n in zip(waves, lengths.tolist())], sampling_rate=SR,
-                           return_tensors="pt")
+        inputs = extractor(
+            [w[:n].numpy() for w, n in zip(waves, lengths.tolist())], sampling_rate=SR, return_tensors="pt"
+        )
         reference = classifier(inputs.input_features).logits
     assert frames.tolist() == [1500] * len(waves)
     assert (logits - reference).abs().max() <= 1e-4 * reference.abs().max()

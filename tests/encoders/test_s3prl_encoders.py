@@ -46,8 +46,10 @@ class StandInUpstream(nn.Module):
                 states.append(gru(states[-1])[0])
             per_utterance.append(states)
         longest = int(lens.max())
-        hs = [torch.cat([nn.functional.pad(u[i], (0, 0, 0, longest - u[i].shape[1])) for u in per_utterance])
-              for i in range(3)]
+        hs = [
+            torch.cat([nn.functional.pad(u[i], (0, 0, 0, longest - u[i].shape[1])) for u in per_utterance])
+            for i in range(3)
+        ]
         return hs, [lens] * 3
 
 

@@ -17,15 +17,25 @@ import torch
 EMOTIONS = {0: "neu", 1: "hap", 2: "sad", 3: "ang"}
 SEED = 0
 _SMALL = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
-_CONV = dict(conv_dim=(16,) * 7, conv_kernel=(10, 3, 3, 3, 3, 2, 2), conv_stride=(5, 2, 2, 2, 2, 2, 2),
-             num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2, vocab_size=8)
+_CONV = dict(
+    conv_dim=(16,) * 7,
+    conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+    conv_stride=(5, 2, 2, 2, 2, 2, 2),
+    num_conv_pos_embeddings=16,
+    num_conv_pos_embedding_groups=2,
+    vocab_size=8,
+)
 
 
 def _wav2vec_family_config(model_type: str, **overrides):
     from transformers import Data2VecAudioConfig, HubertConfig, Wav2Vec2Config, WavLMConfig
 
-    config_class = {"wav2vec2": Wav2Vec2Config, "hubert": HubertConfig, "wavlm": WavLMConfig,
-                    "data2vec-audio": Data2VecAudioConfig}[model_type]
+    config_class = {
+        "wav2vec2": Wav2Vec2Config,
+        "hubert": HubertConfig,
+        "wavlm": WavLMConfig,
+        "data2vec-audio": Data2VecAudioConfig,
+    }[model_type]
     settings = {**_SMALL, **_CONV, **overrides}
     if model_type == "data2vec-audio":  # its positional conv is a stack of small convs
         settings.update(num_conv_pos_embeddings=5, conv_pos_kernel_size=5, num_conv_pos_embedding_layers=2)
@@ -36,18 +46,34 @@ def _wav2vec_family_config(model_type: str, **overrides):
 def _whisper_config(**overrides):
     from transformers import WhisperConfig
 
-    return WhisperConfig(d_model=32, encoder_layers=2, encoder_attention_heads=2, encoder_ffn_dim=64,
-                         decoder_layers=1, decoder_attention_heads=2, decoder_ffn_dim=64, num_mel_bins=80,
-                         vocab_size=64, max_target_positions=16, pad_token_id=0, bos_token_id=1, eos_token_id=2,
-                         decoder_start_token_id=1, suppress_tokens=None, begin_suppress_tokens=None, **overrides)
+    return WhisperConfig(
+        d_model=32,
+        encoder_layers=2,
+        encoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_layers=1,
+        decoder_attention_heads=2,
+        decoder_ffn_dim=64,
+        num_mel_bins=80,
+        vocab_size=64,
+        max_target_positions=16,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+        decoder_start_token_id=1,
+        suppress_tokens=None,
+        begin_suppress_tokens=None,
+        **overrides,
+    )
 
 
 def _with_labels() -> dict:
     return dict(id2label=dict(EMOTIONS), label2id={v: k for k, v in EMOTIONS.items()}, classifier_proj_size=16)
 
 
-def save_wav2vec_family(directory: Path, model_type: str, do_normalize: bool | None = True,
-                        classifier: bool = False, **config_overrides) -> Path:
+def save_wav2vec_family(
+    directory: Path, model_type: str, do_normalize: bool | None = True, classifier: bool = False, **config_overrides
+) -> Path:
     """A tiny base model (or `...ForSequenceClassification` with `classifier`) plus, unless
     `do_normalize` is None, a `Wav2Vec2FeatureExtractor` preprocessor config."""
     from transformers import AutoModel, AutoModelForAudioClassification, Wav2Vec2FeatureExtractor
@@ -85,16 +111,17 @@ def build_tiny_checkpoints(root: Path) -> dict[str, Path]:
     """Save every tiny checkpoint under `root`; returns name -> directory."""
     builders = {
         "wav2vec2_group": lambda d: save_wav2vec_family(d, "wav2vec2", feat_extract_norm="group"),
-        "wav2vec2_layer": lambda d: save_wav2vec_family(d, "wav2vec2", feat_extract_norm="layer",
-                                                        do_stable_layer_norm=True),
+        "wav2vec2_layer": lambda d: save_wav2vec_family(
+            d, "wav2vec2", feat_extract_norm="layer", do_stable_layer_norm=True
+        ),
         "hubert": lambda d: save_wav2vec_family(d, "hubert", do_normalize=False, feat_extract_norm="group"),
-        "wavlm": lambda d: save_wav2vec_family(d, "wavlm", feat_extract_norm="group", num_buckets=32,
-                                               max_bucket_distance=64),
+        "wavlm": lambda d: save_wav2vec_family(
+            d, "wavlm", feat_extract_norm="group", num_buckets=32, max_bucket_distance=64
+        ),
         # no preprocessor config: the Wav2Vec2FeatureExtractor default (do_normalize=True) applies
         "data2vec_audio": lambda d: save_wav2vec_family(d, "data2vec-audio", do_normalize=None),
         "whisper": save_whisper,
-        "wav2vec2_classifier": lambda d: save_wav2vec_family(d, "wav2vec2", classifier=True,
-                                                             feat_extract_norm="group"),
+        "wav2vec2_classifier": lambda d: save_wav2vec_family(d, "wav2vec2", classifier=True, feat_extract_norm="group"),
         "whisper_classifier": lambda d: save_whisper(d, classifier=True),
     }
     return {name: build(root / name) for name, build in builders.items()}

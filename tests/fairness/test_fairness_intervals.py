@@ -4,11 +4,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
+from tests.fairness.test_fairness_metrics import audits
 from trustser.bootstrap import percentile_interval, speaker_resamples
 from trustser.fairness import evaluate_fairness, group_fairness
 from trustser.fairness.metrics import group_confusion, summary_from_counts
-
-from tests.fairness.test_fairness_metrics import audits
 
 
 @settings(max_examples=50, deadline=None)
@@ -65,10 +64,13 @@ def test_intervals_contain_the_point_and_separate_a_planted_gap():
 
 def test_speaker_groups_resample_utterances_within_speakers():
     y_true, y_pred, _, speakers = _corpus(0, 0.0)
-    result = group_fairness(y_true, y_pred, groups=speakers, speakers=speakers, num_classes=4, attribute="speaker",
-                            n_resamples=50)
+    result = group_fairness(
+        y_true, y_pred, groups=speakers, speakers=speakers, num_classes=4, attribute="speaker", n_resamples=50
+    )
     assert result.min_speakers_per_group == 1 and result.point.n_groups == 10
     low, high = result.ci["worst_group_uar"]
     assert low < high  # not degenerate, as a speaker resample of a worst group would be
     with pytest.raises(ValueError, match="more than one group"):
-        group_fairness(y_true, y_pred, groups=np.arange(len(speakers)) % 2, speakers=speakers, num_classes=4, attribute="x")
+        group_fairness(
+            y_true, y_pred, groups=np.arange(len(speakers)) % 2, speakers=speakers, num_classes=4, attribute="x"
+        )

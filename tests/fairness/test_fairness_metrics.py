@@ -54,11 +54,14 @@ def test_holisticai_published_examples():
     pairs = {}
     for pair in ("AB", "AC", "BC"):
         keep = np.isin(HOLISTIC_GROUPS, list(pair))
-        pairs[pair] = equality_of_opportunity(HOLISTIC_TRUE[keep], HOLISTIC_PRED[keep], groups=HOLISTIC_GROUPS[keep],
-                                              num_classes=3)
+        pairs[pair] = equality_of_opportunity(
+            HOLISTIC_TRUE[keep], HOLISTIC_PRED[keep], groups=HOLISTIC_GROUPS[keep], num_classes=3
+        )
     assert pairs == pytest.approx({"AB": 13 / 18, "AC": 7 / 9, "BC": 8 / 9})
     assert np.mean(list(pairs.values())) == pytest.approx(0.7962962962962963, abs=1e-12)
-    assert equality_of_opportunity(HOLISTIC_TRUE, HOLISTIC_PRED, groups=HOLISTIC_GROUPS, num_classes=3) == pytest.approx(8 / 9)
+    assert equality_of_opportunity(
+        HOLISTIC_TRUE, HOLISTIC_PRED, groups=HOLISTIC_GROUPS, num_classes=3
+    ) == pytest.approx(8 / 9)
 
 
 def test_per_group_uar_is_balanced_accuracy():
@@ -91,14 +94,25 @@ def audits(draw, max_classes=4, max_groups=3, max_n=60):
     num_classes = draw(st.integers(2, max_classes))
     n_groups = draw(st.integers(2, max_groups))
     n = draw(st.integers(n_groups, max_n))
-    groups = np.array(list(range(n_groups)) + draw(st.lists(st.integers(0, n_groups - 1), min_size=n - n_groups, max_size=n - n_groups)))
+    groups = np.array(
+        list(range(n_groups))
+        + draw(st.lists(st.integers(0, n_groups - 1), min_size=n - n_groups, max_size=n - n_groups))
+    )
     labels = st.lists(st.integers(0, num_classes - 1), min_size=n, max_size=n)
     return np.array(draw(labels)), np.array(draw(labels)), groups, num_classes
 
 
 def _summary(result: FairnessResult) -> tuple:
-    return (result.statistical_parity, result.equality_of_opportunity, *sorted(result.uar_by_group.values()),
-            result.uar_difference, result.uar_ratio, result.n, result.n_groups, result.min_group_size)
+    return (
+        result.statistical_parity,
+        result.equality_of_opportunity,
+        *sorted(result.uar_by_group.values()),
+        result.uar_difference,
+        result.uar_ratio,
+        result.n,
+        result.n_groups,
+        result.min_group_size,
+    )
 
 
 @SETTINGS
@@ -197,7 +211,9 @@ def test_binary_equality_of_opportunity_is_mean_of_one_vs_rest_fairlearn(audit):
     ]
     ours = equality_of_opportunity(y_true, y_pred, groups=groups, num_classes=2)
     assert ours == pytest.approx(np.mean(per_class), abs=1e-12)
-    assert ours == pytest.approx(equalized_odds_difference(y_true, y_pred, sensitive_features=groups, agg="mean"), abs=1e-12)
+    assert ours == pytest.approx(
+        equalized_odds_difference(y_true, y_pred, sensitive_features=groups, agg="mean"), abs=1e-12
+    )
 
 
 @SETTINGS
@@ -216,7 +232,11 @@ def test_multiclass_bounds_one_vs_rest_fairlearn(audit):
     for c in range(num_classes):
         present = [np.any((groups == g) & (y_true == c)) for g in np.unique(groups)]
         if all(present):  # fairlearn's TPR needs positives in every group; ours is 1/C-smoothed
-            tpr_gaps.append(equal_opportunity_difference((y_true == c).astype(int), (y_pred == c).astype(int), sensitive_features=groups))
+            tpr_gaps.append(
+                equal_opportunity_difference(
+                    (y_true == c).astype(int), (y_pred == c).astype(int), sensitive_features=groups
+                )
+            )
         else:
             tpr_gaps.append(0.0)
     assert equality_of_opportunity(y_true, y_pred, groups=groups, num_classes=num_classes) >= np.mean(tpr_gaps) - 1e-12

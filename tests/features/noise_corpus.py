@@ -21,9 +21,12 @@ class NoiseCorpus(Corpus):
         rng = np.random.default_rng(seed)
         self._seconds = rng.uniform(min_seconds, max_seconds, size=count)
         self.seed = seed
-        super().__init__([
-            Utterance(f"n{i:05d}", f"s{i % 4}", ("female", "male")[i % 2], EMOTIONS[i % len(EMOTIONS)]) for i in range(count)
-        ])
+        super().__init__(
+            [
+                Utterance(f"n{i:05d}", f"s{i % 4}", ("female", "male")[i % 2], EMOTIONS[i % len(EMOTIONS)])
+                for i in range(count)
+            ]
+        )
         self._index = {u.id: i for i, u in enumerate(self.utterances)}
 
     def load_audio(self, utterance_id: str) -> np.ndarray:

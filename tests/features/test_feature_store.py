@@ -47,8 +47,9 @@ def corpus():
 @pytest.fixture(scope="module")
 def stored(corpus, tmp_path_factory):
     lines = []
-    features = extract_features(create("mfcc"), corpus, Cache(tmp_path_factory.mktemp("cache")), SMALL_SHARDS,
-                                progress=lines.append)
+    features = extract_features(
+        create("mfcc"), corpus, Cache(tmp_path_factory.mktemp("cache")), SMALL_SHARDS, progress=lines.append
+    )
     return features, lines
 
 
@@ -63,9 +64,11 @@ def test_the_store_holds_what_the_encoder_computes_utterance_by_utterance(corpus
     expected_pooled = np.stack([features.utterance_frames(i).astype(np.float64).mean(0) for i in range(len(corpus))])
     np.testing.assert_allclose(features.pooled().numpy(), expected_pooled, rtol=1e-6)
     layers, lengths = features.batch([3, 0, 7])
-    assert layers.shape == (3, 3, int(lengths.max()), 40) and lengths.tolist() == [features.frame_count(i) for i in (3, 0, 7)]
+    assert layers.shape == (3, 3, int(lengths.max()), 40) and lengths.tolist() == [
+        features.frame_count(i) for i in (3, 0, 7)
+    ]
     np.testing.assert_array_equal(layers[1, :, : lengths[1]].transpose(0, 1).numpy(), features.utterance_frames(0))
-    assert float(layers[1, :, lengths[1]:].abs().sum()) == 0.0  # padding is zero
+    assert float(layers[1, :, lengths[1] :].abs().sum()) == 0.0  # padding is zero
 
 
 def test_extraction_says_what_it_stores_where_and_how_far_it_is(stored):
@@ -91,21 +94,31 @@ def test_batches_are_bounded_by_padded_audio_seconds(corpus, stored):
 def test_a_second_extraction_reuses_the_store(corpus, stored):
     features, _ = stored
     lines = []
-    again = extract_features(create("mfcc"), corpus, Cache(features.directory.parents[1]), SMALL_SHARDS, progress=lines.append)
+    again = extract_features(
+        create("mfcc"), corpus, Cache(features.directory.parents[1]), SMALL_SHARDS, progress=lines.append
+    )
     assert again.directory == features.directory and lines == []
 
 
 def test_float16_storage_halves_the_disk_and_stays_within_its_precision(corpus, stored, tmp_path):
     features, _ = stored
-    half = extract_features(create("mfcc"), corpus, Cache(tmp_path),
-                            ExtractionSettings(batch_seconds=6.0, shard_mib=0.3, loader_workers=0, feature_dtype="float16"),
-                            progress=lambda line: None)
+    half = extract_features(
+        create("mfcc"),
+        corpus,
+        Cache(tmp_path),
+        ExtractionSettings(batch_seconds=6.0, shard_mib=0.3, loader_workers=0, feature_dtype="float16"),
+        progress=lambda line: None,
+    )
     size = lambda store: sum(p.stat().st_size for p in store.directory.glob("shard-*.bin") if ".pooled" not in p.name)  # noqa: E731
     assert size(half) * 2 == size(features)
     for i in range(0, len(corpus), 5):
         full = features.utterance_frames(i)
-        np.testing.assert_allclose(half.utterance_frames(i).astype(np.float32), full, rtol=1e-3, atol=1e-3 * np.abs(full).max())
-    assert feature_key(create("mfcc"), corpus, ExtractionSettings(feature_dtype="float16")) != feature_key(create("mfcc"), corpus)
+        np.testing.assert_allclose(
+            half.utterance_frames(i).astype(np.float32), full, rtol=1e-3, atol=1e-3 * np.abs(full).max()
+        )
+    assert feature_key(create("mfcc"), corpus, ExtractionSettings(feature_dtype="float16")) != feature_key(
+        create("mfcc"), corpus
+    )
 
 
 def test_a_damaged_shard_is_named_when_read_and_recomputed_on_the_next_extraction(corpus, tmp_path):
@@ -132,8 +145,12 @@ def test_extraction_stops_before_encoding_when_the_disk_is_too_small(corpus, tmp
 
     import trustser.extraction as extraction
 
-    monkeypatch.setattr(extraction.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(1 << 30, 1 << 30, 1 << 20))
-    with pytest.raises(InsufficientDisk, match=r"needs ~0\.\d+ GiB in .*features.* only 0\.00 GiB is free.*--trust-cache"):
+    monkeypatch.setattr(
+        extraction.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(1 << 30, 1 << 30, 1 << 20)
+    )
+    with pytest.raises(
+        InsufficientDisk, match=r"needs ~0\.\d+ GiB in .*features.* only 0\.00 GiB is free.*--trust-cache"
+    ):
         extract_features(create("ssl_shaped"), corpus, Cache(tmp_path), progress=lambda line: None)
     assert not list(tmp_path.glob("features/*/shard-*"))
 
@@ -196,8 +213,14 @@ _KILLABLE = textwrap.dedent("""
 
 def _extract_in_subprocess(cache: Path, delay: float) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-c", _KILLABLE, str(cache), str(delay)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", _KILLABLE, str(cache), str(delay)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_an_extraction_killed_mid_run_resumes_from_its_committed_shards_bit_identically(tmp_path):

@@ -25,7 +25,9 @@ def reference_log_probabilities(directory, wave: np.ndarray) -> torch.Tensor:
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
     model = AutoModelForAudioClassification.from_pretrained(directory, local_files_only=True).eval()
-    inputs = AutoFeatureExtractor.from_pretrained(directory, local_files_only=True)(wave, sampling_rate=SR, return_tensors="pt")
+    inputs = AutoFeatureExtractor.from_pretrained(directory, local_files_only=True)(
+        wave, sampling_rate=SR, return_tensors="pt"
+    )
     with torch.no_grad():
         return torch.log_softmax(model(**inputs).logits, dim=-1)[0]
 

@@ -37,7 +37,9 @@ def test_merged_outputs_sum_probabilities_and_single_ones_keep_the_argmax():
     pooled = torch.randn(32, 6)
     mapped = MappedClassifier(linear, [[0], [1, 2], [3], [4]])
     probabilities = torch.softmax(linear(pooled), -1)
-    merged = torch.stack([probabilities[:, 0], probabilities[:, 1] + probabilities[:, 2], probabilities[:, 3], probabilities[:, 4]], 1)
+    merged = torch.stack(
+        [probabilities[:, 0], probabilities[:, 1] + probabilities[:, 2], probabilities[:, 3], probabilities[:, 4]], 1
+    )
     torch.testing.assert_close(mapped(pooled).exp(), merged)
     single = MappedClassifier(linear, [[0], [1], [3], [4]])
     assert torch.equal(single(pooled).argmax(1), linear(pooled)[:, [0, 1, 3, 4]].argmax(1))

@@ -32,8 +32,11 @@ def test_every_dependency_is_pinned_in_constraints_within_its_range():
     pins = pinned()
     missing = [r.name for r in declared() if canonicalize_name(r.name) not in pins]
     assert not missing, f"add to constraints.txt: {missing}"
-    outside = [f"{r} (pinned {pins[canonicalize_name(r.name)]})" for r in declared()
-               if not r.specifier.contains(pins[canonicalize_name(r.name)], prereleases=True)]
+    outside = [
+        f"{r} (pinned {pins[canonicalize_name(r.name)]})"
+        for r in declared()
+        if not r.specifier.contains(pins[canonicalize_name(r.name)], prereleases=True)
+    ]
     assert not outside, outside
 
 

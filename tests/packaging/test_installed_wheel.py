@@ -37,8 +37,23 @@ def build_wheel(directory: Path) -> Path:
         shutil.copytree(ROOT / folder, source / folder, ignore=ignore)
     for name in ("pyproject.toml", "README.md", "thresholds.toml"):
         shutil.copy(ROOT / name, source / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                    "--wheel-dir", str(directory / "dist"), str(source)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "--wheel-dir",
+            str(directory / "dist"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     [wheel] = (directory / "dist").glob("trustser-*.whl")
     return wheel
 
@@ -47,7 +62,11 @@ def installed_dependencies(venv: Path) -> Path:
     """Links to every package of this interpreter's site-packages folders, but trustser and torchattacks."""
     links = venv / "dependencies"
     links.mkdir()
-    folders = [Path(entry) for entry in sys.path if Path(entry).name in ("site-packages", "dist-packages") and Path(entry).is_dir()]
+    folders = [
+        Path(entry)
+        for entry in sys.path
+        if Path(entry).name in ("site-packages", "dist-packages") and Path(entry).is_dir()
+    ]
     for folder in folders:
         for entry in folder.iterdir():
             if entry.name.startswith(NOT_A_PLAIN_INSTALL) or entry.suffix == ".pth" or (links / entry.name).exists():
@@ -67,11 +86,31 @@ def team_venv(wheel, tmp_path_factory) -> Path:
     venv = tmp_path_factory.mktemp("installed") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                             check=True, capture_output=True, text=True).stdout.strip()
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     Path(purelib, "dependencies.pth").write_text(f"{installed_dependencies(venv)}\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "--quiet",
-                    str(wheel)], check=True, capture_output=True, timeout=300, env=outside_this_checkout())
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env=outside_this_checkout(),
+    )
     return venv
 
 
@@ -82,8 +121,14 @@ def outside_this_checkout() -> dict[str, str]:
 
 
 def in_venv(venv: Path, *command: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(venv / "bin" / command[0]), *command[1:]], cwd=cwd, env=outside_this_checkout(),
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(venv / "bin" / command[0]), *command[1:]],
+        cwd=cwd,
+        env=outside_this_checkout(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_the_wheel_carries_the_suite_the_gates_and_the_entry_points(wheel):
@@ -91,13 +136,17 @@ def test_the_wheel_carries_the_suite_the_gates_and_the_entry_points(wheel):
         names = set(archive.namelist())
         entry_points = archive.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
-    modules = {f"trustser/{path.relative_to(ROOT / 'trustser').as_posix()}" for path in (ROOT / "trustser").rglob("*.py")}
+    modules = {
+        f"trustser/{path.relative_to(ROOT / 'trustser').as_posix()}" for path in (ROOT / "trustser").rglob("*.py")
+    }
     assert modules <= names, sorted(modules - names)  # every package of trustser/ is listed in pyproject.toml
     assert {f"trustser/trust_tests/test_{pillar}.py" for pillar in PILLARS} <= names
     assert "trustser/thresholds.toml" in names and "trustser/trust_tests/__init__.py" in names
     assert not any(name.startswith(("trust_tests/", "tests/")) for name in names)
     assert "[pytest11]\ntrustser = trustser.plugin" in entry_points and "trustser = trustser.cli:main" in entry_points
-    requirements = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line]
+    requirements = [
+        line for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line
+    ]
     assert requirements and not [line for line in requirements if "==" in line]  # exact pins live in constraints.txt
 
 
@@ -106,14 +155,29 @@ def test_a_team_repository_audits_its_model_with_the_installed_package(team_venv
     (team / "tests").mkdir(parents=True)
     (team / "tests" / "test_team.py").write_text(TEAM_TEST)
     where = in_venv(team_venv, "python", "-c", "import trustser; print(trustser.__file__)", cwd=team)
-    assert Path(where.stdout.strip()).is_relative_to(team_venv), where.stdout + where.stderr  # the wheel, not this checkout
+    assert Path(where.stdout.strip()).is_relative_to(team_venv), (
+        where.stdout + where.stderr
+    )  # the wheel, not this checkout
 
     init = in_venv(team_venv, "trustser", "init", cwd=team)
     assert init.returncode == 0 and init.stdout.count("written") == len(PILLARS) + 2, init.stdout + init.stderr
 
     report = team / "trust-report"
-    audit = in_venv(team_venv, "python", "-m", "pytest", "trust_tests", *AUDIT, "--trust-cache", str(tmp_path / "cache"),
-                    "-p", "no:cacheprovider", "--junitxml", str(report / "junit.xml"), cwd=team)
+    audit = in_venv(
+        team_venv,
+        "python",
+        "-m",
+        "pytest",
+        "trust_tests",
+        *AUDIT,
+        "--trust-cache",
+        str(tmp_path / "cache"),
+        "-p",
+        "no:cacheprovider",
+        "--junitxml",
+        str(report / "junit.xml"),
+        cwd=team,
+    )
     output = audit.stdout[-3000:] + audit.stderr[-3000:]
     records = json.loads((report / "trust_report.json").read_text())["records"]
     verdicts = {record["verdict"] for record in records}
@@ -131,8 +195,22 @@ def test_a_team_repository_audits_its_model_with_the_installed_package(team_venv
 
     elsewhere = tmp_path / "elsewhere"  # no thresholds.toml: the packaged suite takes the packaged defaults
     elsewhere.mkdir()
-    packaged = in_venv(team_venv, "python", "-m", "pytest", "--pyargs", "trustser.trust_tests", "-k", "test_parameters",
-                       *AUDIT, "--trust-cache", str(tmp_path / "cache"), "-p", "no:cacheprovider", cwd=elsewhere)
+    packaged = in_venv(
+        team_venv,
+        "python",
+        "-m",
+        "pytest",
+        "--pyargs",
+        "trustser.trust_tests",
+        "-k",
+        "test_parameters",
+        *AUDIT,
+        "--trust-cache",
+        str(tmp_path / "cache"),
+        "-p",
+        "no:cacheprovider",
+        cwd=elsewhere,
+    )
     assert packaged.returncode == 0, packaged.stdout[-3000:] + packaged.stderr[-3000:]
     [record] = json.loads((elsewhere / "trust-report" / "trust_report.json").read_text())["records"]
     assert (record["metric"], record["verdict"]) == ("sustainability.parameters", "PASS")

@@ -12,7 +12,7 @@ import pytest
 
 # A team's suite whose names overlap the audit's: a fixture called `backbone`, a test parametrized over
 # `backbone`, a trustser exception raised outside the audit, and a thresholds.toml of another tool.
-CONFTEST = '''
+CONFTEST = """
 import os
 import sys
 from pathlib import Path
@@ -28,9 +28,9 @@ def backbone():
 def pytest_unconfigure(config):  # after the whole session, every plugin's sessionfinish included
     heavy = {"torch", "numpy"} & set(sys.modules)
     Path(config.rootpath, f"heavy-imports-{os.getpid()}.txt").write_text(" ".join(sorted(heavy)))
-'''
+"""
 
-TESTS = '''
+TESTS = """
 import sys
 
 import pytest
@@ -58,7 +58,7 @@ def test_a_trustser_exception_outside_the_audit_is_an_ordinary_failure():
 @pytest.mark.skip(reason="skipped by the team")
 def test_skipped_by_the_team():
     pass
-'''
+"""
 
 FOREIGN_THRESHOLDS = "[latency]\np99_ms = 250\n"  # another tool's file of the same name in the rootdir
 
@@ -85,8 +85,13 @@ def run(team: Path, *options: str) -> tuple[dict[str, str], str]:
     """Each test's outcome (from the JUnit report), and the plugins pytest's header lists as loaded; no
     process of the run imported torch or numpy, up to its very end."""
     junit = team / "junit.xml"
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--junitxml", str(junit), *options],
-                          cwd=team, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--junitxml", str(junit), *options],
+        cwd=team,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == int(pytest.ExitCode.TESTS_FAILED), done.stdout + done.stderr  # the one planted failure
     outcomes = {case.get("name"): outcome(case) for case in ElementTree.parse(junit).getroot().iter("testcase")}
     plugins = next(line for line in done.stdout.splitlines() if line.startswith("plugins:"))

@@ -16,8 +16,13 @@ USAGE_ERROR = int(pytest.ExitCode.USAGE_ERROR)
 
 
 def collect(directory: Path, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *arguments],
-                          cwd=directory, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *arguments],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_packaged_suite_runs_on_the_packaged_defaults(tmp_path):
@@ -29,7 +34,10 @@ def test_the_packaged_suite_runs_on_the_packaged_defaults(tmp_path):
 def test_a_thresholds_file_in_the_rootdir_comes_before_the_packaged_defaults(tmp_path):
     shutil.copy(MALFORMED, tmp_path / "thresholds.toml")
     done = collect(tmp_path, "--pyargs", "trustser.trust_tests")
-    assert done.returncode == USAGE_ERROR and f"{tmp_path / 'thresholds.toml'}: unknown key 'utility.uar.minimum'" in done.stderr
+    assert (
+        done.returncode == USAGE_ERROR
+        and f"{tmp_path / 'thresholds.toml'}: unknown key 'utility.uar.minimum'" in done.stderr
+    )
 
 
 def test_the_thresholds_option_comes_before_the_rootdir(tmp_path):

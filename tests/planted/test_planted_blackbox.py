@@ -23,9 +23,27 @@ GATE = "safety.blackbox_success_rate"
 
 def black_box_audit(corpus: str, cache: Path, report: Path) -> tuple[int, dict, str]:
     command = [
-        sys.executable, "-m", "pytest", str(ROOT / "trust_tests" / "test_safety.py"), "-k", "black_box",
-        "-p", "tests.planted.tones", "-p", "no:cacheprovider", "-q", "--corpus", corpus, "--backbone", "egemaps",
-        "--trust-cache", str(cache), "--trust-report", str(report), "--thresholds", str(ROOT / "thresholds.toml"),
+        sys.executable,
+        "-m",
+        "pytest",
+        str(ROOT / "trust_tests" / "test_safety.py"),
+        "-k",
+        "black_box",
+        "-p",
+        "tests.planted.tones",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--corpus",
+        corpus,
+        "--backbone",
+        "egemaps",
+        "--trust-cache",
+        str(cache),
+        "--trust-report",
+        str(report),
+        "--thresholds",
+        str(ROOT / "thresholds.toml"),
     ]
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     done = subprocess.run(command, cwd=report, env=env, capture_output=True, text=True, timeout=900)
@@ -35,7 +53,9 @@ def black_box_audit(corpus: str, cache: Path, report: Path) -> tuple[int, dict, 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "corpus, verdict", [("tones:emotion_db=-50,noise_db=-70", "FAIL"), ("tones", "PASS")], ids=["tiny-margin", "clean"],
+    "corpus, verdict",
+    [("tones:emotion_db=-50,noise_db=-70", "FAIL"), ("tones", "PASS")],
+    ids=["tiny-margin", "clean"],
 )
 def test_black_box_gate_fails_the_tiny_margin_egemaps_model_only(tmp_path_factory, corpus, verdict):
     pytest.importorskip("opensmile")

@@ -28,10 +28,26 @@ def audit(tmp_path_factory):
     def run(corpus: str, *modules: str, thresholds: Path | None = None) -> tuple[int, dict[str, str], str]:
         report = tmp_path_factory.mktemp("report")
         command = [
-            sys.executable, "-m", "pytest", *(str(ROOT / "trust_tests" / f"test_{m}.py") for m in modules),
-            "-p", "tests.planted.tones", "-p", "no:cacheprovider", "-q",
-            "--corpus", corpus, "--backbone", "mfcc", "--trust-cache", str(cache), "--trust-report", str(report),
-            "--thresholds", str(thresholds or ROOT / "thresholds.toml"), "--trust-deep",
+            sys.executable,
+            "-m",
+            "pytest",
+            *(str(ROOT / "trust_tests" / f"test_{m}.py") for m in modules),
+            "-p",
+            "tests.planted.tones",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--corpus",
+            corpus,
+            "--backbone",
+            "mfcc",
+            "--trust-cache",
+            str(cache),
+            "--trust-report",
+            str(report),
+            "--thresholds",
+            str(thresholds or ROOT / "thresholds.toml"),
+            "--trust-deep",
         ]
         env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")  # no thread oversubscription
         done = subprocess.run(command, cwd=report, env=env, capture_output=True, text=True, timeout=600)
@@ -63,8 +79,11 @@ def test_clean_control_passes_every_gate(audit):
         ("tones:shuffled=1", "utility", {"utility.uar", "utility.accuracy"}),
         ("tones:gender_cue=1", "privacy", {"privacy.gender_inference_uar"}),
         ("tones:speaker_cue=1", "privacy", {"privacy.speaker_id_accuracy"}),
-        ("tones:gender_cue=1,biased=1", "fairness",
-         {"fairness.statistical_parity_gender", "fairness.equality_of_opportunity_gender"}),
+        (
+            "tones:gender_cue=1,biased=1",
+            "fairness",
+            {"fairness.statistical_parity_gender", "fairness.equality_of_opportunity_gender"},
+        ),
         ("tones:emotion_db=-50,noise_db=-70", "safety", {*WHITE_BOX_GATES, "safety.noise_uar_drop"}),
         ("tones:level_cue=1", "safety", {*WHITE_BOX_GATES, "safety.noise_uar_drop", "safety.invariance_flip_rate"}),
     ],

@@ -30,7 +30,10 @@ def test_clean_tones_pass_every_privacy_gate(audit):  # noqa: F811
         # Both also cost the small DP-SGD head more than 10 UAR points: it must learn to ignore tones that
         # differ between training and test (each speaker's chord; each utterance's, loud enough to be
         # memorised), which noisy clipped steps on 80 utterances do not teach it.
-        ("tones:voiceprint=1", {"privacy.speaker_id_accuracy", "privacy.speaker_verification_eer", "privacy.dp_uar_cost"}),
+        (
+            "tones:voiceprint=1",
+            {"privacy.speaker_id_accuracy", "privacy.speaker_verification_eer", "privacy.dp_uar_cost"},
+        ),
         ("tones:distinct=1", {"privacy.membership_advantage", "privacy.dp_uar_cost"}),
     ],
     ids=["age-leak", "accent-leak", "voiceprint", "memorising-head"],

@@ -43,8 +43,20 @@ AGE_GROUP_HZ = {"young": 4200.0, "old": 4600.0}
 ACCENT_HZ = {"north": 550.0, "south": 750.0}
 EMOTION_LEVEL_DB = {"sad": -3.0, "neutral": -1.0, "happy": 1.0, "angry": 3.0}
 DEFAULTS = {
-    "speakers": 8, "per_emotion": 10, "emotion_db": 0, "noise_db": -20, "level_cue": 0, "gender_cue": 0, "speaker_cue": 0, "biased": 0, "shuffled": 0, "seed": 0,
-    "voiceprint": 0, "age_cue": 0, "accent_cue": 0, "distinct": 0,
+    "speakers": 8,
+    "per_emotion": 10,
+    "emotion_db": 0,
+    "noise_db": -20,
+    "level_cue": 0,
+    "gender_cue": 0,
+    "speaker_cue": 0,
+    "biased": 0,
+    "shuffled": 0,
+    "seed": 0,
+    "voiceprint": 0,
+    "age_cue": 0,
+    "accent_cue": 0,
+    "distinct": 0,
 }
 OLD_FROM = 45  # years: the age group boundary of the tones speakers
 
@@ -82,8 +94,15 @@ class ToneCorpus(Corpus):
             for emotion in EMOTIONS:
                 for take in range(options["per_emotion"]):
                     label = "sad" if options["biased"] and gender == "female" and emotion == "happy" else emotion
-                    utterance = Utterance(f"{speaker}_{emotion}_{take:02d}", speaker, gender, label, "",
-                                          age=speaker_age(number), demographics=(("accent", speaker_accent(number)),))
+                    utterance = Utterance(
+                        f"{speaker}_{emotion}_{take:02d}",
+                        speaker,
+                        gender,
+                        label,
+                        "",
+                        age=speaker_age(number),
+                        demographics=(("accent", speaker_accent(number)),),
+                    )
                     utterances.append(utterance)
                     self.rendered[utterance.id] = (emotion, int(rng.integers(2**31)))
         if options["shuffled"]:

@@ -27,7 +27,12 @@ def _utterance(speaker: str, age: int | None = None, **demographics: str) -> Utt
 
 def test_age_bands_cut_at_the_given_years():
     assert [age_group(a, [40]) for a in (18, 39, 40, 77)] == ["under 40", "under 40", "40 and over", "40 and over"]
-    assert [age_group(a, [30, 60]) for a in (29, 30, 59, 60)] == ["under 30", "30 to under 60", "30 to under 60", "60 and over"]
+    assert [age_group(a, [30, 60]) for a in (29, 30, 59, 60)] == [
+        "under 30",
+        "30 to under 60",
+        "30 to under 60",
+        "60 and over",
+    ]
     assert age_group(None, [40]) == ""
     with pytest.raises(ValueError, match="increasing"):
         age_groups([_utterance("s0", 30)], [50, 40])
@@ -35,7 +40,10 @@ def test_age_bands_cut_at_the_given_years():
 
 def test_every_demographic_key_becomes_a_column_with_unknowns_blank():
     utterances = [_utterance("s0", accent="north", l1="en"), _utterance("s1", accent="south")]
-    assert {k: v.tolist() for k, v in demographic_columns(utterances).items()} == {"accent": ["north", "south"], "l1": ["en", ""]}
+    assert {k: v.tolist() for k, v in demographic_columns(utterances).items()} == {
+        "accent": ["north", "south"],
+        "l1": ["en", ""],
+    }
     assert demographic_columns([_utterance("s0")]) == {}
 
 
@@ -49,7 +57,9 @@ def test_an_attribute_no_fold_can_learn_is_not_attackable():
 
 
 def test_a_corpus_without_ages_or_demographics_is_not_applicable():
-    run = SimpleNamespace(corpus=SimpleNamespace(name="plain", utterances=[_utterance("s0"), _utterance("s1")]), memo={})
+    run = SimpleNamespace(
+        corpus=SimpleNamespace(name="plain", utterances=[_utterance("s0"), _utterance("s1")]), memo={}
+    )
     with pytest.raises(NotApplicable, match="no speaker ages"):
         audit.age_inference(run, exposed=("layers",), cut_points=(40.0,))
     with pytest.raises(NotApplicable, match="no demographics"):
@@ -61,8 +71,10 @@ def test_the_most_inferable_attribute_is_judged_with_every_attributes_chance():
     accent = np.where(np.isin(SPEAKERS, ["s0", "s1", "s4", "s5"]), "north", "south")
     region = np.array(["east", "west", "south"])[np.arange(len(SPEAKERS)) // 10 % 3]
     x = np.c_[rng.normal(size=(len(SPEAKERS), 4)), accent == "north"]
-    results = [attribute_inference({"x": x}, values, SPEAKERS, FOLDS, attribute=name)
-               for name, values in (("accent", accent), ("region", region))]
+    results = [
+        attribute_inference({"x": x}, values, SPEAKERS, FOLDS, attribute=name)
+        for name, values in (("accent", accent), ("region", region))
+    ]
     result = most_inferable(results, {"l1": "no l1 attacker: no speaker has it"})
     assert result.attribute == "accent" and result.uar == 1.0 and result.chance == 0.5
     assert result.chance_by_attribute["region"] == pytest.approx(1 / 3) and result.uar_by_attribute["region"] < 0.75

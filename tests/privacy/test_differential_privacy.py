@@ -32,11 +32,14 @@ def test_dp_head_reports_opacus_epsilon_and_leaks_less_than_the_plain_head():
     members, held_out = member_split(SPEAKERS)
     plain = train_head(features, labels, members, held_out[:10], num_classes=4, head_config=HEAD, train_config=MEMORISE)
     dp = DPConfig(target_epsilon=2.0, max_grad_norm=1.0, epochs=MEMORISE.max_epochs)
-    private, account = train_dp_head(features, labels, members, held_out[:10], num_classes=4, head_config=HEAD,
-                                     train_config=MEMORISE, dp=dp)
+    private, account = train_dp_head(
+        features, labels, members, held_out[:10], num_classes=4, head_config=HEAD, train_config=MEMORISE, dp=dp
+    )
     assert account.epsilon == pytest.approx(2.0, rel=0.05) and account.epsilon <= 2.0 + 1e-6
     assert account.delta == 1e-5 and account.noise_multiplier > 0.5 and account.steps > 0
-    assert _advantage(private, features, labels, members, held_out) < _advantage(plain, features, labels, members, held_out)
+    assert _advantage(private, features, labels, members, held_out) < _advantage(
+        plain, features, labels, members, held_out
+    )
 
 
 def test_default_delta_is_one_over_n_capped():

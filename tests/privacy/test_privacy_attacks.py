@@ -75,7 +75,9 @@ def test_equal_error_rate_by_hand():
     assert equal_error_rate(np.array([0.9, 0.8, 0.2, 0.1]), np.array([1, 1, 0, 0], bool)) == 0.0
     # weights = repeating trials
     scores, target = np.array([0.9, 0.4, 0.6, 0.1]), np.array([1, 1, 0, 0], bool)
-    assert equal_error_rate(scores, target, np.array([2, 2, 1, 1])) == equal_error_rate(np.repeat(scores, [2, 2, 1, 1]), np.repeat(target, [2, 2, 1, 1]))
+    assert equal_error_rate(scores, target, np.array([2, 2, 1, 1])) == equal_error_rate(
+        np.repeat(scores, [2, 2, 1, 1]), np.repeat(target, [2, 2, 1, 1])
+    )
 
 
 def _features(n: int, seed: int) -> LayerFeatures:
@@ -97,8 +99,13 @@ def test_memorising_head_fails_membership_and_leaks_more_than_the_release_recipe
     speakers = np.repeat(np.arange(4), n // 4)
     features = _features(n, 0)
     random_labels = np.random.default_rng(0).integers(0, 4, n)
-    memorise = _attack(features, random_labels, speakers, HeadConfig(conv_dim=32, mlp_dim=32, dropout=0.0),
-                       TrainConfig(learning_rate=3e-3, weight_decay=0.0, max_epochs=120, patience=120))
+    memorise = _attack(
+        features,
+        random_labels,
+        speakers,
+        HeadConfig(conv_dim=32, mlp_dim=32, dropout=0.0),
+        TrainConfig(learning_rate=3e-3, weight_decay=0.0, max_epochs=120, patience=120),
+    )
     assert verdict("privacy.membership_advantage", memorise) == "FAIL"
     learnable = (features.pooled()[:, 0, :2].numpy() > 0) @ np.array([1, 2])  # labels a function of the input
     released = _attack(features, learnable, speakers, HeadConfig(), TrainConfig())

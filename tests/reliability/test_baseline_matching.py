@@ -17,24 +17,31 @@ def _baseline(tmp_path, records) -> str:
 
 
 def test_option_order_does_not_matter():
-    assert normalised_corpus("synthetic:sentences=4,speakers=4") == normalised_corpus("synthetic:speakers=4,sentences=4")
+    assert normalised_corpus("synthetic:sentences=4,speakers=4") == normalised_corpus(
+        "synthetic:speakers=4,sentences=4"
+    )
     assert normalised_corpus("manifest:/data/a.csv") == "manifest:/data/a.csv"
     assert normalised_corpus("synthetic") == "synthetic"
 
 
 def test_a_baseline_written_with_other_option_order_matches(tmp_path):
-    path = _baseline(tmp_path, [{"metric": "utility.uar", "backbone": "mfcc", "corpus": "synthetic:sentences=4,speakers=4",
-                                 "value": 0.7}])
+    path = _baseline(
+        tmp_path,
+        [{"metric": "utility.uar", "backbone": "mfcc", "corpus": "synthetic:sentences=4,speakers=4", "value": 0.7}],
+    )
     baseline = load_baseline(path)
     assert baseline[("utility.uar", "mfcc", normalised_corpus("synthetic:speakers=4,sentences=4"))] == 0.7
     assert unmatched(baseline, ["mfcc", "ge2e"], "synthetic:speakers=4,sentences=4") == ["ge2e"]
 
 
-@pytest.mark.parametrize("record, named", [
-    ({"metric": "utility.uar", "backbone": "mfcc", "corpus": "synthetic", "value": "high"}, r"records\[0\]\.value"),
-    ({"metric": ["utility.uar"], "backbone": "mfcc", "corpus": "synthetic", "value": 0.7}, r"records\[0\]: metric"),
-    ("not a record", r"records\[0\] lacks"),
-])
+@pytest.mark.parametrize(
+    "record, named",
+    [
+        ({"metric": "utility.uar", "backbone": "mfcc", "corpus": "synthetic", "value": "high"}, r"records\[0\]\.value"),
+        ({"metric": ["utility.uar"], "backbone": "mfcc", "corpus": "synthetic", "value": 0.7}, r"records\[0\]: metric"),
+        ("not a record", r"records\[0\] lacks"),
+    ],
+)
 def test_a_malformed_record_is_a_baseline_error_naming_it(tmp_path, record, named):
     with pytest.raises(BaselineError, match=named):
         load_baseline(_baseline(tmp_path, [record]))

@@ -16,7 +16,9 @@ from trustser.corpora.summary import summarise
 def _manifest(tmp_path, gender: str):
     for i in range(4):
         soundfile.write(tmp_path / f"a{i}.wav", (0.3 * np.sin(np.arange(8000) / (3 + i))).astype(np.float32), 16000)
-    rows = [f"a{i}.wav,neutral,spk{i},{'F' if i % 2 else 'M'},a{i}" for i in range(3)] + [f"a3.wav,angry,spk3,{gender},a3"]
+    rows = [f"a{i}.wav,neutral,spk{i},{'F' if i % 2 else 'M'},a{i}" for i in range(3)] + [
+        f"a3.wav,angry,spk3,{gender},a3"
+    ]
     table = tmp_path / "corpus.csv"
     table.write_text("path,emotion,speaker,gender,id\n" + "\n".join(rows) + "\n")
     return table
@@ -56,4 +58,4 @@ def test_files_too_short_for_an_audited_encoder_are_dropped_naming_it(tmp_path, 
         [dropped] = corpus.dropped
         assert dropped.bad and dropped.reason == "too short" and "egemaps needs at least 0.1 s" in dropped.detail
         with pytest.raises(BadData, match="a3.wav: too short"):
-            AuditSession(dataclasses.replace(settings, on_bad_audio="fail"), tmp_path / "parts").corpus
+            _ = AuditSession(dataclasses.replace(settings, on_bad_audio="fail"), tmp_path / "parts").corpus

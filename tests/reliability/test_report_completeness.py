@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TRUST_TESTS = '''
+TRUST_TESTS = """
 import pytest
 
 @pytest.mark.trust("utility.uar")
@@ -32,17 +32,34 @@ def test_setup_crashes(backbone, trust, broken_fixture):
 @pytest.mark.trust("privacy.membership_advantage")
 def test_passes(backbone, trust):
     trust.check(0.0, n=3)
-'''
+"""
 
 
 def audit_of(tests: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict, str, str]:
     (tmp_path / "test_hostile.py").write_text(tests)
     report = tmp_path / "report"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(tmp_path / "test_hostile.py"), "-p", "no:cacheprovider",
-         "--rootdir", str(tmp_path), "--thresholds", str(ROOT / "thresholds.toml"), "--backbone", "mfcc",
-         "--trust-report", str(report), "-q"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(tmp_path / "test_hostile.py"),
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "--thresholds",
+            str(ROOT / "thresholds.toml"),
+            "--backbone",
+            "mfcc",
+            "--trust-report",
+            str(report),
+            "-q",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     document = json.loads((report / "trust_report.json").read_text())
     return done, document, (report / "report.md").read_text(), (report / "report.html").read_text()
@@ -54,15 +71,18 @@ def test_crashed_and_nan_tests_are_error_rows_in_every_report(tmp_path):
     verdicts = {r["metric"]: r for r in document["records"]}
     assert len(document["records"]) == 4  # as many rows as collected tests
     assert {m: r["verdict"] for m, r in verdicts.items()} == {
-        "utility.uar": "ERROR", "utility.accuracy": "ERROR", "fairness.statistical_parity_gender": "ERROR",
-        "privacy.membership_advantage": "PASS"}
+        "utility.uar": "ERROR",
+        "utility.accuracy": "ERROR",
+        "fairness.statistical_parity_gender": "ERROR",
+        "privacy.membership_advantage": "PASS",
+    }
     assert "RuntimeError: the evaluator fell over" in verdicts["utility.uar"]["message"]
     assert "second line" not in verdicts["utility.uar"]["message"]  # one line
     assert "fixture could not open its input" in verdicts["fairness.statistical_parity_gender"]["message"]
     assert verdicts["utility.accuracy"]["value"] is None and "nan" in verdicts["utility.accuracy"]["message"]
     assert document["summary"] == {"ERROR": 3, "PASS": 1}
     lines = markdown.splitlines()
-    folded = lines[lines.index("<details><summary>All 4 gates</summary>"):lines.index("</details>")]
+    folded = lines[lines.index("<details><summary>All 4 gates</summary>") : lines.index("</details>")]
     table = [line for line in folded if line.startswith("| ") and "`mfcc`" in line]
     assert len(table) == 4 and sum("| ERROR |" in line for line in table) == 3
     assert "| `mfcc` | ERROR | PASS | ERROR | — | — |" in lines  # by pillar: an ERROR is never hidden by a PASS
@@ -72,7 +92,10 @@ def test_crashed_and_nan_tests_are_error_rows_in_every_report(tmp_path):
 
 
 def test_a_passing_run_writes_no_error_rows(tmp_path):
-    passing = 'import pytest\n\n@pytest.mark.trust("privacy.membership_advantage")\ndef test_passes(backbone, trust):\n    trust.check(0.0, n=3)\n'
+    passing = (
+        'import pytest\n\n@pytest.mark.trust("privacy.membership_advantage")\n'
+        "def test_passes(backbone, trust):\n    trust.check(0.0, n=3)\n"
+    )
     done, document, _, _ = audit_of(passing, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert [r["verdict"] for r in document["records"]] == ["PASS"]
@@ -80,12 +103,30 @@ def test_a_passing_run_writes_no_error_rows(tmp_path):
 
 def test_a_trust_test_without_a_gate_stops_the_run_at_collection(tmp_path):
     (tmp_path / "test_ungated.py").write_text(
-        'import pytest\n\n@pytest.mark.trust("utility.no_such_metric")\ndef test_x(backbone, trust):\n    trust.check(1.0)\n')
+        'import pytest\n\n@pytest.mark.trust("utility.no_such_metric")\n'
+        "def test_x(backbone, trust):\n    trust.check(1.0)\n"
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(tmp_path / "test_ungated.py"), "-p", "no:cacheprovider",
-         "--rootdir", str(tmp_path), "--thresholds", str(ROOT / "thresholds.toml"), "--backbone", "mfcc",
-         "--trust-report", str(tmp_path / "report")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(tmp_path / "test_ungated.py"),
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "--thresholds",
+            str(ROOT / "thresholds.toml"),
+            "--backbone",
+            "mfcc",
+            "--trust-report",
+            str(tmp_path / "report"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 4, done.stdout + done.stderr  # pytest's usage error, not a failed gate
     assert "utility.no_such_metric" in done.stderr and "test_x" in done.stderr

@@ -15,20 +15,38 @@ HOSTILE = "corpus.csv\n```\n| fake | All gates | `x` | 1 | ≥ 0 | PASS | 1 |\n<
 
 
 def record(**changes) -> TrustRecord:
-    fields = dict(pillar="utility", metric="utility.uar", label="UAR", backbone="mfcc", corpus="synthetic", value=0.7,
-                  threshold=0.6, bound="min", verdict="PASS", n=10, message="UAR 0.7 >= min 0.6")
+    fields = dict(
+        pillar="utility",
+        metric="utility.uar",
+        label="UAR",
+        backbone="mfcc",
+        corpus="synthetic",
+        value=0.7,
+        threshold=0.6,
+        bound="min",
+        verdict="PASS",
+        n=10,
+        message="UAR 0.7 >= min 0.6",
+    )
     return TrustRecord(**{**fields, **changes})
 
 
 def test_markdown_keeps_hostile_strings_inside_their_cell_or_block(monkeypatch):
     monkeypatch.setattr(writers, "corpus_summary_text", lambda summary: f"manifest: {HOSTILE}\n````\nstill inside")
-    records = [record(backbone=HOSTILE, verdict="FAIL", message=HOSTILE), record(metric="utility.accuracy", label=HOSTILE)]
-    markdown = writers.render_markdown(records, {"corpus": HOSTILE, "backbones": [HOSTILE], "seed": 0, "corpus_summary": {"spec": "hostile"}})
+    records = [
+        record(backbone=HOSTILE, verdict="FAIL", message=HOSTILE),
+        record(metric="utility.accuracy", label=HOSTILE),
+    ]
+    markdown = writers.render_markdown(
+        records, {"corpus": HOSTILE, "backbones": [HOSTILE], "seed": 0, "corpus_summary": {"spec": "hostile"}}
+    )
     lines = markdown.splitlines()
     corpus = lines.index("## Corpus")
     matrix, folded = lines.index("## By pillar"), lines.index(f"<details><summary>All {len(records)} gates</summary>")
     assert sum(line.startswith("| ") for line in lines[matrix:folded]) == 1 + 2  # the header, HOSTILE and mfcc
-    assert sum(line.startswith("| ") for line in lines[folded:corpus]) == 1 + len(records)  # the header and one row per record
+    assert sum(line.startswith("| ") for line in lines[folded:corpus]) == 1 + len(
+        records
+    )  # the header and one row per record
     fence = lines[corpus + 2]
     assert set(fence) == {"`"} and len(fence) > 4  # longer than any backtick run in the block
     closing = lines.index(fence, corpus + 3)
@@ -39,8 +57,15 @@ def test_markdown_keeps_hostile_strings_inside_their_cell_or_block(monkeypatch):
 
 
 def test_csv_cells_that_start_like_formulas_are_text(tmp_path):
-    row = dict(backbone="mfcc", fold=0, utterance_id='=HYPERLINK("http://evil","x")', speaker="+1-555", gender="@f",
-               true_emotion="-neutral", predicted_emotion="happy")
+    row = dict(
+        backbone="mfcc",
+        fold=0,
+        utterance_id='=HYPERLINK("http://evil","x")',
+        speaker="+1-555",
+        gender="@f",
+        true_emotion="-neutral",
+        predicted_emotion="happy",
+    )
     writers.write_prediction_rows(tmp_path / "predictions.csv", [row])
     with open(tmp_path / "predictions.csv", newline="") as handle:
         written = next(csv.DictReader(handle))

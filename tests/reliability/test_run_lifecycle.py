@@ -41,19 +41,39 @@ def _stale_report(report: Path) -> None:
 
 def _audit(tmp_path: Path, *options: str, tests: str = "trust_tests") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", str(ROOT / tests), "-p", "no:cacheprovider", "-q",
-         "--trust-cache", str(tmp_path / "cache"), "--trust-report", str(tmp_path / "report"), *options],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(ROOT / tests),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--trust-cache",
+            str(tmp_path / "cache"),
+            "--trust-report",
+            str(tmp_path / "report"),
+            *options,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
 
 
-@pytest.mark.parametrize("options, named", [
-    (("--corpus", "manifest:/nonexistent/corpus.csv"), "/nonexistent/corpus.csv"),
-    (("--corpus", "synthetic:speakers=4,colour=blue"), "colour=blue"),
-    (("--corpus", "nosuchcorpus"), "unknown corpus 'nosuchcorpus'"),
-    (("--corpus", "manifest:{manifest}", "--backbone", "mfcc,nosuchencoder"), "unknown encoder 'nosuchencoder'"),
-    (("--corpus", "manifest:{manifest}", "--model", "hf:/nonexistent/checkpoint"), "/nonexistent/checkpoint"),
-], ids=["missing-manifest", "bad-corpus-option", "unknown-corpus", "unknown-encoder", "missing-model"])
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        (("--corpus", "manifest:/nonexistent/corpus.csv"), "/nonexistent/corpus.csv"),
+        (("--corpus", "synthetic:speakers=4,colour=blue"), "colour=blue"),
+        (("--corpus", "nosuchcorpus"), "unknown corpus 'nosuchcorpus'"),
+        (("--corpus", "manifest:{manifest}", "--backbone", "mfcc,nosuchencoder"), "unknown encoder 'nosuchencoder'"),
+        (("--corpus", "manifest:{manifest}", "--model", "hf:/nonexistent/checkpoint"), "/nonexistent/checkpoint"),
+    ],
+    ids=["missing-manifest", "bad-corpus-option", "unknown-corpus", "unknown-encoder", "missing-model"],
+)
 def test_a_configuration_error_stops_the_run_once_as_a_usage_error_and_clears_the_old_report(tmp_path, options, named):
     manifest = _tiny_manifest(tmp_path / "corpus")
     _stale_report(tmp_path / "report")
@@ -76,8 +96,16 @@ def test_a_run_without_trust_tests_leaves_the_report_alone(tmp_path):
 def test_a_finished_run_replaces_every_file_of_the_previous_one(tmp_path):
     manifest = _tiny_manifest(tmp_path / "corpus")
     _stale_report(tmp_path / "report")
-    done = _audit(tmp_path, "--corpus", f"manifest:{manifest}", "--backbone", "mfcc", "--folds", "2",
-                  tests="trust_tests/test_sustainability.py::test_parameters")
+    done = _audit(
+        tmp_path,
+        "--corpus",
+        f"manifest:{manifest}",
+        "--backbone",
+        "mfcc",
+        "--folds",
+        "2",
+        tests="trust_tests/test_sustainability.py::test_parameters",
+    )
     report = tmp_path / "report"
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads((report / "corpus_summary.json").read_text())["spec"] == f"manifest:{manifest}"
@@ -88,8 +116,9 @@ def test_a_finished_run_replaces_every_file_of_the_previous_one(tmp_path):
 
 def _killed_mid_write(code: str) -> None:
     """Run `code` in a child that signals when it is inside the write, then kill -9 it there."""
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT))
+    )
     assert child.stdout.readline().strip() == "writing"
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=30)
@@ -99,7 +128,8 @@ def test_temporary_files_of_a_killed_run_are_swept_and_a_live_runs_are_kept(tmp_
     _killed_mid_write(
         "import sys, time\nfrom pathlib import Path\nfrom trustser.cache import atomic_path\n"
         f"with atomic_path(Path({str(tmp_path)!r}) / 'heads' / 'key.safetensors') as tmp:\n"
-        "    tmp.write_bytes(b'half')\n    print('writing', flush=True)\n    time.sleep(60)\n")
+        "    tmp.write_bytes(b'half')\n    print('writing', flush=True)\n    time.sleep(60)\n"
+    )
     [left] = [p for p in (tmp_path / "heads").iterdir()]
     with atomic_path(tmp_path / "heads" / "live.json") as live:  # this process is alive: its file stays
         assert sweep_abandoned(tmp_path) == [left]
@@ -115,7 +145,8 @@ def test_a_killed_extraction_leaves_nothing_the_next_session_keeps(tmp_path):
         "import sys, time\nfrom pathlib import Path\nimport torch\nfrom trustser.feature_store import ShardWriter\n"
         f"directory = Path({str(store)!r}); directory.mkdir(parents=True)\n"
         "writer = ShardWriter(directory, 0, 'float32')\nwriter.add(0, torch.zeros(5, 2, 3), 800)\n"
-        "print('writing', flush=True)\ntime.sleep(60)\n")
+        "print('writing', flush=True)\ntime.sleep(60)\n"
+    )
     assert len(list(store.iterdir())) == 2  # the frames and pooled files being written
     progress = []
     settings = AuditSettings(("mfcc",), "synthetic", tmp_path / "report", tmp_path / "cache")
@@ -139,7 +170,7 @@ def test_pieces_of_a_killed_run_are_removed_when_the_next_report_starts(tmp_path
 
 def test_a_thresholds_file_missing_a_pillar_stops_the_run_at_collection_naming_the_gate(tmp_path):
     text = (ROOT / "thresholds.toml").read_text()
-    without_safety = text[:text.index("[safety.")] + text[text.index("[sustainability."):]
+    without_safety = text[: text.index("[safety.")] + text[text.index("[sustainability.") :]
     (tmp_path / "thresholds.toml").write_text(without_safety)
     _stale_report(tmp_path / "report")
     done = _audit(tmp_path, "--thresholds", str(tmp_path / "thresholds.toml"), "--corpus", "manifest:/nonexistent.csv")

@@ -28,19 +28,46 @@ VIEWPORT_WIDTH = 1280
 def record(metric: str, backbone: str, value: float | None, threshold: float, bound: str, **extra) -> TrustRecord:
     pillar = metric.split(".")[0]
     verdict = extra.pop("verdict", "SKIP" if value is None else "PASS")
-    return TrustRecord(pillar, metric, extra.pop("label", metric), backbone, "synthetic", value, threshold, bound,
-                       verdict, 10, extra.pop("message", "m"), extra.pop("details", {}))
+    return TrustRecord(
+        pillar,
+        metric,
+        extra.pop("label", metric),
+        backbone,
+        "synthetic",
+        value,
+        threshold,
+        bound,
+        verdict,
+        10,
+        extra.pop("message", "m"),
+        extra.pop("details", {}),
+    )
 
 
 def sample_records() -> list[TrustRecord]:
     return [
         record("utility.uar", "mfcc", 0.4, 0.6, "min", verdict="FAIL"),
-        record("utility.uar", PLANTED, 0.9, 0.6, "min", label=PLANTED, message=PLANTED,
-               details={"attribute": "gender", "point": {"uar_by_group": {PLANTED: 0.5, "male": 0.7}}}),
+        record(
+            "utility.uar",
+            PLANTED,
+            0.9,
+            0.6,
+            "min",
+            label=PLANTED,
+            message=PLANTED,
+            details={"attribute": "gender", "point": {"uar_by_group": {PLANTED: 0.5, "male": 0.7}}},
+        ),
         record("privacy.gender_inference_uar", "mfcc", 0.9, 0.75, "max", verdict="FAIL"),
         record("privacy.gender_inference_uar", PLANTED, 0.5, 0.75, "max"),
-        record("safety.fgsm_success_rate", "mfcc", 0.6, 0.2, "max", verdict="FAIL",
-               details={"curve": [[20, 0.9], [40, 0.6], [60, 0.1]]}),
+        record(
+            "safety.fgsm_success_rate",
+            "mfcc",
+            0.6,
+            0.2,
+            "max",
+            verdict="FAIL",
+            details={"curve": [[20, 0.9], [40, 0.6], [60, 0.1]]},
+        ),
         record("safety.fgsm_success_rate", PLANTED, None, 0.2, "max"),
     ]
 
@@ -55,18 +82,53 @@ def full_audit_records() -> list[TrustRecord]:
             factor = factors[(g + b) % len(factors)]
             value = None if factor is None else gate.threshold * factor
             inside = value is not None and (value >= gate.threshold if gate.bound == "min" else value <= gate.threshold)
-            verdict = ("SKIP", "ERROR")[g % 2] if value is None else "PASS" if inside else "WARN" if gate.level == "warn" else "FAIL"
-            records.append(record(gate.metric, backbone, value, gate.threshold, gate.bound, verdict=verdict, label=gate.label))
-    records.append(record("utility.uar", "mfcc", 0.7, 0.6, "min", label="a metric label far longer than any gate of thresholds.toml has " * 3,
-                          details={"attribute": "speaker", "point": {"uar_by_group": {f"speaker-{LONG_NAME}-{i}": 0.1 * i for i in range(8)}}}))
-    records.append(record("safety.fgsm_success_rate", LONG_NAME, 0.6, 0.2, "max", verdict="FAIL",
-                          details={"curve": [[20, 0.9], [40, 0.6], [60, 0.1]],
-                                   "conditions": [{"noise": f"babble-{LONG_NAME}", "snr_db": s, "uar": 0.5} for s in (0, 10, 20)]}))
+            verdict = (
+                ("SKIP", "ERROR")[g % 2]
+                if value is None
+                else "PASS"
+                if inside
+                else "WARN"
+                if gate.level == "warn"
+                else "FAIL"
+            )
+            records.append(
+                record(gate.metric, backbone, value, gate.threshold, gate.bound, verdict=verdict, label=gate.label)
+            )
+    records.append(
+        record(
+            "utility.uar",
+            "mfcc",
+            0.7,
+            0.6,
+            "min",
+            label="a metric label far longer than any gate of thresholds.toml has " * 3,
+            details={
+                "attribute": "speaker",
+                "point": {"uar_by_group": {f"speaker-{LONG_NAME}-{i}": 0.1 * i for i in range(8)}},
+            },
+        )
+    )
+    records.append(
+        record(
+            "safety.fgsm_success_rate",
+            LONG_NAME,
+            0.6,
+            0.2,
+            "max",
+            verdict="FAIL",
+            details={
+                "curve": [[20, 0.9], [40, 0.6], [60, 0.1]],
+                "conditions": [{"noise": f"babble-{LONG_NAME}", "snr_db": s, "uar": 0.5} for s in (0, 10, 20)],
+            },
+        )
+    )
     return records
 
 
 def full_audit_page() -> str:
-    return render_html(full_audit_records(), {"corpus": "synthetic", "backbones": ["mfcc", LONG_NAME, PLANTED], "seed": 0})
+    return render_html(
+        full_audit_records(), {"corpus": "synthetic", "backbones": ["mfcc", LONG_NAME, PLANTED], "seed": 0}
+    )
 
 
 def svgs_of(page: str) -> list[ElementTree.Element]:
@@ -74,8 +136,16 @@ def svgs_of(page: str) -> list[ElementTree.Element]:
 
 
 def labels_of(svg: ElementTree.Element) -> list[TextLabel]:
-    return [TextLabel(float(t.get("x", 0)), float(t.get("y", 0)), "".join(t.itertext()), float(t.get("font-size", 11)),
-                      t.get("text-anchor", "start")) for t in svg.iter("text")]
+    return [
+        TextLabel(
+            float(t.get("x", 0)),
+            float(t.get("y", 0)),
+            "".join(t.itertext()),
+            float(t.get("font-size", 11)),
+            t.get("text-anchor", "start"),
+        )
+        for t in svg.iter("text")
+    ]
 
 
 def test_each_backbone_has_a_radar_with_the_five_pillars_in_order():
@@ -84,7 +154,13 @@ def test_each_backbone_has_a_radar_with_the_five_pillars_in_order():
     assert len(radars) == 2
     mfcc, planted = ([label.text for label in labels_of(radar)] for radar in radars)
     assert mfcc[0::2] == list(PILLARS)
-    assert mfcc[1::2] == ["worst margin -0.33", "worst margin -0.20", "not measured", "worst margin -1.00", "not measured"]
+    assert mfcc[1::2] == [
+        "worst margin -0.33",
+        "worst margin -0.20",
+        "not measured",
+        "worst margin -1.00",
+        "not measured",
+    ]
     assert planted[1::2] == ["worst margin +0.50", "worst margin +0.33", "not measured", "not measured", "not measured"]
     dots = [c for c in radars[0].iter("circle") if c.get("r") == "4"]
     assert len(dots) == 3  # one point per measured pillar, none for the two not measured
@@ -97,8 +173,20 @@ def test_margin_bars_group_every_gate_under_its_pillar():
     bars = [svg for svg in svgs_of(page) if svg.get("class") == "margins"]
     assert len(bars) == 2
     texts = [label.text for label in labels_of(bars[1])]
-    assert texts == ["−1", "0 = gate", "+1", "utility", PLANTED, "+0.50 PASS", "privacy", "privacy.gender_inference_uar",
-                     "+0.33 PASS", "safety", "safety.fgsm_success_rate", "SKIP"]
+    assert texts == [
+        "−1",
+        "0 = gate",
+        "+1",
+        "utility",
+        PLANTED,
+        "+0.50 PASS",
+        "privacy",
+        "privacy.gender_inference_uar",
+        "+0.33 PASS",
+        "safety",
+        "safety.fgsm_success_rate",
+        "SKIP",
+    ]
 
 
 def test_estimated_label_boxes_stay_inside_each_svg_and_apart():
@@ -136,22 +224,33 @@ def _chromium() -> str | None:
     return None
 
 
-BROWSER_OPTIONS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--window-size={VIEWPORT_WIDTH},1400"]
+BROWSER_OPTIONS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--hide-scrollbars",
+    f"--window-size={VIEWPORT_WIDTH},1400",
+]
 
 # Appended to a copy of the page only: the report itself carries no script. It measures what the
 # browser laid out and leaves the result in the DOM, which --dump-dom prints.
 MEASURE = """<script>
 window.addEventListener("load", () => {
-  const apart = (a, b) => a.right <= b.left + 0.5 || b.right <= a.left + 0.5 || a.bottom <= b.top + 0.5 || b.bottom <= a.top + 0.5;
-  const found = {viewport: window.innerWidth, scrollWidth: document.documentElement.scrollWidth, clipped: [], overlapping: []};
+  const apart = (a, b) => a.right <= b.left + 0.5 || b.right <= a.left + 0.5
+    || a.bottom <= b.top + 0.5 || b.bottom <= a.top + 0.5;
+  const found = {viewport: window.innerWidth, scrollWidth: document.documentElement.scrollWidth,
+                 clipped: [], overlapping: []};
   for (const svg of document.querySelectorAll("svg")) {
     const frame = svg.getBoundingClientRect();
     const texts = [...svg.querySelectorAll("text")].map(t => [t.textContent, t.getBoundingClientRect()]);
     for (const [text, box] of texts)
-      if (box.left < frame.left - 0.5 || box.right > frame.right + 0.5 || box.top < frame.top - 0.5 || box.bottom > frame.bottom + 0.5)
+      if (box.left < frame.left - 0.5 || box.right > frame.right + 0.5
+          || box.top < frame.top - 0.5 || box.bottom > frame.bottom + 0.5)
         found.clipped.push(text);
     if (svg.matches(".radar, .margins"))
-      texts.forEach(([a, boxA], i) => texts.slice(i + 1).forEach(([b, boxB]) => { if (!apart(boxA, boxB)) found.overlapping.push([a, b]); }));
+      texts.forEach(([a, boxA], i) => texts.slice(i + 1).forEach(([b, boxB]) => {
+        if (!apart(boxA, boxB)) found.overlapping.push([a, b]);
+      }));
   }
   const out = document.createElement("pre");
   out.id = "measured";
@@ -162,8 +261,13 @@ window.addEventListener("load", () => {
 
 
 def _dom(page: Path) -> str:
-    return subprocess.run([_chromium(), *BROWSER_OPTIONS, "--dump-dom", page.as_uri()], check=True, capture_output=True,
-                          text=True, timeout=120).stdout
+    return subprocess.run(
+        [_chromium(), *BROWSER_OPTIONS, "--dump-dom", page.as_uri()],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
 
 
 @pytest.mark.skipif(_chromium() is None, reason="no Chromium found (apt-get install chromium-headless-shell)")
@@ -171,7 +275,12 @@ def test_chromium_renders_the_radar_and_shows_a_planted_script_as_text(tmp_path:
     page = tmp_path / "report.html"
     page.write_text(render_html(sample_records(), {"corpus": "synthetic", "backbones": ["mfcc", PLANTED], "seed": 0}))
     shot = tmp_path / "report.png"
-    subprocess.run([_chromium(), *BROWSER_OPTIONS, f"--screenshot={shot}", page.as_uri()], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [_chromium(), *BROWSER_OPTIONS, f"--screenshot={shot}", page.as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
     assert int.from_bytes(shot.read_bytes()[16:20], "big") == VIEWPORT_WIDTH  # the PNG's width
     dom = _dom(page)

@@ -13,8 +13,19 @@ HOSTILE_BACKBONE = "hf:evil|model`x`\n| injected | row |"
 
 
 def gate(metric: str, backbone: str, verdict: str, value: float | None = 0.5, **changes) -> TrustRecord:
-    fields = dict(pillar=metric.split(".")[0], metric=metric, label=metric.split(".")[1], backbone=backbone, corpus="synthetic",
-                  value=value, threshold=0.6, bound="min", verdict=verdict, n=10, message=f"{metric} said {verdict}")
+    fields = dict(
+        pillar=metric.split(".")[0],
+        metric=metric,
+        label=metric.split(".")[1],
+        backbone=backbone,
+        corpus="synthetic",
+        value=value,
+        threshold=0.6,
+        bound="min",
+        verdict=verdict,
+        n=10,
+        message=f"{metric} said {verdict}",
+    )
     return TrustRecord(**{**fields, **changes})
 
 
@@ -37,13 +48,17 @@ def matrix_rows(markdown: str) -> dict[str, list[str]]:
     """The backbone × pillar table: first cell -> the other cells, split where GitHub splits (unescaped `|`)."""
     lines = markdown.splitlines()
     start = lines.index("## By pillar")
-    table = [line for line in lines[start:lines.index("## Failing gates")] if line.startswith("| ")]  # not the delimiter row
+    table = [
+        line for line in lines[start : lines.index("## Failing gates")] if line.startswith("| ")
+    ]  # not the delimiter row
     rows = [[cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]] for line in table]
     return {row[0]: row[1:] for row in rows}
 
 
 def test_report_opens_with_the_backbone_by_pillar_matrix_of_worst_verdicts():
-    markdown = render_markdown(audit_records(), {"corpus": "synthetic", "backbones": ["mfcc", "ge2e", "egemaps"], "seed": 0})
+    markdown = render_markdown(
+        audit_records(), {"corpus": "synthetic", "backbones": ["mfcc", "ge2e", "egemaps"], "seed": 0}
+    )
     headings = [line for line in markdown.splitlines() if line.startswith("#")]
     assert headings[:3] == ["# TrustSER trust report", "## By pillar", "## Failing gates"]
     rows = matrix_rows(markdown)
@@ -57,12 +72,16 @@ def test_failing_gates_list_fail_and_error_with_value_gate_and_reason():
     markdown = render_markdown(audit_records(), {"corpus": "synthetic", "backbones": ["mfcc", "ge2e"], "seed": 0})
     lines = markdown.splitlines()
     start = lines.index("## Failing gates")
-    failing = [line for line in lines[start:lines.index("<details><summary>All 10 gates</summary>")] if line.startswith("- ")]
+    failing = [
+        line for line in lines[start : lines.index("<details><summary>All 10 gates</summary>")] if line.startswith("- ")
+    ]
     assert failing == [
         "- FAIL `mfcc`, UAR: 0.367 vs ≥ 0.6 — utility.uar said FAIL",
         "- ERROR `mfcc`, speaker_id_accuracy: not measured vs ≥ 0.6 — RuntimeError: the evaluator fell over",
     ]
-    passing = render_markdown([gate("utility.uar", "mfcc", "PASS", 0.7)], {"corpus": "synthetic", "backbones": ["mfcc"], "seed": 0})
+    passing = render_markdown(
+        [gate("utility.uar", "mfcc", "PASS", 0.7)], {"corpus": "synthetic", "backbones": ["mfcc"], "seed": 0}
+    )
     assert "No gate failed and no test crashed." in passing
 
 
@@ -72,24 +91,33 @@ def test_every_gate_is_folded_under_details_with_a_blank_line_for_github():
     lines = markdown.splitlines()
     opening = lines.index(f"<details><summary>All {len(records)} gates</summary>")
     closing = lines.index("</details>")
-    assert lines[opening + 1] == "" and lines[closing - 1] == ""  # GitHub renders Markdown inside only after a blank line
+    assert (
+        lines[opening + 1] == "" and lines[closing - 1] == ""
+    )  # GitHub renders Markdown inside only after a blank line
     folded = [line for line in lines[opening:closing] if line.startswith("| ")]
     assert folded[0] == "| pillar | metric | backbone | value | gate | verdict | n |"
     assert len(folded) == 1 + len(records)
     assert "| utility | UAR | `mfcc` | 0.367 | ≥ 0.6 | FAIL | 10 |" in folded
-    others = lines[lines.index("## Warnings and skips"):]
+    others = lines[lines.index("## Warnings and skips") :]
     assert "- WARN `ge2e`, worst_speaker_uar: fairness.worst_speaker_uar said WARN" in others
-    assert not any(line.startswith(("- FAIL", "- ERROR", "- PASS")) for line in others)  # listed once, under Failing gates
+    assert not any(
+        line.startswith(("- FAIL", "- ERROR", "- PASS")) for line in others
+    )  # listed once, under Failing gates
 
 
 def test_a_hostile_backbone_name_stays_one_cell_of_the_matrix():
-    records = [gate("utility.uar", HOSTILE_BACKBONE, "FAIL"), gate("privacy.gender_inference_uar", HOSTILE_BACKBONE, "PASS")]
+    records = [
+        gate("utility.uar", HOSTILE_BACKBONE, "FAIL"),
+        gate("privacy.gender_inference_uar", HOSTILE_BACKBONE, "PASS"),
+    ]
     markdown = render_markdown(records, {"corpus": "synthetic", "backbones": [HOSTILE_BACKBONE], "seed": 0})
     rows = matrix_rows(markdown)
     assert len(rows) == 2  # the header and the one backbone: the newline opened no row
-    (name, cells), = [(name, cells) for name, cells in rows.items() if name != "backbone"]
+    ((name, cells),) = [(name, cells) for name, cells in rows.items() if name != "backbone"]
     assert cells == ["FAIL", "PASS", "—", "—", "—"]
-    assert "\n" not in name and "injected" in name and name.startswith("``")  # one code span that its backtick cannot close
+    assert (
+        "\n" not in name and "injected" in name and name.startswith("``")
+    )  # one code span that its backtick cannot close
     assert not any(line.startswith("| injected") for line in markdown.splitlines())
 
 
@@ -98,9 +126,9 @@ def test_github_flavoured_rendering_keeps_the_hostile_backbone_in_one_cell():
     records = [gate("utility.uar", HOSTILE_BACKBONE, "FAIL")]
     markdown = render_markdown(records, {"corpus": "synthetic", "backbones": [HOSTILE_BACKBONE], "seed": 0})
     tokens = markdown_it.MarkdownIt("commonmark").enable("table").parse(markdown)
-    first_table = tokens[next(i for i, t in enumerate(tokens) if t.type == "table_open"):]
-    first_table = first_table[:next(i for i, t in enumerate(first_table) if t.type == "table_close")]
-    body = first_table[next(i for i, t in enumerate(first_table) if t.type == "tbody_open"):]
+    first_table = tokens[next(i for i, t in enumerate(tokens) if t.type == "table_open") :]
+    first_table = first_table[: next(i for i, t in enumerate(first_table) if t.type == "table_close")]
+    body = first_table[next(i for i, t in enumerate(first_table) if t.type == "tbody_open") :]
     cells = [t.content for t in body if t.type == "inline"]
     # a table drops cells beyond the header's count, so a split name would show as a shifted row, not a longer one
     assert "hf:evil" in cells[0] and "injected" in cells[0] and "row" in cells[0]

@@ -19,14 +19,30 @@ def schema() -> dict:
 
 
 def a_record(**changes) -> TrustRecord:
-    fields = dict(pillar="utility", metric="utility.uar", label="UAR", backbone="mfcc", corpus="synthetic", value=0.7,
-                  threshold=0.6, bound="min", verdict="PASS", n=640, message="UAR 0.7 >= min 0.6", details={"per_fold": [0.7]})
+    fields = dict(
+        pillar="utility",
+        metric="utility.uar",
+        label="UAR",
+        backbone="mfcc",
+        corpus="synthetic",
+        value=0.7,
+        threshold=0.6,
+        bound="min",
+        verdict="PASS",
+        n=640,
+        message="UAR 0.7 >= min 0.6",
+        details={"per_fold": [0.7]},
+    )
     return TrustRecord(**{**fields, **changes})
 
 
 def test_written_report_validates_and_the_schema_rejects_a_broken_one(tmp_path):
     path = tmp_path / "trust_report.json"
-    records = [a_record(), a_record(value=None, verdict="SKIP", n=None, ci_low=None), a_record(ci_low=0.6, ci_high=0.8, baseline=0.71)]
+    records = [
+        a_record(),
+        a_record(value=None, verdict="SKIP", n=None, ci_low=None),
+        a_record(ci_low=0.6, ci_high=0.8, baseline=0.71),
+    ]
     write_json(path, records, {"corpus": "synthetic", "backbones": ["mfcc"], "seed": 0, "folds": 4, "baseline": None})
     document = json.loads(path.read_text())
     jsonschema.validate(document, schema())
@@ -60,8 +76,11 @@ def test_worst_verdict_names_every_failure():
 
 def test_baseline_loading_names_the_file_on_bad_input(tmp_path):
     good = tmp_path / "good.json"
-    write_json(good, [a_record(), a_record(backbone="ge2e", value=None, verdict="SKIP")],
-               {"corpus": "synthetic", "backbones": ["mfcc"], "seed": 0, "folds": 4})
+    write_json(
+        good,
+        [a_record(), a_record(backbone="ge2e", value=None, verdict="SKIP")],
+        {"corpus": "synthetic", "backbones": ["mfcc"], "seed": 0, "folds": 4},
+    )
     assert load_baseline(good) == {("utility.uar", "mfcc", "synthetic"): 0.7}
     for name, text, message in [
         ("missing.json", None, "not found"),

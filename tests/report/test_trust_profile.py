@@ -10,8 +10,12 @@ from trustser.report.profile import PILLARS, gate_margin, pillar_scores, profile
 from trustser.report.records import TrustRecord
 
 
-def gate(metric: str, value: float | None, threshold: float, bound: str, verdict: str = "PASS", backbone: str = "mfcc") -> TrustRecord:
-    return TrustRecord(metric.split(".")[0], metric, metric, backbone, "synthetic", value, threshold, bound, verdict, 10, "m")
+def gate(
+    metric: str, value: float | None, threshold: float, bound: str, verdict: str = "PASS", backbone: str = "mfcc"
+) -> TrustRecord:
+    return TrustRecord(
+        metric.split(".")[0], metric, metric, backbone, "synthetic", value, threshold, bound, verdict, 10, "m"
+    )
 
 
 def test_margin_is_the_distance_inside_the_bound_relative_to_the_threshold():
@@ -20,7 +24,9 @@ def test_margin_is_the_distance_inside_the_bound_relative_to_the_threshold():
     assert gate_margin(gate("safety.fgsm_success_rate", 0.15, 0.2, "max")) == pytest.approx(0.25)
     assert gate_margin(gate("safety.fgsm_success_rate", 0.3, 0.2, "max", "FAIL")) == pytest.approx(-0.5)
     assert gate_margin(gate("utility.uar", 0.6, 0.6, "min")) == 0.0  # on the gate
-    assert gate_margin(gate("utility.uar", -0.3, -0.6, "min")) == pytest.approx(0.5)  # |threshold| scales a negative gate
+    assert gate_margin(gate("utility.uar", -0.3, -0.6, "min")) == pytest.approx(
+        0.5
+    )  # |threshold| scales a negative gate
 
 
 def test_margin_is_clipped_to_one_either_way():
@@ -36,7 +42,9 @@ def test_margin_is_clipped_to_one_either_way():
 def test_only_a_judged_value_has_a_margin():
     assert gate_margin(gate("utility.uar", None, 0.6, "min", "SKIP")) is None
     assert gate_margin(gate("utility.uar", None, 0.6, "min", "ERROR")) is None
-    assert gate_margin(gate("utility.uar", 0.9, 0.6, "min", "ERROR")) is None  # an ERROR's value, if any, was not judged
+    assert (
+        gate_margin(gate("utility.uar", 0.9, 0.6, "min", "ERROR")) is None
+    )  # an ERROR's value, if any, was not judged
     assert gate_margin(gate("utility.uar", math.nan, 0.6, "min", "FAIL")) is None
     assert gate_margin(gate("fairness.statistical_parity_speaker", 0.45, 0.3, "max", "WARN")) == pytest.approx(-0.5)
 
@@ -89,5 +97,11 @@ def test_worst_verdicts_per_backbone_and_pillar():
         gate("fairness.worst_speaker_uar", 0.3, 0.45, "min", "FAIL"),
     ]
     cells = worst_verdicts(records, backbones=["mfcc", "ge2e"])
-    assert cells["mfcc"] == {"utility": "ERROR", "privacy": None, "fairness": "FAIL", "safety": "SKIP", "sustainability": None}
+    assert cells["mfcc"] == {
+        "utility": "ERROR",
+        "privacy": None,
+        "fairness": "FAIL",
+        "safety": "SKIP",
+        "sustainability": None,
+    }
     assert set(cells["ge2e"].values()) == {None}

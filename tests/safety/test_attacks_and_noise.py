@@ -35,8 +35,10 @@ def tones(count=12, seed=0):
     rng = np.random.default_rng(seed)
     t = [np.arange(int(rng.integers(1200, 2400))) / 8000 for _ in range(count)]
     labels = rng.integers(0, 4, count)
-    waves = [(0.3 * np.sin(2 * np.pi * (400 + 1000 * y) * x) + 0.01 * rng.standard_normal(len(x))).astype(np.float32)
-             for x, y in zip(t, labels)]
+    waves = [
+        (0.3 * np.sin(2 * np.pi * (400 + 1000 * y) * x) + 0.01 * rng.standard_normal(len(x))).astype(np.float32)
+        for x, y in zip(t, labels)
+    ]
     return waves, labels
 
 
@@ -91,7 +93,9 @@ def test_robustness_reports_each_condition_and_the_worst_drop_at_the_gate():
     def predict(batch):
         return np.array([int(model(torch.as_tensor(w)[None], None).argmax()) for w in batch])
 
-    result = noise_robustness(predict, waves, labels, [waves] * len(waves), snrs_db=(-20.0, 30.0), gate_snr_db=30.0, seed=0)
+    result = noise_robustness(
+        predict, waves, labels, [waves] * len(waves), snrs_db=(-20.0, 30.0), gate_snr_db=30.0, seed=0
+    )
     assert len(result.conditions) == 2 * len(NOISE_TYPES) and result.n == 16
     at_gate = [c.relative_drop for c in result.conditions if c.snr_db == 30.0]
     assert result.worst_relative_drop == max(at_gate)
@@ -113,10 +117,12 @@ class ByLength(nn.Module):
 def test_transfer_attack_fails_a_fragile_target_and_passes_a_robust_one():
     waves, labels = tones(seed=2)
     surrogate = Spectral().eval()
-    fragile = transfer_attack(surrogate, Spectral().eval(), waves, labels, budget_db=-3.0, attack_name="PGD",
-                              surrogate_name="spectral")
-    robust = transfer_attack(surrogate, ByLength(waves, labels), waves, labels, budget_db=-3.0, attack_name="PGD",
-                             surrogate_name="spectral")
+    fragile = transfer_attack(
+        surrogate, Spectral().eval(), waves, labels, budget_db=-3.0, attack_name="PGD", surrogate_name="spectral"
+    )
+    robust = transfer_attack(
+        surrogate, ByLength(waves, labels), waves, labels, budget_db=-3.0, attack_name="PGD", surrogate_name="spectral"
+    )
     assert fragile.attack == "PGD transferred from spectral" and fragile.success_rate > 0.2
     assert robust.n_attacked == len(waves) and robust.success_rate == 0.0
     assert min(snr_db(w, a) for w, a in zip(waves, fragile.adversarial)) >= -3.0 - 1e-6
@@ -130,8 +136,9 @@ def test_invariance_search_finds_and_shrinks_a_gain_flip():
 
     rng = np.random.default_rng(0)
     waves = [(level * rng.standard_normal(1600)).astype(np.float32) for level in (0.02, 0.095, 0.5)]
-    result = invariance_search(loud, waves, ["quiet", "edge", "loud"], sample_rate=16000, budget=InvarianceBudget(),
-                               max_examples=30)
+    result = invariance_search(
+        loud, waves, ["quiet", "edge", "loud"], sample_rate=16000, budget=InvarianceBudget(), max_examples=30
+    )
     assert result.flip_rate == pytest.approx(1 / 3) and [c.utterance_id for c in result.counterexamples] == ["edge"]
     flip = result.counterexamples[0].perturbation
     assert 0 < flip.gain_db <= 3.0 and flip.shift_ms == 0.0 and flip.noise_snr_db == 100.0  # shrunk: gain only
@@ -174,14 +181,22 @@ def test_apgd_draws_its_start_from_the_audit_seed(monkeypatch):
         np.testing.assert_array_equal(a, b)  # and the same seed reproduces it
 
 
-@pytest.mark.parametrize("attack", [
-    lambda waves, labels: run_attack(Spectral().eval(), waves, labels, budget_db=30.0, attack_name="FGSM"),
-    lambda waves, labels: transfer_attack(Spectral().eval(), Spectral().eval(), waves, labels, budget_db=30.0, attack_name="PGD"),
-], ids=["white-box", "transfer"])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        lambda waves, labels: run_attack(Spectral().eval(), waves, labels, budget_db=30.0, attack_name="FGSM"),
+        lambda waves, labels: transfer_attack(
+            Spectral().eval(), Spectral().eval(), waves, labels, budget_db=30.0, attack_name="PGD"
+        ),
+    ],
+    ids=["white-box", "transfer"],
+)
 def test_without_torchattacks_an_attack_does_not_apply_and_names_the_install(monkeypatch, attack):
     """torchattacks is not a declared dependency: a plain `pip install trustser` lacks it. The audit then
     reports the attacks as SKIPs (the plugin's NotApplicable path), never an ImportError."""
     monkeypatch.setitem(sys.modules, "torchattacks", None)  # what `import torchattacks` meets when it is not installed
     waves, labels = tones()
-    with pytest.raises(NotApplicable, match=re.escape("torchattacks is not installed") + ".*" + re.escape(INSTALL_TORCHATTACKS)):
+    with pytest.raises(
+        NotApplicable, match=re.escape("torchattacks is not installed") + ".*" + re.escape(INSTALL_TORCHATTACKS)
+    ):
         attack(waves, labels)

@@ -48,8 +48,16 @@ def tones(emotion_db: float, count: int = 10, seed: int = 0):
 
 def attack(waves, labels, budget_db, max_queries=60, seed=0, batch_size=4, model=None):
     scores = model_scores((model or BandPower()).eval())
-    return score_based_attack(scores, waves, labels, budget_db=budget_db, max_queries=max_queries, sample_rate=RATE, seed=seed,
-                              batch_size=batch_size)
+    return score_based_attack(
+        scores,
+        waves,
+        labels,
+        budget_db=budget_db,
+        max_queries=max_queries,
+        sample_rate=RATE,
+        seed=seed,
+        batch_size=batch_size,
+    )
 
 
 @pytest.mark.parametrize("budget_db", [10.0, 20.0, 45.0])
@@ -139,8 +147,10 @@ def test_runs_on_egemaps_through_opensmile():
     encoder = create("egemaps")
     model = WaveformClassifier(encoder, EmotionHead(1, encoder.hidden_size, 4)).eval()
     rng = np.random.default_rng(0)
-    waves = [(0.1 * np.sin(2 * np.pi * 180 * np.arange(n) / 16000) + 0.01 * rng.standard_normal(n)).astype(np.float32)
-             for n in (8000, 9600, 12000)]
+    waves = [
+        (0.1 * np.sin(2 * np.pi * 180 * np.arange(n) / 16000) + 0.01 * rng.standard_normal(n)).astype(np.float32)
+        for n in (8000, 9600, 12000)
+    ]
     labels = model_scores(model)(np.arange(3), waves).argmax(axis=1)
     result = score_based_attack(model_scores(model), waves, labels, budget_db=30.0, max_queries=6, sample_rate=16000)
     assert result.n_attacked == 3 and result.snr_db_min >= 30.0 and max(result.queries) <= 6

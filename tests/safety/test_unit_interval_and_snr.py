@@ -29,7 +29,7 @@ def test_round_trip_is_exact_and_inside_unit_interval():
     back = wrapped.to_waves(unit)
     for row, wave in enumerate(waves):
         np.testing.assert_allclose(back[row, : len(wave)].numpy(), wave, rtol=0, atol=1e-12)
-        assert torch.all(back[row, len(wave):] == 0)
+        assert torch.all(back[row, len(wave) :] == 0)
 
 
 @pytest.mark.parametrize("budget_db", [20.0, 45.0, 60.0])
@@ -48,7 +48,7 @@ def test_padding_gets_no_gradient():
     unit = wrapped.clean_unit().requires_grad_(True)
     wrapped(unit).sum().backward()
     grad = unit.grad.reshape(len(waves), -1)  # torchattacks sees [batch, 1, 1, samples]
-    assert torch.all(grad[1, len(waves[1]):] == 0)
+    assert torch.all(grad[1, len(waves[1]) :] == 0)
     assert torch.all(grad[1, : len(waves[1])] != 0)
 
 

@@ -41,8 +41,18 @@ def test_peak_memory_of_a_fresh_process_separates_runtime_and_model(tmp_path):
 
 
 def energy(kwh: float, seconds: float) -> EnergyResult:
-    return EnergyResult(kwh, kwh * 0.4, kwh / (seconds / 3600), kwh * 0.4 / (seconds / 3600), 1.0, seconds,
-                        "CPU: TDP", "cpu", "USA", "fold")
+    return EnergyResult(
+        kwh,
+        kwh * 0.4,
+        kwh / (seconds / 3600),
+        kwh * 0.4 / (seconds / 3600),
+        1.0,
+        seconds,
+        "CPU: TDP",
+        "cpu",
+        "USA",
+        "fold",
+    )
 
 
 def test_combined_energy_adds_up_and_renormalises():

@@ -10,8 +10,9 @@ from trustser.testing import CORPUS_RULES, check_corpus, corpus_checks
 
 RATE = 16000
 SPEAKERS = [(f"spk{n}", "female" if n % 2 else "male") for n in range(8)]
-EVERY_EMOTION_OF_EVERY_SPEAKER = [Utterance(f"{speaker}_{emotion}", speaker, gender, emotion)
-                                  for speaker, gender in SPEAKERS for emotion in EMOTIONS]
+EVERY_EMOTION_OF_EVERY_SPEAKER = [
+    Utterance(f"{speaker}_{emotion}", speaker, gender, emotion) for speaker, gender in SPEAKERS for emotion in EMOTIONS
+]
 
 
 class Tones(Corpus):
@@ -86,8 +87,12 @@ class SpeakerNeverTested(Tones):
     def folds(self, k, seed=0):
         folds = super().folds(k, seed)
         dropped = folds[0].test_speakers[0]
-        return [dataclasses.replace(folds[0], test_speakers=folds[0].test_speakers[1:],
-                                    train_speakers=folds[0].train_speakers + (dropped,)), *folds[1:]]
+        return [
+            dataclasses.replace(
+                folds[0], test_speakers=folds[0].test_speakers[1:], train_speakers=folds[0].train_speakers + (dropped,)
+            ),
+            *folds[1:],
+        ]
 
 
 class FewerFoldsThanPromised(Tones):
@@ -124,15 +129,27 @@ BROKEN = [  # corpus, the first rule it breaks, a phrase of the message
     (OneEmotion(), "declared_attributes", "emotions must be a sequence of at least two distinct names"),
     (Tones([]), "has_utterances", "it has no utterances"),
     (changed(Tones(), 1, speaker=""), "has_utterances", "every utterance needs a non-empty id and speaker"),
-    (changed(Tones(), 1, id="spk0_neutral"), "unique_ids", "1 utterance id(s) occur more than once, e.g. ['spk0_neutral']"),
+    (
+        changed(Tones(), 1, id="spk0_neutral"),
+        "unique_ids",
+        "1 utterance id(s) occur more than once, e.g. ['spk0_neutral']",
+    ),
     (changed(Tones(), 1, emotion="bored"), "emotions_in_label_set", "'spk0_happy': 'bored'"),
     (changed(Tones(), 1, gender="unknown"), "recognised_genders", "gender outside ('female', 'male')"),
-    (changed(Tones(), 1, gender="female"), "recognised_genders", "speaker(s) ['spk0'] have utterances of more than one gender"),
+    (
+        changed(Tones(), 1, gender="female"),
+        "recognised_genders",
+        "speaker(s) ['spk0'] have utterances of more than one gender",
+    ),
     (RandomAudioIdentity(), "stable_fingerprint", "fingerprint() changed between two calls"),
     (Stereo(), "audio_loads", "must return a mono float32 numpy array, got float32 of shape (2, 1600)"),
     (NaNSample(), "audio_loads", "has NaN or infinite samples"),
     (Silent(), "audio_loads", "neither digital silence"),
-    (WrongDuration(), "audio_loads", "0.2000 s = 3200.0 samples at the declared 16000 Hz, but load_audio('spk0_neutral') gave 1600"),
+    (
+        WrongDuration(),
+        "audio_loads",
+        "0.2000 s = 3200.0 samples at the declared 16000 Hz, but load_audio('spk0_neutral') gave 1600",
+    ),
     (UnseededFolds(), "reproducible_folds", "gave other folds on a second call"),
     (LeakyFolds(), "speaker_independent_folds", "fold 0: speakers"),
     (SpeakerNeverTested(), "folds_cover_the_corpus", "are never tested"),

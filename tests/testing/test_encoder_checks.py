@@ -124,7 +124,11 @@ BROKEN = [  # encoder, the first rule it breaks, a phrase of the message
     (StringSampleRate(), "declared_attributes", "sample_rate must be a positive int, got '16000'"),
     (WrongHiddenSize(), "output_layout", "expected [batch=3, num_layers=2, frames, hidden_size=16]"),
     (ReturnsOnlyLayers(), "output_layout", "forward must return a tuple (layers, frame_lengths)"),
-    (NonFinite(), "finite_output", "2 of 3636 output values are NaN or infinite, the first in utterance 1, layer 0, frame 3"),
+    (
+        NonFinite(),
+        "finite_output",
+        "2 of 3636 output values are NaN or infinite, the first in utterance 1, layer 0, frame 3",
+    ),
     (UnmaskedPadding(), "zero_beyond_frame_lengths", "frames beyond frame_lengths must be zero"),
     (FramesFromBatchWidth(), "frame_lengths_follow_input_lengths", "frame length depends on its batch"),
     (ListensToPadding(), "padding_is_inert", "noise in the padding changed the output"),
@@ -165,8 +169,10 @@ def test_each_check_runs_on_its_own_and_fails_only_where_broken():
         except AssertionError:
             outcomes[rule] = "fail"
     # scaling by the batch's maximum also changes the shortest input batched vs alone
-    assert {rule for rule, outcome in outcomes.items() if outcome == "fail"} == {"batch_independent",
-                                                                                 "shortest_input_works"}
+    assert {rule for rule, outcome in outcomes.items() if outcome == "fail"} == {
+        "batch_independent",
+        "shortest_input_works",
+    }
 
 
 def test_tolerance_is_relative_to_the_output_scale():

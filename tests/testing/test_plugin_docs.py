@@ -33,8 +33,14 @@ def plugin(tmp_path_factory) -> Path:
 def test_the_example_passes_as_a_plugin_test_suite(plugin):
     # outside this repository: no rootdir conftest, only trustser and the two files importable
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(plugin)]), OMP_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_plugin.py"],
-                          cwd=plugin, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_plugin.py"],
+        cwd=plugin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "13 passed" in done.stdout  # 11 encoder rules, the corpus, the misdeclared encoder
 

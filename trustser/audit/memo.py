@@ -19,8 +19,10 @@ def _arguments(function, run: BackboneRun, args: tuple, kwargs: dict) -> dict[st
     position or by keyword, a default given or left out), it has one key."""
     bound = inspect.signature(function).bind(run, *args, **kwargs)
     bound.apply_defaults()
-    return {name: tuple(value) if isinstance(value, list) else value  # lists from settings, hashable
-            for name, value in list(bound.arguments.items())[1:]}
+    return {
+        name: tuple(value) if isinstance(value, list) else value  # lists from settings, hashable
+        for name, value in list(bound.arguments.items())[1:]
+    }
 
 
 def memoised(function):
@@ -52,8 +54,9 @@ def stored(result_type: type, version: str, **context: Callable[[], object]):
         def wrapper(run: BackboneRun, *args, **kwargs):
             depends_on = {name: describe() for name, describe in context.items()}
             arguments = _arguments(function, run, args, kwargs)
-            key = content_key(step=function.__name__, version=version, run=run.fingerprint, arguments=arguments,
-                              context=depends_on)
+            key = content_key(
+                step=function.__name__, version=version, run=run.fingerprint, arguments=arguments, context=depends_on
+            )
             path = run.cache.path("results", key, ".json")
             with run.cache.lock("results", key):
                 if run.cache.intact(path):

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-
 from sklearn.metrics import balanced_accuracy_score
 
+from trustser.audit.memo import memoised, stored
 from trustser.cache import content_key
 from trustser.errors import NotApplicable
 from trustser.heads import EmotionHead
+from trustser.memory import BATCH_SLACK, release_free_memory
+from trustser.metric import declare_metric, finite_numbers, positive, probability, setting
 from trustser.pipeline import BackboneRun
 from trustser.privacy import (
     AttributeInferenceResult,
@@ -34,10 +36,7 @@ from trustser.privacy.differential_privacy import (
     compare_with_dp,
     train_dp_head,
 )
-from trustser.memory import BATCH_SLACK, release_free_memory
-from trustser.metric import declare_metric, finite_numbers, positive, probability, setting
 from trustser.training import per_utterance_loss, predict_logits, train_head, within_budget
-from trustser.audit.memo import memoised, stored
 
 EXPOSABLE = ("layers", "layer_mix", "penultimate", "posteriors")
 """What a released model can expose: encoder layers, the head's learned layer mix, its penultimate
@@ -73,61 +72,95 @@ class DPSettings:
     epochs: int = setting(20, rule=positive)
 
 
-_ATTACKER = ("A standardised logistic regression trained on some speakers and tested on others (the audit's "
-             "speaker-independent folds), run on every exposed representation; the gate takes the most revealing. ")
+_ATTACKER = (
+    "A standardised logistic regression trained on some speakers and tested on others (the audit's "
+    "speaker-independent folds), run on every exposed representation; the gate takes the most revealing. "
+)
 GENDER_INFERENCE = declare_metric(
-    "privacy.gender_inference_uar", label="gender inference UAR", bound="max", default=0.75,
+    "privacy.gender_inference_uar",
+    label="gender inference UAR",
+    bound="max",
+    default=0.75,
     definition=_ATTACKER + "Its UAR at recovering the speaker's gender; the 95% interval resamples speakers.",
-    chance="1 / number of genders (0.5)", reference="attribute inference as in the original TrustSER study",
+    chance="1 / number of genders (0.5)",
+    reference="attribute inference as in the original TrustSER study",
     settings=ExposureSettings(),
 )
 AGE_INFERENCE = declare_metric(
-    "privacy.age_inference_uar", label="age group inference UAR", bound="max", default=0.75,
+    "privacy.age_inference_uar",
+    label="age group inference UAR",
+    bound="max",
+    default=0.75,
     definition=_ATTACKER + "Its UAR at recovering the speaker's age group (ages cut at `age_bands`); skipped "
-               "when the corpus documents no age.",
-    chance="1 / number of age groups", reference="attribute inference", settings=AgeInferenceSettings(),
+    "when the corpus documents no age.",
+    chance="1 / number of age groups",
+    reference="attribute inference",
+    settings=AgeInferenceSettings(),
 )
 DEMOGRAPHIC_INFERENCE = declare_metric(
-    "privacy.demographic_inference_uar", label="demographic inference UAR (most inferable)", bound="max",
+    "privacy.demographic_inference_uar",
+    label="demographic inference UAR (most inferable)",
+    bound="max",
     default=0.75,
     definition=_ATTACKER + "Its UAR on each demographic the corpus documents (a manifest's extra columns: accent, "
-               "native language, ...); the gate takes the most inferable.",
-    chance="1 / number of groups of that attribute", reference="attribute inference", settings=ExposureSettings(),
+    "native language, ...); the gate takes the most inferable.",
+    chance="1 / number of groups of that attribute",
+    reference="attribute inference",
+    settings=ExposureSettings(),
 )
 SPEAKER_IDENTIFICATION = declare_metric(
-    "privacy.speaker_id_accuracy", label="speaker identification accuracy", bound="max", default=0.5,
+    "privacy.speaker_id_accuracy",
+    label="speaker identification accuracy",
+    bound="max",
+    default=0.5,
     definition="Closed-set top-1 accuracy of a standardised logistic regression trained on half of each speaker's "
-               "utterances and tested on the other half (then swapped), on the most revealing exposed representation.",
-    chance="1 / number of speakers", reference="VoicePrivacy Challenge attack model (closed set)",
+    "utterances and tested on the other half (then swapped), on the most revealing exposed representation.",
+    chance="1 / number of speakers",
+    reference="VoicePrivacy Challenge attack model (closed set)",
     settings=ExposureSettings(),
 )
 SPEAKER_VERIFICATION = declare_metric(
-    "privacy.speaker_verification_eer", label="speaker verification EER", bound="min", default=0.3,
+    "privacy.speaker_verification_eer",
+    label="speaker verification EER",
+    bound="min",
+    default=0.3,
     definition="Equal error rate of a cosine-scoring attacker on same- and different-speaker pairs of standardised "
-               "embeddings, on the most linkable exposed representation. Lower = more linkable.",
-    chance="0.5 (the representation says nothing about identity)", reference="VoicePrivacy Challenge EER",
+    "embeddings, on the most linkable exposed representation. Lower = more linkable.",
+    chance="0.5 (the representation says nothing about identity)",
+    reference="VoicePrivacy Challenge EER",
     settings=ExposureSettings(),
 )
 MEMBERSHIP = declare_metric(
-    "privacy.membership_advantage", label="membership inference advantage", bound="max", default=0.3,
+    "privacy.membership_advantage",
+    label="membership inference advantage",
+    bound="max",
+    default=0.3,
     definition="The attacker scores each utterance by the head's negative loss; members are the head's training "
-               "utterances, non-members held-out utterances of the same speakers. Advantage = max over thresholds "
-               "of TPR − FPR.",
-    chance="0 (no leakage)", reference="Yeom et al. 2018, loss-threshold membership inference",
+    "utterances, non-members held-out utterances of the same speakers. Advantage = max over thresholds "
+    "of TPR − FPR.",
+    chance="0 (no leakage)",
+    reference="Yeom et al. 2018, loss-threshold membership inference",
 )
 DP_EPSILON = declare_metric(
-    "privacy.dp_epsilon", label="DP-SGD epsilon", bound="max", default=8.0,
+    "privacy.dp_epsilon",
+    label="DP-SGD epsilon",
+    bound="max",
+    default=8.0,
     definition="The privacy budget ε at δ that opacus's RDP accountant reports for the DP-SGD head (per-sample "
-               "gradients clipped to `max_grad_norm`, noise set to spend `target_epsilon` over `epochs`).",
-    reference="opacus `make_private_with_epsilon`", settings=DPSettings(),
+    "gradients clipped to `max_grad_norm`, noise set to spend `target_epsilon` over `epochs`).",
+    reference="opacus `make_private_with_epsilon`",
+    settings=DPSettings(),
 )
 DP_UAR_COST = declare_metric(
-    "privacy.dp_uar_cost", label="DP-SGD UAR cost", bound="max", default=0.1,
+    "privacy.dp_uar_cost",
+    label="DP-SGD UAR cost",
+    bound="max",
+    default=0.1,
     definition="UAR of the non-private head minus UAR of the DP-SGD head, on the same test speakers.",
-    chance="0 (privacy for free)", reference="opacus", settings=DPSettings(),
+    chance="0 (privacy for free)",
+    reference="opacus",
+    settings=DPSettings(),
 )
-
-
 
 
 @memoised
@@ -182,7 +215,9 @@ class Representations(Mapping[str, np.ndarray]):
         return len(self._loaders)
 
     def transformed(self, transform: Callable[[np.ndarray], np.ndarray]) -> "Representations":
-        return Representations({name: functools.partial(_composed, transform, load) for name, load in self._loaders.items()})
+        return Representations(
+            {name: functools.partial(_composed, transform, load) for name, load in self._loaders.items()}
+        )
 
 
 def _composed(transform: Callable[[np.ndarray], np.ndarray], load: Callable[[], np.ndarray]) -> np.ndarray:
@@ -196,7 +231,9 @@ def exposed_representations(run: BackboneRun, *, exposed: tuple[str, ...], per_f
         raise ValueError(f"exposed must name some of {EXPOSABLE}, got {list(exposed)}")
     loaders: dict[str, Callable[[], np.ndarray]] = {}
     if "layers" in exposed:
-        loaders.update({f"layer{i}": functools.partial(run.features.pooled_layer, i) for i in range(run.features.num_layers)})
+        loaders.update(
+            {f"layer{i}": functools.partial(run.features.pooled_layer, i) for i in range(run.features.num_layers)}
+        )
     heads = head_representations(run)
     for kind in EXPOSABLE[1:]:
         if kind in exposed:
@@ -212,16 +249,24 @@ def _held(array: np.ndarray) -> np.ndarray:
 def gender_inference(run: BackboneRun, *, exposed: tuple[str, ...] = EXPOSABLE) -> AttributeInferenceResult:
     """Speaker-disjoint attacker on each exposed representation (time-averaged layers, head outputs)."""
     return attribute_inference(
-        exposed_representations(run, exposed=exposed, per_fold=True), run.corpus.column("gender"), run.corpus.column("speaker"),
-        run.folds, attribute="gender", seed=run.train_config.seed,
+        exposed_representations(run, exposed=exposed, per_fold=True),
+        run.corpus.column("gender"),
+        run.corpus.column("speaker"),
+        run.folds,
+        attribute="gender",
+        seed=run.train_config.seed,
     )
 
 
 def _known_rows(known: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return x[:, known] if x.ndim == 3 else x[known]  # head-side representations are [folds, n, dim], encoder layers [n, dim]
+    return (
+        x[:, known] if x.ndim == 3 else x[known]
+    )  # head-side representations are [folds, n, dim], encoder layers [n, dim]
 
 
-def _attack_attribute(run: BackboneRun, exposed: tuple[str, ...], attribute: str, values: np.ndarray) -> AttributeInferenceResult:
+def _attack_attribute(
+    run: BackboneRun, exposed: tuple[str, ...], attribute: str, values: np.ndarray
+) -> AttributeInferenceResult:
     """Speaker-disjoint attacker on the utterances whose `values` are known; NotApplicable when none can be trained."""
     speakers = run.corpus.column("speaker")
     reason = why_not_attackable(values, speakers, run.folds)
@@ -229,13 +274,17 @@ def _attack_attribute(run: BackboneRun, exposed: tuple[str, ...], attribute: str
         raise NotApplicable(f"no {attribute} attacker: {reason}")
     known = values != UNKNOWN
     representations = exposed_representations(run, exposed=exposed, per_fold=True).transformed(
-        functools.partial(_known_rows, known))
-    return attribute_inference(representations, values[known], speakers[known], run.folds, attribute=attribute,
-                               seed=run.train_config.seed)
+        functools.partial(_known_rows, known)
+    )
+    return attribute_inference(
+        representations, values[known], speakers[known], run.folds, attribute=attribute, seed=run.train_config.seed
+    )
 
 
 @memoised
-def age_inference(run: BackboneRun, *, exposed: tuple[str, ...], cut_points: tuple[float, ...]) -> AttributeInferenceResult:
+def age_inference(
+    run: BackboneRun, *, exposed: tuple[str, ...], cut_points: tuple[float, ...]
+) -> AttributeInferenceResult:
     """Attacker recovering the speaker's age group (cut at `cut_points`, years) from the exposed representations."""
     if all(u.age is None for u in run.corpus.utterances):
         raise NotApplicable(f"corpus {run.corpus.name} documents no speaker ages")
@@ -260,7 +309,9 @@ def demographic_inference(run: BackboneRun, *, exposed: tuple[str, ...]) -> Demo
 
 
 @memoised
-def speaker_identification_attack(run: BackboneRun, *, exposed: tuple[str, ...] = EXPOSABLE) -> SpeakerIdentificationResult:
+def speaker_identification_attack(
+    run: BackboneRun, *, exposed: tuple[str, ...] = EXPOSABLE
+) -> SpeakerIdentificationResult:
     """Closed-set speaker identification on the representations the released model (fold 0's head) exposes."""
     representations = exposed_representations(run, exposed=exposed, per_fold=False)
     return speaker_identification(representations, run.corpus.column("speaker"), seed=run.train_config.seed)
@@ -276,8 +327,10 @@ def speaker_verification_attack(run: BackboneRun, *, exposed: tuple[str, ...] = 
 def membership_split(run: BackboneRun) -> tuple[np.ndarray, np.ndarray]:
     """Fold 0's training utterances halved per speaker: (members, held-out non-members)."""
     if not run.can_retrain:
-        raise NotApplicable("membership inference and DP-SGD retrain the head on known members: it takes the finished "
-                            "model's training data and recipe, which the audit does not have")
+        raise NotApplicable(
+            "membership inference and DP-SGD retrain the head on known members: it takes the finished "
+            "model's training data and recipe, which the audit does not have"
+        )
     train = run.split.indices(run.folds[0].train_speakers)
     members, held_out = member_split(run.split.column("speaker", train), seed=run.train_config.seed)
     return train[members], train[held_out]
@@ -289,16 +342,27 @@ def membership_target(run: BackboneRun) -> EmotionHead:
     members, _ = membership_split(run)
     key = content_key(step="membership-target", head=run.source.head_key(fold), members=members.tolist())
     dev = run.split.indices(fold.dev_speakers)
-    return run.source.cached_head(key, lambda: train_head(
-        run.features, run.split.labels, members, dev, num_classes=len(run.corpus.emotions), head_config=run.head_config,
-        train_config=run.train_config, device=run.device))
+    return run.source.cached_head(
+        key,
+        lambda: train_head(
+            run.features,
+            run.split.labels,
+            members,
+            dev,
+            num_classes=len(run.corpus.emotions),
+            head_config=run.head_config,
+            train_config=run.train_config,
+            device=run.device,
+        ),
+    )
 
 
 def _membership_of(run: BackboneRun, head: EmotionHead) -> MembershipResult:
     members, held_out = membership_split(run)
     losses = [per_utterance_loss(head, run.features, run.split.labels, rows) for rows in (members, held_out)]
-    return membership_inference(*losses, run.split.column("speaker", members), run.split.column("speaker", held_out),
-                                seed=run.train_config.seed)
+    return membership_inference(
+        *losses, run.split.column("speaker", members), run.split.column("speaker", held_out), seed=run.train_config.seed
+    )
 
 
 @memoised
@@ -315,15 +379,30 @@ def differential_privacy(
     fold = run.folds[0]
     members, _ = membership_split(run)
     dp_head, account = train_dp_head(
-        run.features, run.split.labels, members, run.split.indices(fold.dev_speakers), num_classes=len(run.corpus.emotions),
-        head_config=run.head_config, train_config=run.train_config,
-        dp=DPConfig(target_epsilon=target_epsilon, delta=delta, max_grad_norm=max_grad_norm, epochs=epochs), device=run.device,
+        run.features,
+        run.split.labels,
+        members,
+        run.split.indices(fold.dev_speakers),
+        num_classes=len(run.corpus.emotions),
+        head_config=run.head_config,
+        train_config=run.train_config,
+        dp=DPConfig(target_epsilon=target_epsilon, delta=delta, max_grad_norm=max_grad_norm, epochs=epochs),
+        device=run.device,
     )
     test = run.split.indices(fold.test_speakers)
     target = membership_target(run)
     uar_dp, uar_non_dp = (
-        float(balanced_accuracy_score(run.split.labels[test], predict_logits(head, run.features, test).argmax(1).numpy()))
+        float(
+            balanced_accuracy_score(run.split.labels[test], predict_logits(head, run.features, test).argmax(1).numpy())
+        )
         for head in (dp_head, target)
     )
-    return compare_with_dp(account, uar_dp=uar_dp, uar_non_dp=uar_non_dp, advantage_dp=_membership_of(run, dp_head).advantage,
-                           advantage_non_dp=membership(run).advantage, n_train=len(members), n_test=len(test))
+    return compare_with_dp(
+        account,
+        uar_dp=uar_dp,
+        uar_non_dp=uar_non_dp,
+        advantage_dp=_membership_of(run, dp_head).advantage,
+        advantage_non_dp=membership(run).advantage,
+        n_train=len(members),
+        n_test=len(test),
+    )

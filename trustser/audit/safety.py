@@ -11,12 +11,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from trustser.audit.memo import stored
 from trustser.cache import atomic_path, content_key
+from trustser.encoders.base import pad_waveforms
 from trustser.errors import NotApplicable
 from trustser.features import load_waveform
+from trustser.metric import declare_metric, finite, finite_numbers, non_empty, non_negative, positive, setting
 from trustser.pipeline import BackboneRun
-from trustser.encoders.base import pad_waveforms
 from trustser.safety import AttackResult, run_attack
+from trustser.safety.attacks import ATTACKS
 from trustser.safety.blackbox import BlackBoxResult, model_scores, score_based_attack
 from trustser.safety.invariance import (
     InvarianceBudget,
@@ -25,10 +28,7 @@ from trustser.safety.invariance import (
     perturb,
 )
 from trustser.safety.noise import NoiseRobustnessResult, noise_robustness
-from trustser.safety.attacks import ATTACKS
 from trustser.safety.transfer import transfer_attack
-from trustser.audit.memo import stored
-from trustser.metric import declare_metric, finite, finite_numbers, non_empty, non_negative, positive, setting
 from trustser.vocabulary import safe_name
 
 
@@ -74,59 +74,104 @@ class NoiseSettings:
     per_fold: int = setting(16, rule=positive)
 
 
-_SUCCESS = ("Among up to `per_fold` test utterances per fold that the fold's model classifies correctly, the "
-            "share whose prediction {what} under a perturbation of SNR at least `budget_db` "
-            "(10·log10(Σx² / Σδ²) ≥ S, checked on every adversarial waveform). ")
+_SUCCESS = (
+    "Among up to `per_fold` test utterances per fold that the fold's model classifies correctly, the "
+    "share whose prediction {what} under a perturbation of SNR at least `budget_db` "
+    "(10·log10(Σx² / Σδ²) ≥ S, checked on every adversarial waveform). "
+)
 FGSM = declare_metric(
-    "safety.fgsm_success_rate", label="FGSM success rate", bound="max", default=0.2,
+    "safety.fgsm_success_rate",
+    label="FGSM success rate",
+    bound="max",
+    default=0.2,
     definition=_SUCCESS.format(what="changes") + "FGSM: one signed-gradient step of L∞ size ε = rms(x)·10^(−S/20).",
-    chance="0", reference="torchattacks `FGSM`",
+    chance="0",
+    reference="torchattacks `FGSM`",
     settings=AttackSettings(per_fold=64, curve_db=(20.0, 30.0, 40.0, 60.0)),
 )
 PGD = declare_metric(
-    "safety.pgd_success_rate", label="PGD success rate", bound="max", default=0.2,
+    "safety.pgd_success_rate",
+    label="PGD success rate",
+    bound="max",
+    default=0.2,
     definition=_SUCCESS.format(what="changes") + "PGD: projected gradient steps in the L∞ ball of that ε.",
-    chance="0", reference="torchattacks `PGD`", settings=AttackSettings(),
+    chance="0",
+    reference="torchattacks `PGD`",
+    settings=AttackSettings(),
 )
 PGD_L2 = declare_metric(
-    "safety.pgd_l2_success_rate", label="PGD-L2 success rate", bound="max", default=0.2,
+    "safety.pgd_l2_success_rate",
+    label="PGD-L2 success rate",
+    bound="max",
+    default=0.2,
     definition=_SUCCESS.format(what="changes") + "PGD in the L2 ball of radius ‖x‖₂·10^(−S/20). Extended battery.",
-    chance="0", reference="torchattacks `PGDL2`", settings=AttackSettings(),
+    chance="0",
+    reference="torchattacks `PGDL2`",
+    settings=AttackSettings(),
 )
 APGD = declare_metric(
-    "safety.apgd_success_rate", label="APGD success rate", bound="max", default=0.2,
+    "safety.apgd_success_rate",
+    label="APGD success rate",
+    bound="max",
+    default=0.2,
     definition=_SUCCESS.format(what="changes") + "Auto-PGD (step size adapted, L∞). Extended battery.",
-    chance="0", reference="torchattacks `APGD`", settings=AttackSettings(),
+    chance="0",
+    reference="torchattacks `APGD`",
+    settings=AttackSettings(),
 )
 TARGETED_PGD = declare_metric(
-    "safety.targeted_pgd_success_rate", label="targeted PGD success rate", bound="max", default=0.1,
+    "safety.targeted_pgd_success_rate",
+    label="targeted PGD success rate",
+    bound="max",
+    default=0.1,
     definition=_SUCCESS.format(what="becomes the attacker's target emotion") + "PGD (L∞), targeted. Extended battery.",
-    chance="0", reference="torchattacks `PGD` (targeted mode)", settings=AttackSettings(),
+    chance="0",
+    reference="torchattacks `PGD` (targeted mode)",
+    settings=AttackSettings(),
 )
 TRANSFER = declare_metric(
-    "safety.transfer_success_rate", label="transfer attack success rate", bound="max", default=0.2,
+    "safety.transfer_success_rate",
+    label="transfer attack success rate",
+    bound="max",
+    default=0.2,
     definition=_SUCCESS.format(what="changes") + "For models gradients cannot reach: the audio is crafted white-box "
-               "on a differentiable `surrogate` trained on the same folds, then played to the target unchanged.",
-    chance="0", reference="transfer attacks (Papernot et al. 2016)", settings=TransferSettings(),
+    "on a differentiable `surrogate` trained on the same folds, then played to the target unchanged.",
+    chance="0",
+    reference="transfer attacks (Papernot et al. 2016)",
+    settings=TransferSettings(),
 )
 BLACK_BOX = declare_metric(
-    "safety.blackbox_success_rate", label="score-based black-box attack success rate", bound="max", default=0.2,
+    "safety.blackbox_success_rate",
+    label="score-based black-box attack success rate",
+    bound="max",
+    default=0.2,
     definition=_SUCCESS.format(what="changes") + "For models gradients cannot reach: SimBA with random Gabor atoms, "
-               "the model answering only with class probabilities, at most `max_queries` queries per utterance.",
-    chance="0", reference="SimBA (Guo et al. 2019)", settings=BlackBoxSettings(),
+    "the model answering only with class probabilities, at most `max_queries` queries per utterance.",
+    chance="0",
+    reference="SimBA (Guo et al. 2019)",
+    settings=BlackBoxSettings(),
 )
 INVARIANCE = declare_metric(
-    "safety.invariance_flip_rate", label="flip rate under benign transformations", bound="max", default=0.1,
+    "safety.invariance_flip_rate",
+    label="flip rate under benign transformations",
+    bound="max",
+    default=0.1,
     definition="The share of test utterances for which hypothesis finds a benign change (gain within ±`gain_db`, "
-               "shift within ±`shift_ms`, white noise `noise_snr_db` below the signal) that flips the prediction; "
-               "minimal counterexamples are reported. Extended battery.",
-    chance="0", reference="hypothesis", settings=InvarianceSettings(),
+    "shift within ±`shift_ms`, white noise `noise_snr_db` below the signal) that flips the prediction; "
+    "minimal counterexamples are reported. Extended battery.",
+    chance="0",
+    reference="hypothesis",
+    settings=InvarianceSettings(),
 )
 NOISE = declare_metric(
-    "safety.noise_uar_drop", label="relative UAR drop under noise", bound="max", default=0.2,
+    "safety.noise_uar_drop",
+    label="relative UAR drop under noise",
+    bound="max",
+    default=0.2,
     definition="(UAR clean − UAR noisy) / UAR clean at `snr_db`, for white, pink and babble noise scaled per "
-               "utterance to that SNR; the gate takes the worst noise.",
-    chance="0 (no drop)", reference="additive-noise robustness as in the original TrustSER study",
+    "utterance to that SNR; the gate takes the worst noise.",
+    chance="0 (no drop)",
+    reference="additive-noise robustness as in the original TrustSER study",
     settings=NoiseSettings(),
 )
 
@@ -151,28 +196,40 @@ def waveform(run: BackboneRun, index: int) -> np.ndarray:
 
 @stored(AttackResult, version="4")
 def white_box_attack(
-    run: BackboneRun, *, attack_name: str, budget_db: float, per_fold: int = 64, curve_db: tuple[float, ...] = (),
-    targeted: bool = False, curve_per_fold: int = 16,
+    run: BackboneRun,
+    *,
+    attack_name: str,
+    budget_db: float,
+    per_fold: int = 64,
+    curve_db: tuple[float, ...] = (),
+    targeted: bool = False,
+    curve_per_fold: int = 16,
 ) -> AttackResult:
     """`attack_name` (FGSM, PGD, PGDL2, APGD) on up to `per_fold` test utterances per fold at `budget_db`,
     each fold attacking its own model; plus the success rate at each of `curve_db` on `curve_per_fold`."""
     if not run.encoder.differentiable:
-        raise NotApplicable(f"{run.backbone} is not differentiable: {run.encoder.non_differentiable_reason}; "
-                            "see the transfer attack")
+        raise NotApplicable(
+            f"{run.backbone} is not differentiable: {run.encoder.non_differentiable_reason}; see the transfer attack"
+        )
 
     def at(db: float):
-        return lambda model, waves, labels, fold: run_attack(model, waves, labels, budget_db=db, attack_name=attack_name, targeted=targeted,
-                                                             seed=run.train_config.seed)
+        return lambda model, waves, labels, fold: run_attack(
+            model, waves, labels, budget_db=db, attack_name=attack_name, targeted=targeted, seed=run.train_config.seed
+        )
 
     tag = f"{'targeted-' if targeted else ''}{attack_name}@{budget_db:g}dB"
     at_budget = _attack_folds(run, examples_tag=tag, per_fold=per_fold, attack=at(budget_db))
-    curve = tuple((float(db), _attack_folds(run, examples_tag=None, per_fold=curve_per_fold, attack=at(db)).success_rate)
-                  for db in curve_db)
+    curve = tuple(
+        (float(db), _attack_folds(run, examples_tag=None, per_fold=curve_per_fold, attack=at(db)).success_rate)
+        for db in curve_db
+    )
     return dataclasses.replace(at_budget, curve=curve)
 
 
 @stored(AttackResult, version="1")
-def transfer_attack_audit(run: BackboneRun, *, attack_name: str, budget_db: float, per_fold: int, surrogate: str) -> AttackResult:
+def transfer_attack_audit(
+    run: BackboneRun, *, attack_name: str, budget_db: float, per_fold: int, surrogate: str
+) -> AttackResult:
     """For a model gradients cannot reach: audio crafted on `surrogate` (same corpus, folds and head
     recipe) at the same SNR budget, played to this backbone's model of each fold."""
     if run.encoder.differentiable:
@@ -180,10 +237,21 @@ def transfer_attack_audit(run: BackboneRun, *, attack_name: str, budget_db: floa
     helper = run.sibling(surrogate)
     if not helper.encoder.differentiable:
         raise ValueError(f"transfer surrogate {surrogate!r} must be differentiable")
-    return _attack_folds(run, examples_tag=f"{attack_name}-transfer-from-{surrogate}@{budget_db:g}dB", per_fold=per_fold,
-                         attack=lambda model, waves, labels, fold: transfer_attack(
-                             helper.waveform_model(fold), model, waves, labels, budget_db=budget_db,
-                             attack_name=attack_name, surrogate_name=surrogate, seed=run.train_config.seed))
+    return _attack_folds(
+        run,
+        examples_tag=f"{attack_name}-transfer-from-{surrogate}@{budget_db:g}dB",
+        per_fold=per_fold,
+        attack=lambda model, waves, labels, fold: transfer_attack(
+            helper.waveform_model(fold),
+            model,
+            waves,
+            labels,
+            budget_db=budget_db,
+            attack_name=attack_name,
+            surrogate_name=surrogate,
+            seed=run.train_config.seed,
+        ),
+    )
 
 
 @stored(BlackBoxResult, version="1")
@@ -191,21 +259,35 @@ def black_box_attack_audit(run: BackboneRun, *, budget_db: float, per_fold: int,
     """For a model gradients cannot reach: SimBA with Gabor atoms on up to `per_fold` test utterances per
     fold, each fold's model answering only with class probabilities, `max_queries` per utterance."""
     if run.encoder.differentiable:
-        raise NotApplicable(f"{run.backbone} is differentiable: the white-box attacks, which follow its gradients "
-                            "within the same SNR budget, are the stronger test")
+        raise NotApplicable(
+            f"{run.backbone} is differentiable: the white-box attacks, which follow its gradients "
+            "within the same SNR budget, are the stronger test"
+        )
     indices, fold_of = _chosen(run, per_fold=per_fold)
     fold_scores = {f: model_scores(run.waveform_model(run.folds[f])) for f in np.unique(fold_of)}
     classes = len(run.corpus.emotions)
 
     def scores(rows: np.ndarray, waves: list[np.ndarray]) -> np.ndarray:
         """Each utterance's class probabilities from its own fold's model."""
-        return _answered_by_own_fold(fold_of[rows], lambda fold, mine: fold_scores[fold](rows[mine], [waves[m] for m in mine]),
-                                     np.empty((len(rows), classes)))
+        return _answered_by_own_fold(
+            fold_of[rows],
+            lambda fold, mine: fold_scores[fold](rows[mine], [waves[m] for m in mine]),
+            np.empty((len(rows), classes)),
+        )
 
-    result = score_based_attack(scores, [waveform(run, i) for i in indices], run.split.labels[indices], budget_db=budget_db,
-                                max_queries=max_queries, sample_rate=run.encoder.sample_rate, seed=run.train_config.seed)
+    result = score_based_attack(
+        scores,
+        [waveform(run, i) for i in indices],
+        run.split.labels[indices],
+        budget_db=budget_db,
+        max_queries=max_queries,
+        sample_rate=run.encoder.sample_rate,
+        seed=run.train_config.seed,
+    )
     ids = [run.corpus.utterances[i].id for i in indices]
-    return dataclasses.replace(result, examples=_store_examples(run, f"black-box@{budget_db:g}dB", _successes(ids, result)))
+    return dataclasses.replace(
+        result, examples=_store_examples(run, f"black-box@{budget_db:g}dB", _successes(ids, result))
+    )
 
 
 EXAMPLES_PER_ATTACK = 3
@@ -269,7 +351,9 @@ def _store_examples(run: BackboneRun, tag: str, examples: Iterable[tuple[str, st
         name = f"{safe_name(utterance_id)}-{content_key(id=utterance_id)[:6]}"
         for suffix, samples in (("original", original), (kind, audio)):
             with atomic_path(folder / f"{name}.{suffix}.wav") as tmp:
-                soundfile.write(tmp, np.asarray(samples, dtype=np.float32), run.encoder.sample_rate, format="WAV", subtype="FLOAT")
+                soundfile.write(
+                    tmp, np.asarray(samples, dtype=np.float32), run.encoder.sample_rate, format="WAV", subtype="FLOAT"
+                )
         stored.append(str(relative / f"{name}.{kind}.wav"))
     return tuple(stored)
 
@@ -308,11 +392,21 @@ def noise_robustness_audit(
     models = {f: run.waveform_model(run.folds[f]) for f in np.unique(fold_of)}
 
     def predict(batch: list[np.ndarray]) -> np.ndarray:
-        return _answered_by_own_fold(fold_of, lambda fold, mine: _predicted(models[fold], [batch[m] for m in mine]),
-                                     np.empty(len(batch), dtype=np.int64))
+        return _answered_by_own_fold(
+            fold_of,
+            lambda fold, mine: _predicted(models[fold], [batch[m] for m in mine]),
+            np.empty(len(batch), dtype=np.int64),
+        )
 
-    return noise_robustness(predict, waves, run.split.labels[indices], sources, snrs_db=tuple(snrs_db), gate_snr_db=gate_snr_db,
-                            seed=run.train_config.seed)
+    return noise_robustness(
+        predict,
+        waves,
+        run.split.labels[indices],
+        sources,
+        snrs_db=tuple(snrs_db),
+        gate_snr_db=gate_snr_db,
+        seed=run.train_config.seed,
+    )
 
 
 def _predicted(model, waves: list[np.ndarray], *, batch_size: int = 16) -> np.ndarray:
@@ -340,13 +434,30 @@ def invariance(
 
         fold_ids = [run.corpus.utterances[i].id for i in indices]
         fold_waves = [waveform(run, i) for i in indices]
-        parts.append(invariance_search(predict_one, fold_waves, fold_ids, sample_rate=run.encoder.sample_rate, budget=budget,
-                                       max_examples=max_examples))
+        parts.append(
+            invariance_search(
+                predict_one,
+                fold_waves,
+                fold_ids,
+                sample_rate=run.encoder.sample_rate,
+                budget=budget,
+                max_examples=max_examples,
+            )
+        )
         ids += fold_ids
         waves += fold_waves
     found = tuple(c for part in parts for c in part.counterexamples)
     by_id = dict(zip(ids, waves))
     rate = run.encoder.sample_rate
-    examples = ((c.utterance_id, "perturbed", perturb(by_id[c.utterance_id], c.perturbation, sample_rate=rate)) for c in found)
-    return InvarianceResult(len(found) / len(ids), len(ids), len(found), max_examples, budget, found,
-                            _store_examples(run, "invariance", examples))
+    examples = (
+        (c.utterance_id, "perturbed", perturb(by_id[c.utterance_id], c.perturbation, sample_rate=rate)) for c in found
+    )
+    return InvarianceResult(
+        len(found) / len(ids),
+        len(ids),
+        len(found),
+        max_examples,
+        budget,
+        found,
+        _store_examples(run, "invariance", examples),
+    )

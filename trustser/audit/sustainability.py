@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import torch
 
+from trustser.audit.memo import memoised, stored
 from trustser.errors import NotApplicable
 from trustser.features import load_waveform
+from trustser.metric import declare_metric, positive, setting
 from trustser.pipeline import BackboneRun
 from trustser.sustainability import (
     EnergyResult,
@@ -22,8 +24,6 @@ from trustser.sustainability import (
     measure_repeated_energy,
     model_size,
 )
-from trustser.audit.memo import memoised, stored
-from trustser.metric import declare_metric, positive, setting
 
 _NOT_OUR_RECIPE = "{what}: it takes the finished model's training data and recipe, which the audit does not have"
 
@@ -41,44 +41,65 @@ class EnergySettings:
 
 
 PARAMETERS = declare_metric(
-    "sustainability.parameters", label="parameters", bound="max", default=100_000_000,
+    "sustainability.parameters",
+    label="parameters",
+    bound="max",
+    default=100_000_000,
     definition="Parameters of the encoder plus the emotion head (trainable and frozen).",
     reference="`sum(p.numel() for p in model.parameters())`",
 )
 GFLOPS = declare_metric(
-    "sustainability.gflops_per_audio_second", label="GFLOPs per second of audio", bound="max", default=20.0,
+    "sustainability.gflops_per_audio_second",
+    label="GFLOPs per second of audio",
+    bound="max",
+    default=20.0,
     definition="FLOPs of one end-to-end forward pass on 6 s of audio, divided by 6 (LSTMs counted analytically).",
     reference="torch `FlopCounterMode`; the original study counted a 6 s input with thop",
 )
 ENERGY = declare_metric(
-    "sustainability.energy_kwh_per_audio_hour", label="energy (kWh per hour of audio)", bound="max", default=0.01,
+    "sustainability.energy_kwh_per_audio_hour",
+    label="energy (kWh per hour of audio)",
+    bound="max",
+    default=0.01,
     definition="codecarbon's energy for end-to-end inference on 32 test utterances, repeated to fill windows of "
-               "`window_seconds`, per hour of audio: the median of `windows` windows, with their spread. Each record "
-               "names the power source (RAPL where readable, otherwise TDP × this process's CPU load).",
-    reference="codecarbon `OfflineEmissionsTracker`, tracking_mode='process'", settings=EnergySettings(),
+    "`window_seconds`, per hour of audio: the median of `windows` windows, with their spread. Each record "
+    "names the power source (RAPL where readable, otherwise TDP × this process's CPU load).",
+    reference="codecarbon `OfflineEmissionsTracker`, tracking_mode='process'",
+    settings=EnergySettings(),
 )
 EXTRACTION_ENERGY = declare_metric(
-    "sustainability.extraction_energy_kwh_per_audio_hour", label="extraction energy (kWh per hour of audio)",
-    bound="max", default=0.01,
+    "sustainability.extraction_energy_kwh_per_audio_hour",
+    label="extraction energy (kWh per hour of audio)",
+    bound="max",
+    default=0.01,
     definition="codecarbon's energy for the encoder's pass over the whole corpus, measured when the features were "
-               "built, per hour of audio.",
+    "built, per hour of audio.",
     reference="codecarbon `OfflineEmissionsTracker`",
 )
 TRAINING_ENERGY = declare_metric(
-    "sustainability.training_energy_kwh_per_audio_hour", label="training energy (kWh per hour of training audio)",
-    bound="max", default=0.1,
+    "sustainability.training_energy_kwh_per_audio_hour",
+    label="training energy (kWh per hour of training audio)",
+    bound="max",
+    default=0.1,
     definition="codecarbon's energy for training every fold's head, per hour of training audio.",
     reference="codecarbon `OfflineEmissionsTracker`",
 )
 REAL_TIME_FACTOR = declare_metric(
-    "sustainability.real_time_factor", label="real-time factor", bound="max", default=0.25,
+    "sustainability.real_time_factor",
+    label="real-time factor",
+    bound="max",
+    default=0.25,
     definition="Median wall time of end-to-end inference on 6 s of audio over 7 runs after a warm-up, divided by 6 s.",
-    chance="1 = exactly real time", reference="real-time factor (RTF)",
+    chance="1 = exactly real time",
+    reference="real-time factor (RTF)",
 )
 PEAK_MEMORY = declare_metric(
-    "sustainability.peak_memory_mb", label="peak inference memory (MiB, whole process)", bound="max", default=1024.0,
+    "sustainability.peak_memory_mb",
+    label="peak inference memory (MiB, whole process)",
+    bound="max",
+    default=1024.0,
     definition="The resident-set high-water mark (VmHWM) of a fresh process that builds the model and runs inference "
-               "on 6 s of audio.",
+    "on 6 s of audio.",
     reference="Linux `/proc/self/status` VmHWM",
 )
 
@@ -98,8 +119,10 @@ def _probe_input(seconds: float, sample_rate: int) -> tuple[torch.Tensor, torch.
 def gflops_per_audio_second(run: BackboneRun, *, seconds: float = 6.0) -> float:
     """FLOPs of one forward pass on `seconds` of audio (6 s, as the original study), per second."""
     if not run.encoder.differentiable:
-        raise NotApplicable(f"{run.backbone} runs outside torch, so FlopCounterMode cannot count it: "
-                            f"{run.encoder.non_differentiable_reason}")
+        raise NotApplicable(
+            f"{run.backbone} runs outside torch, so FlopCounterMode cannot count it: "
+            f"{run.encoder.non_differentiable_reason}"
+        )
     model = run.waveform_model(run.folds[0])
     with torch.no_grad():
         flops = count_flops(model, *_probe_input(seconds, run.encoder.sample_rate))
@@ -123,8 +146,14 @@ def inference_energy(
             for wave in waves:
                 model(torch.as_tensor(wave)[None], torch.tensor([len(wave)]))
 
-    return measure_repeated_energy(work, audio_seconds, window_seconds=window_seconds, windows=windows,
-                                   country_iso_code=country_iso_code, label=run.backbone)
+    return measure_repeated_energy(
+        work,
+        audio_seconds,
+        window_seconds=window_seconds,
+        windows=windows,
+        country_iso_code=country_iso_code,
+        label=run.backbone,
+    )
 
 
 @stored(LatencyResult, version="1", machine=machine_signature)
@@ -153,8 +182,10 @@ def extraction_energy(run: BackboneRun) -> EnergyResult:
     """codecarbon's measurement of the encoder's pass over the corpus, taken when the features were built."""
     energy = run.features.extraction_energy
     if energy is None:  # every shard was committed by earlier, interrupted runs: no one pass was measured whole
-        raise NotApplicable("extraction energy was not measured: the features were completed from committed shards; "
-                            "delete them from the cache to measure a full extraction")
+        raise NotApplicable(
+            "extraction energy was not measured: the features were completed from committed shards; "
+            "delete them from the cache to measure a full extraction"
+        )
     return EnergyResult(**energy)
 
 
@@ -162,4 +193,6 @@ def training_energy(run: BackboneRun) -> EnergyResult:
     """Training every fold's head, per hour of training audio, as measured when the heads were trained."""
     if not run.can_retrain:
         raise NotApplicable(_NOT_OUR_RECIPE.format(what="training energy and its measurement"))
-    return combined_energy([EnergyResult(**run.source.training_energy(fold)) for fold in run.folds], f"train {run.backbone}")
+    return combined_energy(
+        [EnergyResult(**run.source.training_energy(fold)) for fold in run.folds], f"train {run.backbone}"
+    )

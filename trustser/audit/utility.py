@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from trustser.pipeline import BackboneRun
-from trustser.utility import UtilityResult, evaluate_utility
 from trustser.audit.memo import memoised
 from trustser.metric import declare_metric
+from trustser.pipeline import BackboneRun
+from trustser.utility import UtilityResult, evaluate_utility
 
 UAR = declare_metric(
-    "utility.uar", label="UAR", bound="min", default=0.60,
+    "utility.uar",
+    label="UAR",
+    bound="min",
+    default=0.60,
     definition="Unweighted average recall: the mean over emotions of each emotion's recall on a fold's test "
-               "speakers, averaged over the speaker-independent folds.",
-    chance="1 / number of emotions (0.25 for four)", reference="sklearn `balanced_accuracy_score`",
+    "speakers, averaged over the speaker-independent folds.",
+    chance="1 / number of emotions (0.25 for four)",
+    reference="sklearn `balanced_accuracy_score`",
 )
 ACCURACY = declare_metric(
-    "utility.accuracy", label="accuracy", bound="min", default=0.60,
+    "utility.accuracy",
+    label="accuracy",
+    bound="min",
+    default=0.60,
     definition="Weighted accuracy (WA): the share of a fold's test utterances whose emotion is predicted right, "
-               "averaged over the folds.",
-    chance="the largest emotion's share of the test utterances", reference="sklearn `accuracy_score`",
+    "averaged over the folds.",
+    chance="the largest emotion's share of the test utterances",
+    reference="sklearn `accuracy_score`",
 )
 
 

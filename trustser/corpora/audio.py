@@ -3,7 +3,8 @@
 Decoded audio is stored as float32 `.npy` under a key of the file's resolved path, size and
 modification time and the target rate, so an edited or replaced file is decoded again. Bad files
 (missing, undecodable, truncated, empty, NaN or infinite samples, absurd amplitude, digital silence,
-shorter than the encoders can use) raise `BadAudio` with a message naming the file; what happens next is the corpus's bad-data policy.
+shorter than the encoders can use) raise `BadAudio` with a message naming the file; what happens next
+is the corpus's bad-data policy.
 """
 
 from __future__ import annotations

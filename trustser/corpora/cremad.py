@@ -38,7 +38,14 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
         row = actors.get(actor, {})
         age = row.get("Age", "").strip()
         found.append(
-            Candidate(path, code, actor, gender(row.get("Sex", "")), sentence=sentence, age=int(age) if age.isdigit() else None)
+            Candidate(
+                path,
+                code,
+                actor,
+                gender(row.get("Sex", "")),
+                sentence=sentence,
+                age=int(age) if age.isdigit() else None,
+            )
         )
     return found, dropped
 
@@ -48,5 +55,13 @@ def cremad_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "s
     root, options = parse_source(argument, "cremad")
     labels = mapping(CODES, options)  # checked before the corpus is read
     found, dropped = candidates(root)
-    return build("cremad", root, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding="speaker",
-                 dropped=dropped)
+    return build(
+        "cremad",
+        root,
+        found,
+        labels=labels,
+        cache_root=cache_root,
+        on_bad_audio=on_bad_audio,
+        folding="speaker",
+        dropped=dropped,
+    )

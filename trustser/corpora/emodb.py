@@ -18,8 +18,16 @@ from trustser.corpora.registry import register
 
 CODES = {"N": "neutral", "F": "happy", "T": "sad", "W": "angry", "A": "fear", "E": "disgust", "L": "boredom"}
 SPEAKERS = {  # speaker code: (sex, age in years), from the EmoDB documentation
-    "03": ("male", 31), "08": ("female", 34), "09": ("female", 21), "10": ("male", 32), "11": ("male", 26),
-    "12": ("male", 30), "13": ("female", 32), "14": ("female", 35), "15": ("male", 25), "16": ("female", 31),
+    "03": ("male", 31),
+    "08": ("female", 34),
+    "09": ("female", 21),
+    "10": ("male", 32),
+    "11": ("male", 26),
+    "12": ("male", 30),
+    "13": ("female", 32),
+    "14": ("female", 35),
+    "15": ("male", 25),
+    "16": ("female", 31),
 }
 NAME = re.compile(r"^(\d\d)([ab]\d\d)([A-Z])([a-z])$")
 
@@ -42,5 +50,13 @@ def emodb_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "sk
     root, options = parse_source(argument, "emodb")
     labels = mapping(CODES, options)  # checked before the corpus is read
     found, dropped = candidates(root)
-    return build("emodb", root, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding="speaker",
-                 dropped=dropped)
+    return build(
+        "emodb",
+        root,
+        found,
+        labels=labels,
+        cache_root=cache_root,
+        on_bad_audio=on_bad_audio,
+        folding="speaker",
+        dropped=dropped,
+    )

@@ -34,7 +34,7 @@ _UNKNOWN_GENDERS = ("", "unknown", "u", "n/a", "na", "none")
 
 
 def gender(value: str) -> str | None:
-    """"female" or "male" from a corpus's spelling (F, Female, w, M, Male, ...); None where the corpus
+    """ "female" or "male" from a corpus's spelling (F, Female, w, M, Male, ...); None where the corpus
     says it does not know; any other spelling as written (e.g. a typo, "femal"), which `build` rejects
     as bad data naming it."""
     text = str(value).strip()
@@ -63,8 +63,16 @@ class FileCorpus(Corpus):
     sample_rate = SAMPLE_RATE
 
     def __init__(
-        self, name: str, root: Path, utterances: list[Utterance], files: dict[str, tuple[Path, str, int]], *,
-        store: AudioStore, emotions: tuple[str, ...], folding: str, dropped: list[Dropped],
+        self,
+        name: str,
+        root: Path,
+        utterances: list[Utterance],
+        files: dict[str, tuple[Path, str, int]],
+        *,
+        store: AudioStore,
+        emotions: tuple[str, ...],
+        folding: str,
+        dropped: list[Dropped],
     ):
         super().__init__(utterances)
         self.name, self.root, self.store, self.emotions, self.folding = name, root, store, emotions, folding
@@ -97,8 +105,12 @@ class FileCorpus(Corpus):
             if self.seconds(utterance.id) >= seconds:
                 kept.append(utterance)
                 continue
-            item = Dropped(str(self.files[utterance.id][0]), "too short",
-                           f"{self.seconds(utterance.id):.3f} s; {needed_by} needs at least {seconds} s", bad=True)
+            item = Dropped(
+                str(self.files[utterance.id][0]),
+                "too short",
+                f"{self.seconds(utterance.id):.3f} s; {needed_by} needs at least {seconds} s",
+                bad=True,
+            )
             _refuse_if_failing(item, on_bad_audio)
             dropped.append(item)
         if len(kept) == len(self.utterances):
@@ -106,8 +118,16 @@ class FileCorpus(Corpus):
         if not kept:
             raise BadData(f"{self.name} at {self.root}: no utterance is long enough for {needed_by} ({seconds} s)")
         files = {u.id: self.files[u.id] for u in kept}
-        return FileCorpus(self.name, self.root, kept, files, store=self.store, emotions=self.emotions, folding=self.folding,
-                          dropped=dropped)
+        return FileCorpus(
+            self.name,
+            self.root,
+            kept,
+            files,
+            store=self.store,
+            emotions=self.emotions,
+            folding=self.folding,
+            dropped=dropped,
+        )
 
     def fold_scheme(self, k: int) -> str:
         if self.folding == "session":
@@ -118,8 +138,15 @@ class FileCorpus(Corpus):
 
 
 def build(
-    name: str, root: Path, candidates: list[Candidate], *, labels: EmotionMapping, cache_root: Path,
-    on_bad_audio: str = "skip", folding: str = "speaker", dropped: list[Dropped] | None = None,
+    name: str,
+    root: Path,
+    candidates: list[Candidate],
+    *,
+    labels: EmotionMapping,
+    cache_root: Path,
+    on_bad_audio: str = "skip",
+    folding: str = "speaker",
+    dropped: list[Dropped] | None = None,
 ) -> FileCorpus:
     """Map, check and decode `candidates` into a corpus; `dropped` carries the adapter's own drops."""
     if on_bad_audio not in POLICIES:
@@ -129,7 +156,7 @@ def build(
     for item in dropped:
         _refuse_if_failing(item, on_bad_audio)
     utterances, files = [], {}
-    ordered = sorted(candidates, key=lambda c: (c.id or c.path.stem))
+    ordered = sorted(candidates, key=lambda c: c.id or c.path.stem)
     for candidate in tqdm(ordered, desc=f"read {name}", unit="file", leave=False):  # decoding is slow only once
         utterance_id = candidate.id or candidate.path.stem
         if utterance_id in files:
@@ -143,13 +170,22 @@ def build(
         files[utterance_id] = (candidate.path, *admitted)
         utterances.append(
             Utterance(
-                utterance_id, candidate.speaker, candidate.gender, labels.emotion(candidate.code), candidate.sentence,
-                candidate.age, candidate.session, candidate.split, candidate.demographics,
+                utterance_id,
+                candidate.speaker,
+                candidate.gender,
+                labels.emotion(candidate.code),
+                candidate.sentence,
+                candidate.age,
+                candidate.session,
+                candidate.split,
+                candidate.demographics,
             )
         )
     if not utterances:
         raise BadData(f"{name} at {root}: no usable utterances ({len(dropped)} dropped)")
-    return FileCorpus(name, root, utterances, files, store=store, emotions=labels.emotions, folding=folding, dropped=dropped)
+    return FileCorpus(
+        name, root, utterances, files, store=store, emotions=labels.emotions, folding=folding, dropped=dropped
+    )
 
 
 def _admit(candidate: Candidate, labels: EmotionMapping, store: AudioStore) -> Dropped | tuple[str, int]:
@@ -174,7 +210,9 @@ def _label_problem(candidate: Candidate, labels: EmotionMapping) -> Dropped | No
 
 def _speaker_problem(candidate: Candidate) -> Dropped | None:
     if candidate.gender is not None and candidate.gender not in GENDERS:
-        return Dropped(str(candidate.path), "unrecognised gender", f"{candidate.gender!r}; known: F, M, female, male, w", bad=True)
+        return Dropped(
+            str(candidate.path), "unrecognised gender", f"{candidate.gender!r}; known: F, M, female, male, w", bad=True
+        )
     if not candidate.speaker or candidate.gender is None:
         # Folds are speaker-independent and gender is the audited attribute: both are needed.
         return Dropped(str(candidate.path), "unknown speaker or gender", f"{candidate.speaker!r}, {candidate.gender!r}")

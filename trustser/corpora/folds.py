@@ -11,7 +11,6 @@ if TYPE_CHECKING:  # annotations only: base.py builds a corpus's default folds w
     from trustser.corpora.base import Utterance
 
 
-
 @dataclass(frozen=True)
 class Fold:
     index: int
@@ -40,7 +39,7 @@ def speaker_folds(utterances: list[Utterance], k: int, seed: int = 0) -> list[Fo
     rng = np.random.default_rng(seed)
     test_sets: list[list[str]] = [[] for _ in range(k)]
     offset = 0
-    for gender, speakers in by_gender.items():
+    for speakers in by_gender.values():
         order = [speakers[i] for i in rng.permutation(len(speakers))]
         for position, speaker in enumerate(order):
             test_sets[(offset + position) % k].append(speaker)

@@ -20,8 +20,17 @@ from trustser.corpora.files import Candidate, FileCorpus, build
 from trustser.corpora.registry import register
 
 CODES = {
-    "neu": "neutral", "hap": "happy", "exc": "happy", "sad": "sad", "ang": "angry", "fru": "frustrated",
-    "sur": "surprise", "fea": "fear", "dis": "disgust", "oth": "other", "xxx": "no agreement",
+    "neu": "neutral",
+    "hap": "happy",
+    "exc": "happy",
+    "sad": "sad",
+    "ang": "angry",
+    "fru": "frustrated",
+    "sur": "surprise",
+    "fea": "fear",
+    "dis": "disgust",
+    "oth": "other",
+    "xxx": "no agreement",
 }
 TURN = re.compile(r"^\[\s*([\d.]+)\s*-\s*([\d.]+)\s*\]\s+(\S+)\s+(\S+)\s+\[")
 UTTERANCE = re.compile(r"^Ses(\d\d)[FM]_(.+)_([FM])\d+$")
@@ -64,5 +73,13 @@ def iemocap_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "
     root, options = parse_source(argument, "iemocap")
     labels = mapping(CODES, options)  # checked before the corpus is read
     found, dropped = candidates(root)
-    return build("iemocap", root, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding="session",
-                 dropped=dropped)
+    return build(
+        "iemocap",
+        root,
+        found,
+        labels=labels,
+        cache_root=cache_root,
+        on_bad_audio=on_bad_audio,
+        folding="session",
+        dropped=dropped,
+    )

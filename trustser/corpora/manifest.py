@@ -43,9 +43,15 @@ def candidates(table: Path) -> tuple[list[Candidate], list[Dropped]]:
         extra = tuple((k, v) for k, v in sorted(row.items()) if k not in KNOWN and v)
         found.append(
             Candidate(
-                path if path.is_absolute() else table.parent / path, row["emotion"].lower(), row["speaker"],
-                gender(row["gender"]), id=row.get("id", ""), sentence=row.get("sentence", ""),
-                age=int(age) if age else None, session=row.get("session", ""), split=row.get("split", ""),
+                path if path.is_absolute() else table.parent / path,
+                row["emotion"].lower(),
+                row["speaker"],
+                gender(row["gender"]),
+                id=row.get("id", ""),
+                sentence=row.get("sentence", ""),
+                age=int(age) if age else None,
+                session=row.get("session", ""),
+                split=row.get("split", ""),
                 demographics=extra,
             )
         )
@@ -58,5 +64,13 @@ def manifest_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = 
     labels = mapping(CODES, options)  # checked before the table is read
     found, dropped = candidates(table)
     folding = "partition" if any(c.split for c in found) else "speaker"
-    return build("manifest", table.parent, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding=folding,
-                 dropped=dropped)
+    return build(
+        "manifest",
+        table.parent,
+        found,
+        labels=labels,
+        cache_root=cache_root,
+        on_bad_audio=on_bad_audio,
+        folding=folding,
+        dropped=dropped,
+    )

@@ -39,14 +39,20 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     for path in sorted(root.glob("session*/*/*/*.wav")):
         match = NAME.match(path.stem)
         if match is None:
-            dropped.append(Dropped(str(path), "unrecognised file name", "expected e.g. MSP-IMPROV-S01A-F01-P-FM01.wav", bad=True))
+            dropped.append(
+                Dropped(str(path), "unrecognised file name", "expected e.g. MSP-IMPROV-S01A-F01-P-FM01.wav", bad=True)
+            )
             continue
         sentence, _target, letter, session, _scenario, _pair = match.groups()
         if path.stem not in labels:
             dropped.append(Dropped(str(path), "unknown emotion label", "no consensus line in Evaluation.txt", bad=True))
             continue
         sex = "female" if letter == "F" else "male"
-        found.append(Candidate(path, labels[path.stem], f"{letter}{session}", sex, sentence=sentence, session=f"session{int(session)}"))
+        found.append(
+            Candidate(
+                path, labels[path.stem], f"{letter}{session}", sex, sentence=sentence, session=f"session{int(session)}"
+            )
+        )
     return found, dropped
 
 
@@ -55,5 +61,13 @@ def msp_improv_corpus(argument: str | None, cache_root: Path, on_bad_audio: str 
     root, options = parse_source(argument, "msp_improv")
     labels = mapping(CODES, options)  # checked before the corpus is read
     found, dropped = candidates(root)
-    return build("msp_improv", root, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding="session",
-                 dropped=dropped)
+    return build(
+        "msp_improv",
+        root,
+        found,
+        labels=labels,
+        cache_root=cache_root,
+        on_bad_audio=on_bad_audio,
+        folding="session",
+        dropped=dropped,
+    )

@@ -18,8 +18,16 @@ from trustser.corpora.files import Candidate, FileCorpus, build, gender
 from trustser.corpora.registry import register
 
 CODES = {
-    "N": "neutral", "H": "happy", "S": "sad", "A": "angry", "U": "surprise", "F": "fear",
-    "D": "disgust", "C": "contempt", "O": "other", "X": "no agreement",
+    "N": "neutral",
+    "H": "happy",
+    "S": "sad",
+    "A": "angry",
+    "U": "surprise",
+    "F": "fear",
+    "D": "disgust",
+    "C": "contempt",
+    "O": "other",
+    "X": "no agreement",
 }
 
 
@@ -30,8 +38,10 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
             speaker = row["SpkrID"].strip()
             found.append(
                 Candidate(
-                    root / "Audios" / row["FileName"].strip(), row["EmoClass"].strip(),
-                    "" if speaker.lower() == "unknown" else f"spk{speaker}", gender(row["Gender"]),
+                    root / "Audios" / row["FileName"].strip(),
+                    row["EmoClass"].strip(),
+                    "" if speaker.lower() == "unknown" else f"spk{speaker}",
+                    gender(row["Gender"]),
                     split=row["Split_Set"].strip(),
                 )
             )
@@ -43,5 +53,13 @@ def msp_podcast_corpus(argument: str | None, cache_root: Path, on_bad_audio: str
     root, options = parse_source(argument, "msp_podcast")
     labels = mapping(CODES, options)  # checked before the corpus is read
     found, dropped = candidates(root)
-    return build("msp_podcast", root, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding="partition",
-                 dropped=dropped)
+    return build(
+        "msp_podcast",
+        root,
+        found,
+        labels=labels,
+        cache_root=cache_root,
+        on_bad_audio=on_bad_audio,
+        folding="partition",
+        dropped=dropped,
+    )

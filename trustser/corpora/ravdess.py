@@ -18,8 +18,14 @@ from trustser.corpora.files import Candidate, FileCorpus, build
 from trustser.corpora.registry import register
 
 CODES = {
-    "01": "neutral", "02": "calm", "03": "happy", "04": "sad",
-    "05": "angry", "06": "fear", "07": "disgust", "08": "surprise",
+    "01": "neutral",
+    "02": "calm",
+    "03": "happy",
+    "04": "sad",
+    "05": "angry",
+    "06": "fear",
+    "07": "disgust",
+    "08": "surprise",
 }
 NAME = re.compile(r"^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)$")
 
@@ -30,7 +36,9 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     for path in sorted(root.glob("Actor_*/*.wav")) + sorted(root.glob("*/Actor_*/*.wav")):
         match = NAME.match(path.stem)
         if match is None:
-            dropped.append(Dropped(str(path), "unrecognised file name", "expected e.g. 03-01-05-01-02-01-01.wav", bad=True))
+            dropped.append(
+                Dropped(str(path), "unrecognised file name", "expected e.g. 03-01-05-01-02-01-01.wav", bad=True)
+            )
             continue
         modality, channel, code, _intensity, statement, _repetition, actor = match.groups()
         if modality != "03" or channel != "01":
@@ -46,5 +54,13 @@ def ravdess_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "
     root, options = parse_source(argument, "ravdess")
     labels = mapping(CODES, options)  # checked before the corpus is read
     found, dropped = candidates(root)
-    return build("ravdess", root, found, labels=labels, cache_root=cache_root, on_bad_audio=on_bad_audio, folding="speaker",
-                 dropped=dropped)
+    return build(
+        "ravdess",
+        root,
+        found,
+        labels=labels,
+        cache_root=cache_root,
+        on_bad_audio=on_bad_audio,
+        folding="speaker",
+        dropped=dropped,
+    )

@@ -56,11 +56,15 @@ class CorpusSummary:
         for item in self.bad_items[:SHOWN_BAD_ITEMS]:
             lines.append(f"  bad: {item}")
         if len(self.bad_items) > SHOWN_BAD_ITEMS:
-            lines.append(f"  ... and {len(self.bad_items) - SHOWN_BAD_ITEMS} more bad items (corpus_summary.json lists all)")
+            lines.append(
+                f"  ... and {len(self.bad_items) - SHOWN_BAD_ITEMS} more bad items (corpus_summary.json lists all)"
+            )
         for item in self.left_out[:SHOWN_BAD_ITEMS]:
             lines.append(f"  left out: {item}")
         if len(self.left_out) > SHOWN_BAD_ITEMS:
-            lines.append(f"  ... and {len(self.left_out) - SHOWN_BAD_ITEMS} more left out (corpus_summary.json lists all)")
+            lines.append(
+                f"  ... and {len(self.left_out) - SHOWN_BAD_ITEMS} more left out (corpus_summary.json lists all)"
+            )
         return "\n".join(lines)
 
     def save(self, path: Path) -> None:

@@ -107,9 +107,7 @@ def corpus_plan(speakers: int, sentences: int, seed: int) -> list[UtteranceSpec]
         for sentence_index in range(sentences):
             for emotion in EMOTIONS:
                 mean = EMOTION_PROSODY[emotion]
-                values = {
-                    k: getattr(mean, k) + habit[k] + rng.normal(0, getattr(UTTERANCE_JITTER, k)) for k in fields
-                }
+                values = {k: getattr(mean, k) + habit[k] + rng.normal(0, getattr(UTTERANCE_JITTER, k)) for k in fields}
                 utterance = Utterance(
                     id=f"{speaker}_s{sentence_index + 1:02d}_{emotion}",
                     speaker=speaker,

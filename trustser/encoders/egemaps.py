@@ -30,13 +30,17 @@ class EGeMAPSEncoder(Encoder):
         import opensmile
 
         self._opensmile_version = opensmile.__version__
-        self._smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, FEATURE_SET),
-                                      feature_level=getattr(opensmile.FeatureLevel, FEATURE_LEVEL))
+        self._smile = opensmile.Smile(
+            feature_set=getattr(opensmile.FeatureSet, FEATURE_SET),
+            feature_level=getattr(opensmile.FeatureLevel, FEATURE_LEVEL),
+        )
 
     def forward(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         signals = waveforms.detach().cpu().numpy()
-        rows = [self._smile.process_signal(signal[:length], self.sample_rate).to_numpy()[0]
-                for signal, length in zip(signals, lengths.tolist())]
+        rows = [
+            self._smile.process_signal(signal[:length], self.sample_rate).to_numpy()[0]
+            for signal, length in zip(signals, lengths.tolist())
+        ]
         features = torch.as_tensor(np.stack(rows), dtype=torch.float32, device=waveforms.device)
         frame_lengths = torch.ones(len(rows), dtype=torch.long, device=waveforms.device)
         return features[:, None, None, :], frame_lengths

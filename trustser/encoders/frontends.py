@@ -21,15 +21,30 @@ def num_frames(lengths: torch.Tensor, hop: int) -> torch.Tensor:
     return 1 + torch.div(lengths, hop, rounding_mode="floor")
 
 
-def stft_power(wave: torch.Tensor, n_fft: int, hop: int, win_length: int | None = None, window: str = "hann",
-               center: bool = True, pad_mode: str = "constant") -> torch.Tensor:
+def stft_power(
+    wave: torch.Tensor,
+    n_fft: int,
+    hop: int,
+    win_length: int | None = None,
+    window: str = "hann",
+    center: bool = True,
+    pad_mode: str = "constant",
+) -> torch.Tensor:
     """|STFT|² as `librosa.stft(...)` followed by `np.abs(...)**2`, shaped [..., frames, n_fft // 2 + 1]."""
     win_length = win_length or n_fft
     # scipy's periodic window is what librosa.filters.get_window returns for a window name
     taper = torch.from_numpy(scipy.signal.get_window(window, win_length, fftbins=True)).to(wave)
     batch_shape = wave.shape[:-1]
-    spectrum = torch.stft(wave.reshape(-1, wave.shape[-1]), n_fft, hop_length=hop, win_length=win_length,
-                          window=taper, center=center, pad_mode=pad_mode, return_complex=True)
+    spectrum = torch.stft(
+        wave.reshape(-1, wave.shape[-1]),
+        n_fft,
+        hop_length=hop,
+        win_length=win_length,
+        window=taper,
+        center=center,
+        pad_mode=pad_mode,
+        return_complex=True,
+    )
     # real² + imag² rather than abs()²: abs has an undefined gradient at exactly zero
     power = torch.view_as_real(spectrum).pow(2).sum(-1)
     return power.transpose(-1, -2).reshape(*batch_shape, power.shape[-1], power.shape[-2])
@@ -73,8 +88,9 @@ def mfcc(log_mel_db: torch.Tensor, n_mfcc: int) -> torch.Tensor:
     return log_mel_db @ dct_ii_ortho(log_mel_db.shape[-1])[:n_mfcc].T.to(log_mel_db)
 
 
-def deltas(features: torch.Tensor, frame_lengths: torch.Tensor | None = None, width: int = 9,
-           order: int = 1) -> torch.Tensor:
+def deltas(
+    features: torch.Tensor, frame_lengths: torch.Tensor | None = None, width: int = 9, order: int = 1
+) -> torch.Tensor:
     """`librosa.feature.delta(..., mode="interp")` along frames of [batch, frames, dims], per utterance.
 
     librosa's delta is a Savitzky-Golay filter with polyorder == deriv == order. In "interp" mode the

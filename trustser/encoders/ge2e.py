@@ -85,8 +85,12 @@ class GE2EEncoder(Encoder):
     def _load(self, path: Path) -> None:
         state = torch.load(path, map_location="cpu", weights_only=True)["model_state"]
         for layer, lstm in enumerate(self.lstms):
-            lstm.load_state_dict({f"{name}_l0": state[f"lstm.{name}_l{layer}"]
-                                  for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
+            lstm.load_state_dict(
+                {
+                    f"{name}_l0": state[f"lstm.{name}_l{layer}"]
+                    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+                }
+            )
         self.linear.load_state_dict({"weight": state["linear.weight"], "bias": state["linear.bias"]})
 
     def _layers(self, mel: torch.Tensor, frame_lengths: torch.Tensor) -> list[torch.Tensor]:
@@ -120,8 +124,16 @@ class GE2EEncoder(Encoder):
         return F.normalize(partial_embeddings.mean(0), dim=0).numpy()
 
     def config(self) -> dict:
-        return {"n_fft": N_FFT, "hop": HOP, "n_mels": N_MELS, "mel": "power", "volume_dbfs": TARGET_DBFS,
-                "volume": "increase_only", "vad": False, "padding": "constant"}
+        return {
+            "n_fft": N_FFT,
+            "hop": HOP,
+            "n_mels": N_MELS,
+            "mel": "power",
+            "volume_dbfs": TARGET_DBFS,
+            "volume": "increase_only",
+            "vad": False,
+            "padding": "constant",
+        }
 
 
 @register("ge2e")

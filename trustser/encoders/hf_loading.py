@@ -27,10 +27,12 @@ def download_allowed() -> bool:
 
 
 def _how_to_provide(source: str) -> str:
-    return (f"To provide it, on a machine with network run `hf download {source}` (older huggingface_hub: "
-            f"`huggingface-cli download {source}`, or `huggingface_hub.snapshot_download({source!r})`) into the "
-            f"HF_HOME this machine uses, or copy the model directory here and pass `hf:/path/to/dir`; or set "
-            f"{ALLOW_DOWNLOAD_ENV}=1 to let TrustSER download it.")
+    return (
+        f"To provide it, on a machine with network run `hf download {source}` (older huggingface_hub: "
+        f"`huggingface-cli download {source}`, or `huggingface_hub.snapshot_download({source!r})`) into the "
+        f"HF_HOME this machine uses, or copy the model directory here and pass `hf:/path/to/dir`; or set "
+        f"{ALLOW_DOWNLOAD_ENV}=1 to let TrustSER download it."
+    )
 
 
 def _looks_like_path(source: str) -> bool:
@@ -46,8 +48,10 @@ def resolve_model_source(source: str) -> str | Path:
     path = Path(source).expanduser()
     if _looks_like_path(source):
         if not (path / "config.json").is_file():
-            raise ModelNotAvailable(f"{source!r} is not a model directory: pass the directory holding "
-                                    "config.json and the weights (a `save_pretrained` or `snapshot_download` output)")
+            raise ModelNotAvailable(
+                f"{source!r} is not a model directory: pass the directory holding "
+                "config.json and the weights (a `save_pretrained` or `snapshot_download` output)"
+            )
         return path
     from huggingface_hub import snapshot_download
 
@@ -56,8 +60,10 @@ def resolve_model_source(source: str) -> str | Path:
     except Exception as error:  # not cached, or not even a valid repo id
         if download_allowed():
             return source
-        raise ModelNotAvailable(f"model {source!r} is not in the local Hugging Face cache "
-                                f"({_cache_dir()}) and downloads are off. " + _how_to_provide(source)) from error
+        raise ModelNotAvailable(
+            f"model {source!r} is not in the local Hugging Face cache "
+            f"({_cache_dir()}) and downloads are off. " + _how_to_provide(source)
+        ) from error
 
 
 def _cache_dir() -> str:

@@ -38,8 +38,12 @@ import torch
 from torch import nn
 
 from trustser.encoders.base import Encoder, frame_mask, sample_mask
-from trustser.encoders.hf_loading import (checkpoint_fingerprint, load_pretrained, preprocessor_settings,
-                                          resolve_model_source)
+from trustser.encoders.hf_loading import (
+    checkpoint_fingerprint,
+    load_pretrained,
+    preprocessor_settings,
+    resolve_model_source,
+)
 from trustser.encoders.registry import register
 from trustser.encoders.whisper_frontend import WhisperLogMel, join_windows, split_into_windows
 
@@ -80,8 +84,14 @@ class HFEncoder(Encoder):
         self.eval()
 
     @classmethod
-    def from_base_model(cls, base_model: nn.Module, config=None, feature_extractor_settings=None,
-                        source: str = "", keep_full_window: bool = False) -> "HFEncoder":
+    def from_base_model(
+        cls,
+        base_model: nn.Module,
+        config=None,
+        feature_extractor_settings=None,
+        source: str = "",
+        keep_full_window: bool = False,
+    ) -> "HFEncoder":
         """Wrap an already loaded model, sharing its weights (e.g. `Wav2Vec2ForSequenceClassification`'s
         `.wav2vec2` or `WhisperForAudioClassification`'s `.encoder`; whole task models work too).
 
@@ -118,8 +128,11 @@ class Wav2Vec2FamilyLayers(HFEncoder):
         self.hidden_size = model.config.hidden_size
         self.do_normalize = bool((settings or {}).get("do_normalize", True))
         self.conv_per_utterance = any(isinstance(m, nn.GroupNorm) for m in model.feature_extractor.modules())
-        self._no_adapter = ({"add_adapter": False} if "add_adapter" in
-                            inspect.signature(model._get_feat_extract_output_lengths).parameters else {})
+        self._no_adapter = (
+            {"add_adapter": False}
+            if "add_adapter" in inspect.signature(model._get_feat_extract_output_lengths).parameters
+            else {}
+        )
 
     def frame_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         return self.model._get_feat_extract_output_lengths(lengths, **self._no_adapter).long()
@@ -145,8 +158,10 @@ class Wav2Vec2FamilyLayers(HFEncoder):
 
         hooks = [layer.register_forward_hook(record) for layer in self.model.encoder.layers]
         # data2vec-audio stacks several positional convs: re-zero padding between them, or it leaks in
-        hooks += [conv.register_forward_hook(keep_padding_zero)
-                  for conv in getattr(self.model.encoder.pos_conv_embed, "layers", [])]
+        hooks += [
+            conv.register_forward_hook(keep_padding_zero)
+            for conv in getattr(self.model.encoder.pos_conv_embed, "layers", [])
+        ]
         try:
             self.model.encoder(projected, attention_mask=mask)
         finally:
@@ -169,17 +184,29 @@ class Wav2Vec2FamilyLayers(HFEncoder):
         return layers * mask[:, None, :, None], frame_lengths
 
     def config(self) -> dict:
-        return {"model_type": self.model_type, "do_normalize": self.do_normalize, "normalize_eps": NORMALIZE_EPS,
-                "conv": "per utterance" if self.conv_per_utterance else "batched",
-                "layers": "output_hidden_states (layer-1 input, then each layer)"}
+        return {
+            "model_type": self.model_type,
+            "do_normalize": self.do_normalize,
+            "normalize_eps": NORMALIZE_EPS,
+            "conv": "per utterance" if self.conv_per_utterance else "batched",
+            "layers": "output_hidden_states (layer-1 input, then each layer)",
+        }
 
 
 WHISPER_WINDOWS = ("full", "trimmed")
 
 
 class WhisperLayers(HFEncoder):
-    def __init__(self, encoder: nn.Module, source: str, settings: dict | None, keep_full_window: bool = False,
-                 checkpoint: str | None = None, *, window: str = "full"):
+    def __init__(
+        self,
+        encoder: nn.Module,
+        source: str,
+        settings: dict | None,
+        keep_full_window: bool = False,
+        checkpoint: str | None = None,
+        *,
+        window: str = "full",
+    ):
         super().__init__(encoder, source, checkpoint)
         if window not in WHISPER_WINDOWS:
             raise ValueError(f"{source}: window={window!r}, expected one of {', '.join(WHISPER_WINDOWS)}")
@@ -193,8 +220,9 @@ class WhisperLayers(HFEncoder):
         waveforms = waveforms * sample_mask(lengths, waveforms.shape[-1])
         if self.window == "trimmed":
             return self._trimmed(waveforms, lengths)
-        windows, window_lengths, counts = split_into_windows(waveforms, lengths, self.frontend.window_samples,
-                                                             first_only=self.keep_full_window)
+        windows, window_lengths, counts = split_into_windows(
+            waveforms, lengths, self.frontend.window_samples, first_only=self.keep_full_window
+        )
         states = self.model(self.frontend(windows), output_hidden_states=True).hidden_states
         layers = torch.stack(states, dim=1)  # [windows, layers, 1500, hidden]
         if self.keep_full_window:
@@ -233,10 +261,16 @@ class WhisperLayers(HFEncoder):
 
     def config(self) -> dict:
         window = {"window": self.window} if self.window != "full" else {}  # keeps the full mode's cache keys
-        return {**window, "model_type": self.model_type, "keep_full_window": self.keep_full_window,
-                "window_samples": self.frontend.window_samples, "n_fft": self.frontend.n_fft,
-                "hop": self.frontend.hop, "n_mels": self.frontend.mel_filters.shape[0],
-                "layers": "output_hidden_states (embedding output, then each layer; last after layer_norm)"}
+        return {
+            **window,
+            "model_type": self.model_type,
+            "keep_full_window": self.keep_full_window,
+            "window_samples": self.frontend.window_samples,
+            "n_fft": self.frontend.n_fft,
+            "hop": self.frontend.hop,
+            "n_mels": self.frontend.mel_filters.shape[0],
+            "layers": "output_hidden_states (embedding output, then each layer; last after layer_norm)",
+        }
 
 
 def split_window_option(argument: str | None) -> tuple[str | None, str]:
@@ -251,8 +285,9 @@ def split_window_option(argument: str | None) -> tuple[str | None, str]:
     return argument, "full"
 
 
-def load_hf_encoder(source: str, keep_full_window: bool = False, name: str | None = None, *,
-                    window: str = "full") -> HFEncoder:
+def load_hf_encoder(
+    source: str, keep_full_window: bool = False, name: str | None = None, *, window: str = "full"
+) -> HFEncoder:
     """The encoder of checkpoint `source` (a local directory, or a model id in the local HF cache).
 
     `window` applies to Whisper checkpoints only ("full" 30 s windows, or the study's "trimmed" ones).
@@ -276,8 +311,9 @@ def load_hf_encoder(source: str, keep_full_window: bool = False, name: str | Non
 
 
 def _unsupported(model_type: str, source: str) -> ValueError:
-    return ValueError(f"{source}: unsupported model_type {model_type!r}; supported: "
-                      f"{', '.join(WAV2VEC_FAMILY + ('whisper',))}")
+    return ValueError(
+        f"{source}: unsupported model_type {model_type!r}; supported: {', '.join(WAV2VEC_FAMILY + ('whisper',))}"
+    )
 
 
 @register("hf")

@@ -35,16 +35,26 @@ class MFCCEncoder(Encoder):
     def forward(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mel, frame_lengths = self.mel(waveforms, lengths)
         cepstra = mfcc(power_to_db(mel), self.hidden_size)
-        layers = torch.stack([
-            cepstra,
-            deltas(cepstra, frame_lengths, DELTA_WIDTH, order=1),
-            deltas(cepstra, frame_lengths, DELTA_WIDTH, order=2),
-        ], dim=1)
+        layers = torch.stack(
+            [
+                cepstra,
+                deltas(cepstra, frame_lengths, DELTA_WIDTH, order=1),
+                deltas(cepstra, frame_lengths, DELTA_WIDTH, order=2),
+            ],
+            dim=1,
+        )
         return layers * frame_mask(frame_lengths, layers.shape[2])[:, None, :, None], frame_lengths
 
     def config(self) -> dict:
-        return {"n_fft": N_FFT, "hop": HOP, "n_mels": N_MELS, "n_mfcc": self.hidden_size,
-                "delta_width": DELTA_WIDTH, "log": "10*log10(max(S, 1e-10))", "padding": "constant"}
+        return {
+            "n_fft": N_FFT,
+            "hop": HOP,
+            "n_mels": N_MELS,
+            "n_mfcc": self.hidden_size,
+            "delta_width": DELTA_WIDTH,
+            "log": "10*log10(max(S, 1e-10))",
+            "padding": "constant",
+        }
 
 
 @register("mfcc")

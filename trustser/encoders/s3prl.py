@@ -60,8 +60,10 @@ class S3PRLEncoder(Encoder):
             raise ValueError(f"unknown s3prl upstream {upstream_name!r}; supported: {', '.join(UPSTREAMS)}")
         S3PRLUpstream = _upstream_class()  # first: a missing package is the first thing to fix
         if checkpoint is None and not download_allowed():
-            raise ModelNotAvailable(f"s3prl {upstream_name} needs a local checkpoint: `s3prl:{upstream_name}=/path/to"
-                                    f"/{upstream_name}.ckpt`, or set {ALLOW_DOWNLOAD_ENV}=1 to let s3prl download it")
+            raise ModelNotAvailable(
+                f"s3prl {upstream_name} needs a local checkpoint: `s3prl:{upstream_name}=/path/to"
+                f"/{upstream_name}.ckpt`, or set {ALLOW_DOWNLOAD_ENV}=1 to let s3prl download it"
+            )
         if checkpoint is not None and not checkpoint.is_file():
             raise ModelNotAvailable(f"s3prl {upstream_name} checkpoint {checkpoint} does not exist")
         if checkpoint is None:
@@ -76,8 +78,11 @@ class S3PRLEncoder(Encoder):
         self.hidden_size = widths[-1]
         self.eval()  # S3PRLUpstream leaves its upstream in training mode after its probe forward
         self.differentiable = _gradient_reaches_input(self.upstream)
-        self.non_differentiable_reason = "" if self.differentiable else (
-            f"s3prl's {upstream_name} frontend does not pass gradients to the waveform (checked on load)")
+        self.non_differentiable_reason = (
+            ""
+            if self.differentiable
+            else (f"s3prl's {upstream_name} frontend does not pass gradients to the waveform (checked on load)")
+        )
 
     def train(self, mode: bool = True) -> "S3PRLEncoder":
         return super().train(False)  # feature extraction only

@@ -36,8 +36,9 @@ class WhisperLogMel(nn.Module):
         self.register_buffer("taper", torch.hann_window(self.n_fft, periodic=True), persistent=False)
 
     def forward(self, windows: torch.Tensor) -> torch.Tensor:
-        spectrum = torch.stft(windows, self.n_fft, self.hop, window=self.taper, center=True, pad_mode="reflect",
-                              return_complex=True)
+        spectrum = torch.stft(
+            windows, self.n_fft, self.hop, window=self.taper, center=True, pad_mode="reflect", return_complex=True
+        )
         # real² + imag² rather than abs()²: abs has an undefined gradient at exactly zero
         power = torch.view_as_real(spectrum).pow(2).sum(-1)[..., :-1]
         log_spec = (self.mel_filters @ power).clamp_min(LOG_FLOOR).log10()
@@ -50,8 +51,9 @@ class WhisperLogMel(nn.Module):
         return torch.div(samples + self.hop - 1, self.hop, rounding_mode="floor")
 
 
-def split_into_windows(waveforms: torch.Tensor, lengths: torch.Tensor, window_samples: int,
-                       first_only: bool = False) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+def split_into_windows(
+    waveforms: torch.Tensor, lengths: torch.Tensor, window_samples: int, first_only: bool = False
+) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     """Cut each utterance into consecutive windows of `window_samples`, the last one zero-padded.
 
     Returns the windows [n_windows, window_samples], the real samples in each, and how many windows
@@ -69,8 +71,9 @@ def split_into_windows(waveforms: torch.Tensor, lengths: torch.Tensor, window_sa
     return torch.stack(windows), torch.tensor(window_lengths, device=waveforms.device), counts
 
 
-def join_windows(layers: torch.Tensor, frame_lengths: torch.Tensor,
-                 counts: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+def join_windows(
+    layers: torch.Tensor, frame_lengths: torch.Tensor, counts: list[int]
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Concatenate each utterance's windows' valid frames: [n_windows, L, frames, H] -> [batch, L, frames', H]."""
     pieces = [layers[w, :, :n] for w, n in enumerate(frame_lengths.tolist())]
     per_utterance, start = [], 0

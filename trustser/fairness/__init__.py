@@ -4,5 +4,10 @@ from trustser.fairness.intervals import GroupFairness, group_fairness
 from trustser.fairness.metrics import FairnessResult, equality_of_opportunity, evaluate_fairness, statistical_parity
 
 __all__ = [
-    "FairnessResult", "GroupFairness", "equality_of_opportunity", "evaluate_fairness", "group_fairness", "statistical_parity",
+    "FairnessResult",
+    "GroupFairness",
+    "equality_of_opportunity",
+    "evaluate_fairness",
+    "group_fairness",
+    "statistical_parity",
 ]

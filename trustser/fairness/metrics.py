@@ -146,7 +146,10 @@ def _recall_per_class(num_classes: int) -> Callable[[np.ndarray, np.ndarray], li
     def recall_per_class(y_true: np.ndarray, y_pred: np.ndarray) -> list[float]:
         """Recall of each class 0..C-1 (nan where the class is absent from y_true)."""
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-        return [float(np.mean(y_pred[y_true == c] == c)) if np.any(y_true == c) else float("nan") for c in range(num_classes)]
+        return [
+            float(np.mean(y_pred[y_true == c] == c)) if np.any(y_true == c) else float("nan")
+            for c in range(num_classes)
+        ]
 
     return recall_per_class
 
@@ -159,7 +162,9 @@ def _uar(y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return balanced_accuracy_score(y_true, y_pred)
 
 
-def evaluate_fairness(y_true: np.ndarray, y_pred: np.ndarray, *, groups: np.ndarray, num_classes: int) -> FairnessResult:
+def evaluate_fairness(
+    y_true: np.ndarray, y_pred: np.ndarray, *, groups: np.ndarray, num_classes: int
+) -> FairnessResult:
     """Statistical parity, equality of opportunity and per-group UAR for one protected attribute."""
     y_true, y_pred, groups = np.asarray(y_true), np.asarray(y_pred), np.asarray(groups)
     sizes = np.unique(groups, return_counts=True)[1]
@@ -167,7 +172,9 @@ def evaluate_fairness(y_true: np.ndarray, y_pred: np.ndarray, *, groups: np.ndar
     frame = MetricFrame(metrics=_uar, y_true=y_true, y_pred=y_pred, sensitive_features=groups)
     with warnings.catch_warnings():  # MetricFrame also reduces the list-valued metric over groups; we read by_group
         warnings.filterwarnings("ignore", message="invalid value encountered", category=RuntimeWarning)
-        recalls = MetricFrame(metrics=_recall_per_class(num_classes), y_true=y_true, y_pred=y_pred, sensitive_features=groups)
+        recalls = MetricFrame(
+            metrics=_recall_per_class(num_classes), y_true=y_true, y_pred=y_pred, sensitive_features=groups
+        )
     return FairnessResult(
         statistical_parity=statistical_parity(y_pred, groups=groups, num_classes=num_classes),
         equality_of_opportunity=equality,

@@ -54,7 +54,9 @@ def load_finished_model(spec: str, emotions: tuple[str, ...], label_overrides: d
     elif model_type in WAV2VEC_FAMILY:
         encoder = Wav2Vec2FamilyLayers(model.base_model, name, settings, checkpoint=source)
     else:
-        raise ValueError(f"{spec}: unsupported model_type {model_type!r}; supported: {', '.join(WAV2VEC_FAMILY + ('whisper',))}")
+        raise ValueError(
+            f"{spec}: unsupported model_type {model_type!r}; supported: {', '.join(WAV2VEC_FAMILY + ('whisper',))}"
+        )
     id2label = {int(index): label for index, label in model.config.id2label.items()}
     try:
         groups = label_groups(id2label, tuple(emotions), label_overrides)

@@ -33,7 +33,9 @@ def label_groups(id2label: dict[int, str], emotions: tuple[str, ...], overrides:
     """For each audit emotion (in class-index order), the model's output indices that stand for it."""
     unknown = set(overrides) - {str(i) for i in id2label} - set(id2label.values())
     if unknown:
-        raise ValueError(f"--model-labels names {sorted(unknown)}, which the model does not have; its labels: {id2label}")
+        raise ValueError(
+            f"--model-labels names {sorted(unknown)}, which the model does not have; its labels: {id2label}"
+        )
     groups: list[list[int]] = [[] for _ in emotions]
     for index, label in sorted(id2label.items()):
         emotion = overrides.get(str(index), overrides.get(label, canonical(label)))

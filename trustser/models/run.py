@@ -14,8 +14,8 @@ from __future__ import annotations
 from functools import cached_property
 
 from trustser.cache import Cache, content_key
-from trustser.corpus_split import CorpusSplit
 from trustser.corpora.folds import Fold
+from trustser.corpus_split import CorpusSplit
 from trustser.extraction import ExtractionSettings, Progress, extract_features, stderr_progress
 from trustser.feature_store import StoredFeatures
 from trustser.heads import EmotionHead
@@ -30,8 +30,16 @@ class FinishedModelSource:
 
     can_retrain = False
 
-    def __init__(self, spec: str, split: CorpusSplit, cache: Cache, *, label_overrides: dict[str, str],
-                 extraction: ExtractionSettings, progress: Progress):
+    def __init__(
+        self,
+        spec: str,
+        split: CorpusSplit,
+        cache: Cache,
+        *,
+        label_overrides: dict[str, str],
+        extraction: ExtractionSettings,
+        progress: Progress,
+    ):
         self.spec, self.split, self.cache = spec, split, cache
         self.label_overrides = label_overrides
         self.extraction, self.progress = extraction, progress
@@ -49,8 +57,12 @@ class FinishedModelSource:
         return extract_features(self.encoder, self.split.corpus, self.cache, self.extraction, progress=self.progress)
 
     def head_key(self, fold: Fold) -> str:
-        return content_key(step="finished-model", encoder=self.encoder.fingerprint(), head=self.model.head_fingerprint,
-                           groups=self.model.head.classifier.groups)
+        return content_key(
+            step="finished-model",
+            encoder=self.encoder.fingerprint(),
+            head=self.model.head_fingerprint,
+            groups=self.model.head.classifier.groups,
+        )
 
     def head(self, fold: Fold) -> EmotionHead:
         return self.model.head.eval()
@@ -60,11 +72,19 @@ class FinishedModelSource:
 
 
 def finished_model_run(
-    spec: str, split: CorpusSplit, cache: Cache, *, train_config: TrainConfig, label_overrides: dict[str, str] | None = None,
-    extraction: ExtractionSettings = ExtractionSettings(), progress: Progress = stderr_progress,
+    spec: str,
+    split: CorpusSplit,
+    cache: Cache,
+    *,
+    train_config: TrainConfig,
+    label_overrides: dict[str, str] | None = None,
+    extraction: ExtractionSettings = ExtractionSettings(),
+    progress: Progress = stderr_progress,
 ) -> BackboneRun:
     """The run of a finished model spec (e.g. `hf:/path/to/checkpoint`), audited as it is."""
-    source = FinishedModelSource(spec, split, cache, label_overrides=label_overrides or {}, extraction=extraction,
-                                 progress=progress)
-    return BackboneRun(MODEL_PREFIX + spec, split, source, cache, train_config=train_config, extraction=extraction,
-                       progress=progress)
+    source = FinishedModelSource(
+        spec, split, cache, label_overrides=label_overrides or {}, extraction=extraction, progress=progress
+    )
+    return BackboneRun(
+        MODEL_PREFIX + spec, split, source, cache, train_config=train_config, extraction=extraction, progress=progress
+    )

@@ -11,7 +11,14 @@ from trustser.privacy.speakers import (
 )
 
 __all__ = [
-    "AttributeInferenceResult", "MembershipResult", "SpeakerIdentificationResult", "SpeakerVerificationResult",
-    "attribute_inference", "equal_error_rate", "member_split", "membership_inference", "speaker_identification",
+    "AttributeInferenceResult",
+    "MembershipResult",
+    "SpeakerIdentificationResult",
+    "SpeakerVerificationResult",
+    "attribute_inference",
+    "equal_error_rate",
+    "member_split",
+    "membership_inference",
+    "speaker_identification",
     "speaker_verification",
 ]

@@ -39,7 +39,9 @@ class AttributeInferenceResult:
     n_resamples: int = N_RESAMPLES
 
 
-def _attacker_predictions(x: np.ndarray, target: np.ndarray, speakers: np.ndarray, folds: list[Fold], *, seed: int) -> np.ndarray:
+def _attacker_predictions(
+    x: np.ndarray, target: np.ndarray, speakers: np.ndarray, folds: list[Fold], *, seed: int
+) -> np.ndarray:
     """Cross-validated attacker predictions of every test utterance (speaker-disjoint from its training)."""
     predicted = np.empty(len(target), dtype=target.dtype)
     for fold in folds:
@@ -47,7 +49,9 @@ def _attacker_predictions(x: np.ndarray, target: np.ndarray, speakers: np.ndarra
         train = ~test
         if len(np.unique(target[train])) < 2:
             raise ValueError(f"fold {fold.index}: training speakers cover only one {target[train][0]!r} group")
-        attacker = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, class_weight="balanced", random_state=seed))
+        attacker = make_pipeline(
+            StandardScaler(), LogisticRegression(max_iter=2000, class_weight="balanced", random_state=seed)
+        )
         view = x[fold.index] if x.ndim == 3 else x
         attacker.fit(view[train], target[train])
         predicted[test] = attacker.predict(view[test])
@@ -67,7 +71,9 @@ def attribute_inference(
     covered = np.isin(speakers, [s for f in folds for s in f.test_speakers])
     target, who = attribute_values[covered], speakers[covered]
     predictions = {
-        name: _attacker_predictions(np.asarray(x, dtype=np.float64), attribute_values, speakers, folds, seed=seed)[covered]
+        name: _attacker_predictions(np.asarray(x, dtype=np.float64), attribute_values, speakers, folds, seed=seed)[
+            covered
+        ]
         for name, x in representations.items()
     }
     scores = {name: float(balanced_accuracy_score(target, predicted)) for name, predicted in predictions.items()}
@@ -110,8 +116,14 @@ def most_inferable(results: list[AttributeInferenceResult], not_attacked: dict[s
     """The attribute the attacker recovers best (highest UAR), with every attribute's UAR and chance."""
     worst = max(results, key=lambda r: r.uar)
     return DemographicInferenceResult(
-        attribute=worst.attribute, uar=worst.uar, chance=worst.chance, ci=worst.ci, n=worst.n,
-        min_speakers_per_group=worst.min_speakers_per_group, worst_representation=worst.worst_representation,
-        uar_by_attribute={r.attribute: r.uar for r in results}, chance_by_attribute={r.attribute: r.chance for r in results},
+        attribute=worst.attribute,
+        uar=worst.uar,
+        chance=worst.chance,
+        ci=worst.ci,
+        n=worst.n,
+        min_speakers_per_group=worst.min_speakers_per_group,
+        worst_representation=worst.worst_representation,
+        uar_by_attribute={r.attribute: r.uar for r in results},
+        chance_by_attribute={r.attribute: r.chance for r in results},
         not_attacked=dict(not_attacked),
     )

@@ -82,18 +82,28 @@ def train_dp_head(
     head = EmotionHead(1, features.hidden_size, num_classes, head_config)  # standardisation: identity
     head.layer_logits.requires_grad_(False)
     optimiser = torch.optim.AdamW(
-        [p for p in head.parameters() if p.requires_grad], lr=train_config.learning_rate, weight_decay=train_config.weight_decay
+        [p for p in head.parameters() if p.requires_grad],
+        lr=train_config.learning_rate,
+        weight_decay=train_config.weight_decay,
     )
-    loader = DataLoader(TensorDataset(torch.as_tensor(train_indices)), batch_size=train_config.batch_size,
-                        generator=torch.Generator().manual_seed(train_config.seed))
+    loader = DataLoader(
+        TensorDataset(torch.as_tensor(train_indices)),
+        batch_size=train_config.batch_size,
+        generator=torch.Generator().manual_seed(train_config.seed),
+    )
     delta = dp.delta_for(len(train_indices))
     with warnings.catch_warnings():  # opacus warns that the secure RNG is off: we want reproducible audits
         warnings.filterwarnings("ignore", message="Secure RNG turned off")
         warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
         engine = PrivacyEngine(accountant="rdp")
         model, optimiser, private_loader = engine.make_private_with_epsilon(
-            module=head, optimizer=optimiser, data_loader=loader, target_epsilon=dp.target_epsilon,
-            target_delta=delta, epochs=dp.epochs, max_grad_norm=dp.max_grad_norm,
+            module=head,
+            optimizer=optimiser,
+            data_loader=loader,
+            target_epsilon=dp.target_epsilon,
+            target_delta=delta,
+            epochs=dp.epochs,
+            max_grad_norm=dp.max_grad_norm,
         )
     steps = {"n": 0}
 
@@ -105,8 +115,18 @@ def train_dp_head(
     with warnings.catch_warnings():  # opacus's hooks on a head whose inputs need no gradient: expected
         warnings.filterwarnings("ignore", message="Full backward hook is firing")
         warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
-        fit_head(head, features, labels, train_indices, dev_indices, optimiser=optimiser, batches=batches,
-                 train_config=train_config, model=model, device=device)
+        fit_head(
+            head,
+            features,
+            labels,
+            train_indices,
+            dev_indices,
+            optimiser=optimiser,
+            batches=batches,
+            train_config=train_config,
+            model=model,
+            device=device,
+        )
         epsilon = engine.get_epsilon(delta)
     account = DPAccount(
         epsilon=float(epsilon),
@@ -172,7 +192,9 @@ class MixedLayers:
 
 def onto_all_layers(trained: EmotionHead, released: EmotionHead) -> EmotionHead:
     """`released` (standardisation and frozen mix over all layers) with the weights `trained` learned on the mix."""
-    learned = {k: v for k, v in trained.state_dict().items() if k not in ("feature_mean", "feature_std", "layer_logits")}
+    learned = {
+        k: v for k, v in trained.state_dict().items() if k not in ("feature_mean", "feature_std", "layer_logits")
+    }
     released.load_state_dict({**released.state_dict(), **learned})
     return released.eval()
 
@@ -199,13 +221,29 @@ class DifferentialPrivacyResult:
 
 
 def compare_with_dp(
-    account: DPAccount, *, uar_dp: float, uar_non_dp: float, advantage_dp: float, advantage_non_dp: float, n_train: int,
+    account: DPAccount,
+    *,
+    uar_dp: float,
+    uar_non_dp: float,
+    advantage_dp: float,
+    advantage_non_dp: float,
+    n_train: int,
     n_test: int,
 ) -> DifferentialPrivacyResult:
     return DifferentialPrivacyResult(
-        epsilon=account.epsilon, delta=account.delta, target_epsilon=account.target_epsilon,
-        noise_multiplier=account.noise_multiplier, max_grad_norm=account.max_grad_norm, epochs=account.epochs,
-        steps=account.steps, uar_dp=uar_dp, uar_non_dp=uar_non_dp, uar_cost=uar_non_dp - uar_dp,
-        advantage_dp=advantage_dp, advantage_non_dp=advantage_non_dp, advantage_change=advantage_dp - advantage_non_dp,
-        n_train=n_train, n_test=n_test,
+        epsilon=account.epsilon,
+        delta=account.delta,
+        target_epsilon=account.target_epsilon,
+        noise_multiplier=account.noise_multiplier,
+        max_grad_norm=account.max_grad_norm,
+        epochs=account.epochs,
+        steps=account.steps,
+        uar_dp=uar_dp,
+        uar_non_dp=uar_non_dp,
+        uar_cost=uar_non_dp - uar_dp,
+        advantage_dp=advantage_dp,
+        advantage_non_dp=advantage_non_dp,
+        advantage_change=advantage_dp - advantage_non_dp,
+        n_train=n_train,
+        n_test=n_test,
     )

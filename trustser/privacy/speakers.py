@@ -78,8 +78,10 @@ def speaker_identification(
     """Closed-set top-1 accuracy per representation ([n, dim]); the result is the most revealing one."""
     speakers = np.asarray(speakers)
     half = _halves(speakers, seed=seed)
-    correct = {name: _identification_correct(np.asarray(x, np.float64), speakers, half, seed=seed)
-               for name, x in representations.items()}
+    correct = {
+        name: _identification_correct(np.asarray(x, np.float64), speakers, half, seed=seed)
+        for name, x in representations.items()
+    }
     scores = {name: float(c.mean()) for name, c in correct.items()}
     worst = max(scores, key=scores.get)
 

@@ -64,7 +64,9 @@ class TrustReportCollector:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not report.user_properties:
             return  # not a trust test's report
-        if report.when == "call" or (report.when == "setup" and not report.passed):  # SKIP and ERROR can come from setup
+        if report.when == "call" or (
+            report.when == "setup" and not report.passed
+        ):  # SKIP and ERROR can come from setup
             from trustser.report.records import TrustRecord
 
             record = TrustRecord.from_properties(report.user_properties)
@@ -121,7 +123,10 @@ class TrustReportCollector:
             cache_root = self.cache_root()
             refused = copy_listening_examples(self.records, self.report_dir, cache_root)
             for name in refused:
-                warnings.warn(f"listening example {name!r} is not a WAV file in {cache_root / 'examples'}; not copied")
+                warnings.warn(
+                    f"listening example {name!r} is not a WAV file in {cache_root / 'examples'}; not copied",
+                    stacklevel=2,
+                )
             pieces = list(parts.glob("predictions-*.csv")) if parts.exists() else []
             if pieces:
                 merge_prediction_parts(pieces, self.report_dir / "predictions.csv")

@@ -38,12 +38,16 @@ svg{font-size:11px}svg text{fill:#1f2328}
 """
 
 
-def _svg(css_class: str, title: str, labels: list[TextLabel], shapes: list[str], *, min_width: float, min_height: float) -> str:
+def _svg(
+    css_class: str, title: str, labels: list[TextLabel], shapes: list[str], *, min_width: float, min_height: float
+) -> str:
     """An SVG whose viewBox holds every label's estimated box as well as the shapes' own extent."""
     width = max(min_width, *(label.box().right + CHART_PADDING for label in labels))
     height = max(min_height, *(label.box().bottom + CHART_PADDING for label in labels))
-    return (f'<svg class="{css_class}" width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}">'
-            f"<title>{escape(title)}</title>{''.join(shapes)}{''.join(label.svg() for label in labels)}</svg>")
+    return (
+        f'<svg class="{css_class}" width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}">'
+        f"<title>{escape(title)}</title>{''.join(shapes)}{''.join(label.svg() for label in labels)}</svg>"
+    )
 
 
 def _named(x: float, y: float, name: str, **options) -> TextLabel:
@@ -70,8 +74,10 @@ def render_line_chart(title: str, series: dict[str, list[tuple[float, float]]], 
         TextLabel(right, bottom + 14, high, CHART_FONT_SIZE, "middle"),
         TextLabel((left + right) / 2, bottom + 14 + CHART_ROW, x_label, CHART_FONT_SIZE, "middle"),
     ]
-    shapes = [f'<line x1="{left:.1f}" y1="{bottom:.1f}" x2="{right:.1f}" y2="{bottom:.1f}" stroke="#1f2328"/>',
-              f'<line x1="{left:.1f}" y1="{top:.1f}" x2="{left:.1f}" y2="{bottom:.1f}" stroke="#1f2328"/>']
+    shapes = [
+        f'<line x1="{left:.1f}" y1="{bottom:.1f}" x2="{right:.1f}" y2="{bottom:.1f}" stroke="#1f2328"/>',
+        f'<line x1="{left:.1f}" y1="{top:.1f}" x2="{left:.1f}" y2="{bottom:.1f}" stroke="#1f2328"/>',
+    ]
     for index, (name, points) in enumerate(series.items()):
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in sorted(points))
@@ -93,8 +99,10 @@ def render_bars(title: str, values: dict[str, float]) -> str:
     for index, (group, value) in enumerate(finite.items()):
         row_top = CHART_PADDING + CHART_ROW * (index + 1) + 4
         labels.append(_named(CHART_PADDING, row_top + 11, str(group)))
-        shapes.append(f'<rect x="{bar_left:.1f}" y="{row_top + 2:.1f}" width="{bar_width * max(value, 0) / top:.1f}" '
-                      f'height="{CHART_ROW - 4}" fill="#0969da"/>')
+        shapes.append(
+            f'<rect x="{bar_left:.1f}" y="{row_top + 2:.1f}" width="{bar_width * max(value, 0) / top:.1f}" '
+            f'height="{CHART_ROW - 4}" fill="#0969da"/>'
+        )
         labels.append(TextLabel(bar_left + bar_width + 6, row_top + 11, format_number(value), CHART_FONT_SIZE))
     return _svg("bars", title, labels, shapes, min_width=bar_left + bar_width, min_height=0)
 
@@ -113,8 +121,13 @@ def _comparison_table(records: list[TrustRecord], backbones: list[str]) -> str:
                 cells.append("<td></td>")
                 continue
             ci = f" [{format_number(r.ci_low)}, {format_number(r.ci_high)}]" if r.ci_low is not None else ""
-            cells.append(f'<td class="{escape(r.verdict)}" title="{escape(r.message)}">{format_number(r.value)}{ci} {escape(r.verdict)}</td>')
-        rows.append(f"<tr><td>{escape(first.pillar)}</td><td>{escape(first.label)}</td><td>{gate}</td>{''.join(cells)}</tr>")
+            cells.append(
+                f'<td class="{escape(r.verdict)}" title="{escape(r.message)}">'
+                f"{format_number(r.value)}{ci} {escape(r.verdict)}</td>"
+            )
+        rows.append(
+            f"<tr><td>{escape(first.pillar)}</td><td>{escape(first.label)}</td><td>{gate}</td>{''.join(cells)}</tr>"
+        )
     return f"<table><tr><th>pillar</th><th>metric</th><th>gate</th>{head}</tr>{''.join(rows)}</table>"
 
 
@@ -138,7 +151,9 @@ def _curves(records: list[TrustRecord]) -> str:
         series = {}
         for r in records:
             if r.metric == metric and r.details.get("curve"):
-                series[r.backbone] = [tuple(p) if isinstance(p, (list, tuple)) else (p["x"], p["y"]) for p in r.details["curve"]]
+                series[r.backbone] = [
+                    tuple(p) if isinstance(p, (list, tuple)) else (p["x"], p["y"]) for p in r.details["curve"]
+                ]
         label = next(r.label for r in records if r.metric == metric)
         charts.append(render_line_chart(label, series, "SNR (dB)", label))
     return "".join(charts)
@@ -148,7 +163,11 @@ def _per_group_values(details: dict, prefix: str = "") -> list[tuple[str, dict[s
     """Every `<something>_by_group` mapping of group -> number in a record's details, with its path."""
     found = []
     for key, value in details.items():
-        if isinstance(value, dict) and key.endswith("by_group") and all(isinstance(v, (int, float)) for v in value.values()):
+        if (
+            isinstance(value, dict)
+            and key.endswith("by_group")
+            and all(isinstance(v, (int, float)) for v in value.values())
+        ):
             found.append((prefix + key, value))
         elif isinstance(value, dict):
             found.extend(_per_group_values(value, f"{prefix}{key}."))
@@ -189,27 +208,35 @@ def render_html(records: list[TrustRecord], meta: dict) -> str:
     counts = Counter(r.verdict for r in records)
     summary = ", ".join(f'<span class="{v}">{counts.get(v, 0)} {v}</span>' for v in VERDICT_COLOURS)
     radars, margin_bars = _profile_figures(records, backbones)
-    why = "".join(f'<li class="{escape(r.verdict)}">{escape(r.verdict)}: {escape(r.message)}</li>'
-                  for r in in_pillar_order(records) if r.verdict != Verdict.PASS)
+    why = "".join(
+        f'<li class="{escape(r.verdict)}">{escape(r.verdict)}: {escape(r.message)}</li>'
+        for r in in_pillar_order(records)
+        if r.verdict != Verdict.PASS
+    )
     curves, noise, groups = _curves(records), _noise_charts(records), _group_charts(records)
     sections = [
         f"<h1>TrustSER trust report</h1><p>Corpus <code>{escape(str(meta.get('corpus', '?')))}</code>, seed "
         f"{escape(str(meta.get('seed', '?')))}. {summary}</p>",
         "<h2>Trust profile</h2><p>A gate's margin is how far its value is inside the bound, relative to the threshold, "
-        "clipped to [−1, 1]; a pillar's score is its worst margin among the gates that measured a value. The dashed ring "
+        "clipped to [−1, 1]; a pillar's score is its worst margin among the gates that measured a value. "
+        "The dashed ring "
         "is the gate (margin 0): on or outside it, every measured value of the pillar is within its gate; inside it, "
         "at least one is not. The rim is +1, the centre −1. Gate margins below show which gate sets each score.</p>"
         f'<div class="charts">{radars}</div>',
         f'<h2>Gate margins</h2><div class="charts">{margin_bars}</div>' if margin_bars else "",
         f'<h2>Comparison</h2><div class="wide">{_comparison_table(records, backbones)}</div>',
-        f"<h2>Corpus</h2><pre>{escape(corpus_summary_text(meta['corpus_summary']))}</pre>" if meta.get("corpus_summary") else "",
-        f"<h2>Success rate against SNR</h2><div class=\"charts\">{curves}</div>" if curves else "",
-        f"<h2>Noise robustness</h2><div class=\"charts\">{noise}</div>" if noise else "",
-        f"<h2>Per group</h2><div class=\"charts\">{groups}</div>" if groups else "",
+        f"<h2>Corpus</h2><pre>{escape(corpus_summary_text(meta['corpus_summary']))}</pre>"
+        if meta.get("corpus_summary")
+        else "",
+        f'<h2>Success rate against SNR</h2><div class="charts">{curves}</div>' if curves else "",
+        f'<h2>Noise robustness</h2><div class="charts">{noise}</div>' if noise else "",
+        f'<h2>Per group</h2><div class="charts">{groups}</div>' if groups else "",
         f"<h2>Why</h2><ul>{why}</ul>" if why else "",
     ]
-    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>TrustSER trust report</title>"
-            f"<style>{_STYLE}</style></head><body>{''.join(sections)}</body></html>\n")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>TrustSER trust report</title>'
+        f"<style>{_STYLE}</style></head><body>{''.join(sections)}</body></html>\n"
+    )
 
 
 def write_html(path: Path, records: list[TrustRecord], meta: dict) -> None:

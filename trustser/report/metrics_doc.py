@@ -61,8 +61,10 @@ def render_metric(metric: Metric) -> list[str]:
         lines += [f"- Reference: {metric.reference}."]
     if metric.settings is not None:
         kinds = metric.setting_fields()
-        settings = ", ".join(f"`{f.name}` ({_type_name(kinds[f.name][0])}, default `{_default(getattr(metric.settings, f.name))}`)"
-                             for f in dataclasses.fields(metric.settings))
+        settings = ", ".join(
+            f"`{f.name}` ({_type_name(kinds[f.name][0])}, default `{_default(getattr(metric.settings, f.name))}`)"
+            for f in dataclasses.fields(metric.settings)
+        )
         lines += [f"- Settings: {settings}."]
     return lines + [""]
 

@@ -60,7 +60,9 @@ def pillar_scores(records: list[TrustRecord], *, backbones: Sequence[str] = ()) 
     for backbone in backbones_of(records, listed=backbones):
         scores[backbone] = {}
         for pillar in pillars_of(records):
-            margins = [m for r in records if r.backbone == backbone and r.pillar == pillar if (m := gate_margin(r)) is not None]
+            margins = [
+                m for r in records if r.backbone == backbone and r.pillar == pillar if (m := gate_margin(r)) is not None
+            ]
             scores[backbone][pillar] = min(margins) if margins else None
     return scores
 
@@ -73,7 +75,9 @@ def worst_verdict(verdicts: list[str]) -> str | None:
 def worst_verdicts(records: list[TrustRecord], *, backbones: Sequence[str] = ()) -> dict[str, dict[str, str | None]]:
     """backbone -> pillar -> the most severe verdict of its gates there (None: no gate of that pillar ran)."""
     return {
-        backbone: {pillar: worst_verdict([r.verdict for r in records if r.backbone == backbone and r.pillar == pillar])
-                   for pillar in pillars_of(records)}
+        backbone: {
+            pillar: worst_verdict([r.verdict for r in records if r.backbone == backbone and r.pillar == pillar])
+            for pillar in pillars_of(records)
+        }
         for backbone in backbones_of(records, listed=backbones)
     }

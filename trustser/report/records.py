@@ -16,7 +16,18 @@ import numpy as np
 
 SCHEMA_VERSION = "1"
 _JUNIT_FIELDS = (
-    "pillar", "metric", "value", "threshold", "backbone", "corpus", "bound", "verdict", "n", "label", "ci_low", "ci_high",
+    "pillar",
+    "metric",
+    "value",
+    "threshold",
+    "backbone",
+    "corpus",
+    "bound",
+    "verdict",
+    "n",
+    "label",
+    "ci_low",
+    "ci_high",
     "baseline",
 )
 

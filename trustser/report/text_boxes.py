@@ -25,7 +25,9 @@ class Box:
     bottom: float
 
     def overlaps(self, other: "Box") -> bool:
-        return self.left < other.right and other.left < self.right and self.top < other.bottom and other.top < self.bottom
+        return (
+            self.left < other.right and other.left < self.right and self.top < other.bottom and other.top < self.bottom
+        )
 
     def inside(self, width: float, height: float) -> bool:
         return self.left >= 0 and self.top >= 0 and self.right <= width and self.bottom <= height
@@ -60,14 +62,18 @@ class TextLabel:
 
     def svg(self) -> str:
         fill = f' style="fill:{self.fill}"' if self.fill else ""
-        element = (f'<text x="{self.x:.1f}" y="{self.y:.1f}" font-size="{self.font_size:g}" text-anchor="{self.anchor}"{fill}>'
-                   f"{escape(self.text)}</text>")
+        element = (
+            f'<text x="{self.x:.1f}" y="{self.y:.1f}" font-size="{self.font_size:g}" text-anchor="{self.anchor}"{fill}>'
+            f"{escape(self.text)}</text>"
+        )
         return f"<g><title>{escape(self.tooltip)}</title>{element}</g>" if self.tooltip else element
 
 
 def bounds(boxes: list[Box]) -> Box:
     """The smallest box holding every one of `boxes`."""
-    return Box(min(b.left for b in boxes), min(b.top for b in boxes), max(b.right for b in boxes), max(b.bottom for b in boxes))
+    return Box(
+        min(b.left for b in boxes), min(b.top for b in boxes), max(b.right for b in boxes), max(b.bottom for b in boxes)
+    )
 
 
 def overlapping_pairs(boxes: list[Box]) -> list[tuple[int, int]]:

@@ -89,17 +89,26 @@ def _failing_gates(records: list[TrustRecord]) -> list[str]:
     failing = [r for r in in_pillar_order(records) if r.verdict in FAILING]
     if not failing:
         return ["No gate failed and no test crashed."]
-    return [f"- {r.verdict} {_code(r.backbone)}, {_cell(r.label)}: {_value_text(r.value)} vs {_gate_text(r)} — {_cell(r.message)}"
-            for r in failing]
+    return [
+        f"- {r.verdict} {_code(r.backbone)}, {_cell(r.label)}: {_value_text(r.value)} vs {_gate_text(r)} "
+        f"— {_cell(r.message)}"
+        for r in failing
+    ]
 
 
 def _all_gates(records: list[TrustRecord]) -> list[str]:
     """The per-metric table, folded: GitHub renders Markdown inside <details> after a blank line."""
-    lines = [f"<details><summary>All {len(records)} gates</summary>", "",
-             "| pillar | metric | backbone | value | gate | verdict | n |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"<details><summary>All {len(records)} gates</summary>",
+        "",
+        "| pillar | metric | backbone | value | gate | verdict | n |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in in_pillar_order(records):
-        lines.append(f"| {_cell(r.pillar)} | {_cell(r.label)} | {_code(r.backbone)} | {_value_text(r.value)} | {_gate_text(r)} "
-                     f"| {_cell(r.verdict)} | {r.n if r.n is not None else ''} |")
+        lines.append(
+            f"| {_cell(r.pillar)} | {_cell(r.label)} | {_code(r.backbone)} | {_value_text(r.value)} | {_gate_text(r)} "
+            f"| {_cell(r.verdict)} | {r.n if r.n is not None else ''} |"
+        )
     return [*lines, "", "</details>"]
 
 
@@ -117,7 +126,8 @@ def render_markdown(records: list[TrustRecord], meta: dict) -> str:
         "",
         "## By pillar",
         "",
-        f"The most severe verdict of each backbone's gates in each pillar ({' > '.join(SEVERITY)}; {NOT_AUDITED}: no gate ran).",
+        f"The most severe verdict of each backbone's gates in each pillar ({' > '.join(SEVERITY)}; "
+        f"{NOT_AUDITED}: no gate ran).",
         "",
         *_pillar_matrix(records, backbones),
         "",
@@ -135,8 +145,10 @@ def render_markdown(records: list[TrustRecord], meta: dict) -> str:
         lines += [f"- {_cell(r.verdict)} {_code(r.backbone)}, {_cell(r.label)}: {_cell(r.message)}" for r in others]
     listen = [(r, inside) for r in records for _, inside in listening_examples(r)]
     if listen:
-        lines += ["", "## Listen", ""] + [f"- {_cell(r.label)}, {_code(r.backbone)}: [{_cell(inside)}]({inside.replace(' ', '%20')})"
-                                          for r, inside in listen]
+        lines += ["", "## Listen", ""] + [
+            f"- {_cell(r.label)}, {_code(r.backbone)}: [{_cell(inside)}]({inside.replace(' ', '%20')})"
+            for r, inside in listen
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -163,7 +175,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _inert_cell(value: object) -> object:
-    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe (OWASP's advice)."""
+    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe
+    (OWASP's advice)."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value

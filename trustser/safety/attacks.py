@@ -30,7 +30,9 @@ def import_torchattacks():
     try:
         import torchattacks
     except ImportError as error:
-        raise NotApplicable(f"torchattacks is not installed ({error}); install it with: {INSTALL_TORCHATTACKS}") from None
+        raise NotApplicable(
+            f"torchattacks is not installed ({error}); install it with: {INSTALL_TORCHATTACKS}"
+        ) from None
     return torchattacks
 
 
@@ -61,8 +63,10 @@ def target_classes(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
 def check_attack(attack_name: str, *, targeted: bool = False) -> None:
     """A ValueError naming the known attacks unless `attack_name` (targeted or not) is one."""
     if attack_name not in ATTACKS or (attack_name == "APGD" and targeted):
-        raise ValueError(f"unknown attack {attack_name!r}{' (targeted)' if targeted else ''}; "
-                         f"known: {', '.join(ATTACKS)} (APGD untargeted only)")
+        raise ValueError(
+            f"unknown attack {attack_name!r}{' (targeted)' if targeted else ''}; "
+            f"known: {', '.join(ATTACKS)} (APGD untargeted only)"
+        )
 
 
 def _make_attack(
@@ -80,7 +84,9 @@ def _make_attack(
         "FGSM": lambda: torchattacks.FGSM(wrapped, eps=eps),
         "PGD": lambda: torchattacks.PGD(wrapped, eps=eps, alpha=eps / 4, steps=PGD_STEPS, random_start=False),
         "PGDL2": lambda: torchattacks.PGDL2(wrapped, eps=eps, alpha=eps / 4, steps=PGD_STEPS, random_start=False),
-        "APGD": lambda: torchattacks.APGD(wrapped, norm="Linf", eps=eps, steps=PGD_STEPS, n_restarts=1, seed=seed, loss="ce"),
+        "APGD": lambda: torchattacks.APGD(
+            wrapped, norm="Linf", eps=eps, steps=PGD_STEPS, n_restarts=1, seed=seed, loss="ce"
+        ),
     }
     attack = build[attack_name]()
     # the attack's own arithmetic stays on the CPU, where UnitIntervalModel keeps its float64 mapping; the
@@ -92,7 +98,13 @@ def _make_attack(
 
 
 def _attack_batch(
-    model: nn.Module, waves: list[np.ndarray], labels: np.ndarray, *, budget_db: float, attack_name: str, targeted: bool,
+    model: nn.Module,
+    waves: list[np.ndarray],
+    labels: np.ndarray,
+    *,
+    budget_db: float,
+    attack_name: str,
+    targeted: bool,
     seed: int,
 ):
     """(prediction before, after, produced waveforms, targets) for one batch.
@@ -110,8 +122,9 @@ def _attack_batch(
     correct = np.flatnonzero(before == labels)
     if len(correct):
         wrapped = UnitIntervalModel(model, [waves[i] for i in correct], budget_db, norm).eval()
-        attack = _make_attack(torchattacks, wrapped, attack_name=attack_name, num_classes=num_classes, targeted=targeted,
-                              seed=seed)
+        attack = _make_attack(
+            torchattacks, wrapped, attack_name=attack_name, num_classes=num_classes, targeted=targeted, seed=seed
+        )
         adversarial_unit = attack(wrapped.clean_unit(), torch.as_tensor(labels[correct], dtype=torch.long)).detach()
         with torch.no_grad():
             after[correct] = wrapped(adversarial_unit).argmax(1).numpy()
@@ -146,20 +159,35 @@ def run_attack(
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     name = f"targeted {attack_name}" if targeted else attack_name
     for batch in tqdm(batches, desc=f"{name} at {budget_db:g} dB", unit="batch", leave=False):
-        b, a, p, goal = _attack_batch(model, [waves[i] for i in batch], labels[batch], budget_db=budget_db,
-                                      attack_name=attack_name, targeted=targeted, seed=seed)
+        b, a, p, goal = _attack_batch(
+            model,
+            [waves[i] for i in batch],
+            labels[batch],
+            budget_db=budget_db,
+            attack_name=attack_name,
+            targeted=targeted,
+            seed=seed,
+        )
         before[batch], after[batch] = b, a
         if goal is not None:
             goals[batch] = goal
         for i, wave in zip(batch, p):
             produced[i] = wave
-    return attack_result(waves, produced, labels, before, after, attack=name, budget_db=budget_db,
-                         goals=goals if targeted else None)
+    return attack_result(
+        waves, produced, labels, before, after, attack=name, budget_db=budget_db, goals=goals if targeted else None
+    )
 
 
 def attack_result(
-    waves: list[np.ndarray], produced: list[np.ndarray], labels: np.ndarray, before: np.ndarray, after: np.ndarray,
-    *, attack: str, budget_db: float, goals: np.ndarray | None = None,
+    waves: list[np.ndarray],
+    produced: list[np.ndarray],
+    labels: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    *,
+    attack: str,
+    budget_db: float,
+    goals: np.ndarray | None = None,
 ) -> AttackResult:
     """Success among the utterances classified correctly before the attack (reaching `goals` when the
     attack is targeted), and the SNR actually produced."""

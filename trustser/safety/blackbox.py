@@ -107,8 +107,19 @@ def margin(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
 class _Search:
     """SimBA's state for one batch: each utterance's δ, margin and queries spent."""
 
-    def __init__(self, scores: Scores, rows: np.ndarray, waves: list[np.ndarray], labels: np.ndarray, *,
-                 budget_db: float, max_queries: int, seed: int, step: float, sample_rate: int):
+    def __init__(
+        self,
+        scores: Scores,
+        rows: np.ndarray,
+        waves: list[np.ndarray],
+        labels: np.ndarray,
+        *,
+        budget_db: float,
+        max_queries: int,
+        seed: int,
+        step: float,
+        sample_rate: int,
+    ):
         self.scores, self.rows, self.labels = scores, rows, labels
         self.clean = [np.asarray(w, dtype=np.float64) for w in waves]
         self.radius = np.array([safe_radius(w, budget_db) for w in self.clean])
@@ -157,8 +168,16 @@ class _Search:
 
 
 def score_based_attack(
-    scores: Scores, waves: Sequence[np.ndarray], labels: np.ndarray, *, budget_db: float, max_queries: int,
-    sample_rate: int, seed: int = 0, step: float = 0.5, batch_size: int = 16,
+    scores: Scores,
+    waves: Sequence[np.ndarray],
+    labels: np.ndarray,
+    *,
+    budget_db: float,
+    max_queries: int,
+    sample_rate: int,
+    seed: int = 0,
+    step: float = 0.5,
+    batch_size: int = 16,
 ) -> BlackBoxResult:
     """SimBA with Gabor atoms on every utterance the model classifies correctly, `max_queries` each.
 
@@ -174,19 +193,36 @@ def score_based_attack(
     heard: list[np.ndarray] = [np.asarray(w, dtype=np.float32) for w in waves]
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
-        search = _Search(scores, batch, [waves[i] for i in batch], labels[batch], budget_db=budget_db,
-                         max_queries=max_queries, seed=seed, step=step, sample_rate=sample_rate)
+        search = _Search(
+            scores,
+            batch,
+            [waves[i] for i in batch],
+            labels[batch],
+            budget_db=budget_db,
+            max_queries=max_queries,
+            seed=seed,
+            step=step,
+            sample_rate=sample_rate,
+        )
         search.run()
         before[batch], after[batch], queries[batch] = search.before, search.after, search.queries
         for row, i in enumerate(batch):
             heard[i] = search.heard[row]
-    return black_box_result(waves, heard, labels, before=before, after=after, queries=queries, budget_db=budget_db,
-                            max_queries=max_queries)
+    return black_box_result(
+        waves, heard, labels, before=before, after=after, queries=queries, budget_db=budget_db, max_queries=max_queries
+    )
 
 
 def black_box_result(
-    waves: Sequence[np.ndarray], heard: list[np.ndarray], labels: np.ndarray, *, before: np.ndarray, after: np.ndarray,
-    queries: np.ndarray, budget_db: float, max_queries: int,
+    waves: Sequence[np.ndarray],
+    heard: list[np.ndarray],
+    labels: np.ndarray,
+    *,
+    before: np.ndarray,
+    after: np.ndarray,
+    queries: np.ndarray,
+    budget_db: float,
+    max_queries: int,
 ) -> BlackBoxResult:
     correct = before == labels
     flipped = correct & (after != labels)

@@ -64,7 +64,11 @@ def perturb(wave: np.ndarray, p: Perturbation, *, sample_rate: int) -> np.ndarra
 
 
 def find_flip(
-    predict_one: Callable[[np.ndarray], int], wave: np.ndarray, *, sample_rate: int, budget: InvarianceBudget,
+    predict_one: Callable[[np.ndarray], int],
+    wave: np.ndarray,
+    *,
+    sample_rate: int,
+    budget: InvarianceBudget,
     max_examples: int,
 ) -> Perturbation | None:
     """The minimal in-budget transformation hypothesis finds that changes the prediction, or None."""
@@ -81,17 +85,29 @@ def find_flip(
         quieter,
         st.integers(0, 2**16),
     )
-    search = settings(max_examples=max_examples, database=None, derandomize=True, deadline=None,
-                      suppress_health_check=list(HealthCheck))
+    search = settings(
+        max_examples=max_examples,
+        database=None,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     try:
-        return find(strategy, lambda p: predict_one(perturb(wave, p, sample_rate=sample_rate)) != clean, settings=search)
+        return find(
+            strategy, lambda p: predict_one(perturb(wave, p, sample_rate=sample_rate)) != clean, settings=search
+        )
     except NoSuchExample:
         return None
 
 
 def invariance_search(
-    predict_one: Callable[[np.ndarray], int], waves: list[np.ndarray], ids: list[str], *, sample_rate: int,
-    budget: InvarianceBudget = InvarianceBudget(), max_examples: int = 25,
+    predict_one: Callable[[np.ndarray], int],
+    waves: list[np.ndarray],
+    ids: list[str],
+    *,
+    sample_rate: int,
+    budget: InvarianceBudget = InvarianceBudget(),
+    max_examples: int = 25,
 ) -> InvarianceResult:
     found = []
     for wave, utterance_id in zip(waves, ids):
@@ -99,5 +115,6 @@ def invariance_search(
         if flip is not None:
             perturbed = perturb(wave, flip, sample_rate=sample_rate)
             found.append(Counterexample(utterance_id, flip, predict_one(wave), predict_one(perturbed)))
-    return InvarianceResult(len(found) / len(waves) if waves else float("nan"), len(waves), len(found), max_examples,
-                            budget, tuple(found))
+    return InvarianceResult(
+        len(found) / len(waves) if waves else float("nan"), len(waves), len(found), max_examples, budget, tuple(found)
+    )

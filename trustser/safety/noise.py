@@ -65,7 +65,9 @@ def add_at_snr(wave: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray
     return (wave + scale * noise).astype(np.float32)
 
 
-def noisy_copy(wave: np.ndarray, *, noise: str, snr_db: float, rng: np.random.Generator, others: list[np.ndarray]) -> np.ndarray:
+def noisy_copy(
+    wave: np.ndarray, *, noise: str, snr_db: float, rng: np.random.Generator, others: list[np.ndarray]
+) -> np.ndarray:
     if noise == "white":
         return add_at_snr(wave, white_noise(len(wave), rng), snr_db)
     if noise == "pink":
@@ -94,9 +96,16 @@ def noise_robustness(
     conditions = []
     for snr in sorted({*snrs_db, gate_snr_db}):
         for noise in NOISE_TYPES:
-            noisy = [noisy_copy(w, noise=noise, snr_db=snr, rng=rng, others=others) for w, others in zip(waves, babble_sources)]
+            noisy = [
+                noisy_copy(w, noise=noise, snr_db=snr, rng=rng, others=others)
+                for w, others in zip(waves, babble_sources)
+            ]
             uar = float(balanced_accuracy_score(labels, predict(noisy)))
-            conditions.append(NoiseCondition(noise, float(snr), uar, (clean - uar) / clean if clean > 0 else float("nan")))
+            conditions.append(
+                NoiseCondition(noise, float(snr), uar, (clean - uar) / clean if clean > 0 else float("nan"))
+            )
     at_gate = [c for c in conditions if c.snr_db == gate_snr_db]
     worst = max(at_gate, key=lambda c: c.relative_drop)
-    return NoiseRobustnessResult(clean, float(gate_snr_db), worst.noise, worst.relative_drop, tuple(conditions), len(waves))
+    return NoiseRobustnessResult(
+        clean, float(gate_snr_db), worst.noise, worst.relative_drop, tuple(conditions), len(waves)
+    )

@@ -26,11 +26,25 @@ def predict(model: nn.Module, waves: list[np.ndarray], *, batch_size: int = 16) 
 
 
 def transfer_attack(
-    surrogate: nn.Module, target: nn.Module, waves: list[np.ndarray], labels: np.ndarray, *, budget_db: float,
-    attack_name: str = "FGSM", surrogate_name: str = "surrogate", seed: int = 0,
+    surrogate: nn.Module,
+    target: nn.Module,
+    waves: list[np.ndarray],
+    labels: np.ndarray,
+    *,
+    budget_db: float,
+    attack_name: str = "FGSM",
+    surrogate_name: str = "surrogate",
+    seed: int = 0,
 ) -> AttackResult:
     crafted = run_attack(surrogate, waves, labels, budget_db=budget_db, attack_name=attack_name, seed=seed)
     adversarial = [w.astype(np.float32) for w in crafted.adversarial]
     before, after = predict(target, waves), predict(target, adversarial)
-    return attack_result(waves, list(crafted.adversarial), labels, before, after,
-                         attack=f"{attack_name} transferred from {surrogate_name}", budget_db=budget_db)
+    return attack_result(
+        waves,
+        list(crafted.adversarial),
+        labels,
+        before,
+        after,
+        attack=f"{attack_name} transferred from {surrogate_name}",
+        budget_db=budget_db,
+    )

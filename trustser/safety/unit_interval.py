@@ -18,7 +18,6 @@ from torch import nn
 from trustser.encoders.base import pad_waveforms, sample_mask
 from trustser.safety.snr import l2_budget, linf_budget
 
-
 NORMS = ("Linf", "L2")
 
 

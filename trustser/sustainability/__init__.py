@@ -13,7 +13,18 @@ from trustser.sustainability.latency import LatencyResult, measure_latency
 from trustser.sustainability.params import ModelSize, ParameterCount, count_parameters, model_size
 
 __all__ = [
-    "EnergyResult", "FootprintResult", "LatencyResult", "ModelSize", "ParameterCount", "combined_energy", "count_flops",
+    "EnergyResult",
+    "FootprintResult",
+    "LatencyResult",
+    "ModelSize",
+    "ParameterCount",
+    "combined_energy",
+    "count_flops",
     "count_parameters",
-    "machine_signature", "measure_energy", "measure_footprint", "measure_repeated_energy", "measure_latency", "model_size",
+    "machine_signature",
+    "measure_energy",
+    "measure_footprint",
+    "measure_repeated_energy",
+    "measure_latency",
+    "model_size",
 ]

@@ -113,7 +113,9 @@ def machine_signature() -> dict[str, object]:
     model = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        names = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+        ]
         model = names[0] if names else model
     return {"cpu": model, "cpus": os.cpu_count(), "codecarbon": version("codecarbon")}
 
@@ -164,8 +166,13 @@ def measure_energy(
 
 
 def measure_repeated_energy(
-    work: Callable[[], None], audio_seconds: float, *, window_seconds: float, windows: int,
-    country_iso_code: str = "USA", label: str = "inference",
+    work: Callable[[], None],
+    audio_seconds: float,
+    *,
+    window_seconds: float,
+    windows: int,
+    country_iso_code: str = "USA",
+    label: str = "inference",
 ) -> EnergyResult:
     """`windows` codecarbon windows, each repeating `work` (on `audio_seconds` of audio) for about
     `window_seconds`; the median window, with every window's value and their relative spread.
@@ -183,13 +190,17 @@ def measure_repeated_energy(
         for _ in range(repeats):
             work()
 
-    measured = [measure_energy(repeated, audio_seconds * repeats, country_iso_code=country_iso_code, label=label)
-                for _ in range(windows)]
+    measured = [
+        measure_energy(repeated, audio_seconds * repeats, country_iso_code=country_iso_code, label=label)
+        for _ in range(windows)
+    ]
     values = tuple(m.kwh_per_audio_hour for m in measured)
     median = sorted(measured, key=lambda m: m.kwh_per_audio_hour)[(windows - 1) // 2]
     centre = statistics.median(values)
     spread = (max(values) - min(values)) / centre if windows > 1 and centre > 0 else None
-    return dataclasses.replace(median, windows=windows, repeats=repeats, window_kwh_per_audio_hour=values, spread=spread)
+    return dataclasses.replace(
+        median, windows=windows, repeats=repeats, window_kwh_per_audio_hour=values, spread=spread
+    )
 
 
 def combined_energy(parts: list[EnergyResult], label: str) -> EnergyResult:
@@ -199,8 +210,14 @@ def combined_energy(parts: list[EnergyResult], label: str) -> EnergyResult:
     kwh, co2 = sum(p.kwh for p in parts), sum(p.kg_co2eq for p in parts)
     hours = sum(p.audio_seconds for p in parts) / _SECONDS_PER_HOUR
     return EnergyResult(
-        kwh=kwh, kg_co2eq=co2, kwh_per_audio_hour=kwh / hours, kg_co2eq_per_audio_hour=co2 / hours,
-        duration_s=sum(p.duration_s for p in parts), audio_seconds=hours * _SECONDS_PER_HOUR,
-        power_source=parts[0].power_source, cpu_model=parts[0].cpu_model,
-        country_iso_code=parts[0].country_iso_code, label=label,
+        kwh=kwh,
+        kg_co2eq=co2,
+        kwh_per_audio_hour=kwh / hours,
+        kg_co2eq_per_audio_hour=co2 / hours,
+        duration_s=sum(p.duration_s for p in parts),
+        audio_seconds=hours * _SECONDS_PER_HOUR,
+        power_source=parts[0].power_source,
+        cpu_model=parts[0].cpu_model,
+        country_iso_code=parts[0].country_iso_code,
+        label=label,
     )

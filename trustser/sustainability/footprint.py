@@ -82,7 +82,9 @@ def _probe(spec: dict) -> None:
         model = WaveformClassifier(finished.encoder, finished.head).eval()
     else:
         shape = spec["shape"]
-        head = EmotionHead(shape["num_layers"], shape["hidden_size"], shape["num_classes"], HeadConfig(**shape["config"]))
+        head = EmotionHead(
+            shape["num_layers"], shape["hidden_size"], shape["num_classes"], HeadConfig(**shape["config"])
+        )
         head.load_state_dict(load_file(spec["head"]))
         model = WaveformClassifier(create_encoder(spec["backbone"]), head).eval()
     samples = int(spec["seconds"] * model.encoder.sample_rate)

@@ -22,7 +22,9 @@ class LatencyResult:
     times_s: tuple[float, ...]
 
 
-def measure_latency(run_once: Callable[[], None], audio_seconds: float, warmup: int = 2, repeats: int = 7) -> LatencyResult:
+def measure_latency(
+    run_once: Callable[[], None], audio_seconds: float, warmup: int = 2, repeats: int = 7
+) -> LatencyResult:
     """Median wall time of `run_once` (which processes `audio_seconds` of audio) over `repeats` runs."""
     if audio_seconds <= 0:
         raise ValueError(f"audio_seconds must be positive, got {audio_seconds}")

@@ -27,9 +27,13 @@ def _declared_corpus_attributes(corpus: Corpus, options: _Options) -> None:
     require(is_nonempty_text(corpus.name), f"name must be a non-empty string, got {corpus.name!r}")
     require(is_count(corpus.sample_rate), f"sample_rate must be a positive int, got {corpus.sample_rate!r}")
     emotions = corpus.emotions
-    require(isinstance(emotions, (tuple, list)) and len(emotions) >= 2 and all(map(is_nonempty_text, emotions))
-            and len(set(emotions)) == len(emotions),
-            f"emotions must be a sequence of at least two distinct names (class-index order), got {emotions!r}")
+    require(
+        isinstance(emotions, (tuple, list))
+        and len(emotions) >= 2
+        and all(map(is_nonempty_text, emotions))
+        and len(set(emotions)) == len(emotions),
+        f"emotions must be a sequence of at least two distinct names (class-index order), got {emotions!r}",
+    )
     scheme = corpus.fold_scheme(options.folds)
     require(is_nonempty_text(scheme), f"fold_scheme({options.folds}) must describe the folds in words, got {scheme!r}")
 
@@ -40,8 +44,10 @@ def _has_utterances(corpus: Corpus, options: _Options) -> None:
     require(len(corpus) == len(utterances), f"len() is {len(corpus)} but it has {len(utterances)} utterances")
     for utterance in utterances:
         require(isinstance(utterance, Utterance), f"utterances must be Utterance records, got {utterance!r}")
-        require(is_nonempty_text(utterance.id) and is_nonempty_text(utterance.speaker),
-                f"every utterance needs a non-empty id and speaker, got {utterance!r}")
+        require(
+            is_nonempty_text(utterance.id) and is_nonempty_text(utterance.speaker),
+            f"every utterance needs a non-empty id and speaker, got {utterance!r}",
+        )
 
 
 def _unique_ids(corpus: Corpus, options: _Options) -> None:
@@ -52,15 +58,19 @@ def _unique_ids(corpus: Corpus, options: _Options) -> None:
 def _emotions_in_label_set(corpus: Corpus, options: _Options) -> None:
     outside = [u for u in corpus.utterances if u.emotion not in corpus.emotions]
     if outside:
-        raise AssertionError(f"{len(outside)} utterance(s) have an emotion outside {tuple(corpus.emotions)}, e.g. "
-                             f"{outside[0].id!r}: {outside[0].emotion!r} (leave them out, listed in `dropped`)")
+        raise AssertionError(
+            f"{len(outside)} utterance(s) have an emotion outside {tuple(corpus.emotions)}, e.g. "
+            f"{outside[0].id!r}: {outside[0].emotion!r} (leave them out, listed in `dropped`)"
+        )
 
 
 def _recognised_genders(corpus: Corpus, options: _Options) -> None:
     unknown = [u for u in corpus.utterances if u.gender not in GENDERS]
     if unknown:
-        raise AssertionError(f"{len(unknown)} utterance(s) have a gender outside {GENDERS}, e.g. {unknown[0].id!r}: "
-                             f"{unknown[0].gender!r}")
+        raise AssertionError(
+            f"{len(unknown)} utterance(s) have a gender outside {GENDERS}, e.g. {unknown[0].id!r}: "
+            f"{unknown[0].gender!r}"
+        )
     genders: dict[str, set[str]] = {}
     for utterance in corpus.utterances:
         genders.setdefault(utterance.speaker, set()).add(utterance.gender)
@@ -86,30 +96,44 @@ def _audio_loads(corpus: Corpus, options: _Options) -> None:
     for utterance in _checked_utterances(corpus, options.load_at_most):
         wave = corpus.load_audio(utterance.id)
         what = f"load_audio({utterance.id!r})"
-        require(isinstance(wave, np.ndarray) and wave.ndim == 1 and wave.dtype == np.float32,
-                f"{what} must return a mono float32 numpy array, got "
-                f"{getattr(wave, 'dtype', type(wave).__name__)} of shape {getattr(wave, 'shape', '?')}")
+        require(
+            isinstance(wave, np.ndarray) and wave.ndim == 1 and wave.dtype == np.float32,
+            f"{what} must return a mono float32 numpy array, got "
+            f"{getattr(wave, 'dtype', type(wave).__name__)} of shape {getattr(wave, 'shape', '?')}",
+        )
         require(np.isfinite(wave).all(), f"{what} has NaN or infinite samples")
         # what audio.py turns away as bad data; encoders are only required to handle audio it lets through
-        require(len(wave) >= MIN_SECONDS * rate, f"{what} is {len(wave)} samples, under the {MIN_SECONDS} s every "
-                                                 f"encoder can use")
+        require(
+            len(wave) >= MIN_SECONDS * rate,
+            f"{what} is {len(wave)} samples, under the {MIN_SECONDS} s every encoder can use",
+        )
         peak = float(np.abs(wave).max())
-        require(0 < peak <= MAX_PEAK, f"{what} peaks at {peak:.3g}; audio must be neither digital silence nor "
-                                      f"beyond {MAX_PEAK}")
+        require(
+            0 < peak <= MAX_PEAK,
+            f"{what} peaks at {peak:.3g}; audio must be neither digital silence nor beyond {MAX_PEAK}",
+        )
         seconds = corpus.seconds(utterance.id)
-        require(abs(seconds * rate - len(wave)) <= 1,
-                f"seconds({utterance.id!r}) is {seconds:.4f} s = {seconds * rate:.1f} samples at the declared "
-                f"{rate} Hz, but {what} gave {len(wave)} samples")
+        require(
+            abs(seconds * rate - len(wave)) <= 1,
+            f"seconds({utterance.id!r}) is {seconds:.4f} s = {seconds * rate:.1f} samples at the declared "
+            f"{rate} Hz, but {what} gave {len(wave)} samples",
+        )
 
 
 def _reproducible_folds(corpus: Corpus, options: _Options) -> None:
     first = corpus.folds(options.folds, options.seed)
-    require(isinstance(first, list) and first and all(isinstance(f, Fold) for f in first),
-            f"folds({options.folds}, seed={options.seed}) must return a non-empty list of Fold, got {first!r}")
-    require([f.index for f in first] == list(range(len(first))),
-            f"fold indices must be 0..{len(first) - 1} in order, got {[f.index for f in first]}")
-    require(corpus.folds(options.folds, options.seed) == first,
-            f"folds({options.folds}, seed={options.seed}) gave other folds on a second call")
+    require(
+        isinstance(first, list) and first and all(isinstance(f, Fold) for f in first),
+        f"folds({options.folds}, seed={options.seed}) must return a non-empty list of Fold, got {first!r}",
+    )
+    require(
+        [f.index for f in first] == list(range(len(first))),
+        f"fold indices must be 0..{len(first) - 1} in order, got {[f.index for f in first]}",
+    )
+    require(
+        corpus.folds(options.folds, options.seed) == first,
+        f"folds({options.folds}, seed={options.seed}) gave other folds on a second call",
+    )
 
 
 def _speaker_independent_folds(corpus: Corpus, options: _Options) -> None:
@@ -138,11 +162,17 @@ def _folds_cover_the_corpus(corpus: Corpus, options: _Options) -> None:
     split_of = {u.speaker: u.split for u in corpus.utterances if u.split}
     if split_of:
         official_test = {s for s, split in split_of.items() if split.lower().startswith("test")}
-        require(set(tested) == official_test, f"the folds test speakers {sorted(tested)[:5]}, the official test "
-                                              f"partitions hold {sorted(official_test)[:5]}")
+        require(
+            set(tested) == official_test,
+            f"the folds test speakers {sorted(tested)[:5]}, the official test "
+            f"partitions hold {sorted(official_test)[:5]}",
+        )
         learned = {s for fold in made for s in (*fold.train_speakers, *fold.dev_speakers)}
-        require(not learned & official_test, f"speakers {sorted(learned & official_test)[:5]} of an official "
-                                             "test partition are trained on or used for early stopping")
+        require(
+            not learned & official_test,
+            f"speakers {sorted(learned & official_test)[:5]} of an official "
+            "test partition are trained on or used for early stopping",
+        )
         return
     require(set(tested) == speakers, f"speakers {sorted(speakers - set(tested))[:5]} are never tested")
     if corpus.fold_scheme(options.folds) == Corpus.fold_scheme(corpus, options.folds):  # gender-balanced k-fold
@@ -156,8 +186,10 @@ def _folds_cover_the_corpus(corpus: Corpus, options: _Options) -> None:
 def _dropped_items_say_why(corpus: Corpus, options: _Options) -> None:
     for item in corpus.dropped:
         require(isinstance(item, Dropped), f"dropped must hold Dropped records, got {item!r}")
-        require(is_nonempty_text(item.item) and is_nonempty_text(item.reason) and isinstance(item.bad, bool),
-                f"a dropped item needs a non-empty item and reason and a bool `bad`, got {item!r}")
+        require(
+            is_nonempty_text(item.item) and is_nonempty_text(item.reason) and isinstance(item.bad, bool),
+            f"a dropped item needs a non-empty item and reason and a bool `bad`, got {item!r}",
+        )
 
 
 _CORPUS_RULES = {
@@ -176,8 +208,9 @@ _CORPUS_RULES = {
 CORPUS_RULES: tuple[str, ...] = tuple(_CORPUS_RULES)
 
 
-def corpus_checks(corpus: Corpus, *, folds: int = 4, seed: int = 0,
-                  load_at_most: int | None = None) -> Iterator[tuple[str, Check]]:
+def corpus_checks(
+    corpus: Corpus, *, folds: int = 4, seed: int = 0, load_at_most: int | None = None
+) -> Iterator[tuple[str, Check]]:
     """Each rule of the corpus contract as `(rule, check)`; `check()` raises AssertionError if broken.
 
     `folds` and `seed` are passed to `corpus.folds` (the audit's defaults); `load_at_most` limits how

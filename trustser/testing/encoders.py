@@ -60,8 +60,10 @@ def _probe(encoder: Encoder) -> tuple[torch.Tensor, torch.Tensor]:
 def _forward(encoder: Encoder, waves: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     with torch.no_grad():
         output = encoder(waves, lengths)
-    require(isinstance(output, tuple) and len(output) == 2 and all(isinstance(t, torch.Tensor) for t in output),
-            f"forward must return a tuple (layers, frame_lengths) of tensors, got {type(output).__name__}")
+    require(
+        isinstance(output, tuple) and len(output) == 2 and all(isinstance(t, torch.Tensor) for t in output),
+        f"forward must return a tuple (layers, frame_lengths) of tensors, got {type(output).__name__}",
+    )
     return output
 
 
@@ -75,45 +77,61 @@ def _require_close(actual: torch.Tensor, reference: torch.Tensor, tolerance: flo
     require(actual.shape == reference.shape, f"{what}: shape {tuple(actual.shape)} vs {tuple(reference.shape)}")
     difference = float((actual - reference).abs().max()) if actual.numel() else 0.0
     scale = float(reference.abs().max()) if reference.numel() else 0.0
-    require(difference <= tolerance * scale,
-            f"{what}: max |difference| {difference:.3g} exceeds {tolerance:g} x max |value| {scale:.3g}")
+    require(
+        difference <= tolerance * scale,
+        f"{what}: max |difference| {difference:.3g} exceeds {tolerance:g} x max |value| {scale:.3g}",
+    )
 
 
 def _require_layout(encoder: Encoder, layers: torch.Tensor, frame_lengths: torch.Tensor, batch: int) -> None:
     expected = f"[batch={batch}, num_layers={encoder.num_layers}, frames, hidden_size={encoder.hidden_size}]"
     shape = tuple(layers.shape)
-    require(len(shape) == 4 and (shape[0], shape[1], shape[3]) == (batch, encoder.num_layers, encoder.hidden_size),
-            f"layers have shape {shape}, expected {expected}")
+    require(
+        len(shape) == 4 and (shape[0], shape[1], shape[3]) == (batch, encoder.num_layers, encoder.hidden_size),
+        f"layers have shape {shape}, expected {expected}",
+    )
     require(layers.dtype == torch.float32, f"layers are {layers.dtype}, expected torch.float32")
     dtype = frame_lengths.dtype
     integer = not (dtype.is_floating_point or dtype.is_complex or dtype == torch.bool)
-    require(integer and tuple(frame_lengths.shape) == (batch,),
-            f"frame_lengths must be an integer tensor of shape ({batch},), got {frame_lengths.dtype} "
-            f"of shape {tuple(frame_lengths.shape)}")
+    require(
+        integer and tuple(frame_lengths.shape) == (batch,),
+        f"frame_lengths must be an integer tensor of shape ({batch},), got {frame_lengths.dtype} "
+        f"of shape {tuple(frame_lengths.shape)}",
+    )
     counts = frame_lengths.tolist()
     require(min(counts) >= 1, f"every utterance needs at least one frame, got frame_lengths {counts}")
-    require(max(counts) == shape[2],
-            f"the frame axis has {shape[2]} frames but the longest utterance has {max(counts)}: it must be "
-            "exactly as long as the longest frame length")
+    require(
+        max(counts) == shape[2],
+        f"the frame axis has {shape[2]} frames but the longest utterance has {max(counts)}: it must be "
+        "exactly as long as the longest frame length",
+    )
 
 
 def _declared_attributes(encoder: Encoder, tolerance: float) -> None:
-    require(isinstance(encoder, Encoder),
-            f"it is a {type(encoder).__name__}, not a trustser.encoders.Encoder (a torch.nn.Module)")
+    require(
+        isinstance(encoder, Encoder),
+        f"it is a {type(encoder).__name__}, not a trustser.encoders.Encoder (a torch.nn.Module)",
+    )
     require(is_nonempty_text(encoder.name), f"name must be a non-empty string, got {encoder.name!r}")
     for attribute in ("sample_rate", "num_layers", "hidden_size"):
         value = getattr(encoder, attribute)
         require(is_count(value), f"{attribute} must be a positive int, got {value!r}")
     require(isinstance(encoder.differentiable, bool), f"differentiable must be a bool, got {encoder.differentiable!r}")
     seconds = encoder.min_seconds
-    require(isinstance(seconds, numbers.Real) and not isinstance(seconds, bool) and math.isfinite(seconds)
-            and seconds >= 0, f"min_seconds must be a finite number >= 0, got {seconds!r}")
-    require(isinstance(encoder.non_differentiable_reason, str),
-            f"non_differentiable_reason must be a string, got {encoder.non_differentiable_reason!r}")
+    require(
+        isinstance(seconds, numbers.Real) and not isinstance(seconds, bool) and math.isfinite(seconds) and seconds >= 0,
+        f"min_seconds must be a finite number >= 0, got {seconds!r}",
+    )
+    require(
+        isinstance(encoder.non_differentiable_reason, str),
+        f"non_differentiable_reason must be a string, got {encoder.non_differentiable_reason!r}",
+    )
     config = encoder.config()
     # the fingerprint hashes repr(sorted(config.items())): keys must sort, so they are strings
-    require(isinstance(config, dict) and all(isinstance(key, str) for key in config),
-            f"config() must return a dict with string keys, got {config!r}")
+    require(
+        isinstance(config, dict) and all(isinstance(key, str) for key in config),
+        f"config() must return a dict with string keys, got {config!r}",
+    )
 
 
 def _output_layout(encoder: Encoder, tolerance: float) -> None:
@@ -127,28 +145,36 @@ def _finite_output(encoder: Encoder, tolerance: float) -> None:
     bad = ~torch.isfinite(layers)
     if bad.any():
         row, layer, frame, _ = (int(i) for i in bad.nonzero()[0])
-        raise AssertionError(f"{int(bad.sum())} of {layers.numel()} output values are NaN or infinite, the first "
-                             f"in utterance {row}, layer {layer}, frame {frame}")
+        raise AssertionError(
+            f"{int(bad.sum())} of {layers.numel()} output values are NaN or infinite, the first "
+            f"in utterance {row}, layer {layer}, frame {frame}"
+        )
 
 
 def _zero_beyond_frame_lengths(encoder: Encoder, tolerance: float) -> None:
     layers, frame_lengths = _forward(encoder, *_probe(encoder))
     beyond = layers.permute(0, 2, 1, 3)[~frame_mask(frame_lengths, layers.shape[2])]
     if beyond.any():
-        raise AssertionError(f"frames beyond frame_lengths must be zero; the largest |value| there is "
-                             f"{float(beyond.abs().max()):.3g}")
+        raise AssertionError(
+            f"frames beyond frame_lengths must be zero; the largest |value| there is {float(beyond.abs().max()):.3g}"
+        )
 
 
 def _frame_lengths_follow_input_lengths(encoder: Encoder, tolerance: float) -> None:
     waves, lengths = _probe(encoder)
     batched = _forward(encoder, waves, lengths)[1].tolist()
     alone = [int(_alone(encoder, waves, lengths, row)[1][0]) for row in range(len(lengths))]
-    require(alone == batched, f"an utterance's frame length depends on its batch: alone {alone}, batched {batched} "
-                              f"(inputs of {lengths.tolist()} samples)")
+    require(
+        alone == batched,
+        f"an utterance's frame length depends on its batch: alone {alone}, batched {batched} "
+        f"(inputs of {lengths.tolist()} samples)",
+    )
     order = sorted(range(len(lengths)), key=lambda row: int(lengths[row]))
     by_length = [batched[row] for row in order]
-    require(by_length == sorted(by_length), f"a longer input got fewer frames: {sorted(lengths.tolist())} samples "
-                                            f"-> {by_length} frames")
+    require(
+        by_length == sorted(by_length),
+        f"a longer input got fewer frames: {sorted(lengths.tolist())} samples -> {by_length} frames",
+    )
 
 
 def _padding_is_inert(encoder: Encoder, tolerance: float) -> None:
@@ -158,9 +184,10 @@ def _padding_is_inert(encoder: Encoder, tolerance: float) -> None:
     noise = 0.1 * torch.randn(waves.shape, generator=torch.Generator().manual_seed(0)).to(waves.device)
     noisy = torch.where(sample_mask(lengths, waves.shape[1]), waves, noise)
     noisy_layers, noisy_frame_lengths = _forward(encoder, noisy, lengths)
-    require(torch.equal(noisy_frame_lengths, frame_lengths),
-            f"noise in the padding changed frame_lengths from {frame_lengths.tolist()} to "
-            f"{noisy_frame_lengths.tolist()}")
+    require(
+        torch.equal(noisy_frame_lengths, frame_lengths),
+        f"noise in the padding changed frame_lengths from {frame_lengths.tolist()} to {noisy_frame_lengths.tolist()}",
+    )
     _require_close(noisy_layers, layers, tolerance, "noise in the padding changed the output")
 
 
@@ -170,8 +197,12 @@ def _batch_independent(encoder: Encoder, tolerance: float) -> None:
     for row in range(len(lengths)):
         alone, _ = _alone(encoder, waves, lengths, row)
         frames = int(frame_lengths[row])
-        _require_close(layers[row, :, :frames], alone[0, :, :frames], tolerance,
-                       f"utterance {row} ({int(lengths[row])} samples) batched with others differs from it alone")
+        _require_close(
+            layers[row, :, :frames],
+            alone[0, :, :frames],
+            tolerance,
+            f"utterance {row} ({int(lengths[row])} samples) batched with others differs from it alone",
+        )
 
 
 def _deterministic(encoder: Encoder, tolerance: float) -> None:
@@ -196,8 +227,11 @@ def _stable_fingerprint(encoder: Encoder, tolerance: float) -> None:
 def _differentiability_as_declared(encoder: Encoder, tolerance: float) -> None:
     reason = encoder.non_differentiable_reason
     if not encoder.differentiable:
-        require(is_nonempty_text(reason), "differentiable is False but non_differentiable_reason is empty: say why "
-                                        "gradients cannot reach the waveform (the report shows it for skipped attacks)")
+        require(
+            is_nonempty_text(reason),
+            "differentiable is False but non_differentiable_reason is empty: say why "
+            "gradients cannot reach the waveform (the report shows it for skipped attacks)",
+        )
         return
     require(not reason, f"differentiable is True, yet non_differentiable_reason is set ({reason!r})")
     waves, lengths = _probe(encoder)
@@ -213,8 +247,11 @@ def _differentiability_as_declared(encoder: Encoder, tolerance: float) -> None:
     require(not gradient[padding].any(), "padding samples receive a gradient: padding influences the output")
     for row, length in enumerate(lengths.tolist()):
         coverage = float((gradient[row, :length] != 0).float().mean())
-        require(coverage >= GRADIENT_COVERAGE, f"only {coverage:.1%} of utterance {row}'s {length} samples receive a "
-                                               f"gradient, expected at least {GRADIENT_COVERAGE:.0%}")
+        require(
+            coverage >= GRADIENT_COVERAGE,
+            f"only {coverage:.1%} of utterance {row}'s {length} samples receive a "
+            f"gradient, expected at least {GRADIENT_COVERAGE:.0%}",
+        )
 
 
 def _shortest_input_works(encoder: Encoder, tolerance: float) -> None:
@@ -265,8 +302,9 @@ def encoder_checks(encoder: Encoder, *, tolerance: float = 1e-5) -> Iterator[tup
     padding, repeated calls), relative to the largest |value| of the reference output.
     """
     for rule, body in _ENCODER_RULES.items():
-        check = functools.partial(run_rule, _encoder_label(encoder), rule,
-                                  functools.partial(_in_eval_mode, encoder, body, tolerance))
+        check = functools.partial(
+            run_rule, _encoder_label(encoder), rule, functools.partial(_in_eval_mode, encoder, body, tolerance)
+        )
         yield rule, check
 
 

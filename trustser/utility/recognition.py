@@ -25,7 +25,10 @@ def evaluate_utility(y_true: np.ndarray, y_pred: np.ndarray, folds: np.ndarray, 
     fold_ids = np.unique(folds)
     uars = [balanced_accuracy_score(y_true[folds == f], y_pred[folds == f]) for f in fold_ids]
     accuracies = [accuracy_score(y_true[folds == f], y_pred[folds == f]) for f in fold_ids]
-    f1s = [f1_score(y_true[folds == f], y_pred[folds == f], average="macro", labels=range(num_classes), zero_division=0) for f in fold_ids]
+    f1s = [
+        f1_score(y_true[folds == f], y_pred[folds == f], average="macro", labels=range(num_classes), zero_division=0)
+        for f in fold_ids
+    ]
     confusion = confusion_matrix(y_true, y_pred, labels=range(num_classes), normalize="true")
     return UtilityResult(
         uar=float(np.mean(uars)),
