@@ -68,7 +68,7 @@ def test_short_work_is_repeated_to_fill_each_window_and_the_spread_is_recorded(t
 
     result = measure_repeated_energy(work, audio_seconds=2.0, window_seconds=0.5, windows=3, label="short")
     assert result.windows == 3 and 8 <= result.repeats <= 11  # 0.5 s of 0.05 s runs
-    assert len(calls) == 1 + 3 * result.repeats  # one warm-up, then every window
+    assert len(calls) == 2 + 3 * result.repeats  # a warm-up and a timed call, then every window
     assert result.audio_seconds == pytest.approx(2.0 * result.repeats)
     assert result.duration_s >= 0.5
     values = result.window_kwh_per_audio_hour

@@ -129,7 +129,7 @@ def gflops_per_audio_second(run: BackboneRun, *, seconds: float = 6.0) -> float:
     return flops / 1e9 / seconds
 
 
-@stored(EnergyResult, version="2", machine=machine_signature)
+@stored(EnergyResult, version="3", machine=machine_signature)
 def inference_energy(
     run: BackboneRun, *, country_iso_code: str, window_seconds: float, windows: int, utterances: int = 32
 ) -> EnergyResult:
