@@ -1,0 +1,116 @@
+"""A team's plugin declares a gate of its own, outside the trustser package, and a trust test for it: the
+gate is validated from the team's thresholds.toml, fails when planted, and is reported like a built-in."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TEAM_GATES = '''"""The team's own gate: how many of the corpus's speakers its device supports (a toy measurement)."""
+
+from dataclasses import dataclass
+
+from trustser.metric import declare_metric, positive, setting
+
+
+@dataclass(frozen=True)
+class SpeakerBudgetSettings:
+    per_speaker: float = setting(1.0, rule=positive)
+
+
+SPEAKERS = declare_metric(
+    "sustainability.team_speaker_load", label="team speaker load", bound="max", default=10.0,
+    definition="Speakers in the corpus times `per_speaker`.", settings=SpeakerBudgetSettings(),
+)
+
+
+def speaker_load(run, *, per_speaker: float) -> float:
+    return per_speaker * len({utterance.speaker for utterance in run.corpus.utterances})
+'''
+
+TEAM_TEST = """import pytest
+
+from team_gates import speaker_load
+
+
+@pytest.mark.trust("sustainability.team_speaker_load")
+def test_team_speaker_load(backbone_run, trust):
+    trust.check(speaker_load(backbone_run, per_speaker=trust.settings.per_speaker))
+"""
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory) -> Path:
+    repo = tmp_path_factory.mktemp("team")
+    (repo / "team_gates.py").write_text(TEAM_GATES)
+    (repo / "trust_tests").mkdir()
+    (repo / "trust_tests" / "test_team.py").write_text(TEAM_TEST)
+    shutil.copy(ROOT / "thresholds.toml", repo / "thresholds.toml")
+    return repo
+
+
+def audit(team: Path, gate: str) -> tuple[subprocess.CompletedProcess, Path]:
+    (team / "thresholds.toml").write_text(
+        (ROOT / "thresholds.toml").read_text() + f"\n[sustainability.team_speaker_load]\n{gate}\n"
+    )
+    report = team / f"report-{len(list(team.glob('report-*')))}"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "trust_tests",
+            "-p",
+            "team_gates",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--backbone",
+            "mfcc",
+            "--corpus",
+            "synthetic:speakers=4,sentences=2",
+            "--trust-cache",
+            str(team / "cache"),
+            "--trust-report",
+            str(report),
+            "--junitxml",
+            str(report / "junit.xml"),
+        ],
+        cwd=team,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(team), str(ROOT)])),
+    )
+    return done, report
+
+
+def test_the_teams_gate_passes_and_is_reported_in_every_format(team):
+    done, report = audit(team, "max = 10\nper_speaker = 1.0")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [record] = json.loads((report / "trust_report.json").read_text())["records"]
+    assert (record["metric"], record["value"], record["verdict"]) == ("sustainability.team_speaker_load", 4.0, "PASS")
+    for name in ("report.md", "report.html"):
+        assert "team speaker load" in (report / name).read_text()
+    assert 'value="sustainability.team_speaker_load"' in (report / "junit.xml").read_text()
+
+
+def test_the_teams_gate_fails_when_planted(team):
+    done, report = audit(team, "max = 10\nper_speaker = 3.0")  # 4 speakers x 3 > 10
+    assert done.returncode == 1, done.stdout + done.stderr
+    [record] = json.loads((report / "trust_report.json").read_text())["records"]
+    assert record["verdict"] == "FAIL" and "team speaker load 12 > max 10" in record["message"]
+
+
+def test_the_teams_gate_is_validated_from_its_declaration(team):
+    done, _ = audit(team, "max = 10\nper_speaker = 0.0")
+    assert done.returncode == int(pytest.ExitCode.USAGE_ERROR), done.stdout + done.stderr
+    assert "'sustainability.team_speaker_load.per_speaker' must be a finite number > 0" in done.stderr
