@@ -1,0 +1,9 @@
+"""Root conftest: a checkout run without installing TrustSER (no `pytest11` entry point in the
+environment, e.g. `PYTHONPATH=. pytest trust_tests`) still gets the plugin, from the tree. An installed
+TrustSER (`make install`, `pip install`) loads it through its entry point instead: pytest refuses one
+plugin module registered under two names, so this file then registers nothing."""
+
+from importlib.metadata import entry_points
+
+if not entry_points(group="pytest11", name="trustser"):
+    pytest_plugins = ["trustser.plugin"]
