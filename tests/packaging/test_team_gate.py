@@ -57,7 +57,7 @@ def team(tmp_path_factory) -> Path:
     return repo
 
 
-def audit(team: Path, gate: str) -> tuple[subprocess.CompletedProcess, Path]:
+def audit(team: Path, gate: str, *options: str) -> tuple[subprocess.CompletedProcess, Path]:
     (team / "thresholds.toml").write_text(
         (ROOT / "thresholds.toml").read_text() + f"\n[sustainability.team_speaker_load]\n{gate}\n"
     )
@@ -83,6 +83,7 @@ def audit(team: Path, gate: str) -> tuple[subprocess.CompletedProcess, Path]:
             str(report),
             "--junitxml",
             str(report / "junit.xml"),
+            *options,
         ],
         cwd=team,
         capture_output=True,
@@ -114,3 +115,20 @@ def test_the_teams_gate_is_validated_from_its_declaration(team):
     done, _ = audit(team, "max = 10\nper_speaker = 0.0")
     assert done.returncode == int(pytest.ExitCode.USAGE_ERROR), done.stdout + done.stderr
     assert "'sustainability.team_speaker_load.per_speaker' must be a finite number > 0" in done.stderr
+
+
+def test_the_teams_gate_is_gated_against_a_baseline_like_a_built_in_one(team):
+    done, before = audit(team, "max = 10\nper_speaker = 1.0")
+    assert done.returncode == 0, done.stdout + done.stderr
+    baseline = ("--trust-baseline", str(before / "trust_report.json"))
+
+    done, report = audit(team, "max = 10\nper_speaker = 2.0", *baseline)  # 8: within max, worse than 4
+    assert done.returncode == 1, done.stdout + done.stderr
+    [record] = json.loads((report / "trust_report.json").read_text())["records"]
+    assert (record["verdict"], record["baseline"]) == ("FAIL", 4.0)
+    assert "team speaker load 8 regressed from baseline 4" in record["message"]
+
+    done, report = audit(team, "max = 10\nper_speaker = 2.0\nregression_abs = 5", *baseline)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [record] = json.loads((report / "trust_report.json").read_text())["records"]
+    assert record["verdict"] == "PASS" and "within 5 of baseline 4" in record["message"]
