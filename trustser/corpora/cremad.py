@@ -12,9 +12,7 @@ import re
 from pathlib import Path
 
 from trustser.corpora.base import Dropped
-from trustser.corpora.emotions import mapping, parse_source
-from trustser.corpora.files import Candidate, FileCorpus, build, gender
-from trustser.corpora.registry import register
+from trustser.corpora.files import Candidate, gender, register_dataset
 
 CODES = {"NEU": "neutral", "HAP": "happy", "SAD": "sad", "ANG": "angry", "FEA": "fear", "DIS": "disgust"}
 NAME = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
@@ -50,18 +48,4 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, dropped
 
 
-@register("cremad", reads_files=True)
-def cremad_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
-    root, options = parse_source(argument, "cremad")
-    labels = mapping(CODES, options)  # checked before the corpus is read
-    found, dropped = candidates(root)
-    return build(
-        "cremad",
-        root,
-        found,
-        labels=labels,
-        cache_root=cache_root,
-        on_bad_audio=on_bad_audio,
-        folding="speaker",
-        dropped=dropped,
-    )
+register_dataset("cremad", codes=CODES, candidates=candidates, folding="speaker")

@@ -12,9 +12,7 @@ import re
 from pathlib import Path
 
 from trustser.corpora.base import Dropped
-from trustser.corpora.emotions import mapping, parse_source
-from trustser.corpora.files import Candidate, FileCorpus, build
-from trustser.corpora.registry import register
+from trustser.corpora.files import Candidate, register_dataset
 
 CODES = {"N": "neutral", "F": "happy", "T": "sad", "W": "angry", "A": "fear", "E": "disgust", "L": "boredom"}
 SPEAKERS = {  # speaker code: (sex, age in years), from the EmoDB documentation
@@ -45,18 +43,4 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, dropped
 
 
-@register("emodb", reads_files=True)
-def emodb_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
-    root, options = parse_source(argument, "emodb")
-    labels = mapping(CODES, options)  # checked before the corpus is read
-    found, dropped = candidates(root)
-    return build(
-        "emodb",
-        root,
-        found,
-        labels=labels,
-        cache_root=cache_root,
-        on_bad_audio=on_bad_audio,
-        folding="speaker",
-        dropped=dropped,
-    )
+register_dataset("emodb", codes=CODES, candidates=candidates, folding="speaker")

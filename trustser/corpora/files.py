@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -17,8 +18,9 @@ from tqdm.auto import tqdm
 from trustser.cache import content_key
 from trustser.corpora.audio import AudioStore, BadAudio
 from trustser.corpora.base import GENDERS, Corpus, Dropped, Utterance
-from trustser.corpora.emotions import EmotionMapping
+from trustser.corpora.emotions import EmotionMapping, mapping, parse_source
 from trustser.corpora.folds import Fold, partition_folds, session_folds
+from trustser.corpora.registry import register
 
 SAMPLE_RATE = 16000
 POLICIES = ("skip", "fail")
@@ -135,6 +137,35 @@ class FileCorpus(Corpus):
         if self.folding == "partition":
             return f"official partitions ({', '.join(sorted(set(self.column('split'))))})"
         return super().fold_scheme(k)
+
+
+Lister = Callable[[Path], tuple[list["Candidate"], list[Dropped]]]
+
+
+def register_dataset(name: str, *, codes: dict[str, str], candidates: Lister, folding: str) -> None:
+    """Make `name:<directory>[,CODE=emotion...]` a corpus: a dataset as it ships, listed by `candidates`.
+
+    Its emotion codes are mapped (and the user's overrides checked) before any file is read, so a bad
+    option fails at once, not after minutes of decoding.
+    """
+    if folding not in FOLDINGS:
+        raise ValueError(f"{name}: folding must be one of {FOLDINGS}, got {folding!r}")
+
+    @register(name, reads_files=True)
+    def dataset(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
+        root, options = parse_source(argument, name)
+        labels = mapping(codes, options)
+        found, dropped = candidates(root)
+        return build(
+            name,
+            root,
+            found,
+            labels=labels,
+            cache_root=cache_root,
+            on_bad_audio=on_bad_audio,
+            folding=folding,
+            dropped=dropped,
+        )
 
 
 def build(

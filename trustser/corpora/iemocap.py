@@ -15,9 +15,7 @@ import re
 from pathlib import Path
 
 from trustser.corpora.base import Dropped
-from trustser.corpora.emotions import mapping, parse_source
-from trustser.corpora.files import Candidate, FileCorpus, build
-from trustser.corpora.registry import register
+from trustser.corpora.files import Candidate, register_dataset
 
 CODES = {
     "neu": "neutral",
@@ -68,18 +66,4 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, dropped
 
 
-@register("iemocap", reads_files=True)
-def iemocap_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
-    root, options = parse_source(argument, "iemocap")
-    labels = mapping(CODES, options)  # checked before the corpus is read
-    found, dropped = candidates(root)
-    return build(
-        "iemocap",
-        root,
-        found,
-        labels=labels,
-        cache_root=cache_root,
-        on_bad_audio=on_bad_audio,
-        folding="session",
-        dropped=dropped,
-    )
+register_dataset("iemocap", codes=CODES, candidates=candidates, folding="session")

@@ -14,9 +14,7 @@ import re
 from pathlib import Path
 
 from trustser.corpora.base import Dropped
-from trustser.corpora.emotions import mapping, parse_source
-from trustser.corpora.files import Candidate, FileCorpus, build
-from trustser.corpora.registry import register
+from trustser.corpora.files import Candidate, register_dataset
 
 CODES = {"N": "neutral", "H": "happy", "S": "sad", "A": "angry", "O": "other", "X": "no agreement"}
 CONSENSUS = re.compile(r"^UTD-IMPROV-([A-Z0-9-]+)\.avi\s*;\s*([A-Z])\s*;")
@@ -56,18 +54,4 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, dropped
 
 
-@register("msp_improv", reads_files=True)
-def msp_improv_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
-    root, options = parse_source(argument, "msp_improv")
-    labels = mapping(CODES, options)  # checked before the corpus is read
-    found, dropped = candidates(root)
-    return build(
-        "msp_improv",
-        root,
-        found,
-        labels=labels,
-        cache_root=cache_root,
-        on_bad_audio=on_bad_audio,
-        folding="session",
-        dropped=dropped,
-    )
+register_dataset("msp_improv", codes=CODES, candidates=candidates, folding="session")

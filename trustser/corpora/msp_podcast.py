@@ -13,9 +13,7 @@ import csv
 from pathlib import Path
 
 from trustser.corpora.base import Dropped
-from trustser.corpora.emotions import mapping, parse_source
-from trustser.corpora.files import Candidate, FileCorpus, build, gender
-from trustser.corpora.registry import register
+from trustser.corpora.files import Candidate, gender, register_dataset
 
 CODES = {
     "N": "neutral",
@@ -48,18 +46,4 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, []
 
 
-@register("msp_podcast", reads_files=True)
-def msp_podcast_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
-    root, options = parse_source(argument, "msp_podcast")
-    labels = mapping(CODES, options)  # checked before the corpus is read
-    found, dropped = candidates(root)
-    return build(
-        "msp_podcast",
-        root,
-        found,
-        labels=labels,
-        cache_root=cache_root,
-        on_bad_audio=on_bad_audio,
-        folding="partition",
-        dropped=dropped,
-    )
+register_dataset("msp_podcast", codes=CODES, candidates=candidates, folding="partition")

@@ -13,9 +13,7 @@ import re
 from pathlib import Path
 
 from trustser.corpora.base import Dropped
-from trustser.corpora.emotions import mapping, parse_source
-from trustser.corpora.files import Candidate, FileCorpus, build
-from trustser.corpora.registry import register
+from trustser.corpora.files import Candidate, register_dataset
 
 CODES = {
     "01": "neutral",
@@ -49,18 +47,4 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, dropped
 
 
-@register("ravdess", reads_files=True)
-def ravdess_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
-    root, options = parse_source(argument, "ravdess")
-    labels = mapping(CODES, options)  # checked before the corpus is read
-    found, dropped = candidates(root)
-    return build(
-        "ravdess",
-        root,
-        found,
-        labels=labels,
-        cache_root=cache_root,
-        on_bad_audio=on_bad_audio,
-        folding="speaker",
-        dropped=dropped,
-    )
+register_dataset("ravdess", codes=CODES, candidates=candidates, folding="speaker")
