@@ -20,7 +20,11 @@ def test_gflops(backbone_run, trust):
 def test_energy(backbone_run, trust):
     s = trust.settings
     result = audit.inference_energy(
-        backbone_run, country_iso_code=s.country_iso_code, window_seconds=s.window_seconds, windows=s.windows
+        backbone_run,
+        country_iso_code=s.country_iso_code,
+        window_seconds=s.window_seconds,
+        windows=s.windows,
+        threads=s.threads,
     )
     trust.check(result.kwh_per_audio_hour, result=result)
 

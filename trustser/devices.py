@@ -66,3 +66,16 @@ class Compute:
 
 
 CPU = Compute(torch.device("cpu"))
+
+
+@contextlib.contextmanager
+def torch_threads(count: int):
+    """torch's intra-op thread count set to `count` inside the block, and restored after."""
+    if count < 1:
+        raise ValueError(f"need at least one thread, got {count}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
 
 from trustser.audit.memo import memoised, stored
+from trustser.devices import torch_threads
 from trustser.errors import NotApplicable
 from trustser.features import load_waveform
 from trustser.metric import declare_metric, positive, setting
@@ -38,6 +40,11 @@ class EnergySettings:
     country_iso_code: str = setting("USA", rule=_country)  # the grid whose carbon intensity applies
     window_seconds: float = setting(4.0, rule=positive)  # each measured window repeats inference this long
     windows: int = setting(3, rule=positive)  # windows measured; the median is gated, the spread reported
+    # torch threads inference runs on while measured. One, because with two the time per utterance of
+    # the same model differed by 35% between fresh processes, and by 10-40x in windows where other work
+    # competed for the cores (OpenMP threads waiting at barriers); on one thread fresh processes agreed
+    # within 5%, with or without other work on the machine.
+    threads: int = setting(1, rule=positive)
 
 
 PARAMETERS = declare_metric(
@@ -129,12 +136,19 @@ def gflops_per_audio_second(run: BackboneRun, *, seconds: float = 6.0) -> float:
     return flops / 1e9 / seconds
 
 
-@stored(EnergyResult, version="3", machine=machine_signature)
+@stored(EnergyResult, version="4", machine=machine_signature)
 def inference_energy(
-    run: BackboneRun, *, country_iso_code: str, window_seconds: float, windows: int, utterances: int = 32
+    run: BackboneRun,
+    *,
+    country_iso_code: str,
+    window_seconds: float,
+    windows: int,
+    threads: int,
+    utterances: int = 32,
 ) -> EnergyResult:
-    """codecarbon's estimate for end-to-end inference (waveform -> emotion) on test utterances: the
-    median of `windows` windows of about `window_seconds` each, the inference repeated to fill them."""
+    """codecarbon's estimate for end-to-end inference (waveform -> emotion) on test utterances, on
+    `threads` torch threads: the median of `windows` windows of about `window_seconds` each, the
+    inference repeated to fill them."""
     fold = run.folds[0]
     indices = run.split.indices(fold.test_speakers)[:utterances]
     waves = [load_waveform(run.corpus, run.corpus.utterances[i].id, run.encoder.sample_rate) for i in indices]
@@ -146,14 +160,16 @@ def inference_energy(
             for wave in waves:
                 model(torch.as_tensor(wave)[None], torch.tensor([len(wave)]))
 
-    return measure_repeated_energy(
-        work,
-        audio_seconds,
-        window_seconds=window_seconds,
-        windows=windows,
-        country_iso_code=country_iso_code,
-        label=run.backbone,
-    )
+    with torch_threads(threads):
+        measured = measure_repeated_energy(
+            work,
+            audio_seconds,
+            window_seconds=window_seconds,
+            windows=windows,
+            country_iso_code=country_iso_code,
+            label=run.backbone,
+        )
+    return dataclasses.replace(measured, threads=threads)
 
 
 @stored(LatencyResult, version="1", machine=machine_signature)

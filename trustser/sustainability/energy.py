@@ -64,6 +64,7 @@ class EnergyResult:
     repeats: int = 1  # runs of the work in each window
     window_kwh_per_audio_hour: tuple[float, ...] = ()  # each window's value, in the order measured
     spread: float | None = None  # (max - min) / median of the windows' values; None for one window
+    threads: int | None = None  # torch threads the work ran on, when the caller fixed them
 
 
 @contextmanager
