@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from trustser import packaged
+from trustser import options, packaged
 from trustser.errors import NotApplicable
 from trustser.thresholds import Gate, Gates, ThresholdError, load_gates, worst
 from trustser.vocabulary import Verdict
@@ -29,106 +29,40 @@ from trustser.vocabulary import Verdict
 if TYPE_CHECKING:
     from trustser.report.records import TrustRecord
 
-DEFAULT_BACKBONES = "mfcc,egemaps,ge2e"
 _GATES = pytest.StashKey[Gates]()
 _TOKEN = pytest.StashKey[str]()
 _BASELINE = pytest.StashKey[dict]()
 _SESSION = pytest.StashKey[object]()  # this process's AuditSession, built when trust tests first need it
 _GATES_CHECKED = pytest.StashKey[bool]()  # every collected trust test has its gate
-_OPTION_DEFAULTS: dict[str, object] = {}  # dest -> default of every option below: which ones a run changed
+_SHORT_NAMES_TAKEN = pytest.StashKey[list]()  # short option names a conftest had already claimed
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("trustser", "TrustSER trust audit")
-    group.addoption(
-        "--backbone",
-        default=None,
-        help=f"comma-separated encoders to audit, each with our trained head (default {DEFAULT_BACKBONES}, "
-        "or none when --model is given)",
-    )
-    group.addoption(
-        "--model",
-        default=None,
-        help="comma-separated finished models to audit as they are, e.g. hf:/path/to/checkpoint "
-        "(a Hugging Face audio-classification checkpoint)",
-    )
-    group.addoption(
-        "--model-labels",
-        default=None,
-        metavar="LABEL=EMOTION,...",
-        help="how the model's labels (id2label names or ids) map to the audit's emotions; "
-        "default: read from the names (ang, Anger, hap, ...); LABEL=- leaves one out",
-    )
-    group.addoption(
-        "--corpus", default="synthetic", help="corpus spec, e.g. synthetic or synthetic:speakers=8,sentences=20,seed=0"
-    )
-    group.addoption("--thresholds", default=None, help="release gates (default: thresholds.toml in the rootdir)")
-    group.addoption(
-        "--trust-report", default="trust-report", help="directory for the trust report (default trust-report/)"
-    )
-    group.addoption("--seed", type=int, default=0, help="seed for folds, training and attacks (default 0)")
-    group.addoption(
-        "--folds",
-        type=int,
-        default=4,
-        help="speaker-independent folds (default 4); corpora with their own scheme "
-        "(IEMOCAP sessions, MSP-Podcast partitions) use theirs",
-    )
-    group.addoption(
-        "--trust-cache", default=None, help="cache directory (default $TRUSTSER_CACHE or ~/.cache/trustser)"
-    )
-    group.addoption(
-        "--on-bad-audio",
-        default="skip",
-        choices=("skip", "fail"),
-        help="a missing, undecodable, empty or NaN corpus file: skip it (counted, named) or fail (default skip)",
-    )
-    group.addoption(
-        "--device",
-        default="auto",
-        metavar="auto|cpu|cuda|cuda:N",
-        help="where extraction, head training, attacks and noise run (default auto: a GPU when torch sees one)",
-    )
-    group.addoption(
-        "--precision",
-        default="fp32",
-        choices=("fp32", "fp16", "bf16"),
-        help="extraction precision on a GPU (autocast); always fp32 on the CPU (default fp32)",
-    )
-    group.addoption(
-        "--feature-dtype",
-        default="float32",
-        choices=("float32", "float16"),
-        help="how stored features are kept on disk; float16 halves disk and I/O (default float32)",
-    )
-    group.addoption(
-        "--batch-seconds",
-        type=float,
-        default=60.0,
-        help="padded audio per extraction batch, seconds (default 60); halved automatically on CUDA OOM",
-    )
-    group.addoption(
-        "--head-max-epochs",
-        type=int,
-        default=None,
-        help="most epochs an emotion head trains; early stopping on dev UAR may end it sooner "
-        "(default: the recipe's 40)",
-    )
-    group.addoption(
-        "--trust-deep",
-        action="store_true",
-        help="also run the extended battery (PGD-L2, APGD, targeted PGD, invariance search): slower",
-    )
-    group.addoption(
-        "--trust-baseline",
-        default=None,
-        metavar="JSON",
-        help="a previous trust_report.json: every metric also fails when it regressed beyond its tolerance",
-    )
-    _OPTION_DEFAULTS.update({option.dest: option.attrs().get("default") for option in group.options})
+    options.add_options(parser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]):
+    """The short option names, once the rootdir's conftests have declared theirs (see trustser.options)."""
+    result = yield
+    early_config.stash[_SHORT_NAMES_TAKEN] = options.add_short_names(parser)
+    return result
+
+
+def _warn_about_taken_short_names(config: pytest.Config) -> None:
+    taken = config.stash.get(_SHORT_NAMES_TAKEN, [])
+    if taken and _asks_for_the_audit(config):
+        long_names = ", ".join(name.replace("--", "--" + options.PREFIX, 1) for name in taken)
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                f"trustser: {', '.join(taken)} belong to this repository's conftest here; use {long_names}"
+            ),
+            stacklevel=2,
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _warn_about_taken_short_names(config)
     config.addinivalue_line("markers", "trust(metric): a trust test gated by the named thresholds.toml metric")
     config.addinivalue_line("markers", "deep: part of the extended battery, run only with --trust-deep")
     if getattr(config.option, "numprocesses", None) and _is_controller(config) and _asks_for_the_audit(config):
@@ -141,11 +75,11 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[_BASELINE] = load_baseline(baseline)
         except BaselineError as error:
             raise pytest.UsageError(str(error)) from None
-        missing = unmatched(config.stash[_BASELINE], audited_backbones(config), config.getoption("corpus"))
+        missing = unmatched(config.stash[_BASELINE], audited_backbones(config), config.getoption("trust_corpus"))
         if missing:
             held = sorted({f"{b} on {c}" for _, b, c in config.stash[_BASELINE]})
             warnings.warn(
-                f"baseline {baseline} has no records for {', '.join(missing)} on {config.getoption('corpus')}; "
+                f"baseline {baseline} has no records for {', '.join(missing)} on {config.getoption('trust_corpus')}; "
                 f"those are not checked for regressions (it holds: {'; '.join(held) or 'nothing'})",
                 stacklevel=2,
             )
@@ -175,7 +109,7 @@ def thresholds_file(config: pytest.Config, trust_modules: Iterable[Path] = ()) -
     A team's own suite never falls back to the packaged defaults: gates it did not choose would be
     judged silently, so it gets the usage error that names the rootdir instead.
     """
-    explicit = config.getoption("thresholds")
+    explicit = config.getoption("trust_thresholds")
     if explicit:
         return Path(explicit)
     in_rootdir = config.rootpath / packaged.THRESHOLDS_NAME
@@ -210,11 +144,12 @@ def _no_thresholds_file(config: pytest.Config) -> pytest.UsageError:
 
 def _check_compute_options(config: pytest.Config) -> None:
     """A --device the machine lacks, a bad --batch-seconds or --head-max-epochs stops the run before any test."""
-    if not config.getoption("batch_seconds") > 0:
-        raise pytest.UsageError(f"--batch-seconds must be positive, got {config.getoption('batch_seconds')}")
-    if config.getoption("head_max_epochs") is not None and not config.getoption("head_max_epochs") >= 1:
-        raise pytest.UsageError(f"--head-max-epochs must be at least 1, got {config.getoption('head_max_epochs')}")
-    device = config.getoption("device")
+    batch_seconds, epochs = config.getoption("trust_batch_seconds"), config.getoption("trust_head_max_epochs")
+    if not batch_seconds > 0:
+        raise pytest.UsageError(f"--batch-seconds must be positive, got {batch_seconds}")
+    if epochs is not None and not epochs >= 1:
+        raise pytest.UsageError(f"--head-max-epochs must be at least 1, got {epochs}")
+    device = config.getoption("trust_device")
     if device not in ("auto", "cpu"):  # only then is torch worth importing here
         from trustser.devices import DeviceError, resolve_device
 
@@ -251,7 +186,7 @@ def _asks_for_the_audit(config: pytest.Config) -> bool:
     or `trustser.trust_tests`). Only the pytest-xdist controller has to tell this in advance: it collects
     nothing, yet chooses the scheduling and is the one place a bad thresholds file is reported once.
     """
-    if any(config.getoption(dest) != default for dest, default in _OPTION_DEFAULTS.items()):
+    if any(config.getoption(dest) != default for dest, default in options.DEFAULTS.items()):
         return True
     return any(packaged.SUITE_DIR_NAME in re.split(r"[/\\.:]", arg) for arg in config.args)
 
@@ -345,9 +280,9 @@ def audited_backbones(config: pytest.Config) -> list[str]:
     """What the trust tests are parametrised over: backbones, then finished models as `model:<spec>`."""
     from trustser.models import MODEL_PREFIX
 
-    models = [MODEL_PREFIX + spec for spec in _split(config.getoption("model"))]
-    backbone = config.getoption("backbone")
-    return _split(DEFAULT_BACKBONES if backbone is None and not models else backbone) + models
+    models = [MODEL_PREFIX + spec for spec in _split(config.getoption("trust_model"))]
+    backbone = config.getoption("trust_backbone")
+    return _split(options.DEFAULT_BACKBONES if backbone is None and not models else backbone) + models
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -392,20 +327,20 @@ def _new_session(pytestconfig: pytest.Config):
 
     settings = AuditSettings(
         backbones=tuple(audited_backbones(pytestconfig)),
-        corpus=pytestconfig.getoption("corpus"),
+        corpus=pytestconfig.getoption("trust_corpus"),
         report_dir=_report_dir(pytestconfig),
         cache_root=cache_root(pytestconfig),
-        seed=pytestconfig.getoption("seed"),
-        folds=pytestconfig.getoption("folds"),
-        on_bad_audio=pytestconfig.getoption("on_bad_audio"),
-        model_labels=pytestconfig.getoption("model_labels"),
-        device=pytestconfig.getoption("device"),
-        precision=pytestconfig.getoption("precision"),
-        feature_dtype=pytestconfig.getoption("feature_dtype"),
-        batch_seconds=pytestconfig.getoption("batch_seconds"),
+        seed=pytestconfig.getoption("trust_seed"),
+        folds=pytestconfig.getoption("trust_folds"),
+        on_bad_audio=pytestconfig.getoption("trust_on_bad_audio"),
+        model_labels=pytestconfig.getoption("trust_model_labels"),
+        device=pytestconfig.getoption("trust_device"),
+        precision=pytestconfig.getoption("trust_precision"),
+        feature_dtype=pytestconfig.getoption("trust_feature_dtype"),
+        batch_seconds=pytestconfig.getoption("trust_batch_seconds"),
     )
-    if pytestconfig.getoption("head_max_epochs") is not None:
-        settings = dataclasses.replace(settings, head_max_epochs=pytestconfig.getoption("head_max_epochs"))
+    if pytestconfig.getoption("trust_head_max_epochs") is not None:
+        settings = dataclasses.replace(settings, head_max_epochs=pytestconfig.getoption("trust_head_max_epochs"))
     return AuditSession(settings, _parts_dir(pytestconfig), progress=_terminal_writer(pytestconfig))
 
 
@@ -547,7 +482,7 @@ def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
     if gates is None:
         raise _no_thresholds_file(request.config)
     gate = gates.gate(_metric_of(request.node))
-    corpus = request.config.getoption("corpus")
+    corpus = request.config.getoption("trust_corpus")
     baseline = request.config.stash.get(_BASELINE, {}).get((gate.metric, backbone, normalised_corpus(corpus)))
     check = TrustCheck(request.node, gate, backbone, corpus, baseline)
     if request.node.get_closest_marker("deep") and not request.config.getoption("trust_deep"):
@@ -589,7 +524,7 @@ def _error_record(item: pytest.Item, report: pytest.TestReport) -> TrustRecord |
     metric = _metric_of(item)
     if gates is None or metric not in gates or callspec is None or "backbone" not in callspec.params:
         return None  # no gate or backbone to name: pytest's own report of the failure is all there is
-    gate, backbone, corpus = gates[metric], str(callspec.params["backbone"]), item.config.getoption("corpus")
+    gate, backbone, corpus = gates[metric], str(callspec.params["backbone"]), item.config.getoption("trust_corpus")
     message = f"{gate.label} not measured ({backbone} on {corpus}): {_one_line_reason(report)}"
     return TrustRecord(
         pillar=gate.pillar,

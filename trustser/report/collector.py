@@ -85,10 +85,10 @@ class TrustReportCollector:
     def meta(self) -> dict:
         option = self.config.getoption
         meta = {
-            "corpus": option("corpus"),
+            "corpus": option("trust_corpus"),
             "backbones": self.backbones,
-            "seed": option("seed"),
-            "folds": option("folds"),
+            "seed": option("trust_seed"),
+            "folds": option("trust_folds"),
             "baseline": option("trust_baseline"),
         }
         summary = self.corpus_summary()

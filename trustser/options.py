@@ -1,0 +1,156 @@
+"""The plugin's command-line options, each declared once: its `--trust-` name, and its short name
+(`--backbone`, `--model`, `--seed`, ...) wherever nothing else in the run has claimed that name.
+
+Installed, the plugin is loaded into every pytest run of the environment. A team's conftest that
+defines its own `--model` or `--seed` would then meet ours, and pytest refuses two options with one
+name or destination: every test run of that team would stop before collecting anything. So each option
+has a `--trust-` name, always there, with its own destination (`trust_backbone`, ...), and a short name
+added only after the rootdir's conftests have declared their options, and only where it is free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+DEFAULT_BACKBONES = "mfcc,egemaps,ge2e"
+PREFIX = "trust-"
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # without dashes and prefix, e.g. "backbone"; the destination is trust_<name>
+    help: str
+    settings: dict = field(default_factory=dict)  # argparse keywords: default, type, choices, metavar, action
+    short: bool = True  # also --<name> where free; the ones named trust-... already read as ours
+
+    @property
+    def dest(self) -> str:
+        return "trust_" + self.name.replace("-", "_")
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (f"--{PREFIX}{self.name}",)
+
+    @property
+    def arguments(self) -> dict:
+        """argparse keywords, with a metavar named after the option rather than its destination."""
+        if self.settings.get("action") == "store_true":
+            return dict(self.settings)
+        return {"metavar": self.name.upper().replace("-", "_"), **self.settings}
+
+
+OPTIONS = (
+    Option(
+        "backbone",
+        f"comma-separated encoders to audit, each with our trained head (default {DEFAULT_BACKBONES}, "
+        "or none when --model is given)",
+        {"default": None},
+    ),
+    Option(
+        "model",
+        "comma-separated finished models to audit as they are, e.g. hf:/path/to/checkpoint "
+        "(a Hugging Face audio-classification checkpoint)",
+        {"default": None},
+    ),
+    Option(
+        "model-labels",
+        "how a finished model's output labels map onto the corpus's emotions, e.g. ang=angry,hap=happy; "
+        "default: read from the names (ang, Anger, hap, ...); LABEL=- leaves one out",
+        {"default": None, "metavar": "LABEL=EMOTION,..."},
+    ),
+    Option(
+        "corpus",
+        "corpus spec, e.g. synthetic or synthetic:speakers=8,sentences=20,seed=0",
+        {"default": "synthetic"},
+    ),
+    Option("thresholds", "release gates (default: thresholds.toml in the rootdir)", {"default": None}),
+    Option("report", "directory for the trust report (default trust-report/)", {"default": "trust-report"}, False),
+    Option("seed", "seed for folds, training and attacks (default 0)", {"type": int, "default": 0}),
+    Option(
+        "folds",
+        "speaker-independent folds (default 4); corpora with their own scheme (IEMOCAP sessions, "
+        "MSP-Podcast partitions) use theirs",
+        {"type": int, "default": 4},
+    ),
+    Option("cache", "cache directory (default $TRUSTSER_CACHE or ~/.cache/trustser)", {"default": None}, False),
+    Option(
+        "on-bad-audio",
+        "a missing, undecodable, empty or NaN corpus file: skip it (counted, named) or fail (default skip)",
+        {"default": "skip", "choices": ("skip", "fail")},
+    ),
+    Option(
+        "device",
+        "where extraction, head training, attacks and noise run (default auto: a GPU when torch sees one)",
+        {"default": "auto", "metavar": "auto|cpu|cuda|cuda:N"},
+    ),
+    Option(
+        "precision",
+        "extraction precision on a GPU (autocast); always fp32 on the CPU (default fp32)",
+        {"default": "fp32", "choices": ("fp32", "fp16", "bf16")},
+    ),
+    Option(
+        "feature-dtype",
+        "how stored features are kept on disk; float16 halves disk and I/O (default float32)",
+        {"default": "float32", "choices": ("float32", "float16")},
+    ),
+    Option(
+        "batch-seconds",
+        "padded audio per extraction batch, seconds (default 60); halved automatically on CUDA OOM",
+        {"type": float, "default": 60.0},
+    ),
+    Option(
+        "head-max-epochs",
+        "most epochs an emotion head trains; early stopping on dev UAR may end it sooner (default: the recipe's 40)",
+        {"type": int, "default": None},
+    ),
+    Option(
+        "deep",
+        "also run the extended battery (PGD-L2, APGD, targeted PGD, invariance search): slower",
+        {"action": "store_true", "default": False},
+        False,
+    ),
+    Option(
+        "baseline",
+        "a previous trust_report.json: every metric also fails when it regressed beyond its tolerance",
+        {"default": None, "metavar": "JSON"},
+        False,
+    ),
+)
+DEFAULTS = {option.dest: option.settings.get("default") for option in OPTIONS}  # which ones a run changed
+
+
+def _group(parser: pytest.Parser):
+    return parser.getgroup("trustser", "TrustSER trust audit")
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Every option under its `--trust-` name."""
+    group = _group(parser)
+    for option in OPTIONS:
+        group.addoption(*option.flags, dest=option.dest, help=option.help, **option.arguments)
+
+
+def _claimed(parser: pytest.Parser) -> set[str]:
+    """The option names declared so far by every plugin and conftest."""
+    # pytest has no public listing of declared options; its groups have held them since pytest 2
+    declared = [*parser._anonymous.options, *(o for group in parser._groups for o in group.options)]
+    return {name for o in declared for name in o.names()}
+
+
+def add_short_names(parser: pytest.Parser) -> list[str]:
+    """`--backbone` for `--trust-backbone` etc., for every short name no one else has; the ones left out."""
+    names = _claimed(parser)
+    group, taken = _group(parser), []
+    for option in OPTIONS:
+        if not option.short:
+            continue
+        short = f"--{option.name}"
+        if short in names:
+            taken.append(short)
+            continue
+        # the same destination and settings (default included): whichever of the two is declared first
+        # sets the default, and both agree
+        group.addoption(short, dest=option.dest, help=f"short for --{PREFIX}{option.name}", **option.arguments)
+    return taken
