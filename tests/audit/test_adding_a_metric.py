@@ -14,7 +14,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.suite_runs import ROOT, run_suite
+
 CORPUS = "synthetic:speakers=4,sentences=2"  # 32 utterances, a quarter of them angry
 
 EVALUATOR = '''"""A toy metric: the share of the corpus's utterances that are angry (scaled)."""
@@ -74,34 +75,14 @@ def run_in(project: Path, *arguments: str, gate: str | None = None) -> tuple[sub
         thresholds = project / "edited.toml"
         thresholds.write_text((project / "thresholds.toml").read_text().replace("max = 0.5\nscale = 1.0", gate))
     report = project / f"report-{len(list(project.glob('report-*')))}"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "trust_tests/test_angry_share.py",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--backbone",
-            "mfcc",
-            "--corpus",
-            CORPUS,
-            "--thresholds",
-            str(thresholds),
-            "--trust-cache",
-            str(project / "cache"),
-            "--trust-report",
-            str(report),
-            "--junitxml",
-            str(report / "junit.xml"),
-            *arguments,
-        ],
+    done = run_suite(
+        "trust_tests/test_angry_share.py",
         cwd=project,
-        capture_output=True,
-        text=True,
+        report=report,
+        cache=project / "cache",
+        options=("--backbone", "mfcc", "--corpus", CORPUS, "--thresholds", str(thresholds), *arguments),
+        pythonpath=(project,),
         timeout=300,
-        env=dict(os.environ, PYTHONPATH=str(project)),
     )
     return done, report
 

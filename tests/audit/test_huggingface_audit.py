@@ -8,16 +8,11 @@ the metric properties. Whisper uses a 3 s window here (see `save_whisper`) to ke
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from tests.encoders.tiny_checkpoints import save_wav2vec_family, save_whisper
+from tests.suite_runs import ROOT, report_records, run_suite
 
-ROOT = Path(__file__).resolve().parents[2]
 PILLARS = ("utility", "privacy", "fairness", "safety", "sustainability")
 
 
@@ -27,35 +22,21 @@ def test_hf_backbones_and_a_finished_model_are_audited_end_to_end(tmp_path):
     classifier = save_wav2vec_family(
         tmp_path / "classifier", "wav2vec2", classifier=True, feat_extract_norm="layer", do_stable_layer_norm=True
     )
-    report, junit = tmp_path / "report", tmp_path / "junit.xml"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(ROOT / "trust_tests"),
-        "-p",
-        "tests.planted.tones",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--corpus",
-        "tones:speakers=4,per_emotion=3",
-        "--backbone",
-        f"hf:{wav2vec2},hf:{whisper}",
-        "--model",
-        f"hf:{classifier}",
-        "--trust-cache",
-        str(tmp_path / "cache"),
-        "--trust-report",
-        str(report),
-        "--junitxml",
-        str(junit),
-    ]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    report = tmp_path / "report"
+    done = run_suite(
+        ROOT / "trust_tests",
+        cwd=tmp_path,
+        report=report,
+        cache=tmp_path / "cache",
+        options=(
+            *("-p", "tests.planted.tones", "--corpus", "tones:speakers=4,per_emotion=3"),
+            *("--backbone", f"hf:{wav2vec2},hf:{whisper}", "--model", f"hf:{classifier}"),
+        ),
+        timeout=900,
+    )
     assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]  # 1: some verdicts failed
 
-    suite = ET.parse(junit).getroot().find("testsuite")
+    suite = ET.parse(report / "junit.xml").getroot().find("testsuite")
     assert suite.get("errors") == "0", done.stdout[-3000:]
     runs = {f"hf:{wav2vec2}", f"hf:{whisper}", f"model:hf:{classifier}"}
     measured = {run: set() for run in runs}
@@ -67,7 +48,7 @@ def test_hf_backbones_and_a_finished_model_are_audited_end_to_end(tmp_path):
             measured[properties["backbone"]].add(properties["pillar"])
     assert all(pillars == set(PILLARS) for pillars in measured.values()), measured
 
-    records = json.loads((report / "trust_report.json").read_text())["records"]
+    records = report_records(report)
     skipped = {(r["backbone"], r["metric"]) for r in records if r["verdict"] == "SKIP"}
     model = f"model:hf:{classifier}"
     # a finished model's training data is unknown: what needs it is reported as not applicable
@@ -76,25 +57,15 @@ def test_hf_backbones_and_a_finished_model_are_audited_end_to_end(tmp_path):
 
 
 def test_a_missing_model_stops_its_tests_at_once_naming_it(tmp_path):
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(ROOT / "trust_tests" / "test_utility.py"),
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--backbone",
-        "hf:nobody/no-such-model",
-        "--trust-cache",
-        str(tmp_path / "cache"),
-        "--trust-report",
-        str(tmp_path / "report"),
-        "--corpus",
-        "synthetic:speakers=4,sentences=2",
-    ]
-    env = dict(os.environ, HF_HOME=str(tmp_path / "hf"), PYTHONPATH=str(ROOT))
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    done = run_suite(
+        ROOT / "trust_tests" / "test_utility.py",
+        cwd=tmp_path,
+        report=tmp_path / "report",
+        cache=tmp_path / "cache",
+        options=("--backbone", "hf:nobody/no-such-model", "--corpus", "synthetic:speakers=4,sentences=2"),
+        environment={"HF_HOME": str(tmp_path / "hf")},
+        timeout=120,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 4, output[-2000:]  # a usage error at collection, not a failed gate
     assert output.count("'nobody/no-such-model' is not in the local Hugging Face cache") == 1, output

@@ -7,46 +7,26 @@ xdist has two groups to place on its two workers.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.suite_runs import ROOT, report_records, run_suite
+
 CORPUS = "tones:per_emotion=4"
 BACKBONES = "mfcc,egemaps"
 
 
 def run_audit(report: Path, cache: Path, *extra: str) -> tuple[int, list[dict], str]:
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(ROOT / "trust_tests"),
-        "-p",
-        "tests.planted.tones",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--corpus",
-        CORPUS,
-        "--backbone",
-        BACKBONES,
-        "--trust-cache",
-        str(cache),
-        "--trust-report",
-        str(report),
-        "--junitxml",
-        str(report / "junit.xml"),
-        *extra,
-    ]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")  # no thread oversubscription
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    records = json.loads((report / "trust_report.json").read_text())["records"]
-    return done.returncode, records, done.stdout + done.stderr
+    done = run_suite(
+        ROOT / "trust_tests",
+        cwd=ROOT,
+        report=report,
+        cache=cache,
+        options=("-p", "tests.planted.tones", "--corpus", CORPUS, "--backbone", BACKBONES, *extra),
+    )
+    return done.returncode, report_records(report), done.stdout + done.stderr
 
 
 def outcome(records: list[dict]) -> dict[tuple[str, str], tuple[str, float | None]]:

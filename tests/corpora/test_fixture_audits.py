@@ -8,17 +8,15 @@ corpus runs all five pillars, the others utility and privacy, with the fast `mfc
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
 
 from tests.corpora.conftest import FIXTURES
+from tests.suite_runs import ROOT, report_records, run_suite
 
-ROOT = Path(__file__).resolve().parents[2]
 ALL_PILLARS = ("utility", "privacy", "fairness", "safety", "sustainability")
 
 
@@ -28,31 +26,13 @@ def audit(tmp_path_factory):
 
     def run(corpus: str, pillars: tuple[str, ...], *options: str) -> tuple[subprocess.CompletedProcess, Path]:
         report = tmp_path_factory.mktemp("report")
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            *(str(ROOT / "trust_tests" / f"test_{p}.py") for p in pillars),
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--corpus",
-            corpus,
-            "--backbone",
-            "mfcc",
-            "--trust-cache",
-            str(cache),
-            "--trust-report",
-            str(report),
-            "--thresholds",
-            str(ROOT / "thresholds.toml"),
-            "--junitxml",
-            str(report / "junit.xml"),
-            *options,
-        ]
-        # One thread: the models are tiny, and on a shared machine torch's thread pool costs 10x time.
-        env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-        done = subprocess.run(command, cwd=report, env=env, capture_output=True, text=True, timeout=600)
+        done = run_suite(
+            *(ROOT / "trust_tests" / f"test_{p}.py" for p in pillars),
+            cwd=report,
+            report=report,
+            cache=cache,
+            options=("--corpus", corpus, "--backbone", "mfcc", "--thresholds", str(ROOT / "thresholds.toml"), *options),
+        )
         return done, report
 
     return run
@@ -66,7 +46,7 @@ def assert_every_test_reached_its_gate(done: subprocess.CompletedProcess, report
         ("error" if case.find("error") is not None else "failure" if case.find("failure") is not None else "ok")
         for case in cases
     ]
-    records = json.loads((report / "trust_report.json").read_text())["records"]
+    records = report_records(report)
     assert "error" not in outcomes and len(records) == len(outcomes), output
     assert sum(r["verdict"] == "FAIL" for r in records) == outcomes.count("failure"), output
     return json.loads((report / "corpus_summary.json").read_text())

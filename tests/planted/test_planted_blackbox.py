@@ -9,46 +9,28 @@ cannot.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.suite_runs import ROOT, report_records, run_suite
+
 GATE = "safety.blackbox_success_rate"
 
 
 def black_box_audit(corpus: str, cache: Path, report: Path) -> tuple[int, dict, str]:
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(ROOT / "trust_tests" / "test_safety.py"),
-        "-k",
-        "black_box",
-        "-p",
-        "tests.planted.tones",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--corpus",
-        corpus,
-        "--backbone",
-        "egemaps",
-        "--trust-cache",
-        str(cache),
-        "--trust-report",
-        str(report),
-        "--thresholds",
-        str(ROOT / "thresholds.toml"),
-    ]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    done = subprocess.run(command, cwd=report, env=env, capture_output=True, text=True, timeout=900)
-    records = json.loads((report / "trust_report.json").read_text())["records"]
-    return done.returncode, {r["metric"]: r for r in records}, done.stdout
+    done = run_suite(
+        ROOT / "trust_tests" / "test_safety.py",
+        cwd=report,
+        report=report,
+        cache=cache,
+        options=(
+            *("-k", "black_box", "-p", "tests.planted.tones", "--corpus", corpus, "--backbone", "egemaps"),
+            *("--thresholds", str(ROOT / "thresholds.toml")),
+        ),
+        timeout=900,
+    )
+    return done.returncode, {r["metric"]: r for r in report_records(report)}, done.stdout
 
 
 @pytest.mark.slow

@@ -6,18 +6,14 @@ corpus of `tests/planted/tones.py`, where the flaw is the only thing that change
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.planted.thresholds_edit import thresholds_with
+from tests.suite_runs import ROOT, report_records, run_suite
 from trustser.thresholds import load_gates
 
-ROOT = Path(__file__).resolve().parents[2]
 CLEAN = "tones"
 
 
@@ -27,32 +23,17 @@ def audit(tmp_path_factory):
 
     def run(corpus: str, *modules: str, thresholds: Path | None = None) -> tuple[int, dict[str, str], str]:
         report = tmp_path_factory.mktemp("report")
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            *(str(ROOT / "trust_tests" / f"test_{m}.py") for m in modules),
-            "-p",
-            "tests.planted.tones",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--corpus",
-            corpus,
-            "--backbone",
-            "mfcc",
-            "--trust-cache",
-            str(cache),
-            "--trust-report",
-            str(report),
-            "--thresholds",
-            str(thresholds or ROOT / "thresholds.toml"),
-            "--trust-deep",
-        ]
-        env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")  # no thread oversubscription
-        done = subprocess.run(command, cwd=report, env=env, capture_output=True, text=True, timeout=600)
-        records = json.loads((report / "trust_report.json").read_text())["records"]
-        return done.returncode, {r["metric"]: r["verdict"] for r in records}, done.stdout
+        done = run_suite(
+            *(ROOT / "trust_tests" / f"test_{m}.py" for m in modules),
+            cwd=report,
+            report=report,
+            cache=cache,
+            options=(
+                *("-p", "tests.planted.tones", "--corpus", corpus, "--backbone", "mfcc", "--trust-deep"),
+                *("--thresholds", str(thresholds or ROOT / "thresholds.toml")),
+            ),
+        )
+        return done.returncode, {r["metric"]: r["verdict"] for r in report_records(report)}, done.stdout
 
     return run
 

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import soundfile
 
+from tests.suite_runs import ROOT, run_suite
 from trustser.cache import atomic_path, staging_prefix, sweep_abandoned
 
-ROOT = Path(__file__).resolve().parents[2]
 USAGE_ERROR = int(pytest.ExitCode.USAGE_ERROR)
 PREVIOUS_RUN = ("trust_report.json", "report.md", "report.html", "predictions.csv", "corpus_summary.json")
 
@@ -40,26 +40,8 @@ def _stale_report(report: Path) -> None:
 
 
 def _audit(tmp_path: Path, *options: str, tests: str = "trust_tests") -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            str(ROOT / tests),
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--trust-cache",
-            str(tmp_path / "cache"),
-            "--trust-report",
-            str(tmp_path / "report"),
-            *options,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    return run_suite(
+        ROOT / tests, cwd=ROOT, report=tmp_path / "report", cache=tmp_path / "cache", options=options, timeout=300
     )
 
 

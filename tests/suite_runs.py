@@ -1,0 +1,43 @@
+"""Running a trust suite in a child pytest, as a user would: the one command line the audit tests build."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_suite(
+    *targets: str | Path,
+    cwd: Path,
+    report: Path | None = None,
+    cache: Path | None = None,
+    options: Sequence[str] = (),
+    pythonpath: Sequence[Path] = (ROOT,),
+    environment: dict[str, str] | None = None,
+    timeout: int = 600,
+) -> subprocess.CompletedProcess:
+    """`python -m pytest TARGETS -q -p no:cacheprovider [--trust-cache CACHE] [--trust-report REPORT
+    --junitxml REPORT/junit.xml] OPTIONS` in `cwd`, with `pythonpath` first on the child's sys.path and
+    `environment` added to this process's.
+
+    One torch thread: the audited models are tiny, and on a shared machine torch's thread pool costs
+    up to 10x the time.
+    """
+    command = [sys.executable, "-m", "pytest", *map(str, targets), "-q", "-p", "no:cacheprovider"]
+    if cache is not None:
+        command += ["--trust-cache", str(cache)]
+    if report is not None:
+        command += ["--trust-report", str(report), "--junitxml", str(report / "junit.xml")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(map(str, pythonpath)), OMP_NUM_THREADS="1", **(environment or {}))
+    return subprocess.run([*command, *options], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def report_records(report: Path) -> list[dict]:
+    """The records of the trust_report.json in `report`."""
+    return json.loads((report / "trust_report.json").read_text())["records"]
