@@ -3,8 +3,9 @@
 Measured in a child interpreter because a long-lived audit process has already touched far more
 memory than one model needs (the allocator keeps freed pages), so no rise would show. The child
 imports its modules, notes its resident memory (the runtime: interpreter, torch, libraries), resets
-the kernel's high-water mark (`/proc/self/clear_refs`), builds the encoder from the registry and the
-head from its stored weights, runs inference on probe audio and reads the high-water mark (VmHWM):
+the kernel's high-water mark (`/proc/self/clear_refs`), builds the encoder from the registry (plugins'
+entry points and `torch:` specs included, imported from the parent's sys.path, which the child is given)
+and the head from its stored weights, runs inference on probe audio and reads the high-water mark (VmHWM):
 the footprint a deployment would see, and the model's own share (weights and activations) above the
 runtime. Imports can peak above what follows, hence the reset.
 """
@@ -45,7 +46,8 @@ def measure_footprint(deployment: dict, audio_seconds: float = 6.0) -> Footprint
     """
     if not Path("/proc/self/clear_refs").exists():
         raise NotApplicable("peak memory is read from Linux's /proc (VmHWM), which this system lacks")
-    spec = json.dumps({**deployment, "seconds": audio_seconds})
+    # the parent's sys.path: a team's modules and plugins may be importable only through it (pytest's rootdir)
+    spec = json.dumps({**deployment, "seconds": audio_seconds, "sys_path": sys.path})
     command = [sys.executable, "-m", "trustser.sustainability.footprint", spec]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
@@ -59,10 +61,13 @@ def measure_footprint(deployment: dict, audio_seconds: float = 6.0) -> Footprint
 def _uses_transformers(spec: dict) -> bool:
     from trustser.encoders.huggingface import SHORT_NAMES
 
-    return "model" in spec or spec["backbone"].partition(":")[0] in {"hf", *SHORT_NAMES}
+    if "model" in spec:
+        return spec["model"].startswith("hf:")
+    return spec["backbone"].partition(":")[0] in {"hf", *SHORT_NAMES}
 
 
 def _probe(spec: dict) -> None:
+    sys.path.extend(entry for entry in spec["sys_path"] if entry not in sys.path)
     import torch
     from safetensors.torch import load_file
 
@@ -76,7 +81,7 @@ def _probe(spec: dict) -> None:
     runtime = _status_mb("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident size
     if "model" in spec:
-        from trustser.models.huggingface import load_finished_model
+        from trustser.models.loading import load_finished_model
 
         finished = load_finished_model(spec["model"], tuple(spec["emotions"]), spec["labels"])
         model = WaveformClassifier(finished.encoder, finished.head).eval()
