@@ -44,13 +44,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--backbone",
         default=None,
         help=f"comma-separated encoders to audit, each with our trained head (default {DEFAULT_BACKBONES}, "
-        "or none when --model is given)",
+        "or none when --model is given); also torch:package.module:factory or a plugin's entry-point name",
     )
     group.addoption(
         "--model",
         default=None,
-        help="comma-separated finished models to audit as they are, e.g. hf:/path/to/checkpoint "
-        "(a Hugging Face audio-classification checkpoint)",
+        help="comma-separated finished models to audit as they are: hf:/path/to/checkpoint (a Hugging Face "
+        "audio-classification checkpoint) or torch:package.module:factory (any PyTorch model; docs/plugins.md)",
     )
     group.addoption(
         "--model-labels",
