@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Callable
 
 from trustser.encoders.base import Encoder
+from trustser.encoders.module_encoder import as_encoder
 from trustser.user_code import build, entry_point_factory, entry_point_names
 
 ENTRY_POINTS = "trustser.encoders"
 
 Factory = Callable[[str | None], Encoder]
 _FACTORIES: dict[str, Factory] = {}
-_NOT_ENCODER_MODULES = {"base", "registry", "frontends", "hf_loading", "whisper_frontend"}
+_NOT_ENCODER_MODULES = {"base", "registry", "frontends", "hf_loading", "whisper_frontend", "module_encoder"}
 
 
 def register(name: str) -> Callable[[Factory], Factory]:
@@ -52,7 +53,5 @@ def create(spec: str) -> Encoder:
     factory = entry_point_factory(ENTRY_POINTS, name)
     if factory is None:
         raise KeyError(f"unknown encoder {spec!r}; known: {', '.join(available())}")
-    from trustser.encoders.torch_module import as_encoder
-
     built = build(factory, *([argument] if argument else []), spec=spec)
     return as_encoder(built, spec=f"{spec} (entry point {ENTRY_POINTS})")

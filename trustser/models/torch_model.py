@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn import functional
 
 from trustser.encoders.base import Encoder
-from trustser.encoders.torch_module import OPTIONAL, positive_int
+from trustser.encoders.module_encoder import OPTIONAL, positive_int
 from trustser.models.head import FinishedHead, FinishedModel, tensor_digest
 from trustser.models.labels import MappedClassifier, label_groups
 from trustser.user_code import build, import_factory, source_digest
