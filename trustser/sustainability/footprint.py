@@ -4,7 +4,7 @@ Measured in a child interpreter because a long-lived audit process has already t
 memory than one model needs (the allocator keeps freed pages), so no rise would show. The child
 imports its modules, notes its resident memory (the runtime: interpreter, torch, libraries), resets
 the kernel's high-water mark (`/proc/self/clear_refs`), builds the encoder from the registry (plugins'
-entry points and `torch:` specs included, imported from the parent's sys.path, which the child is given)
+entry points and `torch:` specs included, found through the parent's sys.path, which the child is given)
 and the head from its stored weights, runs inference on probe audio and reads the high-water mark (VmHWM):
 the footprint a deployment would see, and the model's own share (weights and activations) above the
 runtime. Imports can peak above what follows, hence the reset.
@@ -13,6 +13,7 @@ runtime. Imports can peak above what follows, hence the reset.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -46,10 +47,12 @@ def measure_footprint(deployment: dict, audio_seconds: float = 6.0) -> Footprint
     """
     if not Path("/proc/self/clear_refs").exists():
         raise NotApplicable("peak memory is read from Linux's /proc (VmHWM), which this system lacks")
-    # the parent's sys.path: a team's modules and plugins may be importable only through it (pytest's rootdir)
-    spec = json.dumps({**deployment, "seconds": audio_seconds, "sys_path": sys.path})
+    spec = json.dumps({**deployment, "seconds": audio_seconds})
     command = [sys.executable, "-m", "trustser.sustainability.footprint", spec]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    # this process's sys.path, first: trustser itself, a team's modules and plugins' entry points may be
+    # importable only through it (pytest's rootdir or `pythonpath`), and the child must run the same code
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
     if done.returncode != 0:
         what = deployment.get("backbone") or deployment.get("model")
         raise RuntimeError(f"memory probe of {what} failed:\n{done.stderr[-2000:]}")
@@ -67,7 +70,6 @@ def _uses_transformers(spec: dict) -> bool:
 
 
 def _probe(spec: dict) -> None:
-    sys.path.extend(entry for entry in spec["sys_path"] if entry not in sys.path)
     import torch
     from safetensors.torch import load_file
 
