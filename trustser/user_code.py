@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import inspect
 import os
 import sys
 from importlib.metadata import entry_points
@@ -71,8 +70,8 @@ def build(factory: Callable, *arguments, spec: str):
 
 def source_digest(obj: object) -> str:
     """Hash of the source file defining `obj`'s class, so that changed code is not served stale cache."""
-    try:
-        source = inspect.getsource(sys.modules[type(obj).__module__])
-    except (OSError, TypeError, KeyError):
-        return "no-source"  # built-in or generated classes: the weights alone key the cache
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
+    path = getattr(sys.modules.get(type(obj).__module__), "__file__", None)
+    if not path or not os.path.isfile(path):
+        return "no-source"  # a class defined without a file (interactively): its weights alone key the cache
+    with open(path, "rb") as source:
+        return hashlib.sha256(source.read()).hexdigest()[:16]
