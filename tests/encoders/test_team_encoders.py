@@ -84,7 +84,7 @@ def installed_plugin(tmp_path, monkeypatch):
 def test_an_entry_point_builds_the_encoder_it_names(installed_plugin):
     assert {"frame_powers", "mfcc", "torch"} <= set(available())
     encoder = create("frame_powers")
-    assert isinstance(encoder.module, FramePowers)
+    assert isinstance(encoder.module, FramePowers) and encoder.name == "frame_powers"
     seeded = create("frame_powers:1")  # the argument reaches the factory
     torch.testing.assert_close(seeded.module.projection.weight, FramePowers(1).projection.weight, rtol=0, atol=0)
     assert seeded.fingerprint() != encoder.fingerprint()

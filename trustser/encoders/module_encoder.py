@@ -41,16 +41,18 @@ class ModuleEncoder(Encoder):
         return {"module": f"{type(self.module).__module__}.{type(self.module).__qualname__}", "source": self.source}
 
 
-def as_encoder(built: object, *, spec: str) -> Encoder:
-    """What a factory returned, as an `Encoder`; ValueError naming `spec` and what is missing."""
+def as_encoder(built: object, *, spec: str, origin: str = "") -> Encoder:
+    """What a factory returned, as an `Encoder` named `spec`; ValueError naming `spec` (and `origin`, where the
+    factory was declared) and what is missing."""
     if isinstance(built, Encoder):
         return built
+    where = f"{spec}{origin}"
     if not isinstance(built, nn.Module):
-        raise ValueError(f"{spec}: the factory returned {type(built).__name__}, not a torch.nn.Module")
+        raise ValueError(f"{where}: the factory returned {type(built).__name__}, not a torch.nn.Module")
     missing = [attribute for attribute in REQUIRED if not positive_int(getattr(built, attribute, None))]
     if missing:
         raise ValueError(
-            f"{spec}: {type(built).__name__} lacks the encoder attribute(s) {', '.join(missing)} "
+            f"{where}: {type(built).__name__} lacks the encoder attribute(s) {', '.join(missing)} "
             "(positive ints; docs/plugins.md, 'Your own encoder')"
         )
     return ModuleEncoder(built, spec).eval()

@@ -54,4 +54,4 @@ def create(spec: str) -> Encoder:
     if factory is None:
         raise KeyError(f"unknown encoder {spec!r}; known: {', '.join(available())}")
     built = build(factory, *([argument] if argument else []), spec=spec)
-    return as_encoder(built, spec=f"{spec} (entry point {ENTRY_POINTS})")
+    return as_encoder(built, spec=spec, origin=f" (entry point {ENTRY_POINTS})")
