@@ -2,7 +2,8 @@
 pillars (docs/plugins.md, "Your own encoder"): the docs' my_plugin.py and the entry points of its
 pyproject.toml, as `pip install` would leave them (a dist-info folder), in a folder that only the team's
 pytest.ini (`pythonpath`) puts on sys.path. So the fresh interpreter that measures peak memory finds the
-encoder only because it is given the audit's sys.path."""
+encoder only because it is given the audit's sys.path. Beside it, a plain nn.Module encoder named by
+`--backbone torch:package.module:factory` goes through the same pillars."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from trustser.vocabulary import PILLARS
 
 ROOT = Path(__file__).resolve().parents[2]
 MEASURED = ("PASS", "WARN", "FAIL")
+BACKBONES = ("frame_projection", "torch:tests.encoders.plain_encoder:build")
 
 
 def declared_entry_points() -> dict[str, dict[str, str]]:
@@ -44,7 +46,7 @@ def test_entry_point_encoder_and_corpus_are_audited_in_every_pillar(tmp_path):
     report, junit = team / "trust-report", team / "junit.xml"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "trust_tests", "-p", "no:cacheprovider", "-q"]
-        + ["--backbone", "frame_projection", "--corpus", "team_tones", "--folds", "2", "--head-max-epochs", "3"]
+        + ["--backbone", ",".join(BACKBONES), "--corpus", "team_tones", "--folds", "2", "--head-max-epochs", "3"]
         + ["--trust-cache", str(tmp_path / "cache"), "--junitxml", str(junit)],
         cwd=team,
         env=dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1"),  # trustser from this checkout, no plugin
@@ -57,8 +59,10 @@ def test_entry_point_encoder_and_corpus_are_audited_in_every_pillar(tmp_path):
     verdicts = {record["verdict"] for record in records}
     assert done.returncode in (0, 1) and (done.returncode == 1) == ("FAIL" in verdicts), output
     assert "ERROR" not in verdicts, [r["message"] for r in records if r["verdict"] == "ERROR"]
-    assert {r["backbone"] for r in records} == {"frame_projection"} and {r["corpus"] for r in records} == {"team_tones"}
-    assert {r["pillar"] for r in records if r["verdict"] in MEASURED} == set(PILLARS)
-    [memory] = [r for r in records if r["metric"] == "sustainability.peak_memory_mb"]
-    assert memory["verdict"] == "PASS" and memory["value"] > 100, memory  # a whole interpreter with torch
+    assert {r["corpus"] for r in records} == {"team_tones"}
+    for backbone in BACKBONES:
+        measured = [r for r in records if r["backbone"] == backbone and r["verdict"] in MEASURED]
+        assert {r["pillar"] for r in measured} == set(PILLARS), backbone
+        [memory] = [r for r in measured if r["metric"] == "sustainability.peak_memory_mb"]
+        assert memory["verdict"] == "PASS" and memory["value"] > 100, memory  # a whole interpreter with torch
     assert ET.parse(junit).getroot().find("testsuite").get("errors") == "0"
