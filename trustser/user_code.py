@@ -45,10 +45,10 @@ def entry_point_factory(group: str, name: str) -> Callable | None:
     matches = entry_points(group=group, name=name)
     if not matches:
         return None
-    [point, *others] = sorted(matches, key=lambda point: point.value)
-    if others:
-        values = ", ".join(point.value for point in (point, *others))
-        raise ValueError(f"entry point {name!r} of group {group!r} is declared more than once: {values}")
+    values = sorted({point.value for point in matches})
+    if len(values) > 1:  # two distributions claim the name for different code: neither may win silently
+        raise ValueError(f"entry point {name!r} of group {group!r} is declared more than once: {', '.join(values)}")
+    point = next(iter(matches))
     try:
         return point.load()
     except (ImportError, AttributeError) as error:

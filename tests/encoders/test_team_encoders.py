@@ -101,3 +101,18 @@ def test_a_bad_entry_point_names_itself(installed_plugin):
         create("not_an_encoder")
     with pytest.raises(KeyError, match="unknown encoder 'no_such_plugin'; known: .*frame_powers"):
         create("no_such_plugin")
+
+
+def test_two_distributions_claiming_one_name_for_different_code_are_refused(installed_plugin, tmp_path, monkeypatch):
+    other = {"trustser.encoders": {"frame_powers": "tests.encoders.plain_encoder:FramePowers"}}
+    write_distribution(tmp_path / "other", "other_plugin", other)
+    monkeypatch.syspath_prepend(str(tmp_path / "other"))
+    with pytest.raises(ValueError, match="'frame_powers' of group 'trustser.encoders' is declared more than once"):
+        create("frame_powers")
+
+
+def test_the_same_declaration_seen_twice_is_one(installed_plugin, tmp_path, monkeypatch):
+    same = {"trustser.encoders": {"frame_powers": "tests.encoders.plain_encoder:build"}}
+    write_distribution(tmp_path / "again", "team_plugin_copy", same)
+    monkeypatch.syspath_prepend(str(tmp_path / "again"))
+    assert isinstance(create("frame_powers").module, FramePowers)
