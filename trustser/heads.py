@@ -7,6 +7,7 @@ because encoders differ in scale by orders of magnitude (eGeMAPS mixes Hz, dB an
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass
 
 import torch
@@ -84,6 +85,7 @@ class WaveformClassifier(nn.Module):
         Callers (attacks, noise, black-box search) keep their tensors on the CPU; the transfers are
         differentiable, so white-box gradients still reach the waveform.
         """
-        device = next(self.head.parameters()).device
+        # buffers too: a finished model's head may hold no parameters (a torch: model's head reads its logits)
+        device = next(itertools.chain(self.head.parameters(), self.head.buffers())).device
         layers, frame_lengths = self.encoder(waveforms.to(device), lengths.to(device))
         return self.head(layers, frame_lengths).to(waveforms.device)

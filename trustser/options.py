@@ -45,18 +45,18 @@ OPTIONS = (
     Option(
         "backbone",
         f"comma-separated encoders to audit, each with our trained head (default {DEFAULT_BACKBONES}, "
-        "or none when --model is given)",
+        "or none when --model is given); also torch:package.module:factory or a plugin's entry-point name",
         {"default": None},
     ),
     Option(
         "model",
-        "comma-separated finished models to audit as they are, e.g. hf:/path/to/checkpoint "
-        "(a Hugging Face audio-classification checkpoint)",
+        "comma-separated finished models to audit as they are: hf:/path/to/checkpoint (a Hugging Face "
+        "audio-classification checkpoint) or torch:package.module:factory (any PyTorch model; docs/plugins.md)",
         {"default": None},
     ),
     Option(
         "model-labels",
-        "how a finished model's output labels map onto the corpus's emotions, e.g. ang=angry,hap=happy; "
+        "how the model's labels (id2label names or ids) map to the audit's emotions; "
         "default: read from the names (ang, Anger, hap, ...); LABEL=- leaves one out",
         {"default": None, "metavar": "LABEL=EMOTION,..."},
     ),

@@ -35,6 +35,7 @@ SPECS = {
     "s3prl": ["s3prl:apc={s3prl:apc}"],
     "apc": ["apc:{s3prl:apc}"],
     "tera": ["tera:{s3prl:tera}"],
+    "torch": ["torch:tests.encoders.plain_encoder:build"],  # a team's plain nn.Module (--backbone torch:...)
 }
 CHECKED = [spec for name in available() for spec in SPECS.get(name, [])]
 

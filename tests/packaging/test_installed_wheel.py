@@ -1,5 +1,6 @@
 """The wheel, installed outside this repository, audits a team's repository (issue 15): `trustser init`,
-then `pytest trust_tests ...`; the team's own tests run alike with and without the plugin; the packaged
+then `pytest trust_tests --model torch:team_model:build ...` on the team's own PyTorch model (the
+team_model.py of docs/plugins.md); the team's own tests run alike with and without the plugin; the packaged
 suite runs with `pytest --pyargs trustser.trust_tests`.
 
 The fresh virtual environment does not download trustser's dependencies (gigabytes): it sees those
@@ -21,10 +22,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.doc_examples import write_python_file
 from trustser.vocabulary import PILLARS
 
 ROOT = Path(__file__).resolve().parents[2]
-AUDIT = ("--backbone", "mfcc", "--corpus", "synthetic:speakers=4,sentences=4", "--folds", "2", "--head-max-epochs", "3")
+CORPUS = ("--corpus", "synthetic:speakers=4,sentences=4")
+AUDIT = ("--backbone", "mfcc", *CORPUS, "--folds", "2", "--head-max-epochs", "3")
+TEAM_MODEL = ("--model", "torch:team_model:build", *CORPUS)  # as docs/plugins.md runs it
 NOT_A_PLAIN_INSTALL = ("trustser", "__editable__", "torchattacks")  # prefixes of what the links leave out
 TEAM_TEST = "def test_the_teams_own_code():\n    assert sum([1, 2]) == 3\n"
 
@@ -154,6 +158,7 @@ def test_a_team_repository_audits_its_model_with_the_installed_package(team_venv
     team = tmp_path / "team"
     (team / "tests").mkdir(parents=True)
     (team / "tests" / "test_team.py").write_text(TEAM_TEST)
+    write_python_file(team, "team_model.py")
     where = in_venv(team_venv, "python", "-c", "import trustser; print(trustser.__file__)", cwd=team)
     assert Path(where.stdout.strip()).is_relative_to(team_venv), (
         where.stdout + where.stderr
@@ -169,7 +174,7 @@ def test_a_team_repository_audits_its_model_with_the_installed_package(team_venv
         "-m",
         "pytest",
         "trust_tests",
-        *AUDIT,
+        *TEAM_MODEL,
         "--trust-cache",
         str(tmp_path / "cache"),
         "-p",
@@ -184,6 +189,9 @@ def test_a_team_repository_audits_its_model_with_the_installed_package(team_venv
     assert audit.returncode in (0, 1) and (audit.returncode == 1) == ("FAIL" in verdicts), output
     assert "ERROR" not in verdicts, [r["message"] for r in records if r["verdict"] == "ERROR"]
     assert {r["pillar"] for r in records if r["verdict"] in ("PASS", "WARN", "FAIL")} == set(PILLARS)
+    assert {r["backbone"] for r in records} == {"model:torch:team_model:build"}
+    [memory] = [r for r in records if r["metric"] == "sustainability.peak_memory_mb"]
+    assert memory["verdict"] == "PASS" and memory["value"] > 100, memory  # the fresh interpreter imported team_model
     assert 'name="pillar"' in (report / "junit.xml").read_text()
     attacks = [r for r in records if r["metric"] in ("safety.fgsm_success_rate", "safety.pgd_success_rate")]
     assert len(attacks) == 2 and all(r["verdict"] == "SKIP" for r in attacks)

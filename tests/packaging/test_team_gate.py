@@ -12,39 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.doc_examples import python_file
+
 ROOT = Path(__file__).resolve().parents[2]
 
-TEAM_GATES = '''"""The team's own gate: how many of the corpus's speakers its device supports (a toy measurement)."""
-
-from dataclasses import dataclass
-
-from trustser.metric import declare_metric, positive, setting
-
-
-@dataclass(frozen=True)
-class SpeakerBudgetSettings:
-    per_speaker: float = setting(1.0, rule=positive)
-
-
-SPEAKERS = declare_metric(
-    "sustainability.team_speaker_load", label="team speaker load", bound="max", default=10.0,
-    definition="Speakers in the corpus times `per_speaker`.", settings=SpeakerBudgetSettings(),
-)
-
-
-def speaker_load(run, *, per_speaker: float) -> float:
-    return per_speaker * len({utterance.speaker for utterance in run.corpus.utterances})
-'''
-
-TEAM_TEST = """import pytest
-
-from team_gates import speaker_load
-
-
-@pytest.mark.trust("sustainability.team_speaker_load")
-def test_team_speaker_load(backbone_run, trust):
-    trust.check(speaker_load(backbone_run, per_speaker=trust.settings.per_speaker))
-"""
+# the two files docs/plugins.md shows ("Your own gate"), as written there
+TEAM_GATES = python_file("team_gates.py")
+TEAM_TEST = python_file("trust_tests/test_team.py")
 
 
 @pytest.fixture(scope="module")

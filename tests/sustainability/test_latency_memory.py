@@ -61,3 +61,29 @@ def test_combined_energy_adds_up_and_renormalises():
     assert total.kwh_per_audio_hour == pytest.approx(0.004) and total.label == "train"
     with pytest.raises(ValueError):
         combined_energy([], "nothing")
+
+
+def test_the_memory_probe_imports_a_team_backbone_and_model_from_the_audits_sys_path(tmp_path, monkeypatch):
+    """A `torch:` backbone or model importable only through a sys.path entry of the audit's process (not the
+    working directory, not PYTHONPATH) is still built by the fresh interpreter."""
+    from safetensors.torch import save_file
+
+    from tests.doc_examples import write_python_file
+
+    team, elsewhere = tmp_path / "team", tmp_path / "elsewhere"
+    team.mkdir(), elsewhere.mkdir()
+    write_python_file(team, "team_model.py")
+    (team / "team_encoder.py").write_text(
+        "from trustser.encoders.mfcc import create_mfcc\n\ndef build():\n    return create_mfcc(None)\n"
+    )
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("PYTHONPATH", raising=False)  # the checkout's trustser is found through sys.path too
+    monkeypatch.syspath_prepend(str(team))
+    config = HeadConfig()
+    weights = tmp_path / "head.safetensors"
+    save_file({k: v.contiguous() for k, v in EmotionHead(3, 40, 4, config).state_dict().items()}, str(weights))
+    shape = {"num_layers": 3, "hidden_size": 40, "num_classes": 4, "config": config.as_dict()}
+    backbone = {"backbone": "torch:team_encoder:build", "head": str(weights), "shape": shape}
+    model = {"model": "torch:team_model:build", "labels": {}, "emotions": ["neutral", "happy", "sad", "angry"]}
+    for deployment in (backbone, model):
+        assert 100 < measure_footprint(deployment, audio_seconds=1.0).peak_mb

@@ -3,30 +3,24 @@ and the failure it quotes is the one `check_encoder` raises."""
 
 import importlib.util
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.doc_examples import code_blocks, write_python_file
 from trustser.testing import check_encoder
 
 ROOT = Path(__file__).resolve().parents[2]
-DOC = ROOT / "docs" / "plugins.md"
-
-
-def code_blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
 
 
 @pytest.fixture(scope="module")
 def plugin(tmp_path_factory) -> Path:
-    """A folder holding the doc's Python blocks, each under the name on its first line (`# my_plugin.py`)."""
+    """A folder holding the doc's plugin module and its tests, each under the name on its first line."""
     folder = tmp_path_factory.mktemp("plugin")
-    for block in code_blocks("python"):
-        (folder / block.splitlines()[0].removeprefix("# ")).write_text(block)
-    assert sorted(p.name for p in folder.iterdir()) == ["my_plugin.py", "test_my_plugin.py"]
+    for name in ("my_plugin.py", "test_my_plugin.py"):
+        write_python_file(folder, name)
     return folder
 
 

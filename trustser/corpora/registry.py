@@ -1,4 +1,6 @@
-"""Name -> corpus factory. Every module in `trustser.corpora` registers itself on import.
+"""Name -> corpus factory. Every module in `trustser.corpora` registers itself on import; installed
+distributions add theirs as entry points of the group `trustser.corpora` (`mycorpus = team_pkg.data:build`),
+called as `build()`, or `build(argument)` when the spec has one. Built-in names come first.
 
 A spec is `name` or `name:argument`, e.g. `synthetic`, `synthetic:speakers=8,sentences=20,seed=0`,
 `cremad:/data/CREMA-D`. The factory receives the argument string (or None) and the cache root; a
@@ -13,6 +15,9 @@ from pathlib import Path
 from typing import Callable
 
 from trustser.corpora.base import Corpus
+from trustser.user_code import build, entry_point_factory, entry_point_names
+
+ENTRY_POINTS = "trustser.corpora"
 
 Factory = Callable[[str | None, Path], Corpus]
 _FACTORIES: dict[str, Factory] = {}
@@ -37,8 +42,9 @@ def _discover() -> None:
 
 
 def available() -> list[str]:
+    """Built-in names and the names of installed plugins (whose code is not imported here)."""
     _discover()
-    return sorted(_FACTORIES)
+    return sorted({*_FACTORIES, *entry_point_names(ENTRY_POINTS)})
 
 
 def create(spec: str, cache_root: Path, on_bad_audio: str = "skip") -> Corpus:
@@ -46,10 +52,22 @@ def create(spec: str, cache_root: Path, on_bad_audio: str = "skip") -> Corpus:
     _discover()
     name, _, argument = spec.partition(":")
     if name not in _FACTORIES:
-        raise KeyError(f"unknown corpus {spec!r}; known: {', '.join(sorted(_FACTORIES))}")
+        return _plugin_corpus(spec)
     if name in _READS_FILES:
         return _FACTORIES[name](argument or None, Path(cache_root), on_bad_audio=on_bad_audio)
     return _FACTORIES[name](argument or None, Path(cache_root))
+
+
+def _plugin_corpus(spec: str) -> Corpus:
+    name, _, argument = spec.partition(":")
+    factory = entry_point_factory(ENTRY_POINTS, name)
+    if factory is None:
+        raise KeyError(f"unknown corpus {spec!r}; known: {', '.join(available())}")
+    corpus = build(factory, *([argument] if argument else []), spec=spec)
+    if not isinstance(corpus, Corpus):
+        returned = type(corpus).__name__
+        raise ValueError(f"{spec} (entry point {ENTRY_POINTS}): the factory returned {returned}, not a Corpus")
+    return corpus
 
 
 def parse_options(argument: str | None, defaults: dict[str, int]) -> dict[str, int]:

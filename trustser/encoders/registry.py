@@ -1,7 +1,9 @@
-"""Name -> encoder factory. Every module in `trustser.encoders` registers itself on import.
+"""Name -> encoder factory. Every module in `trustser.encoders` registers itself on import; installed
+distributions add theirs as entry points of the group `trustser.encoders` (`myenc = team_pkg.enc:build`).
 
 A spec is `name` or `name:argument` (e.g. `mfcc`, `hf:/models/my-wavlm`); the argument, if any, is
-passed to the factory as a string.
+passed to the factory as a string. An entry point's factory is called as `build()`, or `build(argument)`
+when the spec has one. Built-in names come first: a plugin cannot replace one.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from pathlib import Path
 from typing import Callable
 
 from trustser.encoders.base import Encoder
+from trustser.encoders.module_encoder import as_encoder
+from trustser.user_code import build, entry_point_factory, entry_point_names
+
+ENTRY_POINTS = "trustser.encoders"
 
 Factory = Callable[[str | None], Encoder]
 _FACTORIES: dict[str, Factory] = {}
-_NOT_ENCODER_MODULES = {"base", "registry", "frontends", "hf_loading", "whisper_frontend"}
+_NOT_ENCODER_MODULES = {"base", "registry", "frontends", "hf_loading", "whisper_frontend", "module_encoder"}
 
 
 def register(name: str) -> Callable[[Factory], Factory]:
@@ -33,14 +39,19 @@ def _discover() -> None:
 
 
 def available() -> list[str]:
+    """Built-in names and the names of installed plugins (whose code is not imported here)."""
     _discover()
-    return sorted(_FACTORIES)
+    return sorted({*_FACTORIES, *entry_point_names(ENTRY_POINTS)})
 
 
 def create(spec: str) -> Encoder:
     """Build the encoder named by `spec`; unknown names list the known ones."""
     _discover()
     name, _, argument = spec.partition(":")
-    if name not in _FACTORIES:
-        raise KeyError(f"unknown encoder {spec!r}; known: {', '.join(sorted(_FACTORIES))}")
-    return _FACTORIES[name](argument or None)
+    if name in _FACTORIES:
+        return _FACTORIES[name](argument or None)
+    factory = entry_point_factory(ENTRY_POINTS, name)
+    if factory is None:
+        raise KeyError(f"unknown encoder {spec!r}; known: {', '.join(available())}")
+    built = build(factory, *([argument] if argument else []), spec=spec)
+    return as_encoder(built, spec=spec, origin=f" (entry point {ENTRY_POINTS})")

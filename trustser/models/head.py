@@ -10,10 +10,13 @@ layers are its hidden representations.
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from trustser.encoders.base import frame_mask
+from trustser.encoders.base import Encoder, frame_mask
 from trustser.models.labels import MappedClassifier
 
 
@@ -49,3 +52,20 @@ class FinishedHead(nn.Module):
 
     def forward(self, layers: torch.Tensor, frame_lengths: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.embed(layers, frame_lengths))
+
+
+@dataclass
+class FinishedModel:
+    spec: str
+    encoder: Encoder
+    head: FinishedHead
+    head_fingerprint: str
+    id2label: dict[int, str]
+
+
+def tensor_digest(module: nn.Module) -> str:
+    digest = hashlib.sha256()
+    for key, tensor in sorted(module.state_dict().items()):
+        digest.update(key.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]

@@ -8,32 +8,12 @@ from the waveform) and its head (`FinishedHead`). Loading is offline, as for enc
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-
 import torch
 
 from trustser.encoders.hf_loading import load_pretrained, preprocessor_settings
-from trustser.encoders.huggingface import WAV2VEC_FAMILY, HFEncoder, Wav2Vec2FamilyLayers, WhisperLayers
-from trustser.models.head import FinishedHead
+from trustser.encoders.huggingface import WAV2VEC_FAMILY, Wav2Vec2FamilyLayers, WhisperLayers
+from trustser.models.head import FinishedHead, FinishedModel, tensor_digest
 from trustser.models.labels import label_groups
-
-
-@dataclass
-class FinishedModel:
-    spec: str
-    encoder: HFEncoder
-    head: FinishedHead
-    head_fingerprint: str
-    id2label: dict[int, str]
-
-
-def _tensor_digest(module) -> str:
-    digest = hashlib.sha256()
-    for key, tensor in sorted(module.state_dict().items()):
-        digest.update(key.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:16]
 
 
 def load_finished_model(spec: str, emotions: tuple[str, ...], label_overrides: dict[str, str]) -> FinishedModel:
@@ -65,4 +45,4 @@ def load_finished_model(spec: str, emotions: tuple[str, ...], label_overrides: d
     head = FinishedHead.from_classifier(model, encoder.num_layers, groups).eval()
     for parameter in (*encoder.parameters(), *head.parameters()):
         parameter.requires_grad_(False)
-    return FinishedModel(spec, encoder, head, _tensor_digest(head), id2label)
+    return FinishedModel(spec, encoder, head, tensor_digest(head), id2label)

@@ -20,7 +20,8 @@ from trustser.extraction import ExtractionSettings, Progress, extract_features, 
 from trustser.feature_store import StoredFeatures
 from trustser.heads import EmotionHead
 from trustser.models import MODEL_PREFIX
-from trustser.models.huggingface import FinishedModel, load_finished_model
+from trustser.models.head import FinishedModel
+from trustser.models.loading import load_finished_model
 from trustser.pipeline import BackboneRun
 from trustser.training import TrainConfig
 

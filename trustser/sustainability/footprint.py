@@ -3,8 +3,9 @@
 Measured in a child interpreter because a long-lived audit process has already touched far more
 memory than one model needs (the allocator keeps freed pages), so no rise would show. The child
 imports its modules, notes its resident memory (the runtime: interpreter, torch, libraries), resets
-the kernel's high-water mark (`/proc/self/clear_refs`), builds the encoder from the registry and the
-head from its stored weights, runs inference on probe audio and reads the high-water mark (VmHWM):
+the kernel's high-water mark (`/proc/self/clear_refs`), builds the encoder from the registry (plugins'
+entry points and `torch:` specs included, found through the parent's sys.path, which the child is given)
+and the head from its stored weights, runs inference on probe audio and reads the high-water mark (VmHWM):
 the footprint a deployment would see, and the model's own share (weights and activations) above the
 runtime. Imports can peak above what follows, hence the reset.
 """
@@ -12,6 +13,7 @@ runtime. Imports can peak above what follows, hence the reset.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -47,7 +49,10 @@ def measure_footprint(deployment: dict, audio_seconds: float = 6.0) -> Footprint
         raise NotApplicable("peak memory is read from Linux's /proc (VmHWM), which this system lacks")
     spec = json.dumps({**deployment, "seconds": audio_seconds})
     command = [sys.executable, "-m", "trustser.sustainability.footprint", spec]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    # this process's sys.path, first: trustser itself, a team's modules and plugins' entry points may be
+    # importable only through it (pytest's rootdir or `pythonpath`), and the child must run the same code
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
     if done.returncode != 0:
         what = deployment.get("backbone") or deployment.get("model")
         raise RuntimeError(f"memory probe of {what} failed:\n{done.stderr[-2000:]}")
@@ -59,7 +64,9 @@ def measure_footprint(deployment: dict, audio_seconds: float = 6.0) -> Footprint
 def _uses_transformers(spec: dict) -> bool:
     from trustser.encoders.huggingface import SHORT_NAMES
 
-    return "model" in spec or spec["backbone"].partition(":")[0] in {"hf", *SHORT_NAMES}
+    if "model" in spec:
+        return spec["model"].startswith("hf:")
+    return spec["backbone"].partition(":")[0] in {"hf", *SHORT_NAMES}
 
 
 def _probe(spec: dict) -> None:
@@ -76,7 +83,7 @@ def _probe(spec: dict) -> None:
     runtime = _status_mb("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident size
     if "model" in spec:
-        from trustser.models.huggingface import load_finished_model
+        from trustser.models.loading import load_finished_model
 
         finished = load_finished_model(spec["model"], tuple(spec["emotions"]), spec["labels"])
         model = WaveformClassifier(finished.encoder, finished.head).eval()

@@ -1,0 +1,19 @@
+"""Encoders from a team's own code: `--backbone torch:package.module:factory[:argument]`.
+
+The factory returns an `Encoder`, used as it is, or a plain module keeping the encoder contract
+(`module_encoder`); entry points of the group `trustser.encoders` go through `registry.create`.
+"""
+
+from __future__ import annotations
+
+from trustser.encoders.base import Encoder
+from trustser.encoders.module_encoder import as_encoder
+from trustser.encoders.registry import register
+from trustser.user_code import build, import_factory
+
+
+@register("torch")
+def torch_encoder(argument: str | None) -> Encoder:
+    spec = f"torch:{argument or ''}"
+    factory, arguments = import_factory(argument or "", spec=spec)
+    return as_encoder(build(factory, *arguments, spec=spec), spec=spec)
