@@ -75,3 +75,13 @@ def source_digest(obj: object) -> str:
         return "no-source"  # a class defined without a file (interactively): its weights alone key the cache
     with open(path, "rb") as source:
         return hashlib.sha256(source.read()).hexdigest()[:16]
+
+
+def child_environment() -> dict[str, str]:
+    """The environment for a child interpreter (`python -m trustser...`) that must see what this one sees.
+
+    This process's sys.path goes first: trustser itself, a team's modules and plugins' entry points may
+    be importable only through it (pytest's rootdir or `pythonpath`), and the child must run the same
+    code, not another trustser that `python -m` would find first.
+    """
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}

@@ -13,13 +13,13 @@ runtime. Imports can peak above what follows, hence the reset.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from trustser.errors import NotApplicable
+from trustser.user_code import child_environment
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,7 @@ def measure_footprint(deployment: dict, audio_seconds: float = 6.0) -> Footprint
         raise NotApplicable("peak memory is read from Linux's /proc (VmHWM), which this system lacks")
     spec = json.dumps({**deployment, "seconds": audio_seconds})
     command = [sys.executable, "-m", "trustser.sustainability.footprint", spec]
-    # this process's sys.path, first: trustser itself, a team's modules and plugins' entry points may be
-    # importable only through it (pytest's rootdir or `pythonpath`), and the child must run the same code
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=child_environment())
     if done.returncode != 0:
         what = deployment.get("backbone") or deployment.get("model")
         raise RuntimeError(f"memory probe of {what} failed:\n{done.stderr[-2000:]}")
