@@ -108,6 +108,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="padded audio per extraction batch, seconds (default 60); halved automatically on CUDA OOM",
     )
     group.addoption(
+        "--executor",
+        default="local",
+        metavar="local|ray|ray:ADDRESS",
+        help="where extraction runs: local (this process, default), ray (a Ray runtime started on this "
+        "machine) or ray:ADDRESS (a running cluster: ray:auto, ray:ray://head:10001); needs trustser[ray]",
+    )
+    group.addoption(
         "--head-max-epochs",
         type=int,
         default=None,
@@ -209,11 +216,18 @@ def _no_thresholds_file(config: pytest.Config) -> pytest.UsageError:
 
 
 def _check_compute_options(config: pytest.Config) -> None:
-    """A --device the machine lacks, a bad --batch-seconds or --head-max-epochs stops the run before any test."""
+    """A --device the machine lacks, a bad --batch-seconds, --head-max-epochs or --executor (or Ray not
+    installed for it) stops the run before any test."""
     if not config.getoption("batch_seconds") > 0:
         raise pytest.UsageError(f"--batch-seconds must be positive, got {config.getoption('batch_seconds')}")
     if config.getoption("head_max_epochs") is not None and not config.getoption("head_max_epochs") >= 1:
         raise pytest.UsageError(f"--head-max-epochs must be at least 1, got {config.getoption('head_max_epochs')}")
+    from trustser.executor import Executor, ExecutorError
+
+    try:
+        Executor.parse(config.getoption("executor"))
+    except ExecutorError as error:
+        raise pytest.UsageError(str(error)) from None
     device = config.getoption("device")
     if device not in ("auto", "cpu"):  # only then is torch worth importing here
         from trustser.devices import DeviceError, resolve_device
@@ -403,6 +417,7 @@ def _new_session(pytestconfig: pytest.Config):
         precision=pytestconfig.getoption("precision"),
         feature_dtype=pytestconfig.getoption("feature_dtype"),
         batch_seconds=pytestconfig.getoption("batch_seconds"),
+        executor=pytestconfig.getoption("executor"),
     )
     if pytestconfig.getoption("head_max_epochs") is not None:
         settings = dataclasses.replace(settings, head_max_epochs=pytestconfig.getoption("head_max_epochs"))
