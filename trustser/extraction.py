@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 EXTRACTION_VERSION = "3"  # bump when what the store holds changes
-SHARDS_PER_WORKER = 4  # a distributed plan's least shards per worker: a slow or lost worker delays little
+SHARDS_PER_WORKER = 4  # about this many shards per worker in a distributed plan: a slow or lost worker delays little
 _DISK_MARGIN_BYTES = 64 << 20
 
 
