@@ -38,15 +38,15 @@ def free_port() -> int:
 
 def processes_under(temp_dir: Path) -> list[psutil.Process]:
     """The processes of a Ray node started with `temp_dir`, and their children (its workers)."""
-    found = {}
+    found, ours = {}, {os.getpid(), *(parent.pid for parent in psutil.Process().parents())}
     for process in psutil.process_iter(["cmdline"]):
         try:
-            if any(str(temp_dir) in part for part in process.info["cmdline"] or ()):
+            if process.pid not in ours and any(str(temp_dir) in part for part in process.info["cmdline"] or ()):
                 found[process.pid] = process
                 found.update({child.pid: child for child in process.children(recursive=True)})
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return list(found.values())
+    return [process for pid, process in found.items() if pid not in ours]
 
 
 def kill_node(temp_dir: Path) -> int:
@@ -81,17 +81,17 @@ class TwoNodeCluster:
             f"--temp-dir={temp_dir}",
             "--disable-usage-stats",
         ]
-        subprocess.run(command, env=RAY_ENV, check=True, capture_output=True, timeout=120)
+        done = subprocess.run(command, env=RAY_ENV, capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
     def start(self) -> "TwoNodeCluster":
-        self._start(
-            self.head_dir,
-            "--head",
-            f"--port={self.port}",
-            "--include-dashboard=false",
-            f"--ray-client-server-port={free_port()}",
-        )
-        self._start(self.worker_dir, f"--address={self.address}")
+        try:
+            self._start(self.head_dir, "--head", f"--port={self.port}", "--include-dashboard=false")
+            self._start(self.worker_dir, f"--address={self.address}")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def kill_worker_node(self) -> int:
