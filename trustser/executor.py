@@ -68,6 +68,7 @@ def connect(executor: Executor):
     if not ray.is_initialized():
         if executor.address is None:
             ray.init(
+                address="local",  # a new runtime, even where `ray start` left a cluster running
                 include_dashboard=False,
                 object_store_memory=LOCAL_OBJECT_STORE_BYTES,
                 _node_ip_address="127.0.0.1",
