@@ -157,6 +157,11 @@ def encode_shards_on_cluster(
             progress(f"  worker {name} died during {shard_name(shard)}; the shard goes back to the queue")
             continue
         idle.append((actor, name))
+        if committed_shard(directory, shard, verify=False) is None:
+            raise ExtractionError(
+                f"{shard_name(shard)} was committed by worker {name}, but {directory} as seen here has no "
+                "commit record for it: the cache must be on a filesystem every node shares (docs/scale.md)"
+            )
         meter.advance(report["utterances"], report["seconds"])
         per_worker[name][0] += report["seconds"]
         per_worker[name][1] += report["elapsed"]
