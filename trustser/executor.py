@@ -89,3 +89,10 @@ def worker_resources(ray, executor: Executor, *, tasks: int) -> tuple[int, dict]
     available = gpus or max(cpus, 1)
     wanted = executor.workers if executor.workers is not None else available
     return max(1, min(wanted, tasks)), per_actor
+
+
+def node_name(ray) -> str:
+    """The calling worker's host and the start of its Ray node id: which machine's logs to read."""
+    import socket
+
+    return f"{socket.gethostname()}/{ray.get_runtime_context().get_node_id()[:8]}"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 
 from trustser.corpora.base import Corpus
 from trustser.encoders.base import Encoder
-from trustser.executor import Executor, connect, worker_resources
+from trustser.executor import Executor, connect, node_name, worker_resources
 from trustser.feature_store import ShardWriter, committed_shard, shard_name
 from trustser.features import load_waveform
 from trustser.shard_encoding import ExtractionError, ExtractionSettings, Meter, Progress, store_batch
@@ -40,11 +39,6 @@ class WorkerFailure(RuntimeError):
 def planned_workers(executor: Executor) -> int:
     """How many workers the cluster will run (the plan gives each several shards)."""
     return worker_resources(connect(executor), executor, tasks=1 << 30)[0]
-
-
-def node_name(ray) -> str:
-    """This worker's host and the start of its Ray node id: which machine's logs to read."""
-    return f"{socket.gethostname()}/{ray.get_runtime_context().get_node_id()[:8]}"
 
 
 class ShardEncoder:

@@ -104,3 +104,10 @@ class TwoNodeCluster:
         for temp_dir in (self.worker_dir, self.head_dir):
             kill_node(temp_dir)
             shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def fails_on_odd(value: int) -> int:
+    """A unit of work for Ray tasks (importable by the workers, unlike a test module)."""
+    if value % 2:
+        raise ValueError(f"odd value {value}")
+    return value

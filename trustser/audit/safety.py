@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import torch
 
 from trustser.audit.memo import stored
 from trustser.cache import atomic_path, content_key
+from trustser.corpora.folds import Fold
 from trustser.encoders.base import pad_waveforms
 from trustser.errors import NotApplicable
 from trustser.features import load_waveform
@@ -29,6 +31,7 @@ from trustser.safety.invariance import (
 )
 from trustser.safety.noise import NoiseRobustnessResult, noise_robustness
 from trustser.safety.transfer import transfer_attack
+from trustser.unit_map import map_units
 from trustser.vocabulary import safe_name
 
 
@@ -213,14 +216,27 @@ def white_box_attack(
         )
 
     def at(db: float):
-        return lambda model, waves, labels, fold: run_attack(
-            model, waves, labels, budget_db=db, attack_name=attack_name, targeted=targeted, seed=run.train_config.seed
+        return functools.partial(
+            run_attack, budget_db=db, attack_name=attack_name, targeted=targeted, seed=run.train_config.seed
         )
 
+    def models(fold: Fold) -> tuple:
+        return (run.waveform_model(fold),)
+
     tag = f"{'targeted-' if targeted else ''}{attack_name}@{budget_db:g}dB"
-    at_budget = _attack_folds(run, examples_tag=tag, per_fold=per_fold, attack=at(budget_db))
+    at_budget = _attack_folds(run, tag=tag, examples=True, per_fold=per_fold, attack=at(budget_db), models=models)
     curve = tuple(
-        (float(db), _attack_folds(run, examples_tag=None, per_fold=curve_per_fold, attack=at(db)).success_rate)
+        (
+            float(db),
+            _attack_folds(
+                run,
+                tag=f"{'targeted-' if targeted else ''}{attack_name}@{db:g}dB",
+                examples=False,
+                per_fold=curve_per_fold,
+                attack=at(db),
+                models=models,
+            ).success_rate,
+        )
         for db in curve_db
     )
     return dataclasses.replace(at_budget, curve=curve)
@@ -239,18 +255,17 @@ def transfer_attack_audit(
         raise ValueError(f"transfer surrogate {surrogate!r} must be differentiable")
     return _attack_folds(
         run,
-        examples_tag=f"{attack_name}-transfer-from-{surrogate}@{budget_db:g}dB",
+        tag=f"{attack_name}-transfer-from-{surrogate}@{budget_db:g}dB",
+        examples=True,
         per_fold=per_fold,
-        attack=lambda model, waves, labels, fold: transfer_attack(
-            helper.waveform_model(fold),
-            model,
-            waves,
-            labels,
+        attack=functools.partial(
+            transfer_attack,
             budget_db=budget_db,
             attack_name=attack_name,
             surrogate_name=surrogate,
             seed=run.train_config.seed,
         ),
+        models=lambda fold: (helper.waveform_model(fold), run.waveform_model(fold)),
     )
 
 
@@ -315,21 +330,31 @@ def _successes(ids: list[str], result) -> Iterator[tuple[str, str, np.ndarray]]:
     return ((ids[i], "adversarial", result.adversarial[i]) for i, flipped in enumerate(result.flipped) if flipped)
 
 
-def _attack_folds(run: BackboneRun, *, examples_tag: str | None, per_fold: int, attack) -> AttackResult:
-    """`attack(model, waves, labels, fold)` on each fold's chosen test utterances with that fold's model, pooled.
+def _attack_folds(
+    run: BackboneRun,
+    *,
+    tag: str,
+    examples: bool,
+    per_fold: int,
+    attack: Callable[..., AttackResult],
+    models: Callable[[Fold], tuple],
+) -> AttackResult:
+    """`attack(*models(fold), waves, labels)` on each fold's chosen test utterances, pooled.
 
-    With an `examples_tag`, the first few successful attacks are stored as WAV pairs for listening.
+    Each fold is one unit of work for the executor (trustser.unit_map): it carries its own models,
+    waveforms and seed, so the folds give the same results wherever they run. With `examples`, the
+    first few successful attacks are stored as WAV pairs for listening.
     """
-    results, ids = [], []
-    for fold_index, indices in attack_set(run, per_fold=per_fold):
-        fold = run.folds[fold_index]
-        waves = [waveform(run, i) for i in indices]
-        results.append(attack(run.waveform_model(fold), waves, run.split.labels[indices], fold))
-        ids.extend(run.corpus.utterances[i].id for i in indices)
-    pooled = _pool_attacks(results)
-    if examples_tag is None:
+    chosen = attack_set(run, per_fold=per_fold)
+    units = [
+        (*models(run.folds[f]), [waveform(run, i) for i in indices], run.split.labels[indices]) for f, indices in chosen
+    ]
+    names = [f"{tag} on {run.backbone} fold {f} ({len(indices)} utterances)" for f, indices in chosen]
+    pooled = _pool_attacks(map_units(run.executor, attack, units, names=names, progress=run.progress))
+    if not examples:
         return pooled
-    return dataclasses.replace(pooled, examples=_store_examples(run, examples_tag, _successes(ids, pooled)))
+    ids = [run.corpus.utterances[i].id for _, indices in chosen for i in indices]
+    return dataclasses.replace(pooled, examples=_store_examples(run, tag, _successes(ids, pooled)))
 
 
 def _store_examples(run: BackboneRun, tag: str, examples: Iterable[tuple[str, str, np.ndarray]]) -> tuple[str, ...]:
