@@ -1,5 +1,6 @@
-"""White-box attacks with each fold a Ray task: the same successes, adversarial audio and curves as in
-this process, whichever worker ran which fold; a fold's error names the node and the fold."""
+"""Attacks with each fold a Ray task (white-box, black-box, transfer): the same successes, adversarial
+audio and curves as in this process, whichever worker ran which fold; a unit's error names the node
+and the unit."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from tests.scale_out.ray_runtime import fails_on_odd
 from tests.scale_out.test_ray_extraction import LOCAL
-from trustser.audit.safety import white_box_attack
+from trustser.audit.safety import black_box_attack_audit, transfer_attack_audit, white_box_attack
 from trustser.cache import Cache
 from trustser.corpus_split import CorpusSplit
 from trustser.executor import Executor
@@ -65,3 +66,17 @@ def test_a_failing_unit_names_its_node_and_itself(ray_runtime):
         UnitFailure, match=r"unit three failed in worker pid \d+ on node .+/\w{8}: ValueError: odd value 3"
     ):
         map_units(ray, fails_on_odd, [(0,), (3,)], names=["unit zero", "unit three"])
+
+
+def test_black_box_and_transfer_attacks_on_ray_match_local(ray_runtime, small_corpus, tmp_path):
+    local, on_ray = runs("egemaps", small_corpus, tmp_path)  # gradients cannot reach it: these two apply
+    black_box = dict(budget_db=45.0, per_fold=4, max_queries=12)
+    transfer = dict(attack_name="FGSM", budget_db=45.0, per_fold=6, surrogate="mfcc")
+    for evaluate, options in ((black_box_attack_audit, black_box), (transfer_attack_audit, transfer)):
+        expected, got = evaluate(local, **options), evaluate(on_ray, **options)
+        assert got.n_attacked > 0, evaluate.__name__
+        for field in ("success_rate", "n_attacked", "n_success", "flipped", "snr_db_min", "snr_db_median"):
+            np.testing.assert_equal(getattr(got, field), getattr(expected, field), err_msg=field)
+        for ours, theirs in zip(got.adversarial, expected.adversarial, strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+    assert got.attack == expected.attack == "FGSM transferred from mfcc"
