@@ -1,4 +1,5 @@
-"""Where the audit's per-utterance work runs (`--executor`): in this process, or on a Ray cluster.
+"""Where the audit's per-utterance work runs (`--executor`): extraction's shards (trustser.ray_extraction)
+and the attacks' and noise robustness's folds (trustser.unit_map), in this process or on a Ray cluster.
 
 `local` (the default) is the in-process path. `ray` starts a Ray runtime on this machine; `ray:ADDRESS`
 attaches to a running cluster (`ray:auto`, `ray:ray://head:10001`, `ray:10.0.0.5:6379`). Ray is an

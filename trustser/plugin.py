@@ -111,8 +111,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--executor",
         default="local",
         metavar="local|ray|ray:ADDRESS",
-        help="where extraction runs: local (this process, default), ray (a Ray runtime started on this "
-        "machine) or ray:ADDRESS (a running cluster: ray:auto, ray:ray://head:10001); needs trustser[ray]",
+        help="where extraction, the attacks and noise robustness run: local (this process, default), ray (a "
+        "Ray runtime started on this machine) or ray:ADDRESS (a running cluster: ray:auto, ray:ray://head:10001); "
+        "needs trustser[ray]",
     )
     group.addoption(
         "--head-max-epochs",
