@@ -3,6 +3,7 @@ worker's error names its node and the utterance."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 
@@ -87,8 +88,9 @@ def test_a_worker_error_names_the_node_and_the_utterance(ray_runtime, small_corp
     audio, rate = soundfile.read(broken_dir / f"{victim}.wav", dtype="float32")
     soundfile.write(broken_dir / f"{victim}.wav", audio, rate // 2)  # readable, but not at the corpus's rate
     corpus = SyntheticCorpus(broken_dir, small_corpus.key + "-broken")
+    one_worker = dataclasses.replace(ON_RAY, executor=Executor("ray", workers=1))  # one to start is enough here
     with pytest.raises(ExtractionError) as raised:
-        extract_features(create("mfcc"), corpus, Cache(tmp_path / "cache"), ON_RAY, progress=lambda _: None)
+        extract_features(create("mfcc"), corpus, Cache(tmp_path / "cache"), one_worker, progress=lambda _: None)
     message = str(raised.value)
     assert f"utterance {victim!r}" in message and f"{victim}.wav is {rate // 2} Hz" in message
     assert f"on node {socket.gethostname()}/" in message and "extraction worker pid" in message
