@@ -10,7 +10,7 @@ ARGS ?=
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,ray]'
 	# torchattacks declares torchvision and requests~=2.25, which its code never imports; see README.
 	$(BIN)/pip install --quiet --no-deps -c constraints.txt torchattacks
 	touch $(STAMP)

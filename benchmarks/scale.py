@@ -14,6 +14,8 @@ Sections (`--sections`, comma-separated; all by default):
   its full 30 s windows and in the study's trimmed windows.
 - `breakdown`: where a cold default audit (mfcc, egemaps, ge2e) spends its time, per pillar, against
   the unavoidable work: one batched pass of its encoders over what the pillar needs.
+- `executor`: extraction throughput of mfcc and ge2e on the default corpus, in this process and by 1
+  and 2 Ray workers (benchmarks/executors.py; needs `trustser[ray]`).
 
 Corpus synthesis is done before any timing and is not counted. Numbers go to stdout as tables and to
 `<workdir>/results.json`.
@@ -342,9 +344,19 @@ def single_passes(workdir: Path) -> dict[str, float]:
     }
 
 
+def measure_executors(workdir: Path) -> dict:
+    """benchmarks/executors.py in a fresh process (its Ray runtime ends with it); its table and peak RSS."""
+    command = [sys.executable, "-m", "benchmarks.executors", "--workdir", str(workdir)]
+    process = run_measured(command, log=workdir / "executors.log")
+    print((workdir / "executors.log").read_text())
+    if process["exit"] != 0:
+        raise RuntimeError(f"benchmarks.executors failed; see {workdir / 'executors.log'}")
+    return {**json.loads((workdir / "executors.json").read_text()), "driver_peak_rss_mib": process["peak_rss_mib"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sections", default="scale,wav2vec2,whisper,breakdown")
+    parser.add_argument("--sections", default="scale,wav2vec2,whisper,breakdown,executor")
     parser.add_argument("--factors", default="1,2,4,8")
     parser.add_argument("--workdir", default=str(ROOT / ".bench"))
     parser.add_argument("--folds", type=int, default=FOLDS, help="the audit's --folds (default 4)")
@@ -369,6 +381,8 @@ def main() -> None:
         results["whisper"] = measure_whisper(workdir)
     if "breakdown" in sections:
         results["breakdown"] = measure_breakdown(workdir)
+    if "executor" in sections:
+        results["executor"] = measure_executors(workdir)
     results_path.write_text(json.dumps(results, indent=1))
     print(f"\nresults: {results_path}")
 

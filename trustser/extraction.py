@@ -16,19 +16,16 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 
 from trustser.cache import Cache, content_key
 from trustser.corpora.base import Corpus
-from trustser.devices import CPU, Compute
-from trustser.encoders.base import Encoder, pad_waveforms
+from trustser.devices import Compute
+from trustser.encoders.base import Encoder
 from trustser.feature_store import (
     STORAGE_DTYPES,
     STORE_FORMAT,
@@ -41,38 +38,38 @@ from trustser.feature_store import (
 )
 from trustser.features import load_waveform
 from trustser.memory import release_free_memory
+from trustser.shard_encoding import (
+    ExtractionError,
+    ExtractionSettings,
+    Meter,
+    NonFiniteFeatures,
+    Progress,
+    encode_batch,
+    stderr_progress,
+    store_batch,
+)
 from trustser.sustainability.energy import measure_energy
 
+__all__ = [
+    "ExtractionError",
+    "ExtractionSettings",
+    "InsufficientDisk",
+    "NonFiniteFeatures",
+    "Progress",
+    "encode_batch",
+    "estimated_bytes",
+    "extract_features",
+    "feature_key",
+    "stderr_progress",
+]
+
 EXTRACTION_VERSION = "3"  # bump when what the store holds changes
+SHARDS_PER_WORKER = 4  # about this many shards per worker in a distributed plan: a slow or lost worker delays little
 _DISK_MARGIN_BYTES = 64 << 20
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class ExtractionSettings:
-    """How features are computed and stored. `feature_dtype` and the compute tag are part of the cache key."""
-
-    compute: Compute = CPU
-    feature_dtype: str = "float32"
-    batch_seconds: float = 60.0  # padded audio per encoder batch
-    shard_mib: float = 256.0  # features per shard (the most a kill can lose)
-    loader_workers: int = 1  # processes decoding audio while the encoder runs
-
-    def __post_init__(self) -> None:
-        if self.feature_dtype not in STORAGE_DTYPES:
-            raise ValueError(f"--feature-dtype {self.feature_dtype!r}: expected one of {', '.join(STORAGE_DTYPES)}")
-        if not self.batch_seconds > 0:
-            raise ValueError(f"--batch-seconds must be positive, got {self.batch_seconds}")
-        if not self.shard_mib > 0:
-            raise ValueError(f"shard size must be positive, got {self.shard_mib} MiB")
 
 
 class InsufficientDisk(OSError):
     """The cache's disk cannot hold the features about to be extracted."""
-
-
-class ExtractionError(RuntimeError):
-    """Extraction cannot go on (e.g. one utterance alone does not fit in GPU memory)."""
 
 
 def feature_key(encoder: Encoder, corpus: Corpus, settings: ExtractionSettings = ExtractionSettings()) -> str:
@@ -87,10 +84,6 @@ def feature_key(encoder: Encoder, corpus: Corpus, settings: ExtractionSettings =
         dtype=settings.feature_dtype,
         compute=settings.compute.tag,
     )
-
-
-def stderr_progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def extract_features(
@@ -126,19 +119,30 @@ def _extract(
     directory.mkdir(parents=True, exist_ok=True)
     encoder.eval().to(settings.compute.device)
     probe = _probe(encoder, settings.compute)
-    plan = _load_or_make_plan(directory, corpus, probe, settings)
+    workers = 1
+    if settings.executor.distributed:
+        from trustser.ray_extraction import planned_workers
+
+        workers = planned_workers(settings.executor)
+    plan = _load_or_make_plan(directory, corpus, probe, settings, min_shards=SHARDS_PER_WORKER * workers)
     pending = [i for i in range(len(plan.shards)) if committed_shard(directory, i, verify=True) is None]
     _announce(encoder, corpus, directory, plan=plan, pending=pending, probe=probe, settings=settings, progress=progress)
     seconds_to_do = sum(plan.seconds[u] for i in pending for batch in plan.shards[i] for u in batch)
     energy = {}
-    if pending:
-        work = lambda: _encode_shards(
+    if pending and settings.executor.distributed:
+        from trustser.ray_extraction import encode_shards_on_cluster
+
+        energy = encode_shards_on_cluster(
+            encoder, corpus, directory, shards=plan.shards, pending=pending, settings=settings, progress=progress
+        )
+    elif pending:
+        work = lambda: _encode_shards(  # noqa: E731
             encoder,
             corpus,
             directory,
             plan=plan,
             pending=pending,
-            settings=settings,  # noqa: E731
+            settings=settings,
             progress=progress,
         )
         energy = dataclasses.asdict(measure_energy(work, max(seconds_to_do, 1e-3), label=f"extract {encoder.name}"))
@@ -182,7 +186,12 @@ def _estimated_frames(probe: dict, seconds: float) -> float:
     return max(1.0, probe["frames_at_zero"] + probe["frames_per_second"] * seconds)
 
 
-def _load_or_make_plan(directory: Path, corpus: Corpus, probe: dict, settings: ExtractionSettings) -> _Plan:
+def _load_or_make_plan(
+    directory: Path, corpus: Corpus, probe: dict, settings: ExtractionSettings, *, min_shards: int = 1
+) -> _Plan:
+    """Batches by padded duration, grouped into shards of `shard_mib`, or smaller so that there are at
+    least `min_shards` for the workers to share. Batches do not depend on the grouping, so neither do
+    the features."""
     path = directory / "plan.json"
     if path.exists():  # a resumed run keeps the first run's batches, whatever its own settings
         stored = read_json(path)
@@ -190,6 +199,9 @@ def _load_or_make_plan(directory: Path, corpus: Corpus, probe: dict, settings: E
     seconds = [corpus.seconds(u.id) for u in corpus.utterances]
     frame_bytes = _frame_bytes(probe, settings.feature_dtype)
     shard_bytes = settings.shard_mib * (1 << 20)
+    if min_shards > 1:
+        total_bytes = sum(_estimated_frames(probe, s) for s in seconds) * frame_bytes
+        shard_bytes = min(shard_bytes, total_bytes / min_shards)
     shards, batches, batch, shard_size = [], [], [], 0.0
     for index in np.argsort(seconds, kind="stable").tolist():  # length buckets: little padding
         if batch and (len(batch) + 1) * seconds[index] > settings.batch_seconds:
@@ -282,7 +294,7 @@ def _encode_shards(
         num_workers=settings.loader_workers,
         collate_fn=_as_list,
     )
-    meter = _Meter(
+    meter = Meter(
         total_utterances=sum(len(b) for _, b in batches),
         total_seconds=sum(plan.seconds[u] for _, b in batches for u in b),
     )
@@ -291,16 +303,8 @@ def _encode_shards(
         for (shard, _), items in zip(batches, loader):
             if writer is None:
                 writer = ShardWriter(directory, shard, settings.feature_dtype)
-            waves = [wave for _, wave in items]
-            for (index, wave), frames in zip(items, encode_batch(encoder, waves, settings.compute, progress=progress)):
-                if not torch.isfinite(frames).all():  # never stored: a head trained on them would be garbage
-                    raise NonFiniteFeatures(
-                        f"{encoder.name} gave NaN or infinite features for utterance "
-                        f"{corpus.utterances[index].id!r} of {corpus.name} ({len(wave) / encoder.sample_rate:.3f} s); "
-                        "remove the file from the corpus"
-                    )
-                writer.add(index, frames, len(wave))
-            meter.advance(len(items), sum(len(w) for w in waves) / encoder.sample_rate)
+            store_batch(writer, encoder, corpus, items, settings.compute, progress=progress)
+            meter.advance(len(items), sum(len(w) for _, w in items) / encoder.sample_rate)
             remaining[shard] -= 1
             if remaining[shard] == 0:
                 writer.commit()
@@ -310,64 +314,3 @@ def _encode_shards(
     finally:
         if writer is not None:
             writer.abandon()
-
-
-class NonFiniteFeatures(ValueError):
-    """The encoder's output for an utterance is not finite; the message names the utterance."""
-
-
-def encode_batch(
-    encoder: Encoder, waves: list[np.ndarray], compute: Compute, *, progress: Progress
-) -> list[torch.Tensor]:
-    """Each utterance's frames [frames, num_layers, hidden_size] (float32, CPU); on CUDA OOM, halves and retries."""
-    try:
-        padded, lengths = pad_waveforms(waves)
-        with torch.no_grad(), compute.autocast():
-            layers, frame_lengths = encoder(padded.to(compute.device), lengths.to(compute.device))
-        return [
-            layers[row, :, :n].transpose(0, 1).float().cpu().clone() for row, n in enumerate(frame_lengths.tolist())
-        ]
-    except torch.OutOfMemoryError:
-        if len(waves) == 1:
-            raise ExtractionError(
-                f"one utterance of {len(waves[0]) / encoder.sample_rate:.1f} s does not fit in the "
-                f"memory of {compute.device} even alone; extract on a larger GPU or --device cpu"
-            ) from None
-    # retried outside the except block, so the failed attempt's tensors (held by the traceback) are freed first
-    compute.release_cached_memory()
-    half = len(waves) // 2
-    progress(
-        f"  out of memory on {compute.device} with {len(waves)} utterances: "
-        f"batch halved to {half} + {len(waves) - half}"
-    )
-    return encode_batch(encoder, waves[:half], compute, progress=progress) + encode_batch(
-        encoder, waves[half:], compute, progress=progress
-    )
-
-
-class _Meter:
-    """Utterances and audio hours done, throughput and ETA."""
-
-    def __init__(self, *, total_utterances: int, total_seconds: float):
-        self.total_utterances, self.total_seconds = total_utterances, total_seconds
-        self.utterances, self.seconds, self.start = 0, 0.0, time.perf_counter()
-
-    def advance(self, utterances: int, seconds: float) -> None:
-        self.utterances += utterances
-        self.seconds += seconds
-
-    def status(self) -> str:
-        elapsed = time.perf_counter() - self.start
-        rate = self.seconds / elapsed if elapsed > 0 else 0.0
-        eta = (self.total_seconds - self.seconds) / rate if rate > 0 else float("nan")
-        return (
-            f"{self.utterances}/{self.total_utterances} utterances, {self.seconds / 3600:.3f}/"
-            f"{self.total_seconds / 3600:.3f} h of audio, {rate:.1f} audio s/s, ETA {_clock(eta)}"
-        )
-
-
-def _clock(seconds: float) -> str:
-    if not np.isfinite(seconds):
-        return "unknown"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"

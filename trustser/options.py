@@ -101,6 +101,13 @@ OPTIONS = (
         {"type": float, "default": 60.0},
     ),
     Option(
+        "executor",
+        "where extraction, the attacks and noise robustness run: local (this process, default), ray (a "
+        "Ray runtime started on this machine) or ray:ADDRESS (a running cluster: ray:auto, ray:ray://head:10001); "
+        "needs trustser[ray]",
+        {"default": "local", "metavar": "local|ray|ray:ADDRESS"},
+    ),
+    Option(
         "head-max-epochs",
         "most epochs an emotion head trains; early stopping on dev UAR may end it sooner (default: the recipe's 40)",
         {"type": int, "default": None},

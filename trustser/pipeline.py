@@ -18,6 +18,7 @@ from trustser.corpora.base import Corpus
 from trustser.corpora.folds import Fold
 from trustser.corpus_split import CorpusSplit
 from trustser.encoders.base import Encoder
+from trustser.executor import Executor
 from trustser.extraction import ExtractionSettings, Progress, stderr_progress
 from trustser.feature_store import StoredFeatures
 from trustser.heads import EmotionHead, HeadConfig, WaveformClassifier
@@ -83,6 +84,11 @@ class BackboneRun:
     def can_retrain(self) -> bool:
         """Whether evaluations may train heads with the recipe (a finished model's recipe is not ours)."""
         return self.source.can_retrain
+
+    @property
+    def executor(self) -> Executor:
+        """Where per-utterance work runs (--executor): extraction's shards and the attacks' folds."""
+        return self.extraction.executor
 
     @property
     def device(self):

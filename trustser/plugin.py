@@ -143,12 +143,19 @@ def _no_thresholds_file(config: pytest.Config) -> pytest.UsageError:
 
 
 def _check_compute_options(config: pytest.Config) -> None:
-    """A --device the machine lacks, a bad --batch-seconds or --head-max-epochs stops the run before any test."""
+    """A --device the machine lacks, a bad --batch-seconds, --head-max-epochs or --executor (or Ray not
+    installed for it) stops the run before any test."""
     batch_seconds, epochs = config.getoption("trust_batch_seconds"), config.getoption("trust_head_max_epochs")
     if not batch_seconds > 0:
         raise pytest.UsageError(f"--batch-seconds must be positive, got {batch_seconds}")
     if epochs is not None and not epochs >= 1:
         raise pytest.UsageError(f"--head-max-epochs must be at least 1, got {epochs}")
+    from trustser.executor import Executor, ExecutorError
+
+    try:
+        Executor.parse(config.getoption("trust_executor"))
+    except ExecutorError as error:
+        raise pytest.UsageError(str(error)) from None
     device = config.getoption("trust_device")
     if device not in ("auto", "cpu"):  # only then is torch worth importing here
         from trustser.devices import DeviceError, resolve_device
@@ -338,6 +345,7 @@ def _new_session(pytestconfig: pytest.Config):
         precision=pytestconfig.getoption("trust_precision"),
         feature_dtype=pytestconfig.getoption("trust_feature_dtype"),
         batch_seconds=pytestconfig.getoption("trust_batch_seconds"),
+        executor=pytestconfig.getoption("trust_executor"),
     )
     if pytestconfig.getoption("trust_head_max_epochs") is not None:
         settings = dataclasses.replace(settings, head_max_epochs=pytestconfig.getoption("trust_head_max_epochs"))

@@ -21,6 +21,7 @@ from trustser.corpus_split import CorpusSplit
 from trustser.devices import Compute
 from trustser.encoders import create as create_encoder
 from trustser.encoders.base import Encoder
+from trustser.executor import Executor
 from trustser.extraction import ExtractionSettings, Progress, stderr_progress
 from trustser.models import MODEL_PREFIX
 from trustser.models.labels import parse_overrides
@@ -46,12 +47,14 @@ class AuditSettings:
     feature_dtype: str = "float32"  # --feature-dtype of the stored features
     batch_seconds: float = 60.0  # --batch-seconds: padded audio per extraction batch
     head_max_epochs: int = TrainConfig.max_epochs  # --head-max-epochs
+    executor: str = "local"  # --executor: local | ray | ray:ADDRESS
 
     def extraction(self) -> ExtractionSettings:
         return ExtractionSettings(
             compute=Compute.resolve(self.device, self.precision),
             feature_dtype=self.feature_dtype,
             batch_seconds=self.batch_seconds,
+            executor=Executor.parse(self.executor),
         )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import torch
 
 from trustser.audit.memo import stored
 from trustser.cache import atomic_path, content_key
+from trustser.corpora.folds import Fold
 from trustser.encoders.base import pad_waveforms
 from trustser.errors import NotApplicable
 from trustser.features import load_waveform
@@ -20,7 +22,7 @@ from trustser.metric import declare_metric, finite, finite_numbers, non_empty, n
 from trustser.pipeline import BackboneRun
 from trustser.safety import AttackResult, run_attack
 from trustser.safety.attacks import ATTACKS
-from trustser.safety.blackbox import BlackBoxResult, model_scores, score_based_attack
+from trustser.safety.blackbox import BlackBoxResult, black_box_result, model_scores, simba_search
 from trustser.safety.invariance import (
     InvarianceBudget,
     InvarianceResult,
@@ -29,6 +31,7 @@ from trustser.safety.invariance import (
 )
 from trustser.safety.noise import NoiseRobustnessResult, noise_robustness
 from trustser.safety.transfer import transfer_attack
+from trustser.unit_map import map_units
 from trustser.vocabulary import safe_name
 
 
@@ -213,14 +216,27 @@ def white_box_attack(
         )
 
     def at(db: float):
-        return lambda model, waves, labels, fold: run_attack(
-            model, waves, labels, budget_db=db, attack_name=attack_name, targeted=targeted, seed=run.train_config.seed
+        return functools.partial(
+            run_attack, budget_db=db, attack_name=attack_name, targeted=targeted, seed=run.train_config.seed
         )
 
+    def models(fold: Fold) -> tuple:
+        return (run.waveform_model(fold),)
+
     tag = f"{'targeted-' if targeted else ''}{attack_name}@{budget_db:g}dB"
-    at_budget = _attack_folds(run, examples_tag=tag, per_fold=per_fold, attack=at(budget_db))
+    at_budget = _attack_folds(run, tag=tag, examples=True, per_fold=per_fold, attack=at(budget_db), models=models)
     curve = tuple(
-        (float(db), _attack_folds(run, examples_tag=None, per_fold=curve_per_fold, attack=at(db)).success_rate)
+        (
+            float(db),
+            _attack_folds(
+                run,
+                tag=f"{'targeted-' if targeted else ''}{attack_name}@{db:g}dB",
+                examples=False,
+                per_fold=curve_per_fold,
+                attack=at(db),
+                models=models,
+            ).success_rate,
+        )
         for db in curve_db
     )
     return dataclasses.replace(at_budget, curve=curve)
@@ -239,18 +255,17 @@ def transfer_attack_audit(
         raise ValueError(f"transfer surrogate {surrogate!r} must be differentiable")
     return _attack_folds(
         run,
-        examples_tag=f"{attack_name}-transfer-from-{surrogate}@{budget_db:g}dB",
+        tag=f"{attack_name}-transfer-from-{surrogate}@{budget_db:g}dB",
+        examples=True,
         per_fold=per_fold,
-        attack=lambda model, waves, labels, fold: transfer_attack(
-            helper.waveform_model(fold),
-            model,
-            waves,
-            labels,
+        attack=functools.partial(
+            transfer_attack,
             budget_db=budget_db,
             attack_name=attack_name,
             surrogate_name=surrogate,
             seed=run.train_config.seed,
         ),
+        models=lambda fold: (helper.waveform_model(fold), run.waveform_model(fold)),
     )
 
 
@@ -263,26 +278,40 @@ def black_box_attack_audit(run: BackboneRun, *, budget_db: float, per_fold: int,
             f"{run.backbone} is differentiable: the white-box attacks, which follow its gradients "
             "within the same SNR budget, are the stronger test"
         )
-    indices, fold_of = _chosen(run, per_fold=per_fold)
-    fold_scores = {f: model_scores(run.waveform_model(run.folds[f])) for f in np.unique(fold_of)}
-    classes = len(run.corpus.emotions)
-
-    def scores(rows: np.ndarray, waves: list[np.ndarray]) -> np.ndarray:
-        """Each utterance's class probabilities from its own fold's model."""
-        return _answered_by_own_fold(
-            fold_of[rows],
-            lambda fold, mine: fold_scores[fold](rows[mine], [waves[m] for m in mine]),
-            np.empty((len(rows), classes)),
+    chosen = attack_set(run, per_fold=per_fold)
+    # each fold is one unit (trustser.unit_map): its model answers for its own test speakers only; the
+    # positions in the whole list seed each utterance's search, so the split cannot change a result
+    starts = np.cumsum([0] + [len(indices) for _, indices in chosen])
+    units = [
+        (
+            model_scores(run.waveform_model(run.folds[f])),
+            [waveform(run, i) for i in indices],
+            run.split.labels[indices],
+            np.arange(start, start + len(indices)),
         )
-
-    result = score_based_attack(
-        scores,
-        [waveform(run, i) for i in indices],
-        run.split.labels[indices],
+        for (f, indices), start in zip(chosen, starts)
+    ]
+    search = functools.partial(
+        simba_search,
         budget_db=budget_db,
         max_queries=max_queries,
         sample_rate=run.encoder.sample_rate,
         seed=run.train_config.seed,
+    )
+    names = [
+        f"black-box@{budget_db:g}dB on {run.backbone} fold {f} ({len(indices)} utterances)" for f, indices in chosen
+    ]
+    outcomes = map_units(run.executor, search, units, names=names, progress=run.progress)
+    indices = np.concatenate([indices for _, indices in chosen])
+    result = black_box_result(
+        [wave for unit in units for wave in unit[1]],
+        [wave for outcome in outcomes for wave in outcome.heard],
+        run.split.labels[indices],
+        before=np.concatenate([o.before for o in outcomes]),
+        after=np.concatenate([o.after for o in outcomes]),
+        queries=np.concatenate([o.queries for o in outcomes]),
+        budget_db=budget_db,
+        max_queries=max_queries,
     )
     ids = [run.corpus.utterances[i].id for i in indices]
     return dataclasses.replace(
@@ -299,37 +328,36 @@ def _chosen(run: BackboneRun, *, per_fold: int) -> tuple[np.ndarray, np.ndarray]
     return np.concatenate([i for _, i in chosen]), np.concatenate([np.full(len(i), f) for f, i in chosen])
 
 
-def _answered_by_own_fold(folds: np.ndarray, answer, out: np.ndarray) -> np.ndarray:
-    """`out[k]` answered by row k's own fold: `answer(fold, positions)` answers that fold's rows at once.
-
-    Each fold's model was trained without that fold's test speakers, so only it may answer for them.
-    """
-    for fold in np.unique(folds):
-        mine = np.flatnonzero(folds == fold)
-        out[mine] = answer(int(fold), mine)
-    return out
-
-
 def _successes(ids: list[str], result) -> Iterator[tuple[str, str, np.ndarray]]:
     """(utterance id, "adversarial", audio) of each successful attack in `result`, in order."""
     return ((ids[i], "adversarial", result.adversarial[i]) for i, flipped in enumerate(result.flipped) if flipped)
 
 
-def _attack_folds(run: BackboneRun, *, examples_tag: str | None, per_fold: int, attack) -> AttackResult:
-    """`attack(model, waves, labels, fold)` on each fold's chosen test utterances with that fold's model, pooled.
+def _attack_folds(
+    run: BackboneRun,
+    *,
+    tag: str,
+    examples: bool,
+    per_fold: int,
+    attack: Callable[..., AttackResult],
+    models: Callable[[Fold], tuple],
+) -> AttackResult:
+    """`attack(*models(fold), waves, labels)` on each fold's chosen test utterances, pooled.
 
-    With an `examples_tag`, the first few successful attacks are stored as WAV pairs for listening.
+    Each fold is one unit of work for the executor (trustser.unit_map): it carries its own models,
+    waveforms and seed, so the folds give the same results wherever they run. With `examples`, the
+    first few successful attacks are stored as WAV pairs for listening.
     """
-    results, ids = [], []
-    for fold_index, indices in attack_set(run, per_fold=per_fold):
-        fold = run.folds[fold_index]
-        waves = [waveform(run, i) for i in indices]
-        results.append(attack(run.waveform_model(fold), waves, run.split.labels[indices], fold))
-        ids.extend(run.corpus.utterances[i].id for i in indices)
-    pooled = _pool_attacks(results)
-    if examples_tag is None:
+    chosen = attack_set(run, per_fold=per_fold)
+    units = [
+        (*models(run.folds[f]), [waveform(run, i) for i in indices], run.split.labels[indices]) for f, indices in chosen
+    ]
+    names = [f"{tag} on {run.backbone} fold {f} ({len(indices)} utterances)" for f, indices in chosen]
+    pooled = _pool_attacks(map_units(run.executor, attack, units, names=names, progress=run.progress))
+    if not examples:
         return pooled
-    return dataclasses.replace(pooled, examples=_store_examples(run, examples_tag, _successes(ids, pooled)))
+    ids = [run.corpus.utterances[i].id for _, indices in chosen for i in indices]
+    return dataclasses.replace(pooled, examples=_store_examples(run, tag, _successes(ids, pooled)))
 
 
 def _store_examples(run: BackboneRun, tag: str, examples: Iterable[tuple[str, str, np.ndarray]]) -> tuple[str, ...]:
@@ -383,20 +411,29 @@ def noise_robustness_audit(
 ) -> NoiseRobustnessResult:
     """UAR of each fold's model on up to `per_fold` of its test utterances, clean and under noise.
 
-    Babble for an utterance is mixed from the other chosen utterances of other speakers.
+    Babble for an utterance is mixed from the other chosen utterances of other speakers. The noise is
+    drawn here, from one seeded generator; each fold's predictions of a condition are one unit of work
+    for the executor (trustser.unit_map), so where they run cannot change them.
     """
     indices, fold_of = _chosen(run, per_fold=per_fold)
     waves = [waveform(run, i) for i in indices]
     speakers = run.split.column("speaker", indices)
     sources = [[w for w, s in zip(waves, speakers) if s != speaker] for speaker in speakers]
-    models = {f: run.waveform_model(run.folds[f]) for f in np.unique(fold_of)}
+    folds = np.unique(fold_of)
+    models = {f: run.waveform_model(run.folds[f]) for f in folds}
+    calls = itertools.count()
 
     def predict(batch: list[np.ndarray]) -> np.ndarray:
-        return _answered_by_own_fold(
-            fold_of,
-            lambda fold, mine: _predicted(models[fold], [batch[m] for m in mine]),
-            np.empty(len(batch), dtype=np.int64),
-        )
+        mine = [np.flatnonzero(fold_of == fold) for fold in folds]
+        units = [(models[fold], [batch[m] for m in rows]) for fold, rows in zip(folds, mine)]
+        condition = next(calls)  # 0: the clean audio, then each noise condition in turn
+        names = [
+            f"noise condition {condition} on {run.backbone} fold {f} ({len(r)} utterances)" for f, r in zip(folds, mine)
+        ]
+        predicted = np.empty(len(batch), dtype=np.int64)
+        for rows, answer in zip(mine, map_units(run.executor, _predicted, units, names=names, progress=run.progress)):
+            predicted[rows] = answer
+        return predicted
 
     return noise_robustness(
         predict,

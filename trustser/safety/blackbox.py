@@ -167,6 +167,16 @@ class _Search:
         return improved
 
 
+@dataclass(frozen=True)
+class SearchOutcome:
+    """What SimBA did to each utterance: predictions before and after, queries spent, audio heard last."""
+
+    before: np.ndarray
+    after: np.ndarray
+    queries: np.ndarray
+    heard: list[np.ndarray]
+
+
 def score_based_attack(
     scores: Scores,
     waves: Sequence[np.ndarray],
@@ -184,9 +194,40 @@ def score_based_attack(
     `step` is the size of one move as a fraction of the budget's L2 radius. Untargeted success: the
     prediction leaves the true class. Never calls backward: `scores` sees waveforms only.
     """
+    options = dict(budget_db=budget_db, max_queries=max_queries, sample_rate=sample_rate, seed=seed, step=step)
+    outcome = simba_search(scores, waves, labels, batch_size=batch_size, **options)
+    return black_box_result(
+        waves,
+        outcome.heard,
+        np.asarray(labels, dtype=np.int64),
+        before=outcome.before,
+        after=outcome.after,
+        queries=outcome.queries,
+        budget_db=budget_db,
+        max_queries=max_queries,
+    )
+
+
+def simba_search(
+    scores: Scores,
+    waves: Sequence[np.ndarray],
+    labels: np.ndarray,
+    positions: np.ndarray | None = None,
+    *,
+    budget_db: float,
+    max_queries: int,
+    sample_rate: int,
+    seed: int = 0,
+    step: float = 0.5,
+    batch_size: int = 16,
+) -> SearchOutcome:
+    """The search of `score_based_attack`, without judging it. `positions[i]` (default i) is utterance
+    i's place in the whole attacked list: it seeds the utterance's generator and is what `scores`
+    receives, so a part of the list (a fold, on a worker) is searched exactly as within the whole."""
     if max_queries < 2:
         raise ValueError(f"max_queries must leave room for one try after the clean query, got {max_queries}")
     labels = np.asarray(labels, dtype=np.int64)
+    positions = np.arange(len(waves)) if positions is None else np.asarray(positions, dtype=np.int64)
     order = np.argsort([len(w) for w in waves], kind="stable")  # similar lengths pad less
     before, after = np.empty(len(waves), dtype=np.int64), np.empty(len(waves), dtype=np.int64)
     queries = np.zeros(len(waves), dtype=np.int64)
@@ -195,7 +236,7 @@ def score_based_attack(
         batch = order[start : start + batch_size]
         search = _Search(
             scores,
-            batch,
+            positions[batch],
             [waves[i] for i in batch],
             labels[batch],
             budget_db=budget_db,
@@ -208,9 +249,7 @@ def score_based_attack(
         before[batch], after[batch], queries[batch] = search.before, search.after, search.queries
         for row, i in enumerate(batch):
             heard[i] = search.heard[row]
-    return black_box_result(
-        waves, heard, labels, before=before, after=after, queries=queries, budget_db=budget_db, max_queries=max_queries
-    )
+    return SearchOutcome(before, after, queries, heard)
 
 
 def black_box_result(

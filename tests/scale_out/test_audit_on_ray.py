@@ -1,0 +1,45 @@
+"""The audit with `--executor ray` gives the values, CIs and verdicts of `--executor local` (mfcc and ge2e,
+on a small synthetic corpus, the pillars that read the features), and shows the cluster's progress."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.scale_out.conftest import SMALL_CORPUS
+from tests.scale_out.ray_runtime import RAY_ENV, ROOT
+
+pytest.importorskip("ray", reason="Ray is not installed: pip install 'trustser[ray]'")
+AUDIT = [
+    *("--backbone", "mfcc,ge2e", "--corpus", SMALL_CORPUS, "--folds", "2", "--head-max-epochs", "3"),
+    *("-k", "utility or privacy or fairness or noise", "-p", "no:cacheprovider", "-q"),
+]
+
+
+def audit(executor: str, workdir) -> tuple[dict, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "trust_tests", *AUDIT, "--executor", executor]
+        + ["--trust-cache", str(workdir / "cache"), "--trust-report", str(workdir / "report")],
+        cwd=ROOT,
+        env=RAY_ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stdout + done.stderr  # 1: some gates fail, as they should here
+    records = json.loads((workdir / "report" / "trust_report.json").read_text())["records"]
+    fields = ("value", "verdict", "ci_low", "ci_high", "n")
+    return {(r["metric"], r["backbone"]): tuple(r[f] for f in fields) for r in records}, done.stdout + done.stderr
+
+
+def test_ray_gives_the_local_audit_s_values_and_verdicts(tmp_path):
+    local, _ = audit("local", tmp_path / "local")
+    distributed, output = audit("ray", tmp_path / "ray")
+    assert len(local) >= 30 and {backbone for _, backbone in local} == {"mfcc", "ge2e"}
+    assert distributed == local
+    for backbone in ("mfcc", "ge2e"):  # progress in the pytest output while the cluster works
+        assert f"extract {backbone} on synthetic" in output
+    assert "Ray workers" in output and "h of audio" in output and "audio s/s per worker" in output

@@ -1,0 +1,82 @@
+"""Attacks with each fold a Ray task (white-box, black-box, transfer): the same successes, adversarial
+audio and curves as in this process, whichever worker ran which fold; a unit's error names the node
+and the unit."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import numpy as np
+import pytest
+
+from tests.scale_out.ray_runtime import fails_on_odd
+from tests.scale_out.test_ray_extraction import LOCAL
+from trustser.audit.safety import black_box_attack_audit, transfer_attack_audit, white_box_attack
+from trustser.cache import Cache
+from trustser.corpus_split import CorpusSplit
+from trustser.executor import Executor
+from trustser.pipeline import trained_run
+from trustser.training import TrainConfig
+from trustser.unit_map import UnitFailure, map_units
+
+pytest.importorskip("ray", reason="Ray is not installed: pip install 'trustser[ray]'")
+pytest.importorskip("torchattacks", reason="torchattacks is not installed: pip install 'torchattacks>=3.5' --no-deps")
+ATTACKS = [  # (backbone, attack, per fold, curve budgets)
+    ("mfcc", "FGSM", 8, (30.0,)),
+    ("mfcc", "PGD", 6, ()),
+    ("mfcc", "APGD", 4, ()),  # draws its start from the seed
+    ("ge2e", "FGSM", 4, ()),
+]
+
+
+def runs(backbone: str, small_corpus, root):
+    """The same trained run twice, local and on Ray: the second cache holds the first's features and
+    heads but no results, so the attacks run again."""
+    split = CorpusSplit(small_corpus, small_corpus.folds(2, 0))
+    recipe = TrainConfig(seed=0, max_epochs=1)  # any trained head will do: both runs share it
+    local = trained_run(backbone, split, Cache(root / "local"), train_config=recipe, extraction=LOCAL)
+    _ = local.heads
+    for kind in ("features", "heads"):
+        shutil.copytree(root / "local" / kind, root / "ray" / kind)
+    on_ray = dataclasses.replace(LOCAL, executor=Executor("ray"))
+    return local, trained_run(backbone, split, Cache(root / "ray"), train_config=recipe, extraction=on_ray)
+
+
+@pytest.mark.parametrize(("backbone", "attack", "per_fold", "curve"), ATTACKS)
+def test_folds_on_ray_give_the_local_attack(backbone, attack, per_fold, curve, ray_runtime, small_corpus, tmp_path):
+    local, on_ray = runs(backbone, small_corpus, tmp_path)
+    lines = []
+    on_ray.progress = lines.append
+    options = dict(attack_name=attack, budget_db=45.0, per_fold=per_fold, curve_db=curve, curve_per_fold=4)
+    expected, got = white_box_attack(local, **options), white_box_attack(on_ray, **options)
+    assert got.n_attacked > 0 and got.n_total == 2 * per_fold
+    for field in ("success_rate", "n_attacked", "n_success", "flipped", "curve", "snr_db_min", "snr_db_median"):
+        np.testing.assert_equal(getattr(got, field), getattr(expected, field), err_msg=field)  # NaN == NaN here
+    for ours, theirs in zip(got.adversarial, expected.adversarial, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    done = [line for line in lines if f"{attack}@45dB on {backbone} fold" in line]
+    assert len(done) == 2 and all(" done by pid " in line for line in done)  # one task per fold
+
+
+def test_a_failing_unit_names_its_node_and_itself(ray_runtime):
+    ray = Executor("ray")
+    assert map_units(ray, fails_on_odd, [(0,), (2,)], names=["zero", "two"]) == [0, 2]
+    with pytest.raises(
+        UnitFailure, match=r"unit three failed in worker pid \d+ on node .+/\w{8}: ValueError: odd value 3"
+    ):
+        map_units(ray, fails_on_odd, [(0,), (3,)], names=["unit zero", "unit three"])
+
+
+def test_black_box_and_transfer_attacks_on_ray_match_local(ray_runtime, small_corpus, tmp_path):
+    local, on_ray = runs("egemaps", small_corpus, tmp_path)  # gradients cannot reach it: these two apply
+    black_box = dict(budget_db=45.0, per_fold=4, max_queries=12)
+    transfer = dict(attack_name="FGSM", budget_db=45.0, per_fold=6, surrogate="mfcc")
+    for evaluate, options in ((black_box_attack_audit, black_box), (transfer_attack_audit, transfer)):
+        expected, got = evaluate(local, **options), evaluate(on_ray, **options)
+        assert got.n_attacked > 0, evaluate.__name__
+        for field in ("success_rate", "n_attacked", "n_success", "flipped", "snr_db_min", "snr_db_median"):
+            np.testing.assert_equal(getattr(got, field), getattr(expected, field), err_msg=field)
+        for ours, theirs in zip(got.adversarial, expected.adversarial, strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+    assert got.attack == expected.attack == "FGSM transferred from mfcc"
