@@ -24,10 +24,11 @@ audit: $(STAMP)
 # built once, and one torch thread per worker: on 2 cores this halves the wall time, while torch's own
 # threads competing with a second worker would slow both down several times.
 # ruff first: lint and format are checked before any test runs (configured in pyproject.toml).
+# Tests marked slow (minutes each: the Ray audit on the default corpus) run with `pytest tests -m slow`.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	OMP_NUM_THREADS=1 $(BIN)/pytest tests -n auto --dist loadfile $(ARGS)
+	OMP_NUM_THREADS=1 $(BIN)/pytest tests -n auto --dist loadfile -m "not slow" $(ARGS)
 
 # Long runs, kept out of `make test`: memory, time and disk as the corpus grows (benchmarks/scale.py).
 # Over an hour on 2 cores (ARGS="--sections scale --folds 2" alone: about 45 min); results in .bench/results.json.

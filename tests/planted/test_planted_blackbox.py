@@ -33,7 +33,6 @@ def black_box_audit(corpus: str, cache: Path, report: Path) -> tuple[int, dict, 
     return done.returncode, {r["metric"]: r for r in report_records(report)}, done.stdout
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "corpus, verdict",
     [("tones:emotion_db=-50,noise_db=-70", "FAIL"), ("tones", "PASS")],

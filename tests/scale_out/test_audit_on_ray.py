@@ -1,5 +1,6 @@
-"""The audit with `--executor ray` gives the values, CIs and verdicts of `--executor local` (mfcc and ge2e,
-on a small synthetic corpus, the pillars that read the features), and shows the cluster's progress."""
+"""The audit with `--executor ray` gives the values, CIs and verdicts of `--executor local` (mfcc and ge2e;
+the pillars that read the features, on a small synthetic corpus in `make test`, and with the white-box
+attacks on the default corpus under `-m slow`), and shows the cluster's progress."""
 
 from __future__ import annotations
 
@@ -13,21 +14,21 @@ from tests.scale_out.conftest import SMALL_CORPUS
 from tests.scale_out.ray_runtime import RAY_ENV, ROOT
 
 pytest.importorskip("ray", reason="Ray is not installed: pip install 'trustser[ray]'")
-AUDIT = [
-    *("--backbone", "mfcc,ge2e", "--corpus", SMALL_CORPUS, "--folds", "2", "--head-max-epochs", "3"),
-    *("-k", "utility or privacy or fairness or noise", "-p", "no:cacheprovider", "-q"),
-]
+SMALL = (*("--corpus", SMALL_CORPUS, "--folds", "2"), *("-k", "utility or privacy or fairness or noise"))
+# the default corpus, every pillar that reads the features, and the white-box attacks: minutes, not in make test
+DEFAULT = ("--corpus", "synthetic", "-k", "utility or privacy or fairness or noise or white_box")
 
 
-def audit(executor: str, workdir) -> tuple[dict, str]:
+def audit(executor: str, workdir, scope: tuple[str, ...]) -> tuple[dict, str]:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "trust_tests", *AUDIT, "--executor", executor]
+        [sys.executable, "-m", "pytest", "trust_tests", *scope, "--executor", executor]
+        + ["--backbone", "mfcc,ge2e", "--head-max-epochs", "3", "-p", "no:cacheprovider", "-q"]
         + ["--trust-cache", str(workdir / "cache"), "--trust-report", str(workdir / "report")],
         cwd=ROOT,
         env=RAY_ENV,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=1200,
     )
     assert done.returncode in (0, 1), done.stdout + done.stderr  # 1: some gates fail, as they should here
     records = json.loads((workdir / "report" / "trust_report.json").read_text())["records"]
@@ -35,9 +36,10 @@ def audit(executor: str, workdir) -> tuple[dict, str]:
     return {(r["metric"], r["backbone"]): tuple(r[f] for f in fields) for r in records}, done.stdout + done.stderr
 
 
-def test_ray_gives_the_local_audit_s_values_and_verdicts(tmp_path):
-    local, _ = audit("local", tmp_path / "local")
-    distributed, output = audit("ray", tmp_path / "ray")
+@pytest.mark.parametrize("scope", [SMALL, pytest.param(DEFAULT, marks=pytest.mark.slow)], ids=["small", "default"])
+def test_ray_gives_the_local_audit_s_values_and_verdicts(scope, tmp_path):
+    local, _ = audit("local", tmp_path / "local", scope)
+    distributed, output = audit("ray", tmp_path / "ray", scope)
     assert len(local) >= 30 and {backbone for _, backbone in local} == {"mfcc", "ge2e"}
     assert distributed == local
     for backbone in ("mfcc", "ge2e"):  # progress in the pytest output while the cluster works
