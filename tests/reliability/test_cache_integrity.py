@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
+from tests.records import a_record
 from trustser.cache import Cache, checksum_path, content_key
 from trustser.corpora.audio import AudioStore
-from trustser.report.records import TrustRecord
 from trustser.report.writers import copy_listening_examples
 
 
@@ -76,20 +76,7 @@ def test_cached_results_cannot_point_the_report_outside_the_cache(tmp_path):
         (folder / name).write_bytes(b"RIFF")
     (tmp_path / "secret.wav").write_bytes(b"secret")
     examples = ["examples/k/u1.fgsm.wav", "/etc/passwd", "../secret.wav", str(folder / "u1.fgsm.wav")]
-    record = TrustRecord(
-        pillar="safety",
-        metric="safety.fgsm_success_rate",
-        label="FGSM",
-        backbone="../../x",
-        corpus="c",
-        value=0.5,
-        threshold=0.5,
-        bound="max",
-        verdict="PASS",
-        n=1,
-        message="",
-        details={"examples": examples},
-    )
+    record = a_record(metric="safety.fgsm_success_rate", backbone="../../x", details={"examples": examples})
     refused = copy_listening_examples([record], report, cache_root)
     assert set(refused) >= {"/etc/passwd", "../secret.wav"}
     copied = sorted(p for p in report.rglob("*") if p.is_file())

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.suite_runs import ROOT, run_suite
 
 TRUST_TESTS = """
 import pytest
@@ -38,27 +37,11 @@ def test_passes(backbone, trust):
 def audit_of(tests: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict, str, str]:
     (tmp_path / "test_hostile.py").write_text(tests)
     report = tmp_path / "report"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            str(tmp_path / "test_hostile.py"),
-            "-p",
-            "no:cacheprovider",
-            "--rootdir",
-            str(tmp_path),
-            "--thresholds",
-            str(ROOT / "thresholds.toml"),
-            "--backbone",
-            "mfcc",
-            "--trust-report",
-            str(report),
-            "-q",
-        ],
+    done = run_suite(
+        tmp_path / "test_hostile.py",
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
+        report=report,
+        options=("--rootdir", str(tmp_path), "--thresholds", str(ROOT / "thresholds.toml"), "--backbone", "mfcc"),
         timeout=300,
     )
     document = json.loads((report / "trust_report.json").read_text())
@@ -106,26 +89,11 @@ def test_a_trust_test_without_a_gate_stops_the_run_at_collection(tmp_path):
         'import pytest\n\n@pytest.mark.trust("utility.no_such_metric")\n'
         "def test_x(backbone, trust):\n    trust.check(1.0)\n"
     )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            str(tmp_path / "test_ungated.py"),
-            "-p",
-            "no:cacheprovider",
-            "--rootdir",
-            str(tmp_path),
-            "--thresholds",
-            str(ROOT / "thresholds.toml"),
-            "--backbone",
-            "mfcc",
-            "--trust-report",
-            str(tmp_path / "report"),
-        ],
+    done = run_suite(
+        tmp_path / "test_ungated.py",
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
+        report=tmp_path / "report",
+        options=("--rootdir", str(tmp_path), "--thresholds", str(ROOT / "thresholds.toml"), "--backbone", "mfcc"),
         timeout=300,
     )
     assert done.returncode == 4, done.stdout + done.stderr  # pytest's usage error, not a failed gate

@@ -8,34 +8,17 @@ import json
 import math
 import re
 
+from tests.records import a_record
 from trustser.report import writers
-from trustser.report.records import TrustRecord
 
 HOSTILE = "corpus.csv\n```\n| fake | All gates | `x` | 1 | ≥ 0 | PASS | 1 |\n<img src=x onerror=alert(1)>"
-
-
-def record(**changes) -> TrustRecord:
-    fields = dict(
-        pillar="utility",
-        metric="utility.uar",
-        label="UAR",
-        backbone="mfcc",
-        corpus="synthetic",
-        value=0.7,
-        threshold=0.6,
-        bound="min",
-        verdict="PASS",
-        n=10,
-        message="UAR 0.7 >= min 0.6",
-    )
-    return TrustRecord(**{**fields, **changes})
 
 
 def test_markdown_keeps_hostile_strings_inside_their_cell_or_block(monkeypatch):
     monkeypatch.setattr(writers, "corpus_summary_text", lambda summary: f"manifest: {HOSTILE}\n````\nstill inside")
     records = [
-        record(backbone=HOSTILE, verdict="FAIL", message=HOSTILE),
-        record(metric="utility.accuracy", label=HOSTILE),
+        a_record(backbone=HOSTILE, verdict="FAIL", message=HOSTILE),
+        a_record(metric="utility.accuracy", label=HOSTILE),
     ]
     markdown = writers.render_markdown(
         records, {"corpus": HOSTILE, "backbones": [HOSTILE], "seed": 0, "corpus_summary": {"spec": "hostile"}}
@@ -75,7 +58,7 @@ def test_csv_cells_that_start_like_formulas_are_text(tmp_path):
 
 
 def test_json_writes_nan_and_infinity_as_null(tmp_path):
-    records = [record(value=math.nan, details={"per_fold": [math.inf, 0.5], "ci": (math.nan, 1.0)})]
+    records = [a_record(value=math.nan, details={"per_fold": [math.inf, 0.5], "ci": (math.nan, 1.0)})]
     writers.write_json(tmp_path / "trust_report.json", records, {"corpus": "synthetic"})
     written = json.loads((tmp_path / "trust_report.json").read_text())["records"][0]
     assert written["value"] is None and written["details"] == {"per_fold": [None, 0.5], "ci": [None, 1.0]}

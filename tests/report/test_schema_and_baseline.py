@@ -7,8 +7,8 @@ import json
 import jsonschema
 import pytest
 
+from tests.records import a_record
 from trustser.report.baseline import BaselineError, load_baseline
-from trustser.report.records import TrustRecord
 from trustser.report.schema import report_schema
 from trustser.report.writers import write_json
 from trustser.thresholds import Gate, Judgement, worst
@@ -16,24 +16,6 @@ from trustser.thresholds import Gate, Judgement, worst
 
 def schema() -> dict:
     return report_schema()
-
-
-def a_record(**changes) -> TrustRecord:
-    fields = dict(
-        pillar="utility",
-        metric="utility.uar",
-        label="UAR",
-        backbone="mfcc",
-        corpus="synthetic",
-        value=0.7,
-        threshold=0.6,
-        bound="min",
-        verdict="PASS",
-        n=640,
-        message="UAR 0.7 >= min 0.6",
-        details={"per_fold": [0.7]},
-    )
-    return TrustRecord(**{**fields, **changes})
 
 
 def test_written_report_validates_and_the_schema_rejects_a_broken_one(tmp_path):
