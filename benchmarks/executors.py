@@ -20,11 +20,11 @@ from pathlib import Path
 
 import torch
 
-from trustser.cache import Cache
+from trustser.cache.store import Cache
+from trustser.compute.executor import LOCAL, Executor
 from trustser.corpora import create as create_corpus
 from trustser.encoders import create
-from trustser.executor import LOCAL, Executor
-from trustser.extraction import ExtractionSettings, extract_features
+from trustser.features.extraction import ExtractionSettings, extract_features
 
 CONFIGURATIONS = (  # (label, executor, torch threads in this process)
     ("local, 1 thread", LOCAL, 1),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from trustser.cache import Cache
+from trustser.cache.store import Cache
 from trustser.corpora import create as create_corpus
 from trustser.encoders import create
-from trustser.extraction import ExtractionSettings, extract_features
+from trustser.features.extraction import ExtractionSettings, extract_features
 
 
 def main() -> None:

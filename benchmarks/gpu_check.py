@@ -25,13 +25,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import trustser.extraction as extraction
+import trustser.features.extraction as extraction
 from tests.features.noise_corpus import NoiseCorpus
-from trustser.cache import Cache
-from trustser.devices import Compute
+from trustser.cache.store import Cache
+from trustser.compute.devices import Compute
+from trustser.compute.energy import EnergyResult
 from trustser.encoders import create
-from trustser.extraction import ExtractionSettings, extract_features
-from trustser.sustainability.energy import EnergyResult
+from trustser.features.extraction import ExtractionSettings, extract_features
 
 RESULTS: dict = {}
 DEVICE = os.environ.get("GPU_CHECK_DEVICE", "cuda")  # "cpu" with a small GPU_CHECK_SCALE: a dry run of the script
@@ -215,10 +215,10 @@ def whisper_windows(work: Path) -> dict:
 
 @section("heads, attacks, black-box and noise with the model on cuda")
 def model_on_gpu(work: Path) -> dict:
-    from trustser.heads import HeadConfig, WaveformClassifier
-    from trustser.safety import run_attack
-    from trustser.safety.blackbox import model_scores, score_based_attack
-    from trustser.training import TrainConfig, predict_logits, train_head
+    from trustser.models.head import HeadConfig, WaveformClassifier
+    from trustser.models.training import TrainConfig, predict_logits, train_head
+    from trustser.pillars.safety import run_attack
+    from trustser.pillars.safety.blackbox import model_scores, score_based_attack
 
     corpus = NoiseCorpus(count(600), min_seconds=1.0, max_seconds=5.0)
     encoder = create(f"hf:{work / 'w2v'}")

@@ -216,11 +216,11 @@ def measure_whisper(workdir: Path, utterances: int = 24) -> list[dict]:
     """Seconds of extraction per audio hour, full 30 s windows vs trimmed, on the first utterances of the corpus."""
     import torch
 
+    from trustser.compute.devices import Compute
     from trustser.corpora import create as create_corpus
-    from trustser.devices import Compute
+    from trustser.corpora.audio import load_waveform
     from trustser.encoders import create
-    from trustser.extraction import encode_batch
-    from trustser.features import load_waveform
+    from trustser.features.extraction import encode_batch
 
     source = save_whisper_base(workdir / "whisper-base-random")
     corpus = create_corpus("synthetic", workdir / "cache", "skip")
@@ -303,12 +303,12 @@ def single_passes(workdir: Path) -> dict[str, float]:
     import numpy as np
     import torch
 
-    from trustser.cache import Cache
+    from trustser.cache.store import Cache
     from trustser.corpora import create as create_corpus
+    from trustser.corpora.audio import load_waveform
     from trustser.encoders import create
     from trustser.encoders.base import pad_waveforms
-    from trustser.extraction import ExtractionSettings, extract_features
-    from trustser.features import load_waveform
+    from trustser.features.extraction import ExtractionSettings, extract_features
 
     corpus = create_corpus("synthetic", workdir / "breakdown-cache", "skip")
     extraction, attack = 0.0, 0.0

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from trustser import packaged
+from trustser.pytest_plugin import packaged
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,6 @@
-"""The audit's vocabulary, spelled once: verdicts, bounds, gate levels, the pillar order, and how
-numbers and names are written. Thresholds, records, the collector and every writer use these.
+"""The audit's vocabulary, spelled once: verdicts, bounds, gate levels and the pillar order.
+Thresholds, records, the collector and every writer use these (how values are written:
+trustser.formatting).
 
 The enums are `StrEnum`s: a member is its string ("PASS", "min"), so records, JUnit properties and
 the JSON report carry plain strings and compare equal to them.
@@ -7,8 +8,6 @@ the JSON report carry plain strings and compare equal to them.
 
 from __future__ import annotations
 
-import math
-import re
 from enum import StrEnum
 
 PILLARS = ("utility", "privacy", "fairness", "safety", "sustainability")
@@ -67,20 +66,3 @@ class Bound(StrEnum):
 class Level(StrEnum):
     FAIL = "fail"  # outside the gate fails the run
     WARN = "warn"  # outside the gate is reported, never failing the run
-
-
-def format_number(value: float | None) -> str:
-    """A metric value or threshold as messages and reports write it: 4 significant digits, large
-    integers in full with `_` separators (100_000_000 parameters), "n/a" for a value not measured."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if math.isinf(value):
-        return str(value)
-    if value == int(value) and abs(value) >= 1000:
-        return f"{int(value):,}".replace(",", "_")
-    return f"{value:.4g}" if abs(value) < 1000 else f"{value:.1f}"
-
-
-def safe_name(text: str) -> str:
-    """A file-name-safe rendering of a spec or an id: no separators, no `..`, never empty."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_.") or "unnamed"

@@ -22,7 +22,7 @@ EVALUATOR = '''"""A toy metric: the share of the corpus's utterances that are an
 
 from dataclasses import dataclass
 
-from trustser.metric import declare_metric, positive, setting
+from trustser.gates.declaration import declare_metric, positive, setting
 
 
 @dataclass(frozen=True)

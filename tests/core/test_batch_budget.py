@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-import trustser.training as training
-from trustser.features import LayerFeatures
-from trustser.heads import HeadConfig
-from trustser.training import TrainConfig, predict_logits, train_head, within_budget
+import trustser.models.training as training
+from trustser.features.frames import LayerFeatures
+from trustser.models.head import HeadConfig
+from trustser.models.training import TrainConfig, predict_logits, train_head, within_budget
 
 
 def _features(n: int = 24, layers: int = 2, hidden: int = 8) -> LayerFeatures:

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from trustser.cache import Cache, atomic_path, content_key
+from trustser.cache.store import Cache, atomic_path, content_key
 
 
 def test_content_key_is_stable_and_sensitive():

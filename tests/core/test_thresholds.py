@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from trustser.metric import declared_metrics
-from trustser.thresholds import ThresholdError, load_gates
+from trustser.gates.thresholds import ThresholdError, load_gates
+from trustser.pillars import declared_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,7 +18,7 @@ def write(tmp_path, text):
 
 
 def test_shipped_thresholds_cover_every_metric_with_its_declared_default():
-    gates, declared = load_gates(ROOT / "thresholds.toml"), declared_metrics()
+    gates, declared = load_gates(ROOT / "thresholds.toml", declared_metrics()), declared_metrics()
     assert set(gates) == set(declared)
     assert {m: g.threshold for m, g in gates.items()} == {m: d.default for m, d in declared.items()}
     assert gates["safety.fgsm_success_rate"].settings.budget_db == 45.0
@@ -42,13 +42,14 @@ def test_shipped_thresholds_cover_every_metric_with_its_declared_default():
 )
 def test_malformed_files_name_the_key(tmp_path, text, named):
     with pytest.raises(ThresholdError, match=named.replace(".", r"\.")) as error:
-        load_gates(write(tmp_path, text))
+        load_gates(write(tmp_path, text), declared_metrics())
     assert str(tmp_path) in str(error.value)
 
 
 def test_gate_verdicts_and_message(tmp_path):
     gates = load_gates(
-        write(tmp_path, "[privacy.gender_inference_uar]\nmax = 0.9\n[utility.uar]\nmin = 0.6\nlevel = 'warn'\n")
+        write(tmp_path, "[privacy.gender_inference_uar]\nmax = 0.9\n[utility.uar]\nmin = 0.6\nlevel = 'warn'\n"),
+        declared_metrics(),
     )
     leak = gates.gate("privacy.gender_inference_uar")
     verdict = leak.judge(0.97, "ge2e on synthetic")
@@ -62,7 +63,7 @@ def test_gate_verdicts_and_message(tmp_path):
 
 def test_ci_gate_judges_the_least_favourable_bound(tmp_path):
     text = "[privacy.gender_inference_uar]\nmax = 0.75\ngate = 'ci'\n[utility.uar]\nmin = 0.6\ngate = 'ci'\n"
-    gates = load_gates(write(tmp_path, text))
+    gates = load_gates(write(tmp_path, text), declared_metrics())
     leak, uar = gates.gate("privacy.gender_inference_uar"), gates.gate("utility.uar")
     assert leak.judge(0.70, "x", ci=(0.60, 0.74)).verdict == "PASS"
     verdict = leak.judge(0.70, "x", ci=(0.60, 0.80))  # point within, upper bound beyond
@@ -73,14 +74,14 @@ def test_ci_gate_judges_the_least_favourable_bound(tmp_path):
 
 
 def test_point_gate_ignores_the_interval_but_reports_it(tmp_path):
-    gates = load_gates(write(tmp_path, "[privacy.gender_inference_uar]\nmax = 0.75\n"))
+    gates = load_gates(write(tmp_path, "[privacy.gender_inference_uar]\nmax = 0.75\n"), declared_metrics())
     verdict = gates.gate("privacy.gender_inference_uar").judge(0.70, "x", ci=(0.60, 0.80))
     assert verdict.verdict == "PASS" and "[95% CI 0.6, 0.8]" in verdict.message
 
 
 def test_small_groups_give_warn_instead_of_a_verdict(tmp_path):
     text = "[fairness.statistical_parity_gender]\nmax = 0.1\nmin_group_size = 3\n"
-    gate = load_gates(write(tmp_path, text)).gate("fairness.statistical_parity_gender")
+    gate = load_gates(write(tmp_path, text), declared_metrics()).gate("fairness.statistical_parity_gender")
     assert gate.judge(0.5, "x", group_size=2).verdict == "WARN"
     assert gate.judge(0.5, "x", group_size=3).failed
     assert gate.judge(0.05, "x", group_size=3).verdict == "PASS"
@@ -97,4 +98,4 @@ def test_small_groups_give_warn_instead_of_a_verdict(tmp_path):
 )
 def test_malformed_gate_modes_name_the_key(tmp_path, text, named):
     with pytest.raises(ThresholdError, match=named.replace(".", r"\.")):
-        load_gates(write(tmp_path, text))
+        load_gates(write(tmp_path, text), declared_metrics())

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from trustser.devices import torch_threads
-from trustser.features import LayerFeatures
-from trustser.training import TrainConfig, train_head
+from trustser.compute.devices import torch_threads
+from trustser.features.frames import LayerFeatures
+from trustser.models.training import TrainConfig, train_head
 
 
 def test_the_thread_count_is_set_inside_and_restored_after_an_error():

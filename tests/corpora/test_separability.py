@@ -1,8 +1,8 @@
 """The default synthetic corpus is learnable but not trivially separable (issue: well below 0.9)."""
 
-from trustser.cache import Cache
+from trustser.cache.store import Cache
 from trustser.corpora import create, speaker_folds
-from trustser.utility.separability import functional_baseline
+from trustser.pillars.utility.separability import functional_baseline
 
 
 def test_default_corpus_is_learnable_but_not_trivially_separable(tmp_path_factory):

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 
 from tests.fairness.test_fairness_metrics import audits
-from trustser.bootstrap import percentile_interval, speaker_resamples
-from trustser.fairness import evaluate_fairness, group_fairness
-from trustser.fairness.metrics import group_confusion, summary_from_counts
+from trustser.pillars.fairness import evaluate_fairness, group_fairness
+from trustser.pillars.fairness.metrics import group_confusion, summary_from_counts
+from trustser.pillars.speaker_bootstrap import percentile_interval, speaker_resamples
 
 
 @settings(max_examples=50, deadline=None)

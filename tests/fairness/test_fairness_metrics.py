@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import balanced_accuracy_score
 
-from trustser.fairness import FairnessResult, equality_of_opportunity, evaluate_fairness, statistical_parity
+from trustser.pillars.fairness import FairnessResult, equality_of_opportunity, evaluate_fairness, statistical_parity
 
 SETTINGS = settings(max_examples=50, deadline=None)
 

@@ -15,11 +15,11 @@ import pytest
 import torch
 
 from tests.features.noise_corpus import NoiseCorpus
-from trustser.cache import Cache
-from trustser.devices import CPU, Compute, DeviceError, resolve_device
+from trustser.cache.store import Cache
+from trustser.compute.devices import CPU, Compute, DeviceError, resolve_device
 from trustser.encoders import create
 from trustser.encoders.base import pad_waveforms
-from trustser.extraction import (
+from trustser.features.extraction import (
     ExtractionError,
     ExtractionSettings,
     InsufficientDisk,
@@ -27,7 +27,7 @@ from trustser.extraction import (
     extract_features,
     feature_key,
 )
-from trustser.feature_store import StoreError, shard_name
+from trustser.features.store import StoreError, shard_name
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_SHARDS = ExtractionSettings(batch_seconds=6.0, shard_mib=0.3, loader_workers=0)
@@ -143,7 +143,7 @@ def test_a_damaged_shard_is_named_when_read_and_recomputed_on_the_next_extractio
 def test_extraction_stops_before_encoding_when_the_disk_is_too_small(corpus, tmp_path, monkeypatch):
     import shutil
 
-    import trustser.extraction as extraction
+    import trustser.features.extraction as extraction
 
     monkeypatch.setattr(
         extraction.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(1 << 30, 1 << 30, 1 << 20)
@@ -197,9 +197,9 @@ _KILLABLE = textwrap.dedent("""
     import sys, time
     import torch
     from tests.features.noise_corpus import NoiseCorpus
-    from trustser.cache import Cache
+    from trustser.cache.store import Cache
     from trustser.encoders.mfcc import MFCCEncoder
-    from trustser.extraction import ExtractionSettings, extract_features
+    from trustser.features.extraction import ExtractionSettings, extract_features
 
     class SlowMFCC(MFCCEncoder):  # same name, configuration and weights: the same store
         def forward(self, waveforms, lengths):

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from tests.encoders.tiny_checkpoints import tiny_checkpoints  # noqa: F401  (session fixture)
-from trustser.heads import WaveformClassifier
-from trustser.models.huggingface import load_finished_model
+from trustser.models.finished.huggingface import load_finished_model
+from trustser.models.head import WaveformClassifier
 
 EMOTIONS = ("neutral", "happy", "sad", "angry")
 SR = 16000

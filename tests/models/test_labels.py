@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from trustser.models.labels import MappedClassifier, label_groups, parse_overrides
+from trustser.models.finished.labels import MappedClassifier, label_groups, parse_overrides
 
 EMOTIONS = ("neutral", "happy", "sad", "angry")
 

@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from tests.doc_examples import write_python_file
-from trustser.heads import WaveformClassifier
-from trustser.models.loading import load_finished_model
+from trustser.models.finished.formats import load_finished_model
+from trustser.models.head import WaveformClassifier
 from trustser.testing import check_encoder
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ import filecmp
 
 import pytest
 
-from trustser import packaged
 from trustser.cli import main
+from trustser.pytest_plugin import packaged
 from trustser.vocabulary import PILLARS
 
 PILLAR_MODULES = {f"test_{pillar}.py" for pillar in PILLARS}

@@ -147,7 +147,10 @@ def test_the_wheel_carries_the_suite_the_gates_and_the_entry_points(wheel):
     assert {f"trustser/trust_tests/test_{pillar}.py" for pillar in PILLARS} <= names
     assert "trustser/thresholds.toml" in names and "trustser/trust_tests/__init__.py" in names
     assert not any(name.startswith(("trust_tests/", "tests/")) for name in names)
-    assert "[pytest11]\ntrustser = trustser.plugin" in entry_points and "trustser = trustser.cli:main" in entry_points
+    assert (
+        "[pytest11]\ntrustser = trustser.pytest_plugin.hooks" in entry_points
+        and "trustser = trustser.cli:main" in entry_points
+    )
     requirements = [
         line for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line
     ]

@@ -1,5 +1,5 @@
 """A team's conftest may own `--model` or `--seed`: installing TrustSER must not break its test runs,
-and the audit stays reachable under the `--trust-` names (trustser.options)."""
+and the audit stays reachable under the `--trust-` names (trustser.pytest_plugin.options)."""
 
 from __future__ import annotations
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 
 from tests.planted.test_planted_flaws import ROOT, audit  # noqa: F401  (the fixture that runs an audit)
-from trustser.thresholds import load_gates
+from trustser.gates.thresholds import load_gates
+from trustser.pillars import declared_metrics
 
-PRIVACY_GATES = {m for m in load_gates(ROOT / "thresholds.toml") if m.startswith("privacy.")}
+PRIVACY_GATES = {m for m in load_gates(ROOT / "thresholds.toml", declared_metrics()) if m.startswith("privacy.")}
 
 
 def test_clean_tones_pass_every_privacy_gate(audit):  # noqa: F811

@@ -10,12 +10,12 @@ from trustser import audit
 from trustser.corpora.base import Utterance
 from trustser.corpora.folds import Fold
 from trustser.errors import NotApplicable
-from trustser.features import LayerFeatures
-from trustser.heads import EmotionHead, HeadConfig
-from trustser.privacy import attribute_inference
-from trustser.privacy.attribute_inference import most_inferable
-from trustser.privacy.demographics import age_group, age_groups, demographic_columns, why_not_attackable
-from trustser.privacy.differential_privacy import MixedLayers, onto_all_layers
+from trustser.features.frames import LayerFeatures
+from trustser.models.head import EmotionHead, HeadConfig
+from trustser.pillars.privacy import attribute_inference
+from trustser.pillars.privacy.attribute_inference import most_inferable
+from trustser.pillars.privacy.demographics import age_group, age_groups, demographic_columns, why_not_attackable
+from trustser.pillars.privacy.differential_privacy import MixedLayers, onto_all_layers
 
 FOLDS = [Fold(i, (), (), (f"s{i}", f"s{i + 4}")) for i in range(4)]
 SPEAKERS = np.repeat([f"s{i}" for i in range(8)], 10)

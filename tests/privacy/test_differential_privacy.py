@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from trustser.features import LayerFeatures
-from trustser.heads import HeadConfig
-from trustser.privacy import member_split, membership_inference
-from trustser.privacy.differential_privacy import DPConfig, train_dp_head
-from trustser.training import TrainConfig, per_utterance_loss, train_head
+from trustser.features.frames import LayerFeatures
+from trustser.models.head import HeadConfig
+from trustser.models.training import TrainConfig, per_utterance_loss, train_head
+from trustser.pillars.privacy import member_split, membership_inference
+from trustser.pillars.privacy.differential_privacy import DPConfig, train_dp_head
 
 N = 120
 SPEAKERS = np.repeat(np.arange(4), N // 4)

@@ -7,9 +7,12 @@ import pytest
 import torch
 
 from trustser.corpora.folds import Fold
-from trustser.features import LayerFeatures
-from trustser.heads import HeadConfig
-from trustser.privacy import (
+from trustser.features.frames import LayerFeatures
+from trustser.gates.thresholds import load_gates
+from trustser.models.head import HeadConfig
+from trustser.models.training import TrainConfig, per_utterance_loss, train_head
+from trustser.pillars import declared_metrics
+from trustser.pillars.privacy import (
     attribute_inference,
     equal_error_rate,
     member_split,
@@ -17,11 +20,9 @@ from trustser.privacy import (
     speaker_identification,
     speaker_verification,
 )
-from trustser.thresholds import load_gates
-from trustser.training import TrainConfig, per_utterance_loss, train_head
 
 ROOT = Path(__file__).resolve().parents[2]
-GATES = load_gates(ROOT / "thresholds.toml")
+GATES = load_gates(ROOT / "thresholds.toml", declared_metrics())
 SPEAKERS = np.repeat([f"s{i}" for i in range(8)], 40)
 GENDER = np.where(np.arange(len(SPEAKERS)) // 40 % 2 == 0, "female", "male")
 FOLDS = [Fold(i, (), (), (f"s{i}", f"s{i + 4}")) for i in range(4)]
@@ -113,7 +114,7 @@ def test_memorising_head_fails_membership_and_leaks_more_than_the_release_recipe
 
 
 def test_verification_trials_are_every_pair_up_to_the_cap_then_a_seeded_uniform_sample():
-    from trustser.privacy.speakers import MAX_TRIALS, trial_pairs
+    from trustser.pillars.privacy.speakers import MAX_TRIALS, trial_pairs
 
     first, second = trial_pairs(640, seed=0)  # the default corpus: every pair once
     assert len(first) == 640 * 639 // 2 <= MAX_TRIALS and (first < second).all()

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from tests.records import a_record
-from trustser.cache import Cache, checksum_path, content_key
+from trustser.cache.store import Cache, checksum_path, content_key
 from trustser.corpora.audio import AudioStore
 from trustser.report.writers import copy_listening_examples
 

@@ -47,7 +47,7 @@ def test_a_gender_the_corpus_declares_unknown_is_left_out_by_design(tmp_path):
 
 @pytest.mark.parametrize("backbones, kept", [(("mfcc",), 4), (("mfcc", "egemaps"), 3)])
 def test_files_too_short_for_an_audited_encoder_are_dropped_naming_it(tmp_path, backbones, kept):
-    from trustser.session import AuditSession, AuditSettings
+    from trustser.run.session import AuditSession, AuditSettings
 
     table = _manifest(tmp_path, "F")
     soundfile.write(tmp_path / "a3.wav", (0.3 * np.sin(np.arange(800) / 3)).astype(np.float32), 16000)  # 0.05 s

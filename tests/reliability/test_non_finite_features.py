@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from tests.features.noise_corpus import NoiseCorpus
-from trustser.cache import Cache
+from trustser.cache.store import Cache
 from trustser.encoders import create
-from trustser.extraction import ExtractionSettings, NonFiniteFeatures, extract_features
-from trustser.heads import EmotionHead
-from trustser.pipeline import finite_weights
+from trustser.features.extraction import ExtractionSettings, NonFiniteFeatures, extract_features
+from trustser.models.head import EmotionHead
+from trustser.run.backbone_run import finite_weights
 
 
 class _OneHugeUtterance(NoiseCorpus):

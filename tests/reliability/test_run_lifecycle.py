@@ -16,7 +16,7 @@ import pytest
 import soundfile
 
 from tests.suite_runs import ROOT, run_suite
-from trustser.cache import atomic_path, staging_prefix, sweep_abandoned
+from trustser.cache.store import atomic_path, staging_prefix, sweep_abandoned
 
 USAGE_ERROR = int(pytest.ExitCode.USAGE_ERROR)
 PREVIOUS_RUN = ("trust_report.json", "report.md", "report.html", "predictions.csv", "corpus_summary.json")
@@ -108,7 +108,7 @@ def _killed_mid_write(code: str) -> None:
 
 def test_temporary_files_of_a_killed_run_are_swept_and_a_live_runs_are_kept(tmp_path):
     _killed_mid_write(
-        "import sys, time\nfrom pathlib import Path\nfrom trustser.cache import atomic_path\n"
+        "import sys, time\nfrom pathlib import Path\nfrom trustser.cache.store import atomic_path\n"
         f"with atomic_path(Path({str(tmp_path)!r}) / 'heads' / 'key.safetensors') as tmp:\n"
         "    tmp.write_bytes(b'half')\n    print('writing', flush=True)\n    time.sleep(60)\n"
     )
@@ -120,11 +120,11 @@ def test_temporary_files_of_a_killed_run_are_swept_and_a_live_runs_are_kept(tmp_
 
 
 def test_a_killed_extraction_leaves_nothing_the_next_session_keeps(tmp_path):
-    from trustser.session import AuditSession, AuditSettings
+    from trustser.run.session import AuditSession, AuditSettings
 
     store = tmp_path / "cache" / "features" / "store"
     _killed_mid_write(
-        "import sys, time\nfrom pathlib import Path\nimport torch\nfrom trustser.feature_store import ShardWriter\n"
+        "import sys, time\nfrom pathlib import Path\nimport torch\nfrom trustser.features.store import ShardWriter\n"
         f"directory = Path({str(store)!r}); directory.mkdir(parents=True)\n"
         "writer = ShardWriter(directory, 0, 'float32')\nwriter.add(0, torch.zeros(5, 2, 3), 800)\n"
         "print('writing', flush=True)\ntime.sleep(60)\n"

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from trustser.gates.thresholds import load_gates
+from trustser.pillars import declared_metrics
 from trustser.report.html import render_html
 from trustser.report.profile import PILLARS
 from trustser.report.records import TrustRecord
 from trustser.report.text_boxes import Box, TextLabel, fitted, overlapping_pairs
-from trustser.thresholds import load_gates
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANTED = "<script>alert('x')</script>"
@@ -78,7 +79,7 @@ def full_audit_records() -> list[TrustRecord]:
     factors = (0.0, 0.5, 0.95, 1.0, 1.05, 2.0, 1e6, None)
     records = []
     for b, backbone in enumerate(("mfcc", LONG_NAME, PLANTED)):
-        for g, gate in enumerate(load_gates(ROOT / "thresholds.toml").values()):
+        for g, gate in enumerate(load_gates(ROOT / "thresholds.toml", declared_metrics()).values()):
             factor = factors[(g + b) % len(factors)]
             value = None if factor is None else gate.threshold * factor
             inside = value is not None and (value >= gate.threshold if gate.bound == "min" else value <= gate.threshold)

@@ -8,10 +8,10 @@ import jsonschema
 import pytest
 
 from tests.records import a_record
+from trustser.gates.thresholds import Gate, Judgement, worst
 from trustser.report.baseline import BaselineError, load_baseline
 from trustser.report.schema import report_schema
 from trustser.report.writers import write_json
-from trustser.thresholds import Gate, Judgement, worst
 
 
 def schema() -> dict:

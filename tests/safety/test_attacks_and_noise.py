@@ -10,10 +10,10 @@ import torch
 from torch import nn
 
 from trustser.errors import NotApplicable
-from trustser.safety import run_attack, snr_db
-from trustser.safety.attacks import INSTALL_TORCHATTACKS
-from trustser.safety.noise import NOISE_TYPES, add_at_snr, noise_robustness, noisy_copy, pink_noise
-from trustser.safety.transfer import transfer_attack
+from trustser.pillars.safety import run_attack, snr_db
+from trustser.pillars.safety.attacks import INSTALL_TORCHATTACKS
+from trustser.pillars.safety.noise import NOISE_TYPES, add_at_snr, noise_robustness, noisy_copy, pink_noise
+from trustser.pillars.safety.transfer import transfer_attack
 
 
 class Spectral(nn.Module):
@@ -129,7 +129,7 @@ def test_transfer_attack_fails_a_fragile_target_and_passes_a_robust_one():
 
 
 def test_invariance_search_finds_and_shrinks_a_gain_flip():
-    from trustser.safety.invariance import InvarianceBudget, invariance_search
+    from trustser.pillars.safety.invariance import InvarianceBudget, invariance_search
 
     def loud(wave) -> int:  # flips at an RMS of 0.1: a gain of 2 dB moves 0.095 across
         return int(np.sqrt(np.mean(np.square(wave))) > 0.1)

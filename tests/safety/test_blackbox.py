@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from trustser.encoders.base import pad_waveforms
-from trustser.safety.blackbox import KIND, gabor_atom, model_scores, score_based_attack
-from trustser.safety.snr import snr_db
+from trustser.pillars.safety.blackbox import KIND, gabor_atom, model_scores, score_based_attack
+from trustser.pillars.safety.snr import snr_db
 
 RATE = 8000
 BANDS_HZ = ((300, 700), (1100, 1700), (2100, 2700), (3100, 3700))  # one band per class
@@ -141,7 +141,7 @@ def test_runs_on_egemaps_through_opensmile():
     """The non-differentiable encoder it exists for: openSMILE in numpy, under torch.no_grad, batched."""
     pytest.importorskip("opensmile")
     from trustser.encoders import create
-    from trustser.heads import EmotionHead, WaveformClassifier
+    from trustser.models.head import EmotionHead, WaveformClassifier
 
     torch.manual_seed(0)
     encoder = create("egemaps")

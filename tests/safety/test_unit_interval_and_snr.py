@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from trustser.safety.snr import linf_budget, snr_db
-from trustser.safety.unit_interval import UnitIntervalModel
+from trustser.pillars.safety.snr import linf_budget, snr_db
+from trustser.pillars.safety.unit_interval import UnitIntervalModel
 
 
 class Energy(nn.Module):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from trustser.executor import INSTALL_RAY, LOCAL, Executor, ExecutorError
+from trustser.compute.executor import INSTALL_RAY, LOCAL, Executor, ExecutorError
 
 ROOT = Path(__file__).resolve().parents[2]
 WITHOUT_RAY = "import sys; sys.modules['ray'] = None; import pytest; sys.exit(pytest.main(sys.argv[1:]))"

@@ -12,13 +12,13 @@ import pytest
 
 from tests.scale_out.ray_runtime import fails_on_odd
 from tests.scale_out.test_ray_extraction import LOCAL
-from trustser.audit.safety import black_box_attack_audit, transfer_attack_audit, white_box_attack
-from trustser.cache import Cache
-from trustser.corpus_split import CorpusSplit
-from trustser.executor import Executor
-from trustser.pipeline import trained_run
-from trustser.training import TrainConfig
-from trustser.unit_map import UnitFailure, map_units
+from trustser.cache.store import Cache
+from trustser.compute.executor import Executor
+from trustser.compute.units_of_work import UnitFailure, map_units
+from trustser.corpora.split import CorpusSplit
+from trustser.models.training import TrainConfig
+from trustser.pillars.safety.checks import black_box_attack_audit, transfer_attack_audit, white_box_attack
+from trustser.run.backbone_run import trained_run
 
 pytest.importorskip("ray", reason="Ray is not installed: pip install 'trustser[ray]'")
 pytest.importorskip("torchattacks", reason="torchattacks is not installed: pip install 'torchattacks>=3.5' --no-deps")

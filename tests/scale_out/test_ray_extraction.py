@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import soundfile
 
-from trustser.cache import Cache
+from trustser.cache.store import Cache
+from trustser.compute.executor import Executor
 from trustser.corpora.synthetic import SyntheticCorpus
 from trustser.encoders import create
-from trustser.executor import Executor
-from trustser.extraction import ExtractionError, ExtractionSettings, extract_features
-from trustser.feature_store import shard_name
+from trustser.features.extraction import ExtractionError, ExtractionSettings, extract_features
+from trustser.features.store import shard_name
 
 pytest.importorskip("ray", reason="Ray is not installed: pip install 'trustser[ray]'")
 

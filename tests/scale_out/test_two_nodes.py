@@ -13,9 +13,9 @@ import pytest
 from tests.scale_out.ray_runtime import RAY_ENV, ROOT, TwoNodeCluster
 from tests.scale_out.test_ray_extraction import assert_same_features
 from tests.scale_out.two_node_driver import SETTINGS
-from trustser.cache import Cache
+from trustser.cache.store import Cache
 from trustser.encoders import create
-from trustser.extraction import extract_features
+from trustser.features.extraction import extract_features
 
 pytest.importorskip("ray", reason="Ray is not installed: pip install 'trustser[ray]'")
 TIME_LIMIT_S = 240

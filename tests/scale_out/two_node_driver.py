@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from trustser.cache import Cache
+from trustser.cache.store import Cache
+from trustser.compute.executor import Executor
 from trustser.corpora.synthetic import SyntheticCorpus
 from trustser.encoders import create
-from trustser.executor import Executor
-from trustser.extraction import ExtractionSettings, extract_features
+from trustser.features.extraction import ExtractionSettings, extract_features
 
 SETTINGS = ExtractionSettings(batch_seconds=4.0, loader_workers=0)
 

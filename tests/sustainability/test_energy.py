@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from trustser.sustainability import EnergyResult, measure_energy, measure_repeated_energy
+from trustser.pillars.sustainability import EnergyResult, measure_energy, measure_repeated_energy
 
 
 def busy(seconds: float):

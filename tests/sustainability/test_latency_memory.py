@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from trustser.heads import EmotionHead, HeadConfig
-from trustser.sustainability import EnergyResult, combined_energy, measure_footprint, measure_latency
+from trustser.models.head import EmotionHead, HeadConfig
+from trustser.pillars.sustainability import EnergyResult, combined_energy, measure_footprint, measure_latency
 
 
 def test_latency_is_the_median_after_warm_up():

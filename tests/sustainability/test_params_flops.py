@@ -6,7 +6,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 from torch.utils.flop_counter import FlopCounterMode
 
-from trustser.sustainability import ParameterCount, count_flops, count_parameters
+from trustser.pillars.sustainability import ParameterCount, count_flops, count_parameters
 
 
 def torch_count(model, *inputs) -> int:

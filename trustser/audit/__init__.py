@@ -7,8 +7,8 @@ slow or unrepeatable ones (attacks, measurements) are stored on disk (`memo.stor
 pillar.
 """
 
-from trustser.audit.fairness import gender_fairness, speaker_fairness
-from trustser.audit.privacy import (
+from trustser.pillars.fairness.checks import gender_fairness, speaker_fairness
+from trustser.pillars.privacy.checks import (
     EXPOSABLE,
     age_inference,
     demographic_inference,
@@ -18,14 +18,14 @@ from trustser.audit.privacy import (
     speaker_identification_attack,
     speaker_verification_attack,
 )
-from trustser.audit.safety import (
+from trustser.pillars.safety.checks import (
     black_box_attack_audit,
     invariance,
     noise_robustness_audit,
     transfer_attack_audit,
     white_box_attack,
 )
-from trustser.audit.sustainability import (
+from trustser.pillars.sustainability.checks import (
     extraction_energy,
     gflops_per_audio_second,
     inference_energy,
@@ -34,7 +34,7 @@ from trustser.audit.sustainability import (
     parameters,
     training_energy,
 )
-from trustser.audit.utility import utility
+from trustser.pillars.utility.checks import utility
 
 __all__ = [
     "EXPOSABLE",

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile
 import soxr
+from scipy.signal import resample_poly
 
-from trustser.cache import Cache, atomic_path, content_key
+from trustser.cache.store import Cache, atomic_path, content_key
+
+if TYPE_CHECKING:
+    from trustser.corpora.base import Corpus
 
 DECODING_VERSION = "2"  # bump when decoding, downmixing, resampling or the checks change
 MAX_PEAK = 16.0
@@ -120,3 +125,12 @@ class AudioStore:
         if not self._intact(key):
             key = self.prepare(path)[0]
         return np.load(self.cache.path("audio", key, ".npy"), allow_pickle=False)
+
+
+def load_waveform(corpus: Corpus, utterance_id: str, sample_rate: int) -> np.ndarray:
+    """The utterance's audio at `sample_rate` (polyphase resampling when the rates differ)."""
+    audio = corpus.load_audio(utterance_id)
+    if corpus.sample_rate != sample_rate:
+        divisor = np.gcd(corpus.sample_rate, sample_rate)
+        audio = resample_poly(audio, sample_rate // divisor, corpus.sample_rate // divisor).astype(np.float32)
+    return audio

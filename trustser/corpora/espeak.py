@@ -20,7 +20,7 @@ import soundfile
 from scipy.signal import resample_poly
 from tqdm.auto import tqdm
 
-from trustser.user_code import child_environment
+from trustser.specs.team_code import child_environment
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _CHARS_UTF8 = 1

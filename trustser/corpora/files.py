@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 from tqdm.auto import tqdm
 
-from trustser.cache import content_key
+from trustser.cache.store import content_key
 from trustser.corpora.audio import AudioStore, BadAudio
 from trustser.corpora.base import GENDERS, Corpus, Dropped, Utterance
 from trustser.corpora.emotions import EmotionMapping, mapping, parse_source

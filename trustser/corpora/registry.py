@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from trustser.corpora.base import Corpus
-from trustser.user_code import build, entry_point_factory, entry_point_names
+from trustser.specs.team_code import build, entry_point_factory, entry_point_names
 
 ENTRY_POINTS = "trustser.corpora"
 

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from trustser.cache import atomic_path
+from trustser.cache.store import atomic_path
 from trustser.corpora.base import Corpus
 from trustser.corpora.folds import Fold
 

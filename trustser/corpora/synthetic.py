@@ -26,7 +26,7 @@ import numpy as np
 import soundfile
 from filelock import FileLock
 
-from trustser.cache import content_key, staging_prefix
+from trustser.cache.store import content_key, staging_prefix
 from trustser.corpora.base import EMOTIONS, Corpus, Utterance
 from trustser.corpora.espeak import Prosody, espeak_version, synthesise_in_fresh_process
 from trustser.corpora.registry import parse_options, register

@@ -12,7 +12,7 @@ from __future__ import annotations
 from torch import nn
 
 from trustser.encoders.base import Encoder
-from trustser.user_code import source_digest
+from trustser.specs.team_code import source_digest
 
 REQUIRED = ("sample_rate", "num_layers", "hidden_size")
 OPTIONAL = ("differentiable", "non_differentiable_reason", "min_seconds")

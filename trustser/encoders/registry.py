@@ -15,7 +15,7 @@ from typing import Callable
 
 from trustser.encoders.base import Encoder
 from trustser.encoders.module_encoder import as_encoder
-from trustser.user_code import build, entry_point_factory, entry_point_names
+from trustser.specs.team_code import build, entry_point_factory, entry_point_names
 
 ENTRY_POINTS = "trustser.encoders"
 

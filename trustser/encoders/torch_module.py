@@ -9,7 +9,7 @@ from __future__ import annotations
 from trustser.encoders.base import Encoder
 from trustser.encoders.module_encoder import as_encoder
 from trustser.encoders.registry import register
-from trustser.user_code import build, import_factory
+from trustser.specs.team_code import build, import_factory
 
 
 @register("torch")

@@ -1,71 +1,91 @@
-"""A finished audio classifier's own head, re-expressed on the encoder's layer stack.
+"""The downstream SER model of the TrustSER study, on top of a frozen encoder's layers.
 
-Hugging Face's `...ForSequenceClassification` / `WhisperForAudioClassification` compute
-softmax-weighted layer sum (or the last layer) -> linear projector -> mean over valid frames ->
-linear classifier. The same computation on `Encoder` layers gives a head with `EmotionHead`'s
-interface (`layer_weights`, `embed`, `classifier`), so every pillar evaluates the finished model the
-way it evaluates our trained heads: `embed` is its penultimate representation, and the encoder's
-layers are its hidden representations.
+softmax-weighted sum over layers -> point-wise 1-D convolutions -> mean or attentive pooling -> MLP.
+Input features are standardised per layer and dimension with statistics of the training split,
+because encoders differ in scale by orders of magnitude (eGeMAPS mixes Hz, dB and ratios).
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+import itertools
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
-from trustser.encoders.base import Encoder, frame_mask
-from trustser.models.labels import MappedClassifier
+from trustser.encoders.base import frame_mask
 
 
-class FinishedHead(nn.Module):
-    def __init__(self, layer_logits: torch.Tensor, projector: nn.Linear, classifier: MappedClassifier):
+@dataclass(frozen=True)
+class HeadConfig:
+    conv_dim: int = 128
+    mlp_dim: int = 128
+    pooling: str = "mean"  # "mean" | "attentive"
+    dropout: float = 0.2
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class EmotionHead(nn.Module):
+    def __init__(self, num_layers: int, hidden_size: int, num_classes: int, config: HeadConfig = HeadConfig()):
         super().__init__()
-        num_layers, hidden_size = len(layer_logits), projector.in_features
-        # no standardisation: the finished model was trained on raw encoder outputs
+        if config.pooling not in ("mean", "attentive"):
+            raise ValueError(f"pooling must be 'mean' or 'attentive', got {config.pooling!r}")
+        self.config = config
         self.register_buffer("feature_mean", torch.zeros(num_layers, hidden_size))
         self.register_buffer("feature_std", torch.ones(num_layers, hidden_size))
-        self.register_buffer("layer_logits", layer_logits.detach().clone())
-        self.projector = projector
-        self.classifier = classifier
+        self.layer_logits = nn.Parameter(torch.zeros(num_layers))
+        self.pointwise = nn.Sequential(
+            nn.Conv1d(hidden_size, config.conv_dim, kernel_size=1),
+            nn.ReLU(),
+            nn.Dropout(config.dropout),
+            nn.Conv1d(config.conv_dim, config.conv_dim, kernel_size=1),
+            nn.ReLU(),
+        )
+        self.attention = nn.Conv1d(config.conv_dim, 1, kernel_size=1) if config.pooling == "attentive" else None
+        self.hidden = nn.Sequential(nn.Linear(config.conv_dim, config.mlp_dim), nn.ReLU(), nn.Dropout(config.dropout))
+        self.classifier = nn.Linear(config.mlp_dim, num_classes)
 
-    @classmethod
-    def from_classifier(cls, model: nn.Module, num_layers: int, groups: list[list[int]]) -> "FinishedHead":
-        """The head of a loaded HF audio classifier whose encoder yields `num_layers` hidden states."""
-        if getattr(model.config, "use_weighted_layer_sum", False):
-            logits = model.layer_weights.detach()
-        else:  # the last hidden state alone: a one-hot mix (softmax of -inf elsewhere)
-            logits = torch.full((num_layers,), float("-inf"))
-            logits[-1] = 0.0
-        return cls(logits, model.projector, MappedClassifier(model.classifier, groups))
+    def fit_standardisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        self.feature_mean.copy_(mean)
+        self.feature_std.copy_(std.clamp_min(1e-5))
 
     def layer_weights(self) -> torch.Tensor:
         return torch.softmax(self.layer_logits, dim=0)
 
     def embed(self, layers: torch.Tensor, frame_lengths: torch.Tensor) -> torch.Tensor:
-        """The pooled projector output [batch, classifier_proj_size]: the input of the final layer."""
-        mixed = torch.einsum("l,blfh->bfh", self.layer_weights(), layers)
-        mask = frame_mask(frame_lengths, mixed.shape[1])[:, :, None]
-        return (self.projector(mixed) * mask).sum(1) / mask.sum(1).clamp_min(1)
+        """Penultimate representation [batch, mlp_dim] from layers [batch, L, frames, H]."""
+        normed = (layers - self.feature_mean[None, :, None, :]) / self.feature_std[None, :, None, :]
+        mixed = torch.einsum("l,blfh->bfh", self.layer_weights(), normed)
+        frames = self.pointwise(mixed.transpose(1, 2))  # [batch, conv_dim, frames]
+        mask = frame_mask(frame_lengths, frames.shape[-1])[:, None, :]
+        if self.attention is None:
+            pooled = (frames * mask).sum(-1) / mask.sum(-1).clamp_min(1)
+        else:
+            scores = self.attention(frames).masked_fill(~mask, float("-inf"))
+            pooled = (frames * torch.softmax(scores, dim=-1)).sum(-1)
+        return self.hidden(pooled)
 
     def forward(self, layers: torch.Tensor, frame_lengths: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.embed(layers, frame_lengths))
 
 
-@dataclass
-class FinishedModel:
-    spec: str
-    encoder: Encoder
-    head: FinishedHead
-    head_fingerprint: str
-    id2label: dict[int, str]
+class WaveformClassifier(nn.Module):
+    """Encoder + head as one model from padded waveforms to emotion logits (for attacks, FLOPs)."""
 
+    def __init__(self, encoder: nn.Module, head: EmotionHead):
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
 
-def tensor_digest(module: nn.Module) -> str:
-    digest = hashlib.sha256()
-    for key, tensor in sorted(module.state_dict().items()):
-        digest.update(key.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:16]
+    def forward(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Logits on the device of `waveforms`, computed on the model's own device.
+
+        Callers (attacks, noise, black-box search) keep their tensors on the CPU; the transfers are
+        differentiable, so white-box gradients still reach the waveform.
+        """
+        # buffers too: a finished model's head may hold no parameters (a torch: model's head reads its logits)
+        device = next(itertools.chain(self.head.parameters(), self.head.buffers())).device
+        layers, frame_lengths = self.encoder(waveforms.to(device), lengths.to(device))
+        return self.head(layers, frame_lengths).to(waveforms.device)

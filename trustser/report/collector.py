@@ -31,7 +31,7 @@ def parts_dir(report_dir: Path, token: str) -> Path:
 
 def remove_abandoned_parts(report_dir: Path) -> None:
     """Pieces left by killed runs: their token starts with the pid of a process that no longer runs."""
-    from trustser.cache import process_alive
+    from trustser.cache.store import process_alive
 
     for pieces in (report_dir / ".parts").glob("*"):
         pid = pieces.name.partition("-")[0]
@@ -98,7 +98,7 @@ class TrustReportCollector:
         return meta
 
     def corpus_summary(self) -> dict | None:
-        """The summary this run's audit session wrote when it loaded the corpus (trustser.plugin)."""
+        """The summary this run's audit session wrote when it loaded the corpus (trustser.pytest_plugin.hooks)."""
         path = self.parts / "corpus_summary.json"
         try:
             return json.loads(path.read_text())

@@ -13,13 +13,14 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from trustser.cache import atomic_path
+from trustser.cache.store import atomic_path
+from trustser.formatting import format_number
 from trustser.report.profile import backbones_of, in_pillar_order, pillar_scores
 from trustser.report.profile_charts import VERDICT_COLOURS, render_margin_bars, render_pillar_radar
 from trustser.report.records import TrustRecord
 from trustser.report.text_boxes import TextLabel, fitted, text_width
 from trustser.report.writers import corpus_summary_text
-from trustser.vocabulary import Verdict, format_number
+from trustser.vocabulary import Verdict
 
 SERIES_COLOURS = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83", "#6e7781")
 CHART_FONT_SIZE = 11

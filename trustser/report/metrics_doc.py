@@ -1,4 +1,4 @@
-"""docs/metrics.md, generated from the metric declarations (trustser.metric), so it cannot drift from them.
+"""docs/metrics.md, generated from the metric declarations (trustser.gates.declaration), so it cannot drift from them.
 
     python -m trustser.report.metrics_doc docs/metrics.md    # or: make docs
 
@@ -12,7 +12,8 @@ import sys
 import typing
 from pathlib import Path
 
-from trustser.metric import Metric, declared_metrics
+from trustser.gates.declaration import Metric
+from trustser.pillars import declared_metrics
 from trustser.vocabulary import PILLARS
 
 INTRODUCTION = """\

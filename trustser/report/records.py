@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass, field
-
-import numpy as np
 
 SCHEMA_VERSION = "1"
 _JUNIT_FIELDS = (
@@ -79,33 +76,3 @@ class TrustRecord:
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-
-def plain_details(result: object) -> dict:
-    """A result dataclass as JSON-safe scalars and small containers; arrays (e.g. audio) are dropped."""
-    if result is None:
-        return {}
-    raw = dataclasses.asdict(result) if dataclasses.is_dataclass(result) else dict(result)
-    return {key: value for key, value in ((k, _plain(v)) for k, v in raw.items()) if value is not _DROP}
-
-
-_DROP = object()
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, np.ndarray):
-        return _DROP
-    if isinstance(value, (np.floating, float)):
-        value = float(value)
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (str, int, bool)) or value is None:
-        return value
-    if isinstance(value, dict):
-        kept = {str(k): _plain(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v is not _DROP}
-    if isinstance(value, (list, tuple)):
-        items = [_plain(v) for v in value]
-        return _DROP if any(v is _DROP for v in items) else items
-    return str(value)

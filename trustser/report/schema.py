@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from importlib.resources import files
 
-from trustser.metric import Metric, declared_metrics
+from trustser.gates.declaration import Metric
+from trustser.pillars import declared_metrics
 from trustser.vocabulary import PILLARS, VERDICTS, Bound
 
 

@@ -13,10 +13,11 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from trustser.cache import atomic_path
+from trustser.cache.store import atomic_path
+from trustser.formatting import format_number, safe_name
 from trustser.report.profile import backbones_of, in_pillar_order, pillars_of, worst_verdicts
 from trustser.report.records import SCHEMA_VERSION, TrustRecord
-from trustser.vocabulary import SEVERITY, VERDICTS, Verdict, format_number, safe_name
+from trustser.vocabulary import SEVERITY, VERDICTS, Verdict
 
 PREDICTION_COLUMNS = ("backbone", "fold", "utterance_id", "speaker", "gender", "true_emotion", "predicted_emotion")
 

@@ -1,0 +1,1 @@
+"""trustser.gates"""

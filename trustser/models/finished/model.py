@@ -1,0 +1,71 @@
+"""A finished audio classifier's own head, re-expressed on the encoder's layer stack.
+
+Hugging Face's `...ForSequenceClassification` / `WhisperForAudioClassification` compute
+softmax-weighted layer sum (or the last layer) -> linear projector -> mean over valid frames ->
+linear classifier. The same computation on `Encoder` layers gives a head with `EmotionHead`'s
+interface (`layer_weights`, `embed`, `classifier`), so every pillar evaluates the finished model the
+way it evaluates our trained heads: `embed` is its penultimate representation, and the encoder's
+layers are its hidden representations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from trustser.encoders.base import Encoder, frame_mask
+from trustser.models.finished.labels import MappedClassifier
+
+
+class FinishedHead(nn.Module):
+    def __init__(self, layer_logits: torch.Tensor, projector: nn.Linear, classifier: MappedClassifier):
+        super().__init__()
+        num_layers, hidden_size = len(layer_logits), projector.in_features
+        # no standardisation: the finished model was trained on raw encoder outputs
+        self.register_buffer("feature_mean", torch.zeros(num_layers, hidden_size))
+        self.register_buffer("feature_std", torch.ones(num_layers, hidden_size))
+        self.register_buffer("layer_logits", layer_logits.detach().clone())
+        self.projector = projector
+        self.classifier = classifier
+
+    @classmethod
+    def from_classifier(cls, model: nn.Module, num_layers: int, groups: list[list[int]]) -> "FinishedHead":
+        """The head of a loaded HF audio classifier whose encoder yields `num_layers` hidden states."""
+        if getattr(model.config, "use_weighted_layer_sum", False):
+            logits = model.layer_weights.detach()
+        else:  # the last hidden state alone: a one-hot mix (softmax of -inf elsewhere)
+            logits = torch.full((num_layers,), float("-inf"))
+            logits[-1] = 0.0
+        return cls(logits, model.projector, MappedClassifier(model.classifier, groups))
+
+    def layer_weights(self) -> torch.Tensor:
+        return torch.softmax(self.layer_logits, dim=0)
+
+    def embed(self, layers: torch.Tensor, frame_lengths: torch.Tensor) -> torch.Tensor:
+        """The pooled projector output [batch, classifier_proj_size]: the input of the final layer."""
+        mixed = torch.einsum("l,blfh->bfh", self.layer_weights(), layers)
+        mask = frame_mask(frame_lengths, mixed.shape[1])[:, :, None]
+        return (self.projector(mixed) * mask).sum(1) / mask.sum(1).clamp_min(1)
+
+    def forward(self, layers: torch.Tensor, frame_lengths: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.embed(layers, frame_lengths))
+
+
+@dataclass
+class FinishedModel:
+    spec: str
+    encoder: Encoder
+    head: FinishedHead
+    head_fingerprint: str
+    id2label: dict[int, str]
+
+
+def tensor_digest(module: nn.Module) -> str:
+    digest = hashlib.sha256()
+    for key, tensor in sorted(module.state_dict().items()):
+        digest.update(key.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,216 @@
+"""Where a run's models come from: our emotion head trained on an encoder's features per fold
+(`TrainedHeads`), or a finished model audited as it is (`FinishedModelSource`). Evaluators ask a
+source what it can do (`can_retrain`) instead of calling methods that refuse.
+
+A finished model's run has every fold use the same head, the model's own, so the folds' test sets
+cover each utterance once and the pillars need no special case: utility and fairness judge the
+model's predictions, privacy attacks its hidden layers, penultimate representation and posteriors
+(attackers still train and test on disjoint speakers of the folds), safety attacks the model end to
+end, sustainability measures it. What needs the training recipe (membership inference against a head
+trained on known members, DP retraining, training energy) is not applicable: the source says it
+cannot retrain, and those evaluations skip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from functools import cached_property
+from typing import Callable, Protocol
+
+import torch
+
+from trustser.cache.store import Cache, content_key
+from trustser.compute.energy import measure_energy
+from trustser.corpora.folds import Fold
+from trustser.corpora.split import CorpusSplit
+from trustser.encoders import create as create_encoder
+from trustser.encoders.base import Encoder
+from trustser.features.extraction import ExtractionSettings, Progress, extract_features, feature_key
+from trustser.features.store import StoredFeatures
+from trustser.models.finished.formats import load_finished_model
+from trustser.models.finished.model import FinishedModel
+from trustser.models.head import EmotionHead, HeadConfig
+from trustser.models.training import TRAINING_VERSION, TrainConfig, train_head
+
+
+class ModelSource(Protocol):
+    can_retrain: (
+        bool  # whether evaluations may train new heads with the recipe (membership target, DP, training energy)
+    )
+
+    @property
+    def encoder(self) -> Encoder: ...
+
+    @property
+    def features(self) -> StoredFeatures: ...
+
+    def head(self, fold: Fold) -> EmotionHead: ...
+
+    def head_key(self, fold: Fold) -> str: ...
+
+    def deployment(self, fold: Fold) -> dict: ...
+
+
+def finite_weights(head: EmotionHead, key: str) -> dict:
+    """The head's weights, refused when any is NaN or infinite: such a head predicts one class and
+    must never be cached and reused."""
+    state = head.state_dict()
+    bad = [name for name, tensor in state.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if bad:
+        raise FloatingPointError(
+            f"head {key} trained to non-finite weights ({', '.join(bad)}): non-finite features? not cached"
+        )
+    return state
+
+
+class TrainedHeads:
+    """An encoder's features, cached, and our emotion head trained on them per fold, cached."""
+
+    can_retrain = True
+
+    def __init__(
+        self,
+        backbone: str,
+        split: CorpusSplit,
+        cache: Cache,
+        *,
+        train_config: TrainConfig,
+        head_config: HeadConfig = HeadConfig(),
+        encoder: Encoder | None = None,
+        extraction: ExtractionSettings,
+        progress: Progress,
+    ):
+        self.backbone, self.split, self.cache = backbone, split, cache
+        self.train_config, self.head_config = train_config, head_config
+        self.extraction, self.progress = extraction, progress
+        self._given_encoder = encoder
+
+    @cached_property
+    def encoder(self) -> Encoder:
+        return self._given_encoder if self._given_encoder is not None else create_encoder(self.backbone)
+
+    @cached_property
+    def features(self) -> StoredFeatures:
+        return extract_features(self.encoder, self.split.corpus, self.cache, self.extraction, progress=self.progress)
+
+    @property
+    def device(self) -> torch.device:
+        return self.extraction.compute.device
+
+    def head_key(self, fold: Fold) -> str:
+        """Content key of the fold's trained head: features, labels, split and every setting."""
+        return content_key(
+            step="train",
+            version=TRAINING_VERSION,
+            features=feature_key(self.encoder, self.split.corpus, self.extraction),
+            labels=self.split.labels.tolist(),
+            fold=[fold.train_speakers, fold.dev_speakers],
+            head=self.head_config.as_dict(),
+            train=self.train_config.as_dict(),
+            device=self.device.type,  # GPU kernels change the weights
+        )
+
+    def head(self, fold: Fold) -> EmotionHead:
+        """The fold's trained head, from the cache when it was trained before."""
+        train_rows = self.split.indices(fold.train_speakers)
+        train = lambda: train_head(  # noqa: E731
+            self.features,
+            self.split.labels,
+            train_rows,
+            self.split.indices(fold.dev_speakers),
+            num_classes=self.split.num_classes,
+            head_config=self.head_config,
+            train_config=self.train_config,
+            device=self.device,
+            progress=lambda line: self.progress(f"{self.backbone} fold {fold.index} head: {line}"),
+        )
+        return self.cached_head(self.head_key(fold), train, audio_seconds=self.features.audio_seconds(train_rows))
+
+    def cached_head(
+        self, key: str, train: Callable[[], EmotionHead], *, audio_seconds: float | None = None
+    ) -> EmotionHead:
+        """The head stored under `key`, trained by `train()` and stored on first use.
+
+        With `audio_seconds` (the training audio), training runs under codecarbon and its energy is
+        stored with the weights (see `training_energy`).
+        """
+        path = self.cache.path("heads", key)
+        with self.cache.lock("heads", key):
+            if not self.cache.intact(path):
+                if audio_seconds is None:
+                    self.cache.save_tensors(path, finite_weights(train(), key))
+                else:
+                    trained: list[EmotionHead] = []
+                    energy = measure_energy(
+                        lambda: trained.append(train()), audio_seconds, label=f"train {self.backbone}"
+                    )
+                    metadata = {"energy": json.dumps(dataclasses.asdict(energy))}
+                    self.cache.save_tensors(path, finite_weights(trained[0], key), metadata)
+        head = EmotionHead(
+            self.features.num_layers, self.features.hidden_size, self.split.num_classes, self.head_config
+        )
+        head.load_state_dict(self.cache.load_tensors(path))
+        return head.eval()
+
+    def training_energy(self, fold: Fold) -> dict:
+        """EnergyResult fields of training the fold's head, as measured when it was trained."""
+        self.head(fold)
+        return json.loads(self.cache.load_metadata(self.cache.path("heads", self.head_key(fold)))["energy"])
+
+    def deployment(self, fold: Fold) -> dict:
+        """What a fresh process needs to rebuild the released model (see sustainability.footprint)."""
+        self.head(fold)  # trained and stored before a child process loads it
+        shape = {
+            "num_layers": self.features.num_layers,
+            "hidden_size": self.features.hidden_size,
+            "num_classes": self.split.num_classes,
+            "config": self.head_config.as_dict(),
+        }
+        return {"backbone": self.backbone, "head": str(self.cache.path("heads", self.head_key(fold))), "shape": shape}
+
+
+class FinishedModelSource:
+    """A finished model's encoder and head; the same head for every fold."""
+
+    can_retrain = False
+
+    def __init__(
+        self,
+        spec: str,
+        split: CorpusSplit,
+        cache: Cache,
+        *,
+        label_overrides: dict[str, str],
+        extraction: ExtractionSettings,
+        progress: Progress,
+    ):
+        self.spec, self.split, self.cache = spec, split, cache
+        self.label_overrides = label_overrides
+        self.extraction, self.progress = extraction, progress
+
+    @cached_property
+    def model(self) -> FinishedModel:
+        return load_finished_model(self.spec, self.split.corpus.emotions, self.label_overrides)
+
+    @property
+    def encoder(self):
+        return self.model.encoder
+
+    @cached_property
+    def features(self) -> StoredFeatures:
+        return extract_features(self.encoder, self.split.corpus, self.cache, self.extraction, progress=self.progress)
+
+    def head_key(self, fold: Fold) -> str:
+        return content_key(
+            step="finished-model",
+            encoder=self.encoder.fingerprint(),
+            head=self.model.head_fingerprint,
+            groups=self.model.head.classifier.groups,
+        )
+
+    def head(self, fold: Fold) -> EmotionHead:
+        return self.model.head.eval()
+
+    def deployment(self, fold: Fold) -> dict:
+        return {"model": self.spec, "labels": self.label_overrides, "emotions": list(self.split.corpus.emotions)}

@@ -1,0 +1,96 @@
+"""Fairness: group gaps across gender and across speakers, with bootstrap intervals."""
+
+from __future__ import annotations
+
+from trustser.gates.declaration import declare_metric
+from trustser.pillars.fairness import GroupFairness, group_fairness
+from trustser.run.backbone_run import BackboneRun
+from trustser.run.memo import memoised
+
+_BOOTSTRAP = " The 95% interval resamples speakers within each group."
+STATISTICAL_PARITY_GENDER = declare_metric(
+    "fairness.statistical_parity_gender",
+    label="statistical parity difference (gender)",
+    bound="max",
+    default=0.1,
+    definition="With s_g[c] = P(predicted emotion c | gender g): the largest, over pairs of genders, total-variation "
+    "distance ½ Σ_c |s_k[c] − s_j[c]| between their predicted-emotion distributions." + _BOOTSTRAP,
+    chance="0 (equal prediction rates)",
+    reference="holisticai `multiclass_statistical_parity(aggregation_fun='max')`",
+)
+EQUALITY_OF_OPPORTUNITY_GENDER = declare_metric(
+    "fairness.equality_of_opportunity_gender",
+    label="equality of opportunity difference (gender)",
+    bound="max",
+    default=0.1,
+    definition="With M_g[i, j] = P(predicted i | true j, gender g), the confusion matrix normalised per true emotion: "
+    "the largest, over pairs of genders, Σ_{i,j} |M_k[i, j] − M_j[i, j]| / (2C)." + _BOOTSTRAP,
+    chance="0 (equal error profiles)",
+    reference="holisticai `multiclass_equality_of_opp(aggregation_fun='max')`",
+)
+UAR_DIFFERENCE_GENDER = declare_metric(
+    "fairness.uar_difference_gender",
+    label="UAR difference between genders",
+    bound="max",
+    default=0.1,
+    definition="The largest minus the smallest UAR of the genders' test utterances." + _BOOTSTRAP,
+    chance="0",
+    reference="fairlearn `MetricFrame(...).difference()`",
+)
+STATISTICAL_PARITY_SPEAKER = declare_metric(
+    "fairness.statistical_parity_speaker",
+    label="statistical parity difference (speakers)",
+    bound="max",
+    default=0.3,
+    definition="Statistical parity difference with each test speaker as a group (see the gender metric).",
+    chance="0",
+    reference="holisticai `multiclass_statistical_parity(aggregation_fun='max')`",
+)
+EQUALITY_OF_OPPORTUNITY_SPEAKER = declare_metric(
+    "fairness.equality_of_opportunity_speaker",
+    label="equality of opportunity difference (speakers)",
+    bound="max",
+    default=0.3,
+    definition="Equality of opportunity difference with each test speaker as a group (see the gender metric).",
+    chance="0",
+    reference="holisticai `multiclass_equality_of_opp(aggregation_fun='max')`",
+)
+WORST_SPEAKER_UAR = declare_metric(
+    "fairness.worst_speaker_uar",
+    label="worst-speaker UAR",
+    bound="min",
+    default=0.45,
+    definition="The smallest UAR of any test speaker's utterances: the user the model serves worst.",
+    chance="1 / number of emotions",
+    reference="fairlearn `MetricFrame(...).group_min()`",
+)
+
+
+@memoised
+def gender_fairness(run: BackboneRun) -> GroupFairness:
+    p = run.predictions
+    gender, speaker = run.split.column("gender", p.utterance_index), run.split.column("speaker", p.utterance_index)
+    return group_fairness(
+        p.y_true,
+        p.y_pred,
+        groups=gender,
+        speakers=speaker,
+        num_classes=len(run.corpus.emotions),
+        attribute="gender",
+        seed=run.train_config.seed,
+    )
+
+
+@memoised
+def speaker_fairness(run: BackboneRun) -> GroupFairness:
+    p = run.predictions
+    speaker = run.split.column("speaker", p.utterance_index)
+    return group_fairness(
+        p.y_true,
+        p.y_pred,
+        groups=speaker,
+        speakers=speaker,
+        num_classes=len(run.corpus.emotions),
+        attribute="speaker",
+        seed=run.train_config.seed,
+    )

@@ -1,0 +1,408 @@
+"""Privacy: attribute inference, speaker identification and verification, membership, DP-SGD."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.metrics import balanced_accuracy_score
+
+from trustser.cache.store import content_key
+from trustser.compute.memory import BATCH_SLACK, release_free_memory
+from trustser.errors import NotApplicable
+from trustser.gates.declaration import declare_metric, finite_numbers, positive, probability, setting
+from trustser.models.head import EmotionHead
+from trustser.models.training import per_utterance_loss, predict_logits, train_head, within_budget
+from trustser.pillars.privacy import (
+    AttributeInferenceResult,
+    MembershipResult,
+    SpeakerIdentificationResult,
+    SpeakerVerificationResult,
+    attribute_inference,
+    member_split,
+    membership_inference,
+    speaker_identification,
+    speaker_verification,
+)
+from trustser.pillars.privacy.attribute_inference import DemographicInferenceResult, most_inferable
+from trustser.pillars.privacy.demographics import UNKNOWN, age_groups, demographic_columns, why_not_attackable
+from trustser.pillars.privacy.differential_privacy import (
+    DifferentialPrivacyResult,
+    DPConfig,
+    compare_with_dp,
+    train_dp_head,
+)
+from trustser.run.backbone_run import BackboneRun
+from trustser.run.memo import memoised, stored
+
+EXPOSABLE = ("layers", "layer_mix", "penultimate", "posteriors")
+"""What a released model can expose: encoder layers, the head's learned layer mix, its penultimate
+layer, its output posteriors. A gate's `exposed` setting names those the release actually exposes."""
+
+
+def _exposable(names: tuple[str, ...]) -> str | None:
+    ok = names and all(n in EXPOSABLE for n in names) and len(set(names)) == len(names)
+    return None if ok else f"a non-empty list of distinct names from {list(EXPOSABLE)}"
+
+
+def _increasing_ages(ages: tuple[float, ...]) -> str | None:
+    ok = ages and finite_numbers(ages) is None and all(a < b for a, b in zip([0, *ages], ages))
+    return None if ok else "a non-empty list of increasing ages > 0"
+
+
+@dataclass(frozen=True)
+class ExposureSettings:
+    exposed: tuple[str, ...] = setting(EXPOSABLE, rule=_exposable)
+
+
+@dataclass(frozen=True)
+class AgeInferenceSettings:
+    exposed: tuple[str, ...] = setting(EXPOSABLE, rule=_exposable)
+    age_bands: tuple[float, ...] = setting((40.0,), rule=_increasing_ages)  # cut points between age groups, years
+
+
+@dataclass(frozen=True)
+class DPSettings:
+    target_epsilon: float = setting(8.0, rule=positive)
+    delta: float = setting(0.0, rule=probability)  # 0: 1 / training utterances, capped at 1e-5
+    max_grad_norm: float = setting(1.0, rule=positive)
+    epochs: int = setting(20, rule=positive)
+
+
+_ATTACKER = (
+    "A standardised logistic regression trained on some speakers and tested on others (the audit's "
+    "speaker-independent folds), run on every exposed representation; the gate takes the most revealing. "
+)
+GENDER_INFERENCE = declare_metric(
+    "privacy.gender_inference_uar",
+    label="gender inference UAR",
+    bound="max",
+    default=0.75,
+    definition=_ATTACKER + "Its UAR at recovering the speaker's gender; the 95% interval resamples speakers.",
+    chance="1 / number of genders (0.5)",
+    reference="attribute inference as in the original TrustSER study",
+    settings=ExposureSettings(),
+)
+AGE_INFERENCE = declare_metric(
+    "privacy.age_inference_uar",
+    label="age group inference UAR",
+    bound="max",
+    default=0.75,
+    definition=_ATTACKER + "Its UAR at recovering the speaker's age group (ages cut at `age_bands`); skipped "
+    "when the corpus documents no age.",
+    chance="1 / number of age groups",
+    reference="attribute inference",
+    settings=AgeInferenceSettings(),
+)
+DEMOGRAPHIC_INFERENCE = declare_metric(
+    "privacy.demographic_inference_uar",
+    label="demographic inference UAR (most inferable)",
+    bound="max",
+    default=0.75,
+    definition=_ATTACKER + "Its UAR on each demographic the corpus documents (a manifest's extra columns: accent, "
+    "native language, ...); the gate takes the most inferable.",
+    chance="1 / number of groups of that attribute",
+    reference="attribute inference",
+    settings=ExposureSettings(),
+)
+SPEAKER_IDENTIFICATION = declare_metric(
+    "privacy.speaker_id_accuracy",
+    label="speaker identification accuracy",
+    bound="max",
+    default=0.5,
+    definition="Closed-set top-1 accuracy of a standardised logistic regression trained on half of each speaker's "
+    "utterances and tested on the other half (then swapped), on the most revealing exposed representation.",
+    chance="1 / number of speakers",
+    reference="VoicePrivacy Challenge attack model (closed set)",
+    settings=ExposureSettings(),
+)
+SPEAKER_VERIFICATION = declare_metric(
+    "privacy.speaker_verification_eer",
+    label="speaker verification EER",
+    bound="min",
+    default=0.3,
+    definition="Equal error rate of a cosine-scoring attacker on same- and different-speaker pairs of standardised "
+    "embeddings, on the most linkable exposed representation. Lower = more linkable.",
+    chance="0.5 (the representation says nothing about identity)",
+    reference="VoicePrivacy Challenge EER",
+    settings=ExposureSettings(),
+)
+MEMBERSHIP = declare_metric(
+    "privacy.membership_advantage",
+    label="membership inference advantage",
+    bound="max",
+    default=0.3,
+    definition="The attacker scores each utterance by the head's negative loss; members are the head's training "
+    "utterances, non-members held-out utterances of the same speakers. Advantage = max over thresholds "
+    "of TPR − FPR.",
+    chance="0 (no leakage)",
+    reference="Yeom et al. 2018, loss-threshold membership inference",
+)
+DP_EPSILON = declare_metric(
+    "privacy.dp_epsilon",
+    label="DP-SGD epsilon",
+    bound="max",
+    default=8.0,
+    definition="The privacy budget ε at δ that opacus's RDP accountant reports for the DP-SGD head (per-sample "
+    "gradients clipped to `max_grad_norm`, noise set to spend `target_epsilon` over `epochs`).",
+    reference="opacus `make_private_with_epsilon`",
+    settings=DPSettings(),
+)
+DP_UAR_COST = declare_metric(
+    "privacy.dp_uar_cost",
+    label="DP-SGD UAR cost",
+    bound="max",
+    default=0.1,
+    definition="UAR of the non-private head minus UAR of the DP-SGD head, on the same test speakers.",
+    chance="0 (privacy for free)",
+    reference="opacus",
+    settings=DPSettings(),
+)
+
+
+@memoised
+def head_representations(run: BackboneRun, *, batch_size: int = 16) -> dict[str, np.ndarray]:
+    """[folds, utterances, dim] per head-side representation: fold f's head applied to every utterance.
+
+    Utterances go through in order of length (less padding) and each batch through every fold's head,
+    so the padded batches are built once.
+    """
+    heads = run.heads
+    n = len(run.corpus)
+    with torch.no_grad():
+        mixes = torch.zeros(len(heads), n, run.features.hidden_size)
+        for rows, block in run.features.pooled_blocks():
+            for f, head in enumerate(heads):
+                standardised = (torch.from_numpy(block) - head.feature_mean) / head.feature_std
+                mixes[f, rows] = torch.einsum("l,nlh->nh", head.layer_weights(), standardised)
+        embeddings = torch.zeros(len(heads), n, heads[0].classifier.in_features)
+        by_length = np.argsort(run.features.offsets.diff().numpy(), kind="stable")
+        for start in range(0, n, batch_size):
+            for rows in within_budget(by_length[start : start + batch_size], run.features):
+                layers, lengths = run.features.batch(rows)
+                for f, head in enumerate(heads):
+                    embeddings[f, rows] = head.eval().embed(layers, lengths)
+                del layers
+                release_free_memory(above=BATCH_SLACK)  # as in predict_logits
+        posteriors = [torch.softmax(h.classifier(e), dim=1) for h, e in zip(heads, embeddings)]
+    return {
+        "layer_mix": mixes.numpy(),  # the learned mix of time-averaged layers
+        "penultimate": embeddings.numpy(),
+        "posteriors": torch.stack(posteriors).numpy(),
+    }
+
+
+class Representations(Mapping[str, np.ndarray]):
+    """Named representations, each built when it is read.
+
+    Attackers train on one representation at a time, so the corpus's time-averaged encoder layers are
+    read from the store one layer at a time instead of all being held at once.
+    """
+
+    def __init__(self, loaders: dict[str, Callable[[], np.ndarray]]):
+        self._loaders = loaders
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._loaders[name]()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaders)
+
+    def __len__(self) -> int:
+        return len(self._loaders)
+
+    def transformed(self, transform: Callable[[np.ndarray], np.ndarray]) -> "Representations":
+        return Representations(
+            {name: functools.partial(_composed, transform, load) for name, load in self._loaders.items()}
+        )
+
+
+def _composed(transform: Callable[[np.ndarray], np.ndarray], load: Callable[[], np.ndarray]) -> np.ndarray:
+    return transform(load())
+
+
+def exposed_representations(run: BackboneRun, *, exposed: tuple[str, ...], per_fold: bool) -> Representations:
+    """Named representations of every utterance; head-side ones per fold ([folds, n, d]) or of fold 0's head."""
+    unknown = sorted(set(exposed) - set(EXPOSABLE))
+    if unknown or not exposed:
+        raise ValueError(f"exposed must name some of {EXPOSABLE}, got {list(exposed)}")
+    loaders: dict[str, Callable[[], np.ndarray]] = {}
+    if "layers" in exposed:
+        loaders.update(
+            {f"layer{i}": functools.partial(run.features.pooled_layer, i) for i in range(run.features.num_layers)}
+        )
+    heads = head_representations(run)
+    for kind in EXPOSABLE[1:]:
+        if kind in exposed:
+            loaders[kind] = functools.partial(_held, heads[kind] if per_fold else heads[kind][0])
+    return Representations(loaders)
+
+
+def _held(array: np.ndarray) -> np.ndarray:
+    return array
+
+
+@memoised
+def gender_inference(run: BackboneRun, *, exposed: tuple[str, ...] = EXPOSABLE) -> AttributeInferenceResult:
+    """Speaker-disjoint attacker on each exposed representation (time-averaged layers, head outputs)."""
+    return attribute_inference(
+        exposed_representations(run, exposed=exposed, per_fold=True),
+        run.corpus.column("gender"),
+        run.corpus.column("speaker"),
+        run.folds,
+        attribute="gender",
+        seed=run.train_config.seed,
+    )
+
+
+def _known_rows(known: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return (
+        x[:, known] if x.ndim == 3 else x[known]
+    )  # head-side representations are [folds, n, dim], encoder layers [n, dim]
+
+
+def _attack_attribute(
+    run: BackboneRun, exposed: tuple[str, ...], attribute: str, values: np.ndarray
+) -> AttributeInferenceResult:
+    """Speaker-disjoint attacker on the utterances whose `values` are known; NotApplicable when none can be trained."""
+    speakers = run.corpus.column("speaker")
+    reason = why_not_attackable(values, speakers, run.folds)
+    if reason is not None:
+        raise NotApplicable(f"no {attribute} attacker: {reason}")
+    known = values != UNKNOWN
+    representations = exposed_representations(run, exposed=exposed, per_fold=True).transformed(
+        functools.partial(_known_rows, known)
+    )
+    return attribute_inference(
+        representations, values[known], speakers[known], run.folds, attribute=attribute, seed=run.train_config.seed
+    )
+
+
+@memoised
+def age_inference(
+    run: BackboneRun, *, exposed: tuple[str, ...], cut_points: tuple[float, ...]
+) -> AttributeInferenceResult:
+    """Attacker recovering the speaker's age group (cut at `cut_points`, years) from the exposed representations."""
+    if all(u.age is None for u in run.corpus.utterances):
+        raise NotApplicable(f"corpus {run.corpus.name} documents no speaker ages")
+    return _attack_attribute(run, exposed, "age group", age_groups(run.corpus.utterances, cut_points))
+
+
+@memoised
+def demographic_inference(run: BackboneRun, *, exposed: tuple[str, ...]) -> DemographicInferenceResult:
+    """An attacker per further demographic the corpus carries (`Utterance.demographics`); the most inferable one."""
+    columns = demographic_columns(run.corpus.utterances)
+    if not columns:
+        raise NotApplicable(f"corpus {run.corpus.name} carries no demographics beyond gender and age")
+    results, not_attacked = [], {}
+    for name, values in columns.items():
+        try:
+            results.append(_attack_attribute(run, exposed, name, values))
+        except NotApplicable as reason:
+            not_attacked[name] = str(reason)
+    if not results:
+        raise NotApplicable("; ".join(not_attacked.values()))
+    return most_inferable(results, not_attacked)
+
+
+@memoised
+def speaker_identification_attack(
+    run: BackboneRun, *, exposed: tuple[str, ...] = EXPOSABLE
+) -> SpeakerIdentificationResult:
+    """Closed-set speaker identification on the representations the released model (fold 0's head) exposes."""
+    representations = exposed_representations(run, exposed=exposed, per_fold=False)
+    return speaker_identification(representations, run.corpus.column("speaker"), seed=run.train_config.seed)
+
+
+@memoised
+def speaker_verification_attack(run: BackboneRun, *, exposed: tuple[str, ...] = EXPOSABLE) -> SpeakerVerificationResult:
+    """Cosine-scoring speaker verification on the representations the released model exposes."""
+    representations = exposed_representations(run, exposed=exposed, per_fold=False)
+    return speaker_verification(representations, run.corpus.column("speaker"), seed=run.train_config.seed)
+
+
+def membership_split(run: BackboneRun) -> tuple[np.ndarray, np.ndarray]:
+    """Fold 0's training utterances halved per speaker: (members, held-out non-members)."""
+    if not run.can_retrain:
+        raise NotApplicable(
+            "membership inference and DP-SGD retrain the head on known members: it takes the finished "
+            "model's training data and recipe, which the audit does not have"
+        )
+    train = run.split.indices(run.folds[0].train_speakers)
+    members, held_out = member_split(run.split.column("speaker", train), seed=run.train_config.seed)
+    return train[members], train[held_out]
+
+
+def membership_target(run: BackboneRun) -> EmotionHead:
+    """The audit's target head: the released recipe (same head, loop, early stopping) on the members only."""
+    fold = run.folds[0]
+    members, _ = membership_split(run)
+    key = content_key(step="membership-target", head=run.source.head_key(fold), members=members.tolist())
+    dev = run.split.indices(fold.dev_speakers)
+    return run.source.cached_head(
+        key,
+        lambda: train_head(
+            run.features,
+            run.split.labels,
+            members,
+            dev,
+            num_classes=len(run.corpus.emotions),
+            head_config=run.head_config,
+            train_config=run.train_config,
+            device=run.device,
+        ),
+    )
+
+
+def _membership_of(run: BackboneRun, head: EmotionHead) -> MembershipResult:
+    members, held_out = membership_split(run)
+    losses = [per_utterance_loss(head, run.features, run.split.labels, rows) for rows in (members, held_out)]
+    return membership_inference(
+        *losses, run.split.column("speaker", members), run.split.column("speaker", held_out), seed=run.train_config.seed
+    )
+
+
+@memoised
+def membership(run: BackboneRun) -> MembershipResult:
+    """Loss-threshold membership inference on the target head: its members vs held-out utterances."""
+    return _membership_of(run, membership_target(run))
+
+
+@stored(DifferentialPrivacyResult, version="3")
+def differential_privacy(
+    run: BackboneRun, *, target_epsilon: float, delta: float, max_grad_norm: float, epochs: int
+) -> DifferentialPrivacyResult:
+    """DP-SGD head on the membership target's utterances vs the target head: ε, UAR cost, advantage change."""
+    fold = run.folds[0]
+    members, _ = membership_split(run)
+    dp_head, account = train_dp_head(
+        run.features,
+        run.split.labels,
+        members,
+        run.split.indices(fold.dev_speakers),
+        num_classes=len(run.corpus.emotions),
+        head_config=run.head_config,
+        train_config=run.train_config,
+        dp=DPConfig(target_epsilon=target_epsilon, delta=delta, max_grad_norm=max_grad_norm, epochs=epochs),
+        device=run.device,
+    )
+    test = run.split.indices(fold.test_speakers)
+    target = membership_target(run)
+    uar_dp, uar_non_dp = (
+        float(
+            balanced_accuracy_score(run.split.labels[test], predict_logits(head, run.features, test).argmax(1).numpy())
+        )
+        for head in (dp_head, target)
+    )
+    return compare_with_dp(
+        account,
+        uar_dp=uar_dp,
+        uar_non_dp=uar_non_dp,
+        advantage_dp=_membership_of(run, dp_head).advantage,
+        advantage_non_dp=membership(run).advantage,
+        n_train=len(members),
+        n_test=len(test),
+    )

@@ -1,0 +1,50 @@
+"""Transfer attack for models gradients cannot reach (e.g. eGeMAPS through openSMILE's C++ code).
+
+The adversarial audio is crafted white-box on a differentiable surrogate trained on the same data,
+within the same SNR budget, and then played to the target model. Success is counted on the target
+(utterances it classified correctly before, whose prediction the crafted audio changes), so the
+number is a lower bound on the target's vulnerability: a stronger or closer surrogate may do better.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from trustser.encoders.base import pad_waveforms
+from trustser.pillars.safety.attacks import AttackResult, attack_result, run_attack
+
+
+def predict(model: nn.Module, waves: list[np.ndarray], *, batch_size: int = 16) -> np.ndarray:
+    """Predicted classes of a waveform model, batch by batch."""
+    predicted = []
+    for start in range(0, len(waves), batch_size):
+        with torch.no_grad():
+            predicted.append(model(*pad_waveforms(waves[start : start + batch_size])).argmax(1).numpy())
+    return np.concatenate(predicted) if predicted else np.zeros(0, dtype=np.int64)
+
+
+def transfer_attack(
+    surrogate: nn.Module,
+    target: nn.Module,
+    waves: list[np.ndarray],
+    labels: np.ndarray,
+    *,
+    budget_db: float,
+    attack_name: str = "FGSM",
+    surrogate_name: str = "surrogate",
+    seed: int = 0,
+) -> AttackResult:
+    crafted = run_attack(surrogate, waves, labels, budget_db=budget_db, attack_name=attack_name, seed=seed)
+    adversarial = [w.astype(np.float32) for w in crafted.adversarial]
+    before, after = predict(target, waves), predict(target, adversarial)
+    return attack_result(
+        waves,
+        list(crafted.adversarial),
+        labels,
+        before,
+        after,
+        attack=f"{attack_name} transferred from {surrogate_name}",
+        budget_db=budget_db,
+    )

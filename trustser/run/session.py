@@ -1,0 +1,191 @@
+"""The audit session: settings from the command line, the corpus, its folds and one run per backbone.
+
+Shared by all trust tests of a pytest process (a session fixture); everything expensive underneath is
+cached on disk, so pytest-xdist workers that build their own session reuse each other's work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from trustser.cache.store import Cache, sweep_abandoned
+from trustser.compute.devices import Compute
+from trustser.compute.executor import Executor
+from trustser.corpora import create as create_corpus
+from trustser.corpora.audio import MIN_SECONDS, BadAudio
+from trustser.corpora.base import Corpus
+from trustser.corpora.files import BadData, FileCorpus
+from trustser.corpora.folds import Fold, check_speaker_independence
+from trustser.corpora.split import CorpusSplit
+from trustser.corpora.summary import CorpusSummary, summarise
+from trustser.encoders import create as create_encoder
+from trustser.encoders.base import Encoder
+from trustser.features.extraction import ExtractionSettings, Progress, stderr_progress
+from trustser.formatting import safe_name
+from trustser.models import MODEL_PREFIX
+from trustser.models.finished.labels import parse_overrides
+from trustser.models.training import TrainConfig
+from trustser.report.writers import write_prediction_rows
+from trustser.run.backbone_run import BackboneRun, finished_model_run, trained_run
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    backbones: tuple[str, ...]
+    corpus: str
+    report_dir: Path
+    cache_root: Path
+    seed: int = 0
+    folds: int = 4
+    on_bad_audio: str = "skip"  # skip | fail: what a bad corpus file (missing, undecodable, NaN, ...) does
+    model_labels: str | None = None  # --model-labels: a finished model's labels -> the audit's emotions
+    device: str = "auto"  # --device: auto | cpu | cuda | cuda:N
+    precision: str = "fp32"  # --precision of extraction on a GPU: fp32 | fp16 | bf16
+    feature_dtype: str = "float32"  # --feature-dtype of the stored features
+    batch_seconds: float = 60.0  # --batch-seconds: padded audio per extraction batch
+    head_max_epochs: int = TrainConfig.max_epochs  # --head-max-epochs
+    executor: str = "local"  # --executor: local | ray | ray:ADDRESS
+
+    def extraction(self) -> ExtractionSettings:
+        return ExtractionSettings(
+            compute=Compute.resolve(self.device, self.precision),
+            feature_dtype=self.feature_dtype,
+            batch_seconds=self.batch_seconds,
+            executor=Executor.parse(self.executor),
+        )
+
+
+class ConfigurationError(ValueError):
+    """A corpus, backbone or model spec that cannot be audited; the message names the spec and why."""
+
+
+_SPEC_ERRORS = (KeyError, ValueError, FileNotFoundError, ImportError, OSError)
+
+
+def _plain(error: Exception) -> str:
+    return str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)  # KeyError quotes its text
+
+
+class AuditSession:
+    def __init__(self, settings: AuditSettings, parts_dir: Path, *, progress: Progress = stderr_progress):
+        self.settings = settings
+        self.extraction = settings.extraction()
+        self.progress = progress
+        self.cache = Cache(settings.cache_root)
+        self.parts_dir = parts_dir
+        self._runs: dict[str, BackboneRun] = {}
+        self._encoders: dict[str, Encoder] = {}
+        abandoned = sweep_abandoned(self.cache.root)
+        if abandoned:
+            progress(f"removed {len(abandoned)} temporary files left in {self.cache.root} by interrupted runs")
+
+    def check(self) -> None:
+        """Build what every trust test needs first (the corpus, its folds, each backbone's encoder or
+        model), so that a bad spec stops the audit once, before any test, naming what is wrong.
+
+        Raises ConfigurationError. Bad audio is not one: it is skipped and named, unless
+        `--on-bad-audio fail` asked for it to stop the run.
+        """
+        try:
+            _ = self.corpus_summary  # builds the corpus and its folds
+        except (BadAudio, BadData) as error:
+            raise ConfigurationError(f"--corpus {self.settings.corpus}: {error}") from None
+        except _SPEC_ERRORS as error:
+            raise ConfigurationError(f"--corpus {self.settings.corpus}: {_plain(error)}") from None
+        for backbone in self.settings.backbones:
+            try:
+                _ = self.run(backbone).encoder
+            except _SPEC_ERRORS as error:
+                raise ConfigurationError(f"{backbone}: {_plain(error)}") from None
+
+    @cached_property
+    def corpus(self) -> Corpus:
+        """The corpus, without the files too short for the strictest audited encoder (dropped as bad audio)."""
+        corpus = create_corpus(self.settings.corpus, self.settings.cache_root, self.settings.on_bad_audio)
+        seconds, backbone = self._strictest_minimum()
+        if isinstance(corpus, FileCorpus) and seconds > MIN_SECONDS:
+            corpus = corpus.without_shorter_than(seconds, backbone, self.settings.on_bad_audio)
+        return corpus
+
+    def _strictest_minimum(self) -> tuple[float, str]:
+        """The longest `Encoder.min_seconds` of the audited backbones, and whose it is."""
+        strictest = (0.0, "")
+        for backbone in self.settings.backbones:
+            if backbone.startswith(MODEL_PREFIX):
+                continue
+            try:
+                encoder = self._encoders.setdefault(backbone, create_encoder(backbone))
+            except (FileNotFoundError, ImportError, ValueError, KeyError, OSError):
+                continue  # its run reports the problem, in one line (trustser.pytest_plugin.hooks.backbone_run)
+            strictest = max(strictest, (encoder.min_seconds, backbone))
+        return strictest
+
+    @cached_property
+    def folds(self) -> list[Fold]:
+        """The corpus's customary folds (k speaker-independent folds unless it has its own)."""
+        folds = self.corpus.folds(self.settings.folds, self.settings.seed)
+        check_speaker_independence(folds)  # always on, whatever the corpus supplied
+        return folds
+
+    @cached_property
+    def split(self) -> CorpusSplit:
+        return CorpusSplit(self.corpus, self.folds)
+
+    @cached_property
+    def corpus_summary(self) -> CorpusSummary:
+        return summarise(self.corpus, self.folds, self.settings.corpus, self.settings.folds)
+
+    def run(self, backbone: str) -> BackboneRun:
+        """The run of a backbone spec (`mfcc`, `hf:/models/wavlm`) or of a finished model (`model:hf:/ckpt`)."""
+        if backbone not in self._runs:
+            recipe = TrainConfig(seed=self.settings.seed, max_epochs=self.settings.head_max_epochs)
+            if backbone.startswith(MODEL_PREFIX):
+                self._runs[backbone] = finished_model_run(
+                    backbone.removeprefix(MODEL_PREFIX),
+                    self.split,
+                    self.cache,
+                    train_config=recipe,
+                    label_overrides=parse_overrides(self.settings.model_labels),
+                    extraction=self.extraction,
+                    progress=self.progress,
+                )
+            else:
+                self._runs[backbone] = trained_run(
+                    backbone,
+                    self.split,
+                    self.cache,
+                    train_config=recipe,
+                    encoder=self._encoders.get(backbone),
+                    extraction=self.extraction,
+                    progress=self.progress,
+                )
+        return self._runs[backbone]
+
+    def save_predictions(self) -> None:
+        """predictions-<backbone>.csv in the parts directory for every run whose predictions were computed
+        (the report merges them: predictions.csv)."""
+        for run in self._runs.values():
+            if run.computed_predictions is not None:
+                self._save_predictions(run, run.computed_predictions)
+
+    def _save_predictions(self, run: BackboneRun, predictions) -> None:
+        emotions = run.corpus.emotions
+        rows = []
+        for index, fold, true, predicted in zip(
+            predictions.utterance_index, predictions.fold, predictions.y_true, predictions.y_pred
+        ):
+            utterance = run.corpus.utterances[index]
+            rows.append(
+                {
+                    "backbone": run.backbone,
+                    "fold": int(fold),
+                    "utterance_id": utterance.id,
+                    "speaker": utterance.speaker,
+                    "gender": utterance.gender,
+                    "true_emotion": emotions[true],
+                    "predicted_emotion": emotions[predicted],
+                }
+            )
+        write_prediction_rows(self.parts_dir / f"predictions-{safe_name(run.backbone)}.csv", rows)

@@ -1,7 +1,0 @@
-"""Safety evaluators: can a quiet perturbation change the predicted emotion?"""
-
-from trustser.safety.attacks import AttackResult, run_attack
-from trustser.safety.blackbox import BlackBoxResult, score_based_attack
-from trustser.safety.snr import linf_budget, snr_db
-
-__all__ = ["AttackResult", "BlackBoxResult", "linf_budget", "run_attack", "score_based_attack", "snr_db"]

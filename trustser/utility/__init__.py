@@ -1,5 +1,0 @@
-"""Utility evaluators: does the model recognise emotions?"""
-
-from trustser.utility.recognition import UtilityResult, evaluate_utility
-
-__all__ = ["UtilityResult", "evaluate_utility"]
