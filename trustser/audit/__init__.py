@@ -3,8 +3,11 @@
 Each function takes a `BackboneRun` (and the gate's settings where the metric has some) and returns
 an evaluator's frozen result; none of them judges. Results are memoised per run so that two tests
 reading one evaluation (e.g. statistical parity and equality of opportunity) compute it once, and
-slow or unrepeatable ones (attacks, measurements) are stored on disk (`memo.stored`). One module per
-pillar.
+slow or unrepeatable ones (attacks, measurements) are stored on disk (`memo.stored`). The functions
+live beside their pillar's evaluators (`trustser.pillars.<pillar>.checks`); this facade is what trust
+tests, and the copies teams keep, import.
+
+May import: pillars
 """
 
 from trustser.pillars.fairness.checks import gender_fairness, speaker_fairness

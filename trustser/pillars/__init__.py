@@ -1,8 +1,7 @@
 """The five pillars: one package each, holding its evaluators (measurement only, no verdicts) and,
 in `checks.py`, its metric declarations beside the functions that measure them from a run.
 
-May import: everything below it (run, models, features, encoders, corpora, gates' declarations,
-compute, cache). Never the report, the pytest plugin or the facade `trustser.audit`.
+May import: cache, compute, corpora, encoders, features, gates, models, run, specs
 """
 
 from __future__ import annotations

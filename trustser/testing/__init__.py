@@ -4,6 +4,8 @@
 on and raise `AssertionError` naming the encoder or corpus and the first rule it breaks.
 `encoder_checks` / `corpus_checks` yield the rules as `(rule, check)` pairs, so a test suite can run
 one test per rule; `ENCODER_RULES` / `CORPUS_RULES` name them. docs/plugins.md shows both in use.
+
+May import: corpora, encoders
 """
 
 from trustser.testing.corpora import CORPUS_RULES, check_corpus, corpus_checks
