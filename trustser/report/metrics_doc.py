@@ -21,7 +21,7 @@ INTRODUCTION = """\
 
 Every metric TrustSER gates, with its exact definition, its chance level (the value of a model or
 attacker with no signal) and the library or convention it matches. Generated from the metric
-declarations in `trustser/audit/<pillar>.py` by `make docs`; do not edit by hand.
+declarations in `trustser/pillars/<pillar>/checks.py` by `make docs`; do not edit by hand.
 
 Conventions, for every metric:
 - All rates are proportions in [0, 1], not percent.
