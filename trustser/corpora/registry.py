@@ -55,9 +55,9 @@ def create(spec: str, cache_root: Path, on_bad_audio: str = "skip") -> Corpus:
     A spec that cannot be built (unknown, a bad option, a missing directory or manifest, a team's failing
     code) raises `SpecError`; bad audio under `fail` raises `BadAudio` or `BadData`, as the files are read.
     """
-    _discover()
     name, _, argument = spec.partition(":")
     with spec_errors(BadAudio, BadData):
+        _discover()
         if name not in _FACTORIES:
             return _plugin_corpus(spec)
         if name in _READS_FILES:

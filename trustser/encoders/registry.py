@@ -51,9 +51,9 @@ def create(spec: str) -> Encoder:
     A spec that cannot be built (unknown, a bad argument, a missing checkpoint or optional package, a
     team's failing code) raises `SpecError`, naming what is wrong.
     """
-    _discover()
     name, _, argument = spec.partition(":")
     with spec_errors():
+        _discover()
         if name in _FACTORIES:
             return _FACTORIES[name](argument or None)
         factory = entry_point_factory(ENTRY_POINTS, name)

@@ -60,7 +60,7 @@ class AuditSettings:
 
 
 class ConfigurationError(ValueError):
-    """A corpus, backbone or model spec that cannot be audited; the message names the option, the spec and why."""
+    """A corpus, backbone or model spec that cannot be audited; the message names the spec and why."""
 
 
 class AuditSession:
