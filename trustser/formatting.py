@@ -7,8 +7,6 @@ import dataclasses
 import math
 import re
 
-import numpy as np
-
 
 def format_number(value: float | None) -> str:
     """A metric value or threshold as messages and reports write it: 4 significant digits, large
@@ -39,6 +37,8 @@ _DROP = object()
 
 
 def _plain(value: object) -> object:
+    import numpy as np  # here, not at the top: the pytest plugin formats numbers and must stay light
+
     if isinstance(value, np.ndarray):
         return _DROP
     if isinstance(value, (np.floating, float)):

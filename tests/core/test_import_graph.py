@@ -90,7 +90,6 @@ def test_the_cycle_finder_finds_a_planted_cycle():
 
 def test_trustser_has_no_import_cycles():
     graph = import_graph()
-    assert (
-        "trustser.pytest_plugin.hooks" in graph and "trustser.report.collector" in graph["trustser.pytest_plugin.hooks"]
-    )  # the walk sees imports
+    # the walk sees imports, those inside functions too (the plugin's session imports the audit's when first used)
+    assert "trustser.run.session" in graph["trustser.pytest_plugin.session"]
     assert cycles(graph) == []

@@ -6,6 +6,7 @@ import pytest
 
 from tests.corpora.conftest import by_id
 from trustser.corpora import create
+from trustser.errors import SpecError
 
 
 def test_csv_rows_give_emotion_speaker_gender_age_and_other_demographics(load):
@@ -32,16 +33,16 @@ def write(path, text):
 
 def test_missing_required_column_is_named(tmp_path):
     table = write(tmp_path / "m.csv", "path,emotion,speaker\nx.wav,neutral,a\n")
-    with pytest.raises(ValueError, match=r"missing column\(s\) \['gender'\]"):
+    with pytest.raises(SpecError, match=r"missing column\(s\) \['gender'\]"):
         create(f"manifest:{table}", tmp_path)
 
 
 def test_unknown_options_and_missing_paths_are_named(tmp_path):
-    with pytest.raises(ValueError, match="unknown corpus option 'emotion=x'"):
+    with pytest.raises(SpecError, match="unknown corpus option 'emotion=x'"):
         create(f"manifest:{tmp_path},emotion=x", tmp_path)
-    with pytest.raises(FileNotFoundError, match="nowhere"):
+    with pytest.raises(SpecError, match="nowhere"):
         create(f"cremad:{tmp_path / 'nowhere'}", tmp_path)
-    with pytest.raises(ValueError, match="needs a path"):
+    with pytest.raises(SpecError, match="needs a path"):
         create("iemocap", tmp_path)
-    with pytest.raises(ValueError, match=r"no corpus code maps to \['joy-ish'\]"):
+    with pytest.raises(SpecError, match=r"no corpus code maps to \['joy-ish'\]"):
         create(f"cremad:{tmp_path},emotions=neutral+joy-ish", tmp_path)

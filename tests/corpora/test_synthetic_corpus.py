@@ -8,6 +8,7 @@ import pytest
 from trustser.corpora import EMOTIONS, create, speaker_folds
 from trustser.corpora.espeak import Prosody, espeak
 from trustser.corpora.folds import check_speaker_independence
+from trustser.errors import SpecError
 
 
 def audio_digest(corpus) -> str:
@@ -90,5 +91,5 @@ def test_folds_are_speaker_independent_and_gender_balanced(small):
     ],
 )
 def test_bad_specs_name_the_problem(spec, message, tmp_path):
-    with pytest.raises((ValueError, KeyError), match=message):
+    with pytest.raises(SpecError, match=message):
         create(spec, tmp_path)

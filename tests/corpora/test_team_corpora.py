@@ -10,6 +10,7 @@ import pytest
 from tests.doc_examples import write_python_file
 from tests.plugin_distribution import write_distribution
 from trustser.corpora import available, create
+from trustser.errors import SpecError
 from trustser.testing import check_corpus
 
 
@@ -34,12 +35,12 @@ def test_an_entry_point_builds_the_corpus_it_names(installed_plugin):
 
 
 def test_an_argument_reaches_the_factory_and_its_failure_names_the_spec(installed_plugin):
-    with pytest.raises(ValueError, match=r"^team_tones:x: ToneCorpus\(\) raised TypeError"):
+    with pytest.raises(SpecError, match=r"^team_tones:x: ToneCorpus\(\) raised TypeError"):
         create("team_tones:x", installed_plugin / "cache")
 
 
 def test_a_bad_entry_point_names_itself(installed_plugin):
-    with pytest.raises(ValueError, match=r"not_a_corpus \(entry point trustser.corpora\): the factory returned dict"):
+    with pytest.raises(SpecError, match=r"not_a_corpus \(entry point trustser.corpora\): the factory returned dict"):
         create("not_a_corpus", installed_plugin / "cache")
-    with pytest.raises(KeyError, match="unknown corpus 'no_such_corpus'; known: .*team_tones"):
+    with pytest.raises(SpecError, match="unknown corpus 'no_such_corpus'; known: .*team_tones"):
         create("no_such_corpus", installed_plugin / "cache")

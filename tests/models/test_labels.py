@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from trustser.errors import SpecError
 from trustser.models.finished.labels import MappedClassifier, label_groups, parse_overrides
 
 EMOTIONS = ("neutral", "happy", "sad", "angry")
@@ -27,7 +28,7 @@ def test_an_emotion_without_an_output_names_the_labels_and_the_option():
         label_groups({0: "neu", 1: "hap", 2: "sad"}, EMOTIONS, {})
     with pytest.raises(ValueError, match="does not have"):
         label_groups({0: "neu", 1: "hap", 2: "sad", 3: "ang"}, EMOTIONS, {"anger": "angry"})
-    with pytest.raises(ValueError, match="label=emotion"):
+    with pytest.raises(SpecError, match="label=emotion"):
         parse_overrides("neu:neutral")
 
 

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from tests.doc_examples import write_python_file
+from trustser.errors import SpecError
 from trustser.models.finished.formats import load_finished_model
 from trustser.models.head import WaveformClassifier
 from trustser.testing import check_encoder
@@ -167,7 +168,7 @@ def test_labels_merge_and_override_as_for_hugging_face_models(team_repo):
     ],
 )
 def test_a_broken_protocol_names_the_spec_and_what_is_missing(team_repo, spec, message):
-    with pytest.raises((ValueError, ImportError), match=message) as raised:
+    with pytest.raises(SpecError, match=message) as raised:
         load_finished_model(spec, EMOTIONS, {})
     assert str(raised.value).startswith(spec)
 
@@ -190,5 +191,5 @@ def test_a_broken_spec_is_a_usage_error_before_any_test(team_repo):
 
 
 def test_an_unknown_model_kind_names_both_kinds():
-    with pytest.raises(ValueError, match=r"--model takes hf:<.*> or torch:<package.module>:<factory>, got 'onnx:m'"):
+    with pytest.raises(SpecError, match=r"--model takes hf:<.*> or torch:<package.module>:<factory>, got 'onnx:m'"):
         load_finished_model("onnx:m", EMOTIONS, {})

@@ -16,6 +16,8 @@ from trustser.cache.store import Cache
 from trustser.compute.executor import Executor
 from trustser.compute.units_of_work import UnitFailure, map_units
 from trustser.corpora.split import CorpusSplit
+from trustser.features.extraction import Progress, stderr_progress
+from trustser.models.context import RunContext
 from trustser.models.training import TrainConfig
 from trustser.pillars.safety.checks import black_box_attack_audit, transfer_attack_audit, white_box_attack
 from trustser.run.backbone_run import trained_run
@@ -30,24 +32,25 @@ ATTACKS = [  # (backbone, attack, per fold, curve budgets)
 ]
 
 
-def runs(backbone: str, small_corpus, root):
-    """The same trained run twice, local and on Ray: the second cache holds the first's features and
-    heads but no results, so the attacks run again."""
+def runs(backbone: str, small_corpus, root, progress: Progress = stderr_progress):
+    """The same trained run twice, local and on Ray (its progress lines to `progress`): the second cache
+    holds the first's features and heads but no results, so the attacks run again."""
     split = CorpusSplit(small_corpus, small_corpus.folds(2, 0))
     recipe = TrainConfig(seed=0, max_epochs=1)  # any trained head will do: both runs share it
-    local = trained_run(backbone, split, Cache(root / "local"), train_config=recipe, extraction=LOCAL)
+    local = trained_run(backbone, RunContext(split, Cache(root / "local"), recipe, extraction=LOCAL))
     _ = local.heads
     for kind in ("features", "heads"):
         shutil.copytree(root / "local" / kind, root / "ray" / kind)
     on_ray = dataclasses.replace(LOCAL, executor=Executor("ray"))
-    return local, trained_run(backbone, split, Cache(root / "ray"), train_config=recipe, extraction=on_ray)
+    return local, trained_run(
+        backbone, RunContext(split, Cache(root / "ray"), recipe, extraction=on_ray, progress=progress)
+    )
 
 
 @pytest.mark.parametrize(("backbone", "attack", "per_fold", "curve"), ATTACKS)
 def test_folds_on_ray_give_the_local_attack(backbone, attack, per_fold, curve, ray_runtime, small_corpus, tmp_path):
-    local, on_ray = runs(backbone, small_corpus, tmp_path)
     lines = []
-    on_ray.progress = lines.append
+    local, on_ray = runs(backbone, small_corpus, tmp_path, progress=lines.append)
     options = dict(attack_name=attack, budget_db=45.0, per_fold=per_fold, curve_db=curve, curve_per_fold=4)
     expected, got = white_box_attack(local, **options), white_box_attack(on_ray, **options)
     assert got.n_attacked > 0 and got.n_total == 2 * per_fold

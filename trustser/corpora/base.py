@@ -108,3 +108,7 @@ class Dropped:
     reason: str  # short category, e.g. "emotion outside the label set", "undecodable audio"
     detail: str = ""
     bad: bool = False  # bad data (missing, undecodable, empty, NaN, unknown label), as opposed to by design
+
+
+class BadData(ValueError):
+    """Bad corpus data under `--on-bad-audio fail`; the message names the file."""

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from trustser.cache.store import content_key
 from trustser.corpora.audio import AudioStore, BadAudio
-from trustser.corpora.base import GENDERS, Corpus, Dropped, Utterance
+from trustser.corpora.base import GENDERS, BadData, Corpus, Dropped, Utterance
 from trustser.corpora.emotions import EmotionMapping, mapping, parse_source
 from trustser.corpora.folds import Fold, partition_folds, session_folds
 from trustser.corpora.registry import register
@@ -26,10 +26,6 @@ SAMPLE_RATE = 16000
 POLICIES = ("skip", "fail")
 FOLDINGS = ("speaker", "session", "partition")
 _GENDERS = {"f": "female", "female": "female", "w": "female", "m": "male", "male": "male"}
-
-
-class BadData(ValueError):
-    """Bad corpus data under `--on-bad-audio fail`; the message names the file."""
 
 
 _UNKNOWN_GENDERS = ("", "unknown", "u", "n/a", "na", "none")

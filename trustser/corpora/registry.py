@@ -14,7 +14,9 @@ import pkgutil
 from pathlib import Path
 from typing import Callable
 
-from trustser.corpora.base import Corpus
+from trustser.corpora.audio import BadAudio
+from trustser.corpora.base import BadData, Corpus
+from trustser.errors import SpecError, spec_errors
 from trustser.specs.team_code import build, entry_point_factory, entry_point_names
 
 ENTRY_POINTS = "trustser.corpora"
@@ -48,25 +50,30 @@ def available() -> list[str]:
 
 
 def create(spec: str, cache_root: Path, on_bad_audio: str = "skip") -> Corpus:
-    """The corpus a spec names; `on_bad_audio` (skip | fail) applies to corpora read from files."""
-    _discover()
+    """The corpus a spec names; `on_bad_audio` (skip | fail) applies to corpora read from files.
+
+    A spec that cannot be built (unknown, a bad option, a missing directory or manifest, a team's failing
+    code) raises `SpecError`; bad audio under `fail` raises `BadAudio` or `BadData`, as the files are read.
+    """
     name, _, argument = spec.partition(":")
-    if name not in _FACTORIES:
-        return _plugin_corpus(spec)
-    if name in _READS_FILES:
-        return _FACTORIES[name](argument or None, Path(cache_root), on_bad_audio=on_bad_audio)
-    return _FACTORIES[name](argument or None, Path(cache_root))
+    with spec_errors(BadAudio, BadData):
+        _discover()
+        if name not in _FACTORIES:
+            return _plugin_corpus(spec)
+        if name in _READS_FILES:
+            return _FACTORIES[name](argument or None, Path(cache_root), on_bad_audio=on_bad_audio)
+        return _FACTORIES[name](argument or None, Path(cache_root))
 
 
 def _plugin_corpus(spec: str) -> Corpus:
     name, _, argument = spec.partition(":")
     factory = entry_point_factory(ENTRY_POINTS, name)
     if factory is None:
-        raise KeyError(f"unknown corpus {spec!r}; known: {', '.join(available())}")
+        raise SpecError(f"unknown corpus {spec!r}; known: {', '.join(available())}")
     corpus = build(factory, *([argument] if argument else []), spec=spec)
     if not isinstance(corpus, Corpus):
         returned = type(corpus).__name__
-        raise ValueError(f"{spec} (entry point {ENTRY_POINTS}): the factory returned {returned}, not a Corpus")
+        raise SpecError(f"{spec} (entry point {ENTRY_POINTS}): the factory returned {returned}, not a Corpus")
     return corpus
 
 

@@ -13,12 +13,14 @@ import json
 import os
 from pathlib import Path
 
+from trustser.errors import SpecError
+
 ALLOW_DOWNLOAD_ENV = "TRUSTSER_ALLOW_DOWNLOAD"
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 CONFIG_FILES = ("config.json", "preprocessor_config.json")
 
 
-class ModelNotAvailable(FileNotFoundError):
+class ModelNotAvailable(SpecError, FileNotFoundError):
     """The checkpoint is neither a local directory nor in the local HF cache (and downloads are off)."""
 
 

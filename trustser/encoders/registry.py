@@ -15,6 +15,7 @@ from typing import Callable
 
 from trustser.encoders.base import Encoder
 from trustser.encoders.module_encoder import as_encoder
+from trustser.errors import SpecError, spec_errors
 from trustser.specs.team_code import build, entry_point_factory, entry_point_names
 
 ENTRY_POINTS = "trustser.encoders"
@@ -45,13 +46,18 @@ def available() -> list[str]:
 
 
 def create(spec: str) -> Encoder:
-    """Build the encoder named by `spec`; unknown names list the known ones."""
-    _discover()
+    """Build the encoder named by `spec`; unknown names list the known ones.
+
+    A spec that cannot be built (unknown, a bad argument, a missing checkpoint or optional package, a
+    team's failing code) raises `SpecError`, naming what is wrong.
+    """
     name, _, argument = spec.partition(":")
-    if name in _FACTORIES:
-        return _FACTORIES[name](argument or None)
-    factory = entry_point_factory(ENTRY_POINTS, name)
-    if factory is None:
-        raise KeyError(f"unknown encoder {spec!r}; known: {', '.join(available())}")
-    built = build(factory, *([argument] if argument else []), spec=spec)
-    return as_encoder(built, spec=spec, origin=f" (entry point {ENTRY_POINTS})")
+    with spec_errors():
+        _discover()
+        if name in _FACTORIES:
+            return _FACTORIES[name](argument or None)
+        factory = entry_point_factory(ENTRY_POINTS, name)
+        if factory is None:
+            raise SpecError(f"unknown encoder {spec!r}; known: {', '.join(available())}")
+        built = build(factory, *([argument] if argument else []), spec=spec)
+        return as_encoder(built, spec=spec, origin=f" (entry point {ENTRY_POINTS})")

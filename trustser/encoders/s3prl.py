@@ -21,12 +21,13 @@ import torch
 from trustser.encoders.base import Encoder, frame_mask
 from trustser.encoders.hf_loading import ALLOW_DOWNLOAD_ENV, ModelNotAvailable, download_allowed
 from trustser.encoders.registry import register
+from trustser.errors import SpecError
 
 UPSTREAMS = ("apc", "tera")
 INSTALL_HINT = "pip install trustser[s3prl]"
 
 
-class S3PRLNotInstalled(ImportError):
+class S3PRLNotInstalled(SpecError, ImportError):
     """s3prl is an optional dependency and is missing."""
 
 

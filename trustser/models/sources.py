@@ -26,12 +26,13 @@ from trustser.corpora.folds import Fold
 from trustser.corpora.split import CorpusSplit
 from trustser.encoders import create as create_encoder
 from trustser.encoders.base import Encoder
-from trustser.features.extraction import ExtractionSettings, Progress, extract_features, feature_key
+from trustser.features.extraction import feature_key
 from trustser.features.store import StoredFeatures
+from trustser.models.context import RunContext
 from trustser.models.finished.formats import load_finished_model
 from trustser.models.finished.model import FinishedModel
-from trustser.models.head import EmotionHead, HeadConfig
-from trustser.models.training import TRAINING_VERSION, TrainConfig, train_head
+from trustser.models.head import EmotionHead
+from trustser.models.training import TRAINING_VERSION, train_head
 
 
 class ModelSource(Protocol):
@@ -69,22 +70,17 @@ class TrainedHeads:
 
     can_retrain = True
 
-    def __init__(
-        self,
-        backbone: str,
-        split: CorpusSplit,
-        cache: Cache,
-        *,
-        train_config: TrainConfig,
-        head_config: HeadConfig = HeadConfig(),
-        encoder: Encoder | None = None,
-        extraction: ExtractionSettings,
-        progress: Progress,
-    ):
-        self.backbone, self.split, self.cache = backbone, split, cache
-        self.train_config, self.head_config = train_config, head_config
-        self.extraction, self.progress = extraction, progress
+    def __init__(self, backbone: str, context: RunContext, *, encoder: Encoder | None = None):
+        self.backbone, self.context = backbone, context
         self._given_encoder = encoder
+
+    @property
+    def split(self) -> CorpusSplit:
+        return self.context.split
+
+    @property
+    def cache(self) -> Cache:
+        return self.context.cache
 
     @cached_property
     def encoder(self) -> Encoder:
@@ -92,22 +88,22 @@ class TrainedHeads:
 
     @cached_property
     def features(self) -> StoredFeatures:
-        return extract_features(self.encoder, self.split.corpus, self.cache, self.extraction, progress=self.progress)
+        return self.context.extract(self.encoder)
 
     @property
     def device(self) -> torch.device:
-        return self.extraction.compute.device
+        return self.context.device
 
     def head_key(self, fold: Fold) -> str:
         """Content key of the fold's trained head: features, labels, split and every setting."""
         return content_key(
             step="train",
             version=TRAINING_VERSION,
-            features=feature_key(self.encoder, self.split.corpus, self.extraction),
+            features=feature_key(self.encoder, self.split.corpus, self.context.extraction),
             labels=self.split.labels.tolist(),
             fold=[fold.train_speakers, fold.dev_speakers],
-            head=self.head_config.as_dict(),
-            train=self.train_config.as_dict(),
+            head=self.context.head_config.as_dict(),
+            train=self.context.train_config.as_dict(),
             device=self.device.type,  # GPU kernels change the weights
         )
 
@@ -120,10 +116,10 @@ class TrainedHeads:
             train_rows,
             self.split.indices(fold.dev_speakers),
             num_classes=self.split.num_classes,
-            head_config=self.head_config,
-            train_config=self.train_config,
+            head_config=self.context.head_config,
+            train_config=self.context.train_config,
             device=self.device,
-            progress=lambda line: self.progress(f"{self.backbone} fold {fold.index} head: {line}"),
+            progress=lambda line: self.context.progress(f"{self.backbone} fold {fold.index} head: {line}"),
         )
         return self.cached_head(self.head_key(fold), train, audio_seconds=self.features.audio_seconds(train_rows))
 
@@ -148,7 +144,7 @@ class TrainedHeads:
                     metadata = {"energy": json.dumps(dataclasses.asdict(energy))}
                     self.cache.save_tensors(path, finite_weights(trained[0], key), metadata)
         head = EmotionHead(
-            self.features.num_layers, self.features.hidden_size, self.split.num_classes, self.head_config
+            self.features.num_layers, self.features.hidden_size, self.split.num_classes, self.context.head_config
         )
         head.load_state_dict(self.cache.load_tensors(path))
         return head.eval()
@@ -165,7 +161,7 @@ class TrainedHeads:
             "num_layers": self.features.num_layers,
             "hidden_size": self.features.hidden_size,
             "num_classes": self.split.num_classes,
-            "config": self.head_config.as_dict(),
+            "config": self.context.head_config.as_dict(),
         }
         return {"backbone": self.backbone, "head": str(self.cache.path("heads", self.head_key(fold))), "shape": shape}
 
@@ -175,23 +171,13 @@ class FinishedModelSource:
 
     can_retrain = False
 
-    def __init__(
-        self,
-        spec: str,
-        split: CorpusSplit,
-        cache: Cache,
-        *,
-        label_overrides: dict[str, str],
-        extraction: ExtractionSettings,
-        progress: Progress,
-    ):
-        self.spec, self.split, self.cache = spec, split, cache
+    def __init__(self, spec: str, context: RunContext, *, label_overrides: dict[str, str]):
+        self.spec, self.context = spec, context
         self.label_overrides = label_overrides
-        self.extraction, self.progress = extraction, progress
 
     @cached_property
     def model(self) -> FinishedModel:
-        return load_finished_model(self.spec, self.split.corpus.emotions, self.label_overrides)
+        return load_finished_model(self.spec, self.context.corpus.emotions, self.label_overrides)
 
     @property
     def encoder(self):
@@ -199,7 +185,7 @@ class FinishedModelSource:
 
     @cached_property
     def features(self) -> StoredFeatures:
-        return extract_features(self.encoder, self.split.corpus, self.cache, self.extraction, progress=self.progress)
+        return self.context.extract(self.encoder)
 
     def head_key(self, fold: Fold) -> str:
         return content_key(
@@ -213,4 +199,4 @@ class FinishedModelSource:
         return self.model.head.eval()
 
     def deployment(self, fold: Fold) -> dict:
-        return {"model": self.spec, "labels": self.label_overrides, "emotions": list(self.split.corpus.emotions)}
+        return {"model": self.spec, "labels": self.label_overrides, "emotions": list(self.context.corpus.emotions)}

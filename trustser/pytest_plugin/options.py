@@ -16,6 +16,7 @@ import pytest
 
 DEFAULT_BACKBONES = "mfcc,egemaps,ge2e"
 PREFIX = "trust-"
+_SHORT_NAMES_TAKEN = pytest.StashKey[list]()  # short option names a conftest had already claimed
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,24 @@ def _claimed(parser: pytest.Parser) -> set[str]:
     # pytest has no public listing of declared options; its groups have held them since pytest 2
     declared = [*parser._anonymous.options, *(o for group in parser._groups for o in group.options)]
     return {name for o in declared for name in o.names()}
+
+
+def add_short_names_where_free(config: pytest.Config, parser: pytest.Parser) -> None:
+    """The short names, once the rootdir's conftests have declared theirs; the ones taken are kept for
+    `warn_about_taken_short_names`."""
+    config.stash[_SHORT_NAMES_TAKEN] = add_short_names(parser)
+
+
+def warn_about_taken_short_names(config: pytest.Config, asks_for_the_audit: bool) -> None:
+    taken = config.stash.get(_SHORT_NAMES_TAKEN, [])
+    if taken and asks_for_the_audit:
+        long_names = ", ".join(name.replace("--", "--" + PREFIX, 1) for name in taken)
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                f"trustser: {', '.join(taken)} belong to this repository's conftest here; use {long_names}"
+            ),
+            stacklevel=2,
+        )
 
 
 def add_short_names(parser: pytest.Parser) -> list[str]:

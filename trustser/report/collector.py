@@ -98,7 +98,7 @@ class TrustReportCollector:
         return meta
 
     def corpus_summary(self) -> dict | None:
-        """The summary this run's audit session wrote when it loaded the corpus (trustser.pytest_plugin.hooks)."""
+        """The summary this run's audit session wrote when it loaded the corpus (trustser.pytest_plugin.fixtures)."""
         path = self.parts / "corpus_summary.json"
         try:
             return json.loads(path.read_text())

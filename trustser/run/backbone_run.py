@@ -3,12 +3,14 @@ predictions on each fold's test speakers, and a memo of what evaluators computed
 
 The pieces each have one job: `CorpusSplit` (trustser.corpora.split) gives rows, labels and columns;
 a model source (trustser.models.sources: our heads trained on an encoder's features, or a finished
-model, trustser.run.backbone_run) gives the encoder, the stored features and each fold's head; `BackboneRun`
-assembles them into end-to-end models and predictions.
+model) gives the encoder, the stored features and each fold's head; `BackboneRun` assembles them into
+end-to-end models and predictions. What every run of an audit shares (split, cache, recipe, extraction,
+progress) comes as one `RunContext` (trustser.models.context).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,18 +18,21 @@ import numpy as np
 from trustser.cache.store import Cache, content_key
 from trustser.compute.executor import Executor
 from trustser.compute.memory import release_free_memory
+from trustser.corpora.audio import load_waveform
 from trustser.corpora.base import Corpus
 from trustser.corpora.folds import Fold
 from trustser.corpora.split import CorpusSplit
 from trustser.encoders.base import Encoder
-from trustser.features.extraction import ExtractionSettings, Progress, stderr_progress
+from trustser.features.extraction import ExtractionSettings, Progress
 from trustser.features.store import StoredFeatures
 from trustser.models import MODEL_PREFIX
+from trustser.models.context import RunContext
 from trustser.models.head import EmotionHead, HeadConfig, WaveformClassifier
 from trustser.models.sources import FinishedModelSource, ModelSource, TrainedHeads, finite_weights
 from trustser.models.training import TrainConfig, predict_logits
+from trustser.run.memo import Memo
 
-__all__ = ["BackboneRun", "Predictions", "finished_model_run", "finite_weights", "trained_run"]
+__all__ = ["BackboneRun", "Predictions", "Waveforms", "finished_model_run", "finite_weights", "trained_run"]
 
 
 @dataclass(frozen=True)
@@ -44,26 +49,54 @@ class Predictions:
         return Predictions(self.utterance_index[keep], self.fold[keep], self.y_true[keep], self.y_pred[keep])
 
 
+class Waveforms:
+    """Utterances loaded once per run, at the encoder's rate: every safety evaluation attacks the same
+    chosen test utterances, several times over (attack curves, noise conditions)."""
+
+    def __init__(self, corpus: Corpus, sample_rate: Callable[[], int]):
+        self._corpus, self._sample_rate = corpus, sample_rate  # the rate asked for on first load: it builds the encoder
+        self._loaded: dict[int, np.ndarray] = {}
+
+    def load(self, index: int) -> np.ndarray:
+        """Utterance `index` of the corpus, loaded on first use and kept."""
+        if index not in self._loaded:
+            utterance_id = self._corpus.utterances[index].id
+            self._loaded[index] = load_waveform(self._corpus, utterance_id, self._sample_rate())
+        return self._loaded[index]
+
+
 class BackboneRun:
-    def __init__(
-        self,
-        backbone: str,
-        split: CorpusSplit,
-        source: ModelSource,
-        cache: Cache,
-        *,
-        train_config: TrainConfig,
-        head_config: HeadConfig = HeadConfig(),
-        extraction: ExtractionSettings = ExtractionSettings(),
-        progress: Progress = stderr_progress,
-    ):
-        self.backbone, self.split, self.source, self.cache = backbone, split, source, cache
-        self.train_config, self.head_config = train_config, head_config  # the recipe of heads trained for evaluations
-        self.extraction, self.progress = extraction, progress
-        self.memo: dict[tuple, object] = {}  # evaluations already computed for this run (trustser.run.memo)
-        self.waveforms: dict[int, np.ndarray] = {}  # utterances loaded once for the safety evaluations
+    def __init__(self, backbone: str, source: ModelSource, context: RunContext):
+        self.backbone, self.source, self.context = backbone, source, context
+        self.memo = Memo()  # evaluations already computed for this run (trustser.run.memo)
+        self.waveforms = Waveforms(self.corpus, lambda: self.encoder.sample_rate)  # for the safety evaluations
         self._heads: list[EmotionHead] | None = None
         self._predictions: Predictions | None = None
+
+    @property
+    def split(self) -> CorpusSplit:
+        return self.context.split
+
+    @property
+    def cache(self) -> Cache:
+        return self.context.cache
+
+    @property
+    def train_config(self) -> TrainConfig:
+        """The recipe of heads trained for evaluations (its seed seeds the evaluations too)."""
+        return self.context.train_config
+
+    @property
+    def head_config(self) -> HeadConfig:
+        return self.context.head_config
+
+    @property
+    def extraction(self) -> ExtractionSettings:
+        return self.context.extraction
+
+    @property
+    def progress(self) -> Progress:
+        return self.context.progress
 
     @property
     def corpus(self) -> Corpus:
@@ -94,14 +127,18 @@ class BackboneRun:
     @property
     def device(self):
         """Where extraction, head training, attacks and noise run (--device)."""
-        return self.extraction.compute.device
+        return self.context.device
 
     @property
     def fingerprint(self) -> str:
         """Content key of the whole run (encoder, corpus, folds, heads): what its evaluations depend on."""
         return content_key(
-            heads=[self.source.head_key(fold) for fold in self.folds], test=[f.test_speakers for f in self.folds]
+            heads=[self.head_key(fold) for fold in self.folds], test=[f.test_speakers for f in self.folds]
         )
+
+    def head_key(self, fold: Fold) -> str:
+        """Content key of the fold's head."""
+        return self.source.head_key(fold)
 
     @property
     def heads(self) -> list[EmotionHead]:
@@ -109,6 +146,21 @@ class BackboneRun:
             self._heads = [self.source.head(fold) for fold in self.folds]
             release_free_memory()  # training's freed batches would otherwise add to the next step's peak
         return self._heads
+
+    def cached_head(self, key: str, train: Callable[[], EmotionHead]) -> EmotionHead:
+        """A head of the recipe trained by `train()` (e.g. on part of a fold's data), stored under `key`;
+        only where `can_retrain`."""
+        return self._trained_heads("train heads of its own").cached_head(key, train)
+
+    def training_energy(self, fold: Fold) -> dict:
+        """EnergyResult fields of training the fold's head, as measured when it was trained; only where
+        `can_retrain`."""
+        return self._trained_heads("measure training").training_energy(fold)
+
+    def _trained_heads(self, what: str) -> TrainedHeads:
+        if not isinstance(self.source, TrainedHeads):
+            raise TypeError(f"{self.backbone}: a finished model's run cannot {what} (can_retrain is False)")
+        return self.source
 
     @property
     def predictions(self) -> Predictions:
@@ -145,65 +197,15 @@ class BackboneRun:
 
     def sibling(self, backbone: str) -> "BackboneRun":
         """The same split, cache, seed and head recipe with another backbone (e.g. an attack surrogate)."""
-        return trained_run(
-            backbone,
-            self.split,
-            self.cache,
-            train_config=self.train_config,
-            head_config=self.head_config,
-            extraction=self.extraction,
-            progress=self.progress,
-        )
+        return trained_run(backbone, self.context)
 
 
-def trained_run(
-    backbone: str,
-    split: CorpusSplit,
-    cache: Cache,
-    *,
-    train_config: TrainConfig,
-    head_config: HeadConfig = HeadConfig(),
-    encoder: Encoder | None = None,
-    extraction: ExtractionSettings = ExtractionSettings(),
-    progress: Progress = stderr_progress,
-) -> BackboneRun:
+def trained_run(backbone: str, context: RunContext, *, encoder: Encoder | None = None) -> BackboneRun:
     """The run of an encoder spec with our emotion head trained on its features, per fold."""
-    source = TrainedHeads(
-        backbone,
-        split,
-        cache,
-        train_config=train_config,
-        head_config=head_config,
-        encoder=encoder,
-        extraction=extraction,
-        progress=progress,
-    )
-    return BackboneRun(
-        backbone,
-        split,
-        source,
-        cache,
-        train_config=train_config,
-        head_config=head_config,
-        extraction=extraction,
-        progress=progress,
-    )
+    return BackboneRun(backbone, TrainedHeads(backbone, context, encoder=encoder), context)
 
 
-def finished_model_run(
-    spec: str,
-    split: CorpusSplit,
-    cache: Cache,
-    *,
-    train_config: TrainConfig,
-    label_overrides: dict[str, str] | None = None,
-    extraction: ExtractionSettings = ExtractionSettings(),
-    progress: Progress = stderr_progress,
-) -> BackboneRun:
+def finished_model_run(spec: str, context: RunContext, *, label_overrides: dict[str, str] | None = None) -> BackboneRun:
     """The run of a finished model spec (e.g. `hf:/path/to/checkpoint`), audited as it is."""
-    source = FinishedModelSource(
-        spec, split, cache, label_overrides=label_overrides or {}, extraction=extraction, progress=progress
-    )
-    return BackboneRun(
-        MODEL_PREFIX + spec, split, source, cache, train_config=train_config, extraction=extraction, progress=progress
-    )
+    source = FinishedModelSource(spec, context, label_overrides=label_overrides or {})
+    return BackboneRun(MODEL_PREFIX + spec, source, context)

@@ -1,17 +1,42 @@
-"""Memoising evaluations: per run in memory, and on disk for the slow or unrepeatable ones."""
+"""Memoising evaluations: per run in memory (`Memo`, owned by the run), and on disk for the slow or
+unrepeatable ones."""
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from functools import wraps
+from typing import TYPE_CHECKING, TypeVar
 
 from trustser.cache.store import content_key
 from trustser.compute.memory import release_free_memory
 from trustser.formatting import plain_details
-from trustser.run.backbone_run import BackboneRun
+
+if TYPE_CHECKING:
+    from trustser.run.backbone_run import BackboneRun
+
+T = TypeVar("T")
+
+
+class Memo:
+    """The evaluations one run has computed, by key: each computed once, on first request."""
+
+    def __init__(self) -> None:
+        self._values: dict[Hashable, object] = {}
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value kept under `key`, computed by `compute()` and kept on first request."""
+        if key not in self._values:
+            self._values[key] = compute()
+        return self._values[key]  # type: ignore[return-value]
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._values
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 def _arguments(function, run: BackboneRun, args: tuple, kwargs: dict) -> dict[str, object]:
@@ -30,10 +55,13 @@ def memoised(function):
     def wrapper(run: BackboneRun, *args, **kwargs):
         arguments = _arguments(function, run, args, kwargs)
         key = (function.__name__, *arguments.items())
-        if key not in run.memo:
-            run.memo[key] = function(run, *args, **kwargs)
+
+        def compute():
+            result = function(run, *args, **kwargs)
             release_free_memory()  # an evaluation's freed temporaries would otherwise add to the next one's peak
-        return run.memo[key]
+            return result
+
+        return run.memo.get_or_compute(key, compute)
 
     return wrapper
 

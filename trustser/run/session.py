@@ -15,16 +15,18 @@ from trustser.compute.devices import Compute
 from trustser.compute.executor import Executor
 from trustser.corpora import create as create_corpus
 from trustser.corpora.audio import MIN_SECONDS, BadAudio
-from trustser.corpora.base import Corpus
-from trustser.corpora.files import BadData, FileCorpus
+from trustser.corpora.base import BadData, Corpus
+from trustser.corpora.files import FileCorpus
 from trustser.corpora.folds import Fold, check_speaker_independence
 from trustser.corpora.split import CorpusSplit
 from trustser.corpora.summary import CorpusSummary, summarise
 from trustser.encoders import create as create_encoder
 from trustser.encoders.base import Encoder
+from trustser.errors import SpecError, spec_errors
 from trustser.features.extraction import ExtractionSettings, Progress, stderr_progress
 from trustser.formatting import safe_name
 from trustser.models import MODEL_PREFIX
+from trustser.models.context import RunContext
 from trustser.models.finished.labels import parse_overrides
 from trustser.models.training import TrainConfig
 from trustser.report.writers import write_prediction_rows
@@ -61,13 +63,6 @@ class ConfigurationError(ValueError):
     """A corpus, backbone or model spec that cannot be audited; the message names the spec and why."""
 
 
-_SPEC_ERRORS = (KeyError, ValueError, FileNotFoundError, ImportError, OSError)
-
-
-def _plain(error: Exception) -> str:
-    return str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)  # KeyError quotes its text
-
-
 class AuditSession:
     def __init__(self, settings: AuditSettings, parts_dir: Path, *, progress: Progress = stderr_progress):
         self.settings = settings
@@ -92,13 +87,13 @@ class AuditSession:
             _ = self.corpus_summary  # builds the corpus and its folds
         except (BadAudio, BadData) as error:
             raise ConfigurationError(f"--corpus {self.settings.corpus}: {error}") from None
-        except _SPEC_ERRORS as error:
-            raise ConfigurationError(f"--corpus {self.settings.corpus}: {_plain(error)}") from None
+        except SpecError as error:
+            raise ConfigurationError(f"--corpus {self.settings.corpus}: {error}") from None
         for backbone in self.settings.backbones:
             try:
                 _ = self.run(backbone).encoder
-            except _SPEC_ERRORS as error:
-                raise ConfigurationError(f"{backbone}: {_plain(error)}") from None
+            except SpecError as error:
+                raise ConfigurationError(f"{backbone}: {error}") from None
 
     @cached_property
     def corpus(self) -> Corpus:
@@ -117,15 +112,16 @@ class AuditSession:
                 continue
             try:
                 encoder = self._encoders.setdefault(backbone, create_encoder(backbone))
-            except (FileNotFoundError, ImportError, ValueError, KeyError, OSError):
-                continue  # its run reports the problem, in one line (trustser.pytest_plugin.hooks.backbone_run)
+            except SpecError:
+                continue  # its run reports the problem, in one line (trustser.pytest_plugin.fixtures.backbone_run)
             strictest = max(strictest, (encoder.min_seconds, backbone))
         return strictest
 
     @cached_property
     def folds(self) -> list[Fold]:
         """The corpus's customary folds (k speaker-independent folds unless it has its own)."""
-        folds = self.corpus.folds(self.settings.folds, self.settings.seed)
+        with spec_errors():  # too few speakers or sessions for the folds asked for, or a team corpus's own refusal
+            folds = self.corpus.folds(self.settings.folds, self.settings.seed)
         check_speaker_independence(folds)  # always on, whatever the corpus supplied
         return folds
 
@@ -137,30 +133,23 @@ class AuditSession:
     def corpus_summary(self) -> CorpusSummary:
         return summarise(self.corpus, self.folds, self.settings.corpus, self.settings.folds)
 
+    @cached_property
+    def context(self) -> RunContext:
+        """What every run of the session shares: the split, the cache, the head recipe, extraction, progress."""
+        recipe = TrainConfig(seed=self.settings.seed, max_epochs=self.settings.head_max_epochs)
+        return RunContext(self.split, self.cache, recipe, extraction=self.extraction, progress=self.progress)
+
     def run(self, backbone: str) -> BackboneRun:
         """The run of a backbone spec (`mfcc`, `hf:/models/wavlm`) or of a finished model (`model:hf:/ckpt`)."""
         if backbone not in self._runs:
-            recipe = TrainConfig(seed=self.settings.seed, max_epochs=self.settings.head_max_epochs)
             if backbone.startswith(MODEL_PREFIX):
                 self._runs[backbone] = finished_model_run(
                     backbone.removeprefix(MODEL_PREFIX),
-                    self.split,
-                    self.cache,
-                    train_config=recipe,
+                    self.context,
                     label_overrides=parse_overrides(self.settings.model_labels),
-                    extraction=self.extraction,
-                    progress=self.progress,
                 )
             else:
-                self._runs[backbone] = trained_run(
-                    backbone,
-                    self.split,
-                    self.cache,
-                    train_config=recipe,
-                    encoder=self._encoders.get(backbone),
-                    extraction=self.extraction,
-                    progress=self.progress,
-                )
+                self._runs[backbone] = trained_run(backbone, self.context, encoder=self._encoders.get(backbone))
         return self._runs[backbone]
 
     def save_predictions(self) -> None:

@@ -3,7 +3,7 @@
 The audit runs from the team's repository, so its modules are imported from sys.path and, after it,
 the current working directory (the repository root, which `pytest` alone does not put on sys.path).
 Appended rather than prepended, so that a file of the repository never shadows an installed package.
-Every failure is a ValueError or ImportError naming the spec and what is missing: the plugin turns
+Every failure is a `SpecError` (a ValueError) naming the spec and what is missing: the plugin turns
 those into usage errors before any test runs.
 """
 
@@ -16,6 +16,8 @@ import sys
 from importlib.metadata import entry_points
 from typing import Callable
 
+from trustser.errors import SpecError
+
 
 def import_factory(target: str, *, spec: str) -> tuple[Callable, list[str]]:
     """The callable `target` (`package.module:factory[:argument]`) names, and the arguments to call it with
@@ -23,20 +25,20 @@ def import_factory(target: str, *, spec: str) -> tuple[Callable, list[str]]:
     module_name, sep, rest = target.partition(":")
     attribute, _, argument = rest.partition(":")
     if not sep or not module_name or not attribute:
-        raise ValueError(f"{spec}: expected torch:<package.module>:<factory>, e.g. torch:team_model:build")
+        raise SpecError(f"{spec}: expected torch:<package.module>:<factory>, e.g. torch:team_model:build")
     if os.getcwd() not in sys.path:
         sys.path.append(os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
         where = f"sys.path or {os.getcwd()}"
-        raise ImportError(f"{spec}: cannot import module {module_name!r} from {where}: {error}") from None
+        raise SpecError(f"{spec}: cannot import module {module_name!r} from {where}: {error}") from None
     except Exception as error:  # a broken module (syntax error, failing import-time code) is a bad spec too
-        raise ValueError(f"{spec}: importing {module_name!r} raised {type(error).__name__}: {error}") from error
+        raise SpecError(f"{spec}: importing {module_name!r} raised {type(error).__name__}: {error}") from error
     factory = getattr(module, attribute, None)
     if not callable(factory):
         found = "has no attribute" if factory is None else "has a non-callable"
-        raise ValueError(f"{spec}: module {module_name!r} ({module.__file__}) {found} {attribute!r}")
+        raise SpecError(f"{spec}: module {module_name!r} ({module.__file__}) {found} {attribute!r}")
     return factory, [argument] if argument else []
 
 
@@ -47,12 +49,12 @@ def entry_point_factory(group: str, name: str) -> Callable | None:
         return None
     values = sorted({point.value for point in matches})
     if len(values) > 1:  # two distributions claim the name for different code: neither may win silently
-        raise ValueError(f"entry point {name!r} of group {group!r} is declared more than once: {', '.join(values)}")
+        raise SpecError(f"entry point {name!r} of group {group!r} is declared more than once: {', '.join(values)}")
     point = next(iter(matches))
     try:
         return point.load()
     except (ImportError, AttributeError) as error:
-        raise ImportError(f"entry point {name} = {point.value} ({group}) cannot be loaded: {error}") from None
+        raise SpecError(f"entry point {name} = {point.value} ({group}) cannot be loaded: {error}") from None
 
 
 def entry_point_names(group: str) -> list[str]:
@@ -60,12 +62,12 @@ def entry_point_names(group: str) -> list[str]:
 
 
 def build(factory: Callable, *arguments, spec: str):
-    """`factory(*arguments)`; whatever the team's code raises becomes a ValueError naming the spec."""
+    """`factory(*arguments)`; whatever the team's code raises becomes a SpecError naming the spec."""
     try:
         return factory(*arguments)
     except Exception as error:  # the team's code may raise anything; the audit reports it as a bad spec
         name = getattr(factory, "__qualname__", repr(factory))
-        raise ValueError(f"{spec}: {name}() raised {type(error).__name__}: {error}") from error
+        raise SpecError(f"{spec}: {name}() raised {type(error).__name__}: {error}") from error
 
 
 def source_digest(obj: object) -> str:

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from trustser.corpora.emotions import canonical
+from trustser.errors import SpecError
 
 IGNORED = "-"
 
@@ -24,7 +25,7 @@ def parse_overrides(text: str | None) -> dict[str, str]:
     for item in filter(None, (part.strip() for part in (text or "").split(","))):
         label, sep, emotion = item.partition("=")
         if not sep or not label.strip() or not emotion.strip():
-            raise ValueError(f"--model-labels entries are label=emotion (or label=- to leave one out), got {item!r}")
+            raise SpecError(f"--model-labels entries are label=emotion (or label=- to leave one out), got {item!r}")
         overrides[label.strip()] = emotion.strip()
     return overrides
 

@@ -340,9 +340,9 @@ def membership_target(run: BackboneRun) -> EmotionHead:
     """The audit's target head: the released recipe (same head, loop, early stopping) on the members only."""
     fold = run.folds[0]
     members, _ = membership_split(run)
-    key = content_key(step="membership-target", head=run.source.head_key(fold), members=members.tolist())
+    key = content_key(step="membership-target", head=run.head_key(fold), members=members.tolist())
     dev = run.split.indices(fold.dev_speakers)
-    return run.source.cached_head(
+    return run.cached_head(
         key,
         lambda: train_head(
             run.features,

@@ -200,9 +200,7 @@ def attack_set(run: BackboneRun, *, per_fold: int) -> list[tuple[int, np.ndarray
 def waveform(run: BackboneRun, index: int) -> np.ndarray:
     """Utterance `index` at the encoder's rate, loaded once per run: every safety evaluation attacks the
     same chosen test utterances, several times over (attack curves, noise conditions)."""
-    if index not in run.waveforms:
-        run.waveforms[index] = load_waveform(run.corpus, run.corpus.utterances[index].id, run.encoder.sample_rate)
-    return run.waveforms[index]
+    return run.waveforms.load(index)
 
 
 @stored(AttackResult, version="4")

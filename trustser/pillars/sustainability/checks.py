@@ -209,6 +209,4 @@ def training_energy(run: BackboneRun) -> EnergyResult:
     """Training every fold's head, per hour of training audio, as measured when the heads were trained."""
     if not run.can_retrain:
         raise NotApplicable(_NOT_OUR_RECIPE.format(what="training energy and its measurement"))
-    return combined_energy(
-        [EnergyResult(**run.source.training_energy(fold)) for fold in run.folds], f"train {run.backbone}"
-    )
+    return combined_energy([EnergyResult(**run.training_energy(fold)) for fold in run.folds], f"train {run.backbone}")

@@ -1,0 +1,43 @@
+"""What the audit writes into pytest's terminal output, despite output capture: progress lines of long
+work (extraction, training) and the corpus summary as the audit starts."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from trustser.corpora.summary import CorpusSummary
+
+
+def progress_writer(config: pytest.Config) -> Callable[[str], None]:
+    """Progress lines for long work (extraction), shown in the pytest output despite output capture."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def write(line: str) -> None:
+        if reporter is None or capture is None:  # e.g. a pytest-xdist worker: its stderr is all there is
+            print(line, file=sys.stderr, flush=True)
+            return
+        with capture.global_and_fixture_disabled():
+            if reporter._tw.width_of_current_line:  # mid-way through a line of test progress dots
+                reporter.write("\n")
+            reporter.write_line(line)
+
+    return write
+
+
+def announce_corpus(config: pytest.Config, summary: CorpusSummary) -> None:
+    """The corpus summary, under a `corpus` rule, as the audit starts."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.ensure_newline()
+        reporter.write_sep("-", "corpus")
+        for line in summary.render().splitlines():
+            reporter.write_line(line)
