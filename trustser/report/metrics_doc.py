@@ -21,7 +21,7 @@ INTRODUCTION = """\
 
 Every metric TrustSER gates, with its exact definition, its chance level (the value of a model or
 attacker with no signal) and the library or convention it matches. Generated from the metric
-declarations in `trustser/audit/<pillar>.py` by `make docs`; do not edit by hand.
+declarations in `trustser/pillars/<pillar>/checks.py` by `make docs`; do not edit by hand.
 
 Conventions, for every metric:
 - All rates are proportions in [0, 1], not percent.
@@ -30,8 +30,8 @@ Conventions, for every metric:
   resamples speakers, not utterances, so one talkative speaker cannot narrow it.
 - A gate's `min` means higher is better (the value must stay at or above the bound), `max` that lower
   is better. The default bound is the one the shipped thresholds.toml sets; its comments say why.
-- Settings are keys of the metric's `[pillar.metric]` table in thresholds.toml; the trust test reads
-  them from `trust.settings`.
+- Settings are keys of the metric's `[pillar.metric]` table in thresholds.toml; the trust test passes
+  them, `trust.settings`, whole to the function that measures the metric.
 """
 
 
