@@ -248,7 +248,7 @@ def model_on_gpu(work: Path) -> dict:
     results = {}
     for attack in ("FGSM", "PGD"):
         start = time.perf_counter()
-        result = run_attack(model, waves, predicted, budget_db=45.0, attack_name=attack)
+        result = run_attack(model, waves, predicted, budget_db=45.0, attack=attack)
         results[attack] = {
             "success_rate": result.success_rate,
             "n_attacked": result.n_attacked,

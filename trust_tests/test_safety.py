@@ -26,53 +26,25 @@ WHITE_BOX = {  # gate -> (torchattacks attack, targeted, in the extended battery
 )
 def test_white_box_attack(backbone_run, trust, gate):
     attack, targeted, _ = WHITE_BOX[gate]
-    s = trust.settings
-    result = audit.white_box_attack(
-        backbone_run,
-        attack_name=attack,
-        budget_db=s.budget_db,
-        per_fold=s.per_fold,
-        curve_db=s.curve_db,
-        targeted=targeted,
-    )
-    trust.check(result.success_rate, n=result.n_attacked, result=result)
+    trust.check(audit.white_box_success_rate(backbone_run, trust.settings, attack=attack, targeted=targeted))
 
 
 @pytest.mark.trust("safety.transfer_success_rate")
 def test_transfer_attack(backbone_run, trust):
-    s = trust.settings
-    result = audit.transfer_attack_audit(
-        backbone_run, attack_name=s.attack, budget_db=s.budget_db, per_fold=s.per_fold, surrogate=s.surrogate
-    )
-    trust.check(result.success_rate, n=result.n_attacked, result=result)
+    trust.check(audit.transfer_success_rate(backbone_run, trust.settings))
 
 
 @pytest.mark.trust("safety.blackbox_success_rate")
 def test_black_box_attack(backbone_run, trust):
-    s = trust.settings
-    result = audit.black_box_attack_audit(
-        backbone_run, budget_db=s.budget_db, per_fold=s.per_fold, max_queries=s.max_queries
-    )
-    trust.check(result.success_rate, n=result.n_attacked, result=result)
+    trust.check(audit.blackbox_success_rate(backbone_run, trust.settings))
 
 
 @pytest.mark.trust("safety.noise_uar_drop")
 def test_noise_robustness(backbone_run, trust):
-    s = trust.settings
-    result = audit.noise_robustness_audit(backbone_run, gate_snr_db=s.snr_db, snrs_db=s.curve_db, per_fold=s.per_fold)
-    trust.check(result.worst_relative_drop, n=result.n, result=result)
+    trust.check(audit.noise_uar_drop(backbone_run, trust.settings))
 
 
 @pytest.mark.deep
 @pytest.mark.trust("safety.invariance_flip_rate")
 def test_invariance(backbone_run, trust):
-    s = trust.settings
-    result = audit.invariance(
-        backbone_run,
-        gain_db=s.gain_db,
-        shift_ms=s.shift_ms,
-        noise_snr_db=s.noise_snr_db,
-        per_fold=s.per_fold,
-        max_examples=s.max_examples,
-    )
-    trust.check(result.flip_rate, n=result.n, result=result)
+    trust.check(audit.invariance_flip_rate(backbone_run, trust.settings))

@@ -7,11 +7,9 @@ from trustser import audit
 
 @pytest.mark.trust("utility.uar")
 def test_uar(backbone_run, trust):
-    result = audit.utility(backbone_run)
-    trust.check(result.uar, n=result.n, result=result)
+    trust.check(audit.uar(backbone_run))
 
 
 @pytest.mark.trust("utility.accuracy")
 def test_accuracy(backbone_run, trust):
-    result = audit.utility(backbone_run)
-    trust.check(result.accuracy, n=result.n, result=result)
+    trust.check(audit.accuracy(backbone_run))

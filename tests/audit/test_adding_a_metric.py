@@ -1,6 +1,7 @@
-"""Adding a metric touches three places: the evaluator module with its declaration, thresholds.toml and
-one trust test. Done here in a temporary copy of the project, the new gate is validated, gated,
-reported in every format and documented like a built-in one."""
+"""Adding a metric touches three places: a module of its pillar (`trustser/pillars/<pillar>/`) with its
+declaration and the function that measures it, thresholds.toml and one trust test. Done here in a
+temporary copy of the project, the new gate is validated, gated, reported in every format and
+documented like a built-in one."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ EVALUATOR = '''"""A toy metric: the share of the corpus's utterances that are an
 from dataclasses import dataclass
 
 from trustser.gates.declaration import declare_metric, positive, setting
+from trustser.gates.measurement import Measurement
 
 
 @dataclass(frozen=True)
@@ -37,19 +39,19 @@ ANGRY_SHARE = declare_metric(
 )
 
 
-def angry_share(run, scale: float) -> float:
+def angry_share(run, settings: AngryShareSettings) -> Measurement:
     emotions = [utterance.emotion for utterance in run.corpus.utterances]
-    return scale * emotions.count("angry") / len(emotions)
+    return Measurement(settings.scale * emotions.count("angry") / len(emotions), n=len(emotions))
 '''
 
 TRUST_TEST = """import pytest
 
-from trustser.audit.angry_share import angry_share
+from trustser.pillars.utility.angry_share import angry_share
 
 
 @pytest.mark.trust("utility.angry_share")
 def test_angry_share(backbone_run, trust):
-    trust.check(angry_share(backbone_run, trust.settings.scale))
+    trust.check(angry_share(backbone_run, trust.settings))
 """
 
 
@@ -62,7 +64,7 @@ def project(tmp_path_factory) -> Path:
         shutil.copytree(ROOT / folder, copy / folder, ignore=ignore)
     for name in ("thresholds.toml", "pyproject.toml"):
         shutil.copy(ROOT / name, copy / name)
-    (copy / "trustser" / "audit" / "angry_share.py").write_text(EVALUATOR)
+    (copy / "trustser" / "pillars" / "utility" / "angry_share.py").write_text(EVALUATOR)
     (copy / "trust_tests" / "test_angry_share.py").write_text(TRUST_TEST)
     with open(copy / "thresholds.toml", "a") as thresholds:
         thresholds.write("\n[utility.angry_share]\nmax = 0.5\nscale = 1.0\n")

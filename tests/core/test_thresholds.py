@@ -1,5 +1,7 @@
-"""thresholds.toml: the shipped file loads; malformed files fail naming the key; gates judge bounds."""
+"""thresholds.toml: the shipped file loads, with the declared defaults; malformed files fail naming the key;
+gates judge bounds."""
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -23,6 +25,48 @@ def test_shipped_thresholds_cover_every_metric_with_its_declared_default():
     assert {m: g.threshold for m, g in gates.items()} == {m: d.default for m, d in declared.items()}
     assert gates["safety.fgsm_success_rate"].settings.budget_db == 45.0
     assert gates["safety.fgsm_success_rate"].settings.curve_db == (20.0, 30.0, 40.0, 60.0)  # a TOML list, as a tuple
+
+
+def settings_off_their_defaults(path: Path) -> list[str]:
+    """`metric.key = value (default ...)` for each setting the file sets to other than its dataclass default."""
+    declared = declared_metrics()
+    return [
+        f"{metric}.{field.name} = {getattr(gate.settings, field.name)!r} (default {getattr(default, field.name)!r})"
+        for metric, gate in load_gates(path, declared).items()
+        if (default := declared[metric].settings) is not None
+        for field in dataclasses.fields(default)
+        if getattr(gate.settings, field.name) != getattr(default, field.name)
+    ]
+
+
+def test_shipped_settings_are_the_dataclass_defaults():
+    """Each default is stated once, in the settings dataclass; thresholds.toml writes the same values out
+    for users to see and edit, so the two must not drift."""
+    assert settings_off_their_defaults(ROOT / "thresholds.toml") == [], "change the dataclass or the file"
+
+
+def test_a_setting_off_its_default_is_named(tmp_path):
+    shipped = (ROOT / "thresholds.toml").read_text()
+    edited = shipped.replace("budget_db = 45.0\nper_fold = 64", "budget_db = 40.0\nper_fold = 64", 1)
+    assert edited != shipped
+    assert settings_off_their_defaults(write(tmp_path, edited)) == [
+        "safety.fgsm_success_rate.budget_db = 40.0 (default 45.0)"
+    ]
+
+
+def test_a_declaration_takes_its_settings_dataclass_defaults():
+    from trustser.gates.declaration import declare_metric
+    from trustser.pillars.safety.checks import AttackSettings
+
+    with pytest.raises(ValueError, match="a default is stated once"):
+        declare_metric(
+            "safety.louder_fgsm_success_rate",
+            label="x",
+            bound="max",
+            default=0.2,
+            definition="x",
+            settings=AttackSettings(per_fold=64),
+        )
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from trustser.features.frames import LayerFeatures
 from trustser.models.head import EmotionHead, HeadConfig
 from trustser.pillars.privacy import attribute_inference
 from trustser.pillars.privacy.attribute_inference import most_inferable
+from trustser.pillars.privacy.checks import AgeInferenceSettings, ExposureSettings
 from trustser.pillars.privacy.demographics import age_group, age_groups, demographic_columns, why_not_attackable
 from trustser.pillars.privacy.differential_privacy import MixedLayers, onto_all_layers
 
@@ -61,9 +62,9 @@ def test_a_corpus_without_ages_or_demographics_is_not_applicable():
         corpus=SimpleNamespace(name="plain", utterances=[_utterance("s0"), _utterance("s1")]), memo={}
     )
     with pytest.raises(NotApplicable, match="no speaker ages"):
-        audit.age_inference(run, exposed=("layers",), cut_points=(40.0,))
+        audit.age_inference_uar(run, AgeInferenceSettings(exposed=("layers",), age_bands=(40.0,)))
     with pytest.raises(NotApplicable, match="no demographics"):
-        audit.demographic_inference(run, exposed=("layers",))
+        audit.demographic_inference_uar(run, ExposureSettings(exposed=("layers",)))
 
 
 def test_the_most_inferable_attribute_is_judged_with_every_attributes_chance():

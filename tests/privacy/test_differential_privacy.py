@@ -31,7 +31,7 @@ def test_dp_head_reports_opacus_epsilon_and_leaks_less_than_the_plain_head():
     labels = np.random.default_rng(0).integers(0, 4, N)  # random labels: only memorisation can fit them
     members, held_out = member_split(SPEAKERS)
     plain = train_head(features, labels, members, held_out[:10], num_classes=4, head_config=HEAD, train_config=MEMORISE)
-    dp = DPConfig(target_epsilon=2.0, max_grad_norm=1.0, epochs=MEMORISE.max_epochs)
+    dp = DPConfig(target_epsilon=2.0, delta=0.0, max_grad_norm=1.0, epochs=MEMORISE.max_epochs)
     private, account = train_dp_head(
         features, labels, members, held_out[:10], num_classes=4, head_config=HEAD, train_config=MEMORISE, dp=dp
     )
@@ -43,6 +43,9 @@ def test_dp_head_reports_opacus_epsilon_and_leaks_less_than_the_plain_head():
 
 
 def test_default_delta_is_one_over_n_capped():
-    assert DPConfig().delta_for(1000) == 1e-5
-    assert DPConfig().delta_for(10) == 1e-5
-    assert DPConfig(delta=1e-3).delta_for(10) == 1e-3
+    def dp(delta: float) -> DPConfig:
+        return DPConfig(target_epsilon=8.0, delta=delta, max_grad_norm=1.0, epochs=20)
+
+    assert dp(0.0).delta_for(1000) == 1e-5
+    assert dp(0.0).delta_for(10) == 1e-5
+    assert dp(1e-3).delta_for(10) == 1e-3

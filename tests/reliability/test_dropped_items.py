@@ -52,10 +52,10 @@ def test_files_too_short_for_an_audited_encoder_are_dropped_naming_it(tmp_path, 
     table = _manifest(tmp_path, "F")
     soundfile.write(tmp_path / "a3.wav", (0.3 * np.sin(np.arange(800) / 3)).astype(np.float32), 16000)  # 0.05 s
     settings = AuditSettings(backbones, f"manifest:{table}", tmp_path / "report", tmp_path / "cache", folds=2)
-    corpus = AuditSession(settings, tmp_path / "parts").corpus
+    corpus = AuditSession(settings).corpus
     assert len(corpus) == kept
     if kept == 3:
         [dropped] = corpus.dropped
         assert dropped.bad and dropped.reason == "too short" and "egemaps needs at least 0.1 s" in dropped.detail
         with pytest.raises(BadData, match="a3.wav: too short"):
-            _ = AuditSession(dataclasses.replace(settings, on_bad_audio="fail"), tmp_path / "parts").corpus
+            _ = AuditSession(dataclasses.replace(settings, on_bad_audio="fail")).corpus

@@ -12,13 +12,15 @@ from tests.suite_runs import ROOT, run_suite
 TRUST_TESTS = """
 import pytest
 
+from trustser.gates.measurement import Measurement
+
 @pytest.mark.trust("utility.uar")
 def test_crashes(backbone, trust):
     raise RuntimeError("the evaluator fell over\\nwith a second line")
 
 @pytest.mark.trust("utility.accuracy")
 def test_not_a_number(backbone, trust):
-    trust.check(float("nan"), n=3)
+    trust.check(Measurement(float("nan"), n=3))
 
 @pytest.fixture
 def broken_fixture():
@@ -26,11 +28,11 @@ def broken_fixture():
 
 @pytest.mark.trust("fairness.statistical_parity_gender")
 def test_setup_crashes(backbone, trust, broken_fixture):
-    trust.check(0.0, n=3)
+    trust.check(Measurement(0.0, n=3))
 
 @pytest.mark.trust("privacy.membership_advantage")
 def test_passes(backbone, trust):
-    trust.check(0.0, n=3)
+    trust.check(Measurement(0.0, n=3))
 """
 
 
@@ -76,8 +78,9 @@ def test_crashed_and_nan_tests_are_error_rows_in_every_report(tmp_path):
 
 def test_a_passing_run_writes_no_error_rows(tmp_path):
     passing = (
-        'import pytest\n\n@pytest.mark.trust("privacy.membership_advantage")\n'
-        "def test_passes(backbone, trust):\n    trust.check(0.0, n=3)\n"
+        "import pytest\n\nfrom trustser.gates.measurement import Measurement\n\n"
+        '@pytest.mark.trust("privacy.membership_advantage")\n'
+        "def test_passes(backbone, trust):\n    trust.check(Measurement(0.0, n=3))\n"
     )
     done, document, _, _ = audit_of(passing, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr

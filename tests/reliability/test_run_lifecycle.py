@@ -132,7 +132,7 @@ def test_a_killed_extraction_leaves_nothing_the_next_session_keeps(tmp_path):
     assert len(list(store.iterdir())) == 2  # the frames and pooled files being written
     progress = []
     settings = AuditSettings(("mfcc",), "synthetic", tmp_path / "report", tmp_path / "cache")
-    AuditSession(settings, tmp_path / "parts", progress=progress.append)
+    AuditSession(settings, progress=progress.append)
     assert list(store.iterdir()) == [] and "removed 2 temporary files" in progress[0]
 
 

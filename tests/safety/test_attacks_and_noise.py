@@ -46,7 +46,7 @@ def tones(count=12, seed=0):
 @pytest.mark.parametrize("budget_db", [10.0, 30.0])
 def test_every_adversarial_waveform_keeps_its_snr_budget(attack, budget_db):
     waves, labels = tones()
-    result = run_attack(Spectral().eval(), waves, labels, budget_db=budget_db, attack_name=attack, batch_size=5)
+    result = run_attack(Spectral().eval(), waves, labels, budget_db=budget_db, attack=attack, batch_size=5)
     for clean, produced in zip(waves, result.adversarial):
         assert snr_db(clean, produced) >= budget_db - 1e-6
     assert result.snr_db_min >= budget_db - 1e-6 and result.n_total == len(waves)
@@ -56,8 +56,8 @@ def test_every_adversarial_waveform_keeps_its_snr_budget(attack, budget_db):
 def test_batched_and_one_by_one_attacks_agree(attack):
     waves, labels = tones(seed=1)
     model = Spectral().eval()
-    batched = run_attack(model, waves, labels, budget_db=10.0, attack_name=attack, batch_size=6)
-    single = run_attack(model, waves, labels, budget_db=10.0, attack_name=attack, batch_size=1)
+    batched = run_attack(model, waves, labels, budget_db=10.0, attack=attack, batch_size=6)
+    single = run_attack(model, waves, labels, budget_db=10.0, attack=attack, batch_size=1)
     assert batched.n_attacked == single.n_attacked and batched.n_success == single.n_success
     for a, b in zip(batched.adversarial, single.adversarial):
         np.testing.assert_allclose(a, b, atol=1e-6)
@@ -66,7 +66,7 @@ def test_batched_and_one_by_one_attacks_agree(attack):
 def test_pgd_is_at_least_as_strong_as_fgsm():
     waves, labels = tones(seed=2)
     model = Spectral().eval()
-    fgsm, pgd = (run_attack(model, waves, labels, budget_db=-3.0, attack_name=name) for name in ("FGSM", "PGD"))
+    fgsm, pgd = (run_attack(model, waves, labels, budget_db=-3.0, attack=name) for name in ("FGSM", "PGD"))
     assert pgd.n_success >= fgsm.n_success > 0
 
 
@@ -93,9 +93,7 @@ def test_robustness_reports_each_condition_and_the_worst_drop_at_the_gate():
     def predict(batch):
         return np.array([int(model(torch.as_tensor(w)[None], None).argmax()) for w in batch])
 
-    result = noise_robustness(
-        predict, waves, labels, [waves] * len(waves), snrs_db=(-20.0, 30.0), gate_snr_db=30.0, seed=0
-    )
+    result = noise_robustness(predict, waves, labels, [waves] * len(waves), snr_db=30.0, curve_db=(-20.0,), seed=0)
     assert len(result.conditions) == 2 * len(NOISE_TYPES) and result.n == 16
     at_gate = [c.relative_drop for c in result.conditions if c.snr_db == 30.0]
     assert result.worst_relative_drop == max(at_gate)
@@ -118,10 +116,10 @@ def test_transfer_attack_fails_a_fragile_target_and_passes_a_robust_one():
     waves, labels = tones(seed=2)
     surrogate = Spectral().eval()
     fragile = transfer_attack(
-        surrogate, Spectral().eval(), waves, labels, budget_db=-3.0, attack_name="PGD", surrogate_name="spectral"
+        surrogate, Spectral().eval(), waves, labels, budget_db=-3.0, attack="PGD", surrogate="spectral"
     )
     robust = transfer_attack(
-        surrogate, ByLength(waves, labels), waves, labels, budget_db=-3.0, attack_name="PGD", surrogate_name="spectral"
+        surrogate, ByLength(waves, labels), waves, labels, budget_db=-3.0, attack="PGD", surrogate="spectral"
     )
     assert fragile.attack == "PGD transferred from spectral" and fragile.success_rate > 0.2
     assert robust.n_attacked == len(waves) and robust.success_rate == 0.0
@@ -137,7 +135,12 @@ def test_invariance_search_finds_and_shrinks_a_gain_flip():
     rng = np.random.default_rng(0)
     waves = [(level * rng.standard_normal(1600)).astype(np.float32) for level in (0.02, 0.095, 0.5)]
     result = invariance_search(
-        loud, waves, ["quiet", "edge", "loud"], sample_rate=16000, budget=InvarianceBudget(), max_examples=30
+        loud,
+        waves,
+        ["quiet", "edge", "loud"],
+        sample_rate=16000,
+        budget=InvarianceBudget(3.0, 10.0, 40.0),
+        max_examples=30,
     )
     assert result.flip_rate == pytest.approx(1 / 3) and [c.utterance_id for c in result.counterexamples] == ["edge"]
     flip = result.counterexamples[0].perturbation
@@ -147,7 +150,7 @@ def test_invariance_search_finds_and_shrinks_a_gain_flip():
 @pytest.mark.parametrize("attack", ["PGDL2", "APGD"])
 def test_l2_and_apgd_keep_the_budget_and_find_flips(attack):
     waves, labels = tones(seed=2)
-    result = run_attack(Spectral().eval(), waves, labels, budget_db=-3.0, attack_name=attack)
+    result = run_attack(Spectral().eval(), waves, labels, budget_db=-3.0, attack=attack)
     assert result.snr_db_min >= -3.0 - 1e-6 and result.n_success > 0
 
 
@@ -155,12 +158,12 @@ def test_l2_and_apgd_keep_the_budget_and_find_flips(attack):
 def test_targeted_success_means_landing_on_the_target(attack):
     waves, labels = tones(seed=2)
     model = Spectral().eval()
-    targeted = run_attack(model, waves, labels, budget_db=-3.0, attack_name=attack, targeted=True)
-    untargeted = run_attack(model, waves, labels, budget_db=-3.0, attack_name=attack)
+    targeted = run_attack(model, waves, labels, budget_db=-3.0, attack=attack, targeted=True)
+    untargeted = run_attack(model, waves, labels, budget_db=-3.0, attack=attack)
     assert targeted.attack == f"targeted {attack}" and targeted.snr_db_min >= -3.0 - 1e-6
     assert targeted.n_success <= untargeted.n_attacked
     with pytest.raises(ValueError, match="unknown attack"):
-        run_attack(model, waves, labels, budget_db=10.0, attack_name="APGD", targeted=True)
+        run_attack(model, waves, labels, budget_db=10.0, attack="APGD", targeted=True)
 
 
 def test_apgd_draws_its_start_from_the_audit_seed(monkeypatch):
@@ -175,7 +178,7 @@ def test_apgd_draws_its_start_from_the_audit_seed(monkeypatch):
     monkeypatch.setattr(torchattacks, "APGD", spy)
     waves, labels = tones(count=6, seed=3)
     model = Spectral().eval()
-    first, again = (run_attack(model, waves, labels, budget_db=10.0, attack_name="APGD", seed=7) for _ in range(2))
+    first, again = (run_attack(model, waves, labels, budget_db=10.0, attack="APGD", seed=7) for _ in range(2))
     assert seeds and set(seeds) == {7}  # --seed reaches the attack, not a fixed 0
     for a, b in zip(first.adversarial, again.adversarial):
         np.testing.assert_array_equal(a, b)  # and the same seed reproduces it
@@ -184,9 +187,9 @@ def test_apgd_draws_its_start_from_the_audit_seed(monkeypatch):
 @pytest.mark.parametrize(
     "attack",
     [
-        lambda waves, labels: run_attack(Spectral().eval(), waves, labels, budget_db=30.0, attack_name="FGSM"),
+        lambda waves, labels: run_attack(Spectral().eval(), waves, labels, budget_db=30.0, attack="FGSM"),
         lambda waves, labels: transfer_attack(
-            Spectral().eval(), Spectral().eval(), waves, labels, budget_db=30.0, attack_name="PGD"
+            Spectral().eval(), Spectral().eval(), waves, labels, budget_db=30.0, attack="PGD", surrogate="spectral"
         ),
     ],
     ids=["white-box", "transfer"],

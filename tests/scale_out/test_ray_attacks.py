@@ -19,7 +19,14 @@ from trustser.corpora.split import CorpusSplit
 from trustser.features.extraction import Progress, stderr_progress
 from trustser.models.context import RunContext
 from trustser.models.training import TrainConfig
-from trustser.pillars.safety.checks import black_box_attack_audit, transfer_attack_audit, white_box_attack
+from trustser.pillars.safety.checks import (
+    AttackSettings,
+    BlackBoxSettings,
+    TransferSettings,
+    black_box_attack_audit,
+    transfer_attack_audit,
+    white_box_attack,
+)
 from trustser.run.backbone_run import trained_run
 
 pytest.importorskip("ray", reason="Ray is not installed: pip install 'trustser[ray]'")
@@ -51,8 +58,8 @@ def runs(backbone: str, small_corpus, root, progress: Progress = stderr_progress
 def test_folds_on_ray_give_the_local_attack(backbone, attack, per_fold, curve, ray_runtime, small_corpus, tmp_path):
     lines = []
     local, on_ray = runs(backbone, small_corpus, tmp_path, progress=lines.append)
-    options = dict(attack_name=attack, budget_db=45.0, per_fold=per_fold, curve_db=curve, curve_per_fold=4)
-    expected, got = white_box_attack(local, **options), white_box_attack(on_ray, **options)
+    settings = AttackSettings(budget_db=45.0, per_fold=per_fold, curve_db=curve)
+    expected, got = (white_box_attack(run, settings, attack=attack, curve_per_fold=4) for run in (local, on_ray))
     assert got.n_attacked > 0 and got.n_total == 2 * per_fold
     for field in ("success_rate", "n_attacked", "n_success", "flipped", "curve", "snr_db_min", "snr_db_median"):
         np.testing.assert_equal(getattr(got, field), getattr(expected, field), err_msg=field)  # NaN == NaN here
@@ -73,10 +80,10 @@ def test_a_failing_unit_names_its_node_and_itself(ray_runtime):
 
 def test_black_box_and_transfer_attacks_on_ray_match_local(ray_runtime, small_corpus, tmp_path):
     local, on_ray = runs("egemaps", small_corpus, tmp_path)  # gradients cannot reach it: these two apply
-    black_box = dict(budget_db=45.0, per_fold=4, max_queries=12)
-    transfer = dict(attack_name="FGSM", budget_db=45.0, per_fold=6, surrogate="mfcc")
-    for evaluate, options in ((black_box_attack_audit, black_box), (transfer_attack_audit, transfer)):
-        expected, got = evaluate(local, **options), evaluate(on_ray, **options)
+    black_box = BlackBoxSettings(budget_db=45.0, per_fold=4, max_queries=12)
+    transfer = TransferSettings(attack="FGSM", budget_db=45.0, per_fold=6, surrogate="mfcc")
+    for evaluate, settings in ((black_box_attack_audit, black_box), (transfer_attack_audit, transfer)):
+        expected, got = evaluate(local, settings), evaluate(on_ray, settings)
         assert got.n_attacked > 0, evaluate.__name__
         for field in ("success_rate", "n_attacked", "n_success", "flipped", "snr_db_min", "snr_db_median"):
             np.testing.assert_equal(getattr(got, field), getattr(expected, field), err_msg=field)

@@ -66,7 +66,9 @@ def test_short_work_is_repeated_to_fill_each_window_and_the_spread_is_recorded(t
         calls.append(1)
         busy(0.05)()
 
-    result = measure_repeated_energy(work, audio_seconds=2.0, window_seconds=0.5, windows=3, label="short")
+    result = measure_repeated_energy(
+        work, audio_seconds=2.0, window_seconds=0.5, windows=3, country_iso_code="USA", label="short"
+    )
     assert result.windows == 3 and 8 <= result.repeats <= 11  # 0.5 s of 0.05 s runs
     assert len(calls) == 2 + 3 * result.repeats  # a warm-up and a timed call, then every window
     assert result.audio_seconds == pytest.approx(2.0 * result.repeats)
@@ -76,4 +78,4 @@ def test_short_work_is_repeated_to_fill_each_window_and_the_spread_is_recorded(t
     assert result.spread == pytest.approx((max(values) - min(values)) / sorted(values)[1])
     assert result.spread < 0.5, values  # the same busy loop three times: a measurement, not noise
     with pytest.raises(ValueError, match="window_seconds"):
-        measure_repeated_energy(work, audio_seconds=1.0, window_seconds=0.0, windows=3)
+        measure_repeated_energy(work, audio_seconds=1.0, window_seconds=0.0, windows=3, country_iso_code="USA")

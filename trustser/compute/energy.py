@@ -172,7 +172,7 @@ def measure_repeated_energy(
     *,
     window_seconds: float,
     windows: int,
-    country_iso_code: str = "USA",
+    country_iso_code: str,
     label: str = "inference",
 ) -> EnergyResult:
     """`windows` codecarbon windows, each repeating `work` (on `audio_seconds` of audio) for about

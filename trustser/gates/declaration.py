@@ -1,15 +1,16 @@
 """A metric declared once: name, pillar, label, direction, default bound, settings and documentation.
 
 Each evaluator module declares its metrics with `declare_metric` (the built-in ones in
-`trustser/audit/<pillar>.py`, beside the functions the trust tests call; a team's in its own plugin
+`trustser/pillars/<pillar>/checks.py`, beside the functions the trust tests call; a team's in its own plugin
 module). Everything else derives from the declarations: which `[pillar.metric]` tables
 thresholds.toml may hold and how their keys are validated (trustser.gates.thresholds), the gate's label in
 messages, the report schema's metric list (trustser.report.schema) and docs/metrics.md
 (trustser.report.metrics_doc).
 
 Settings are a frozen dataclass per metric whose fields are the thresholds.toml keys: the field's
-type and its `rule` (see `setting`) validate the TOML value, and the trust test reads them by name
-from `trust.settings`.
+type and its `rule` (see `setting`) validate the TOML value, and its default is the one default of
+that setting (the declaration takes the dataclass's defaults, the evaluator takes the settings
+whole). The trust test passes `trust.settings` whole to its check function.
 """
 
 from __future__ import annotations
@@ -126,6 +127,12 @@ def _check_settings_class(name: str, settings: object) -> None:
         wanted = field.metadata["rule"](getattr(settings, field.name))
         if wanted is not None:
             raise ValueError(f"{name}: default {field.name} = {getattr(settings, field.name)!r} is not {wanted}")
+    kind = type(settings)
+    if settings != kind():
+        raise ValueError(
+            f"{name}: settings must be {kind.__name__}() with its own defaults: a default is stated once, in "
+            "the settings dataclass (another metric's defaults take a dataclass of their own)"
+        )
 
 
 def registered_metrics() -> dict[str, Metric]:

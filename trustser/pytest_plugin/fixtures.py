@@ -1,12 +1,14 @@
-"""The audit's session and per-backbone fixtures: `trust_session` (one per process) and `backbone_run`
-(the current backbone's run). hooks.py imports them, so that pytest finds them on the plugin."""
+"""The audit's fixtures: `trust_session` (one per process), `backbone_run` (the current backbone's
+run) and `trust` (the test's gate, as a `TrustCheck`). hooks.py imports them, so that pytest finds them
+on the plugin."""
 
 from __future__ import annotations
 
 import pytest
 
 from trustser.errors import SpecError
-from trustser.pytest_plugin import reporting, terminal
+from trustser.pytest_plugin import baseline, gating, reporting, settings, terminal
+from trustser.pytest_plugin.check import TrustCheck, metric_of
 from trustser.pytest_plugin.session import audit_session
 
 
@@ -18,7 +20,12 @@ def trust_session(pytestconfig: pytest.Config):
     summary.save(reporting.parts(pytestconfig) / "corpus_summary.json")
     terminal.announce_corpus(pytestconfig, summary)
     yield session
-    session.save_predictions()  # for the report (predictions.csv), once every test has run
+    # for the report (predictions.csv), once every test has run
+    from trustser.formatting import safe_name
+    from trustser.report.writers import write_prediction_rows
+
+    for backbone, rows in session.prediction_rows().items():
+        write_prediction_rows(reporting.parts(pytestconfig) / f"predictions-{safe_name(backbone)}.csv", rows)
 
 
 @pytest.fixture
@@ -33,3 +40,22 @@ def backbone_run(backbone: str, trust_session):
     else:
         return run
     pytest.fail(problem, pytrace=False)  # outside `except`, so no chained traceback is printed
+
+
+@pytest.fixture
+def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
+    """The gate of this test's `@pytest.mark.trust` metric, bound to backbone and corpus."""
+    from trustser.report.baseline import normalised_corpus
+
+    gates = gating.gates(request.config)
+    if gates is None:
+        raise gating.no_thresholds_file(request.config)
+    gate = gates.gate(metric_of(request.node))
+    audit = settings.audit_options(request.config)
+    held = request.config.stash.get(baseline.BASELINE, {})
+    check = TrustCheck(
+        request.node, gate, backbone, audit.corpus, held.get((gate.metric, backbone, normalised_corpus(audit.corpus)))
+    )
+    if request.node.get_closest_marker("deep") and not audit.deep:
+        check.skip_unmeasured("extended battery: run with --trust-deep")
+    return check

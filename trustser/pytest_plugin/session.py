@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from trustser.pytest_plugin import reporting, terminal, xdist
+from trustser.pytest_plugin import terminal, xdist
 from trustser.pytest_plugin.gating import gates_were_checked
 from trustser.pytest_plugin.settings import audit_options
 
@@ -23,9 +23,7 @@ def audit_session(config: pytest.Config) -> AuditSession:
         from trustser.run.session import AuditSession
 
         settings = audit_options(config).audit_settings()
-        config.stash[_SESSION] = AuditSession(
-            settings, reporting.parts(config), progress=terminal.progress_writer(config)
-        )
+        config.stash[_SESSION] = AuditSession(settings, progress=terminal.progress_writer(config))
     return config.stash[_SESSION]
 
 

@@ -30,8 +30,8 @@ Conventions, for every metric:
   resamples speakers, not utterances, so one talkative speaker cannot narrow it.
 - A gate's `min` means higher is better (the value must stay at or above the bound), `max` that lower
   is better. The default bound is the one the shipped thresholds.toml sets; its comments say why.
-- Settings are keys of the metric's `[pillar.metric]` table in thresholds.toml; the trust test reads
-  them from `trust.settings`.
+- Settings are keys of the metric's `[pillar.metric]` table in thresholds.toml; the trust test passes
+  them, `trust.settings`, whole to the function that measures the metric.
 """
 
 

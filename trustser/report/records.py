@@ -10,6 +10,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from trustser.vocabulary import Verdict
+
+if TYPE_CHECKING:
+    from trustser.gates.measurement import Measurement
+    from trustser.gates.thresholds import Gate, Judgement
 
 SCHEMA_VERSION = "1"
 _JUNIT_FIELDS = (
@@ -46,6 +53,84 @@ class TrustRecord:
     ci_low: float | None = None  # 95% confidence interval of `value`, where the evaluator gives one
     ci_high: float | None = None
     baseline: float | None = None  # the same metric in the --trust-baseline report, if one was given
+
+    @classmethod
+    def measured(
+        cls,
+        gate: Gate,
+        backbone: str,
+        corpus: str,
+        measurement: Measurement,
+        judgement: Judgement,
+        *,
+        baseline: float | None = None,
+    ) -> "TrustRecord":
+        """A value the gate judged: the measurement whole (value, n, interval, the evaluator's result as details)."""
+        from trustser.formatting import plain_details
+
+        interval = measurement.interval
+        return cls._of_gate(
+            gate,
+            backbone,
+            corpus,
+            value=float(measurement.value),
+            verdict=judgement.verdict,
+            message=judgement.message,
+            n=measurement.n,
+            details=plain_details(measurement.details),
+            ci_low=None if interval is None else interval[0],
+            ci_high=None if interval is None else interval[1],
+            baseline=baseline,
+        )
+
+    @classmethod
+    def error(
+        cls,
+        gate: Gate,
+        backbone: str,
+        corpus: str,
+        message: str,
+        *,
+        measurement: Measurement | None = None,
+        baseline: float | None = None,
+    ) -> "TrustRecord":
+        """Not measured (ERROR): the test crashed, or its evaluator returned no finite value (`measurement`,
+        whose count and details are kept)."""
+        from trustser.formatting import plain_details
+
+        return cls._of_gate(
+            gate,
+            backbone,
+            corpus,
+            value=None,
+            verdict=Verdict.ERROR,
+            message=message,
+            n=None if measurement is None else measurement.n,
+            details=plain_details(None if measurement is None else measurement.details),
+            baseline=baseline,
+        )
+
+    @classmethod
+    def skipped(
+        cls, gate: Gate, backbone: str, corpus: str, message: str, *, baseline: float | None = None
+    ) -> "TrustRecord":
+        """Not measured (SKIP): outside this run's battery, or not applicable to the backbone."""
+        return cls._of_gate(
+            gate, backbone, corpus, value=None, verdict=Verdict.SKIP, message=message, n=None, baseline=baseline
+        )
+
+    @classmethod
+    def _of_gate(cls, gate: Gate, backbone: str, corpus: str, **fields: object) -> "TrustRecord":
+        return cls(
+            pillar=gate.pillar,
+            metric=gate.metric,
+            label=gate.label,
+            backbone=backbone,
+            corpus=corpus,
+            threshold=gate.threshold,
+            bound=gate.bound,
+            **fields,
+        )
 
     def junit_properties(self) -> list[tuple[str, str]]:
         pairs = [(name, "" if getattr(self, name) is None else str(getattr(self, name))) for name in _JUNIT_FIELDS]

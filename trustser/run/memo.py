@@ -41,13 +41,26 @@ class Memo:
 
 def _arguments(function, run: BackboneRun, args: tuple, kwargs: dict) -> dict[str, object]:
     """Every argument after the run by name, defaults filled in: however a caller spells a call (by
-    position or by keyword, a default given or left out), it has one key."""
+    position or by keyword, a default given or left out), it has one key.
+
+    A settings dataclass counts as its fields, each by name, as if they had been passed one by one: the
+    key holds plain values (a stored result's key is their content, not a class's repr), and it does
+    not change with how the arguments are grouped.
+    """
     bound = inspect.signature(function).bind(run, *args, **kwargs)
     bound.apply_defaults()
-    return {
-        name: tuple(value) if isinstance(value, list) else value  # lists from settings, hashable
-        for name, value in list(bound.arguments.items())[1:]
-    }
+    arguments: dict[str, object] = {}
+    for name, value in list(bound.arguments.items())[1:]:
+        fields = _fields(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else {name: value}
+        for key, item in fields.items():
+            if key in arguments:
+                raise TypeError(f"{function.__name__}: argument {key!r} is given twice (a settings field and another)")
+            arguments[key] = tuple(item) if isinstance(item, list) else item  # hashable
+    return arguments
+
+
+def _fields(settings: object) -> dict[str, object]:
+    return {field.name: getattr(settings, field.name) for field in dataclasses.fields(settings)}
 
 
 def memoised(function):

@@ -24,12 +24,10 @@ from trustser.encoders import create as create_encoder
 from trustser.encoders.base import Encoder
 from trustser.errors import SpecError, spec_errors
 from trustser.features.extraction import ExtractionSettings, Progress, stderr_progress
-from trustser.formatting import safe_name
 from trustser.models import MODEL_PREFIX
 from trustser.models.context import RunContext
 from trustser.models.finished.labels import parse_overrides
 from trustser.models.training import TrainConfig
-from trustser.report.writers import write_prediction_rows
 from trustser.run.backbone_run import BackboneRun, finished_model_run, trained_run
 
 
@@ -64,12 +62,11 @@ class ConfigurationError(ValueError):
 
 
 class AuditSession:
-    def __init__(self, settings: AuditSettings, parts_dir: Path, *, progress: Progress = stderr_progress):
+    def __init__(self, settings: AuditSettings, *, progress: Progress = stderr_progress):
         self.settings = settings
         self.extraction = settings.extraction()
         self.progress = progress
         self.cache = Cache(settings.cache_root)
-        self.parts_dir = parts_dir
         self._runs: dict[str, BackboneRun] = {}
         self._encoders: dict[str, Encoder] = {}
         abandoned = sweep_abandoned(self.cache.root)
@@ -152,14 +149,17 @@ class AuditSession:
                 self._runs[backbone] = trained_run(backbone, self.context, encoder=self._encoders.get(backbone))
         return self._runs[backbone]
 
-    def save_predictions(self) -> None:
-        """predictions-<backbone>.csv in the parts directory for every run whose predictions were computed
-        (the report merges them: predictions.csv)."""
-        for run in self._runs.values():
-            if run.computed_predictions is not None:
-                self._save_predictions(run, run.computed_predictions)
+    def prediction_rows(self) -> dict[str, list[dict]]:
+        """Backbone -> one row per test utterance (its fold, speaker, true and predicted emotion), for every
+        run whose predictions were computed (the report writes them: predictions.csv)."""
+        return {
+            run.backbone: self._prediction_rows(run, run.computed_predictions)
+            for run in self._runs.values()
+            if run.computed_predictions is not None
+        }
 
-    def _save_predictions(self, run: BackboneRun, predictions) -> None:
+    @staticmethod
+    def _prediction_rows(run: BackboneRun, predictions) -> list[dict]:
         emotions = run.corpus.emotions
         rows = []
         for index, fold, true, predicted in zip(
@@ -177,4 +177,4 @@ class AuditSession:
                     "predicted_emotion": emotions[predicted],
                 }
             )
-        write_prediction_rows(self.parts_dir / f"predictions-{safe_name(run.backbone)}.csv", rows)
+        return rows

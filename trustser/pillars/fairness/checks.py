@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from trustser.gates.declaration import declare_metric
+from trustser.gates.measurement import Measurement
 from trustser.pillars.fairness import GroupFairness, group_fairness
 from trustser.run.backbone_run import BackboneRun
 from trustser.run.memo import memoised
@@ -94,3 +95,45 @@ def speaker_fairness(run: BackboneRun) -> GroupFairness:
         attribute="speaker",
         seed=run.train_config.seed,
     )
+
+
+def _by_gender(gap: str, result: GroupFairness) -> Measurement:
+    """A gap between genders; the smallest group is counted in speakers (min_group_size, thresholds.toml)."""
+    value = getattr(result.point, gap)
+    return Measurement(
+        value, n=result.point.n, interval=result.ci[gap], group_size=result.min_speakers_per_group, details=result
+    )
+
+
+def _by_speaker(statistic: str, value: float, result: GroupFairness) -> Measurement:
+    """A statistic over speakers; the smallest group is counted in utterances (min_group_size, thresholds.toml)."""
+    return Measurement(
+        value, n=result.point.n, interval=result.ci[statistic], group_size=result.point.min_group_size, details=result
+    )
+
+
+def statistical_parity_gender(run: BackboneRun) -> Measurement:
+    return _by_gender("statistical_parity", gender_fairness(run))
+
+
+def equality_of_opportunity_gender(run: BackboneRun) -> Measurement:
+    return _by_gender("equality_of_opportunity", gender_fairness(run))
+
+
+def uar_difference_gender(run: BackboneRun) -> Measurement:
+    return _by_gender("uar_difference", gender_fairness(run))
+
+
+def statistical_parity_speaker(run: BackboneRun) -> Measurement:
+    result = speaker_fairness(run)
+    return _by_speaker("statistical_parity", result.point.statistical_parity, result)
+
+
+def equality_of_opportunity_speaker(run: BackboneRun) -> Measurement:
+    result = speaker_fairness(run)
+    return _by_speaker("equality_of_opportunity", result.point.equality_of_opportunity, result)
+
+
+def worst_speaker_uar(run: BackboneRun) -> Measurement:
+    result = speaker_fairness(run)
+    return _by_speaker("worst_group_uar", result.worst_group_uar, result)

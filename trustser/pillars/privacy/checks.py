@@ -14,6 +14,7 @@ from trustser.cache.store import content_key
 from trustser.compute.memory import BATCH_SLACK, release_free_memory
 from trustser.errors import NotApplicable
 from trustser.gates.declaration import declare_metric, finite_numbers, positive, probability, setting
+from trustser.gates.measurement import Measurement
 from trustser.models.head import EmotionHead
 from trustser.models.training import per_utterance_loss, predict_logits, train_head, within_budget
 from trustser.pillars.privacy import (
@@ -246,10 +247,10 @@ def _held(array: np.ndarray) -> np.ndarray:
 
 
 @memoised
-def gender_inference(run: BackboneRun, *, exposed: tuple[str, ...] = EXPOSABLE) -> AttributeInferenceResult:
+def gender_inference(run: BackboneRun, settings: ExposureSettings) -> AttributeInferenceResult:
     """Speaker-disjoint attacker on each exposed representation (time-averaged layers, head outputs)."""
     return attribute_inference(
-        exposed_representations(run, exposed=exposed, per_fold=True),
+        exposed_representations(run, exposed=settings.exposed, per_fold=True),
         run.corpus.column("gender"),
         run.corpus.column("speaker"),
         run.folds,
@@ -282,17 +283,16 @@ def _attack_attribute(
 
 
 @memoised
-def age_inference(
-    run: BackboneRun, *, exposed: tuple[str, ...], cut_points: tuple[float, ...]
-) -> AttributeInferenceResult:
-    """Attacker recovering the speaker's age group (cut at `cut_points`, years) from the exposed representations."""
+def age_inference(run: BackboneRun, settings: AgeInferenceSettings) -> AttributeInferenceResult:
+    """Attacker recovering the speaker's age group (cut at `age_bands`, years) from the exposed representations."""
     if all(u.age is None for u in run.corpus.utterances):
         raise NotApplicable(f"corpus {run.corpus.name} documents no speaker ages")
-    return _attack_attribute(run, exposed, "age group", age_groups(run.corpus.utterances, cut_points))
+    groups = age_groups(run.corpus.utterances, settings.age_bands)
+    return _attack_attribute(run, settings.exposed, "age group", groups)
 
 
 @memoised
-def demographic_inference(run: BackboneRun, *, exposed: tuple[str, ...]) -> DemographicInferenceResult:
+def demographic_inference(run: BackboneRun, settings: ExposureSettings) -> DemographicInferenceResult:
     """An attacker per further demographic the corpus carries (`Utterance.demographics`); the most inferable one."""
     columns = demographic_columns(run.corpus.utterances)
     if not columns:
@@ -300,7 +300,7 @@ def demographic_inference(run: BackboneRun, *, exposed: tuple[str, ...]) -> Demo
     results, not_attacked = [], {}
     for name, values in columns.items():
         try:
-            results.append(_attack_attribute(run, exposed, name, values))
+            results.append(_attack_attribute(run, settings.exposed, name, values))
         except NotApplicable as reason:
             not_attacked[name] = str(reason)
     if not results:
@@ -309,18 +309,16 @@ def demographic_inference(run: BackboneRun, *, exposed: tuple[str, ...]) -> Demo
 
 
 @memoised
-def speaker_identification_attack(
-    run: BackboneRun, *, exposed: tuple[str, ...] = EXPOSABLE
-) -> SpeakerIdentificationResult:
+def speaker_identification_attack(run: BackboneRun, settings: ExposureSettings) -> SpeakerIdentificationResult:
     """Closed-set speaker identification on the representations the released model (fold 0's head) exposes."""
-    representations = exposed_representations(run, exposed=exposed, per_fold=False)
+    representations = exposed_representations(run, exposed=settings.exposed, per_fold=False)
     return speaker_identification(representations, run.corpus.column("speaker"), seed=run.train_config.seed)
 
 
 @memoised
-def speaker_verification_attack(run: BackboneRun, *, exposed: tuple[str, ...] = EXPOSABLE) -> SpeakerVerificationResult:
+def speaker_verification_attack(run: BackboneRun, settings: ExposureSettings) -> SpeakerVerificationResult:
     """Cosine-scoring speaker verification on the representations the released model exposes."""
-    representations = exposed_representations(run, exposed=exposed, per_fold=False)
+    representations = exposed_representations(run, exposed=settings.exposed, per_fold=False)
     return speaker_verification(representations, run.corpus.column("speaker"), seed=run.train_config.seed)
 
 
@@ -372,9 +370,7 @@ def membership(run: BackboneRun) -> MembershipResult:
 
 
 @stored(DifferentialPrivacyResult, version="3")
-def differential_privacy(
-    run: BackboneRun, *, target_epsilon: float, delta: float, max_grad_norm: float, epochs: int
-) -> DifferentialPrivacyResult:
+def differential_privacy(run: BackboneRun, settings: DPSettings) -> DifferentialPrivacyResult:
     """DP-SGD head on the membership target's utterances vs the target head: ε, UAR cost, advantage change."""
     fold = run.folds[0]
     members, _ = membership_split(run)
@@ -386,7 +382,12 @@ def differential_privacy(
         num_classes=len(run.corpus.emotions),
         head_config=run.head_config,
         train_config=run.train_config,
-        dp=DPConfig(target_epsilon=target_epsilon, delta=delta, max_grad_norm=max_grad_norm, epochs=epochs),
+        dp=DPConfig(
+            target_epsilon=settings.target_epsilon,
+            delta=settings.delta,
+            max_grad_norm=settings.max_grad_norm,
+            epochs=settings.epochs,
+        ),
         device=run.device,
     )
     test = run.split.indices(fold.test_speakers)
@@ -406,3 +407,49 @@ def differential_privacy(
         n_train=len(members),
         n_test=len(test),
     )
+
+
+def _attacker(result: AttributeInferenceResult | DemographicInferenceResult) -> Measurement:
+    """An attribute attacker's UAR; its smallest group is counted in speakers (min_group_size, thresholds.toml)."""
+    return Measurement(
+        result.uar, n=result.n, interval=result.ci, group_size=result.min_speakers_per_group, details=result
+    )
+
+
+def gender_inference_uar(run: BackboneRun, settings: ExposureSettings) -> Measurement:
+    return _attacker(gender_inference(run, settings))
+
+
+def age_inference_uar(run: BackboneRun, settings: AgeInferenceSettings) -> Measurement:
+    return _attacker(age_inference(run, settings))
+
+
+def demographic_inference_uar(run: BackboneRun, settings: ExposureSettings) -> Measurement:
+    return _attacker(demographic_inference(run, settings))
+
+
+def speaker_id_accuracy(run: BackboneRun, settings: ExposureSettings) -> Measurement:
+    result = speaker_identification_attack(run, settings)
+    return Measurement(result.accuracy, n=result.n, interval=result.ci, details=result)
+
+
+def speaker_verification_eer(run: BackboneRun, settings: ExposureSettings) -> Measurement:
+    result = speaker_verification_attack(run, settings)
+    trials = result.n_target_trials + result.n_nontarget_trials
+    return Measurement(result.eer, n=trials, interval=result.ci, details=result)
+
+
+def membership_advantage(run: BackboneRun) -> Measurement:
+    result = membership(run)
+    n = result.n_members + result.n_nonmembers
+    return Measurement(result.advantage, n=n, interval=result.ci["advantage"], details=result)
+
+
+def dp_epsilon(run: BackboneRun, settings: DPSettings) -> Measurement:
+    result = differential_privacy(run, settings)
+    return Measurement(result.epsilon, n=result.n_train, details=result)
+
+
+def dp_uar_cost(run: BackboneRun, settings: DPSettings) -> Measurement:
+    result = differential_privacy(run, settings)
+    return Measurement(result.uar_cost, n=result.n_test, details=result)

@@ -19,12 +19,12 @@ from trustser.corpora.folds import Fold
 UNKNOWN = ""
 
 
-def age_group(age: int | None, cut_points: Sequence[float]) -> str:
+def age_group(age: int | None, age_bands: Sequence[float]) -> str:
     """The band of `age` between increasing cut points (years): "under 40", "40-59", "60 and over"."""
     if age is None:
         return UNKNOWN
-    edges = [f"{c:g}" for c in cut_points]
-    reached = sum(age >= c for c in cut_points)  # cut points at or below the age
+    edges = [f"{c:g}" for c in age_bands]
+    reached = sum(age >= c for c in age_bands)  # cut points at or below the age
     if reached == 0:
         return f"under {edges[0]}"
     if reached == len(edges):
@@ -32,10 +32,10 @@ def age_group(age: int | None, cut_points: Sequence[float]) -> str:
     return f"{edges[reached - 1]} to under {edges[reached]}"
 
 
-def age_groups(utterances: Sequence[Utterance], cut_points: Sequence[float]) -> np.ndarray:
-    cuts = [float(c) for c in cut_points]
+def age_groups(utterances: Sequence[Utterance], age_bands: Sequence[float]) -> np.ndarray:
+    cuts = [float(c) for c in age_bands]
     if not cuts or any(b <= a for a, b in zip(cuts, cuts[1:])):
-        raise ValueError(f"age cut points must be a non-empty increasing list of years, got {list(cut_points)}")
+        raise ValueError(f"age cut points must be a non-empty increasing list of years, got {list(age_bands)}")
     return np.array([age_group(u.age, cuts) for u in utterances])
 
 

@@ -35,10 +35,10 @@ from trustser.models.training import TrainConfig, fit_head, new_head
 
 @dataclass(frozen=True)
 class DPConfig:
-    target_epsilon: float = 8.0
-    delta: float = 0.0  # 0: 1 / n_train, capped at 1e-5
-    max_grad_norm: float = 1.0  # per-sample clipping norm (L2)
-    epochs: int = 20
+    target_epsilon: float
+    delta: float  # 0: 1 / n_train, capped at 1e-5
+    max_grad_norm: float  # per-sample clipping norm (L2)
+    epochs: int
     width: int = 32  # conv_dim and mlp_dim of the DP head
     learning_rate: float = 3e-2
 

@@ -60,19 +60,17 @@ def target_classes(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     return (labels + 1) % num_classes
 
 
-def check_attack(attack_name: str, *, targeted: bool = False) -> None:
-    """A ValueError naming the known attacks unless `attack_name` (targeted or not) is one."""
-    if attack_name not in ATTACKS or (attack_name == "APGD" and targeted):
+def check_attack(attack: str, *, targeted: bool = False) -> None:
+    """A ValueError naming the known attacks unless `attack` (targeted or not) is one."""
+    if attack not in ATTACKS or (attack == "APGD" and targeted):
         raise ValueError(
-            f"unknown attack {attack_name!r}{' (targeted)' if targeted else ''}; "
+            f"unknown attack {attack!r}{' (targeted)' if targeted else ''}; "
             f"known: {', '.join(ATTACKS)} (APGD untargeted only)"
         )
 
 
-def _make_attack(
-    torchattacks, wrapped: UnitIntervalModel, *, attack_name: str, num_classes: int, targeted: bool, seed: int
-):
-    """The torchattacks attack named `attack_name` (checked by `check_attack`), with one ε that is every
+def _make_attack(torchattacks, wrapped: UnitIntervalModel, *, attack: str, num_classes: int, targeted: bool, seed: int):
+    """The torchattacks attack named `attack` (checked by `check_attack`), with one ε that is every
     utterance's own SNR budget.
 
     PGD and PGD-L2 start from the clean input (no random start), so they are deterministic and batching
@@ -88,13 +86,13 @@ def _make_attack(
             wrapped, norm="Linf", eps=eps, steps=PGD_STEPS, n_restarts=1, seed=seed, loss="ce"
         ),
     }
-    attack = build[attack_name]()
+    attacker = build[attack]()
     # the attack's own arithmetic stays on the CPU, where UnitIntervalModel keeps its float64 mapping; the
     # model moves each forward pass to its device (WaveformClassifier)
-    attack.set_device(torch.device("cpu"))
+    attacker.set_device(torch.device("cpu"))
     if targeted:
-        attack.set_mode_targeted_by_function(lambda images, labels: target_classes(labels, num_classes))
-    return attack
+        attacker.set_mode_targeted_by_function(lambda images, labels: target_classes(labels, num_classes))
+    return attacker
 
 
 def _attack_batch(
@@ -103,7 +101,7 @@ def _attack_batch(
     labels: np.ndarray,
     *,
     budget_db: float,
-    attack_name: str,
+    attack: str,
     targeted: bool,
     seed: int,
 ):
@@ -113,7 +111,7 @@ def _attack_batch(
     keep their clean audio); APGD needs that too, as it forwards sub-batches of such utterances.
     """
     torchattacks = import_torchattacks()
-    norm = ATTACKS.get(attack_name, "Linf")
+    norm = ATTACKS.get(attack, "Linf")
     with torch.no_grad():
         logits = UnitIntervalModel(model, waves, budget_db, norm).eval().forward_waves()
     before, num_classes = logits.argmax(1).numpy(), logits.shape[1]
@@ -122,10 +120,10 @@ def _attack_batch(
     correct = np.flatnonzero(before == labels)
     if len(correct):
         wrapped = UnitIntervalModel(model, [waves[i] for i in correct], budget_db, norm).eval()
-        attack = _make_attack(
-            torchattacks, wrapped, attack_name=attack_name, num_classes=num_classes, targeted=targeted, seed=seed
+        attacker = _make_attack(
+            torchattacks, wrapped, attack=attack, num_classes=num_classes, targeted=targeted, seed=seed
         )
-        adversarial_unit = attack(wrapped.clean_unit(), torch.as_tensor(labels[correct], dtype=torch.long)).detach()
+        adversarial_unit = attacker(wrapped.clean_unit(), torch.as_tensor(labels[correct], dtype=torch.long)).detach()
         with torch.no_grad():
             after[correct] = wrapped(adversarial_unit).argmax(1).numpy()
         adversarial = wrapped.to_waves(adversarial_unit)
@@ -140,7 +138,7 @@ def run_attack(
     labels: np.ndarray,
     *,
     budget_db: float,
-    attack_name: str = "FGSM",
+    attack: str,
     batch_size: int = 16,
     targeted: bool = False,
     seed: int = 0,
@@ -150,21 +148,21 @@ def run_attack(
     Untargeted success: the prediction leaves the true class; targeted: it lands on `target_classes`.
     `seed` drives the attacks that draw at random (APGD's start).
     """
-    check_attack(attack_name, targeted=targeted)
+    check_attack(attack, targeted=targeted)
     order = np.argsort([len(w) for w in waves], kind="stable")
     before = np.empty(len(waves), dtype=np.int64)
     after = np.empty(len(waves), dtype=np.int64)
     goals = np.empty(len(waves), dtype=np.int64)
     produced: list[np.ndarray | None] = [None] * len(waves)
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    name = f"targeted {attack_name}" if targeted else attack_name
+    name = f"targeted {attack}" if targeted else attack
     for batch in tqdm(batches, desc=f"{name} at {budget_db:g} dB", unit="batch", leave=False):
         b, a, p, goal = _attack_batch(
             model,
             [waves[i] for i in batch],
             labels[batch],
             budget_db=budget_db,
-            attack_name=attack_name,
+            attack=attack,
             targeted=targeted,
             seed=seed,
         )

@@ -28,6 +28,7 @@ from trustser.gates.declaration import (
     positive,
     setting,
 )
+from trustser.gates.measurement import Measurement
 from trustser.pillars.safety import AttackResult, run_attack
 from trustser.pillars.safety.attacks import ATTACKS
 from trustser.pillars.safety.blackbox import BlackBoxResult, black_box_result, model_scores, simba_search
@@ -52,6 +53,14 @@ class AttackSettings:
     budget_db: float = setting(45.0, rule=finite)  # SNR of the perturbation, dB: higher = quieter
     per_fold: int = setting(16, rule=positive)  # test utterances attacked per fold
     curve_db: tuple[float, ...] = setting((), rule=finite_numbers)  # extra budgets for the success-vs-SNR curve
+
+
+@dataclass(frozen=True)
+class FGSMSettings(AttackSettings):
+    """FGSM takes one gradient step: cheap enough to attack more utterances and to trace the curve."""
+
+    per_fold: int = setting(64, rule=positive)
+    curve_db: tuple[float, ...] = setting((20.0, 30.0, 40.0, 60.0), rule=finite_numbers)
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,7 @@ FGSM = declare_metric(
     definition=_SUCCESS.format(what="changes") + "FGSM: one signed-gradient step of L∞ size ε = rms(x)·10^(−S/20).",
     chance="0",
     reference="torchattacks `FGSM`",
-    settings=AttackSettings(per_fold=64, curve_db=(20.0, 30.0, 40.0, 60.0)),
+    settings=FGSMSettings(),
 )
 PGD = declare_metric(
     "safety.pgd_success_rate",
@@ -205,16 +214,9 @@ def waveform(run: BackboneRun, index: int) -> np.ndarray:
 
 @stored(AttackResult, version="4")
 def white_box_attack(
-    run: BackboneRun,
-    *,
-    attack_name: str,
-    budget_db: float,
-    per_fold: int = 64,
-    curve_db: tuple[float, ...] = (),
-    targeted: bool = False,
-    curve_per_fold: int = 16,
+    run: BackboneRun, settings: AttackSettings, *, attack: str, targeted: bool = False, curve_per_fold: int = 16
 ) -> AttackResult:
-    """`attack_name` (FGSM, PGD, PGDL2, APGD) on up to `per_fold` test utterances per fold at `budget_db`,
+    """`attack` (FGSM, PGD, PGDL2, APGD) on up to `per_fold` test utterances per fold at `budget_db`,
     each fold attacking its own model; plus the success rate at each of `curve_db` on `curve_per_fold`."""
     if not run.encoder.differentiable:
         raise NotApplicable(
@@ -222,53 +224,49 @@ def white_box_attack(
         )
 
     def at(db: float):
-        return functools.partial(
-            run_attack, budget_db=db, attack_name=attack_name, targeted=targeted, seed=run.train_config.seed
-        )
+        return functools.partial(run_attack, budget_db=db, attack=attack, targeted=targeted, seed=run.train_config.seed)
 
     def models(fold: Fold) -> tuple:
         return (run.waveform_model(fold),)
 
-    tag = f"{'targeted-' if targeted else ''}{attack_name}@{budget_db:g}dB"
-    at_budget = _attack_folds(run, tag=tag, examples=True, per_fold=per_fold, attack=at(budget_db), models=models)
+    def tag(db: float) -> str:
+        return f"{'targeted-' if targeted else ''}{attack}@{db:g}dB"
+
+    budget_db = settings.budget_db
+    at_budget = _attack_folds(
+        run, tag=tag(budget_db), examples=True, per_fold=settings.per_fold, attack=at(budget_db), models=models
+    )
     curve = tuple(
         (
             float(db),
             _attack_folds(
-                run,
-                tag=f"{'targeted-' if targeted else ''}{attack_name}@{db:g}dB",
-                examples=False,
-                per_fold=curve_per_fold,
-                attack=at(db),
-                models=models,
+                run, tag=tag(db), examples=False, per_fold=curve_per_fold, attack=at(db), models=models
             ).success_rate,
         )
-        for db in curve_db
+        for db in settings.curve_db
     )
     return dataclasses.replace(at_budget, curve=curve)
 
 
 @stored(AttackResult, version="1")
-def transfer_attack_audit(
-    run: BackboneRun, *, attack_name: str, budget_db: float, per_fold: int, surrogate: str
-) -> AttackResult:
+def transfer_attack_audit(run: BackboneRun, settings: TransferSettings) -> AttackResult:
     """For a model gradients cannot reach: audio crafted on `surrogate` (same corpus, folds and head
     recipe) at the same SNR budget, played to this backbone's model of each fold."""
     if run.encoder.differentiable:
         raise NotApplicable(f"{run.backbone} is differentiable: the white-box attacks measure it directly")
-    helper = run.sibling(surrogate)
+    helper = run.sibling(settings.surrogate)
     if not helper.encoder.differentiable:
-        raise ValueError(f"transfer surrogate {surrogate!r} must be differentiable")
+        raise ValueError(f"transfer surrogate {settings.surrogate!r} must be differentiable")
     return _attack_folds(
         run,
-        tag=f"{attack_name}-transfer-from-{surrogate}@{budget_db:g}dB",
+        tag=f"{settings.attack}-transfer-from-{settings.surrogate}@{settings.budget_db:g}dB",
         examples=True,
-        per_fold=per_fold,
+        per_fold=settings.per_fold,
         attack=functools.partial(
             transfer_attack,
-            budget_db=budget_db,
-            attack_name=attack_name,
-            surrogate_name=surrogate,
+            budget_db=settings.budget_db,
+            attack=settings.attack,
+            surrogate=settings.surrogate,
             seed=run.train_config.seed,
         ),
         models=lambda fold: (helper.waveform_model(fold), run.waveform_model(fold)),
@@ -276,7 +274,7 @@ def transfer_attack_audit(
 
 
 @stored(BlackBoxResult, version="1")
-def black_box_attack_audit(run: BackboneRun, *, budget_db: float, per_fold: int, max_queries: int) -> BlackBoxResult:
+def black_box_attack_audit(run: BackboneRun, settings: BlackBoxSettings) -> BlackBoxResult:
     """For a model gradients cannot reach: SimBA with Gabor atoms on up to `per_fold` test utterances per
     fold, each fold's model answering only with class probabilities, `max_queries` per utterance."""
     if run.encoder.differentiable:
@@ -284,7 +282,8 @@ def black_box_attack_audit(run: BackboneRun, *, budget_db: float, per_fold: int,
             f"{run.backbone} is differentiable: the white-box attacks, which follow its gradients "
             "within the same SNR budget, are the stronger test"
         )
-    chosen = attack_set(run, per_fold=per_fold)
+    budget_db, max_queries = settings.budget_db, settings.max_queries
+    chosen = attack_set(run, per_fold=settings.per_fold)
     # each fold is one unit (trustser.compute.units_of_work): its model answers for its own test speakers only; the
     # positions in the whole list seed each utterance's search, so the split cannot change a result
     starts = np.cumsum([0] + [len(indices) for _, indices in chosen])
@@ -412,16 +411,14 @@ def _pool_attacks(results: list[AttackResult]) -> AttackResult:
 
 
 @stored(NoiseRobustnessResult, version="1")
-def noise_robustness_audit(
-    run: BackboneRun, *, gate_snr_db: float, snrs_db: tuple[float, ...], per_fold: int
-) -> NoiseRobustnessResult:
+def noise_robustness_audit(run: BackboneRun, settings: NoiseSettings) -> NoiseRobustnessResult:
     """UAR of each fold's model on up to `per_fold` of its test utterances, clean and under noise.
 
     Babble for an utterance is mixed from the other chosen utterances of other speakers. The noise is
     drawn here, from one seeded generator; each fold's predictions of a condition are one unit of work
     for the executor (trustser.compute.units_of_work), so where they run cannot change them.
     """
-    indices, fold_of = _chosen(run, per_fold=per_fold)
+    indices, fold_of = _chosen(run, per_fold=settings.per_fold)
     waves = [waveform(run, i) for i in indices]
     speakers = run.split.column("speaker", indices)
     sources = [[w for w, s in zip(waves, speakers) if s != speaker] for speaker in speakers]
@@ -446,8 +443,8 @@ def noise_robustness_audit(
         waves,
         run.split.labels[indices],
         sources,
-        snrs_db=tuple(snrs_db),
-        gate_snr_db=gate_snr_db,
+        snr_db=settings.snr_db,
+        curve_db=settings.curve_db,
         seed=run.train_config.seed,
     )
 
@@ -462,13 +459,11 @@ def _predicted(model, waves: list[np.ndarray], *, batch_size: int = 16) -> np.nd
 
 
 @stored(InvarianceResult, version="1")
-def invariance(
-    run: BackboneRun, *, gain_db: float, shift_ms: float, noise_snr_db: float, per_fold: int, max_examples: int
-) -> InvarianceResult:
+def invariance(run: BackboneRun, settings: InvarianceSettings) -> InvarianceResult:
     """hypothesis's search for benign transformations that flip each fold's model on its test utterances."""
-    budget = InvarianceBudget(gain_db=gain_db, shift_ms=shift_ms, noise_snr_db=noise_snr_db)
+    budget = InvarianceBudget(gain_db=settings.gain_db, shift_ms=settings.shift_ms, noise_snr_db=settings.noise_snr_db)
     parts, ids, waves = [], [], []
-    for fold_index, indices in attack_set(run, per_fold=per_fold):
+    for fold_index, indices in attack_set(run, per_fold=settings.per_fold):
         model = run.waveform_model(run.folds[fold_index])
 
         def predict_one(wave: np.ndarray, model=model) -> int:
@@ -484,7 +479,7 @@ def invariance(
                 fold_ids,
                 sample_rate=run.encoder.sample_rate,
                 budget=budget,
-                max_examples=max_examples,
+                max_examples=settings.max_examples,
             )
         )
         ids += fold_ids
@@ -499,8 +494,36 @@ def invariance(
         len(found) / len(ids),
         len(ids),
         len(found),
-        max_examples,
+        settings.max_examples,
         budget,
         found,
         _store_examples(run, "invariance", examples),
     )
+
+
+def white_box_success_rate(
+    run: BackboneRun, settings: AttackSettings, *, attack: str, targeted: bool = False
+) -> Measurement:
+    """The success rate of a white-box `attack` (the fgsm, pgd, pgd_l2, apgd and targeted_pgd gates)."""
+    result = white_box_attack(run, settings, attack=attack, targeted=targeted)
+    return Measurement(result.success_rate, n=result.n_attacked, details=result)
+
+
+def transfer_success_rate(run: BackboneRun, settings: TransferSettings) -> Measurement:
+    result = transfer_attack_audit(run, settings)
+    return Measurement(result.success_rate, n=result.n_attacked, details=result)
+
+
+def blackbox_success_rate(run: BackboneRun, settings: BlackBoxSettings) -> Measurement:
+    result = black_box_attack_audit(run, settings)
+    return Measurement(result.success_rate, n=result.n_attacked, details=result)
+
+
+def noise_uar_drop(run: BackboneRun, settings: NoiseSettings) -> Measurement:
+    result = noise_robustness_audit(run, settings)
+    return Measurement(result.worst_relative_drop, n=result.n, details=result)
+
+
+def invariance_flip_rate(run: BackboneRun, settings: InvarianceSettings) -> Measurement:
+    result = invariance(run, settings)
+    return Measurement(result.flip_rate, n=result.n, details=result)

@@ -21,9 +21,9 @@ QUIETEST_NOISE_DB = 100.0  # noise at this SNR counts as none
 
 @dataclass(frozen=True)
 class InvarianceBudget:
-    gain_db: float = 3.0  # |gain| ≤ this, dB
-    shift_ms: float = 10.0  # |shift| ≤ this, milliseconds (positive: delayed)
-    noise_snr_db: float = 40.0  # added white noise at least this far below the signal, dB
+    gain_db: float  # |gain| ≤ this, dB
+    shift_ms: float  # |shift| ≤ this, milliseconds (positive: delayed)
+    noise_snr_db: float  # added white noise at least this far below the signal, dB
 
 
 @dataclass(frozen=True)
@@ -106,8 +106,8 @@ def invariance_search(
     ids: list[str],
     *,
     sample_rate: int,
-    budget: InvarianceBudget = InvarianceBudget(),
-    max_examples: int = 25,
+    budget: InvarianceBudget,
+    max_examples: int,
 ) -> InvarianceResult:
     found = []
     for wave, utterance_id in zip(waves, ids):

@@ -83,18 +83,18 @@ def noise_robustness(
     labels: np.ndarray,
     babble_sources: list[list[np.ndarray]],
     *,
-    snrs_db: tuple[float, ...],
-    gate_snr_db: float,
+    snr_db: float,
+    curve_db: tuple[float, ...],
     seed: int = 0,
 ) -> NoiseRobustnessResult:
-    """UAR of `predict` on `waves` clean and under each noise type at each SNR.
+    """UAR of `predict` on `waves` clean and under each noise type at the gated `snr_db` and each of `curve_db`.
 
     `babble_sources[i]` are utterances of other speakers than utterance i's, to build its babble from.
     """
     rng = np.random.default_rng(seed)
     clean = float(balanced_accuracy_score(labels, predict(waves)))
     conditions = []
-    for snr in sorted({*snrs_db, gate_snr_db}):
+    for snr in sorted({*curve_db, snr_db}):
         for noise in NOISE_TYPES:
             noisy = [
                 noisy_copy(w, noise=noise, snr_db=snr, rng=rng, others=others)
@@ -104,8 +104,6 @@ def noise_robustness(
             conditions.append(
                 NoiseCondition(noise, float(snr), uar, (clean - uar) / clean if clean > 0 else float("nan"))
             )
-    at_gate = [c for c in conditions if c.snr_db == gate_snr_db]
+    at_gate = [c for c in conditions if c.snr_db == snr_db]
     worst = max(at_gate, key=lambda c: c.relative_drop)
-    return NoiseRobustnessResult(
-        clean, float(gate_snr_db), worst.noise, worst.relative_drop, tuple(conditions), len(waves)
-    )
+    return NoiseRobustnessResult(clean, float(snr_db), worst.noise, worst.relative_drop, tuple(conditions), len(waves))

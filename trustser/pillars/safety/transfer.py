@@ -26,17 +26,18 @@ def predict(model: nn.Module, waves: list[np.ndarray], *, batch_size: int = 16) 
 
 
 def transfer_attack(
-    surrogate: nn.Module,
+    surrogate_model: nn.Module,
     target: nn.Module,
     waves: list[np.ndarray],
     labels: np.ndarray,
     *,
     budget_db: float,
-    attack_name: str = "FGSM",
-    surrogate_name: str = "surrogate",
+    attack: str,
+    surrogate: str,
     seed: int = 0,
 ) -> AttackResult:
-    crafted = run_attack(surrogate, waves, labels, budget_db=budget_db, attack_name=attack_name, seed=seed)
+    """`attack` crafted on `surrogate_model` (the backbone named `surrogate`), success counted on `target`."""
+    crafted = run_attack(surrogate_model, waves, labels, budget_db=budget_db, attack=attack, seed=seed)
     adversarial = [w.astype(np.float32) for w in crafted.adversarial]
     before, after = predict(target, waves), predict(target, adversarial)
     return attack_result(
@@ -45,6 +46,6 @@ def transfer_attack(
         labels,
         before,
         after,
-        attack=f"{attack_name} transferred from {surrogate_name}",
+        attack=f"{attack} transferred from {surrogate}",
         budget_db=budget_db,
     )

@@ -11,6 +11,7 @@ from trustser.compute.devices import torch_threads
 from trustser.corpora.audio import load_waveform
 from trustser.errors import NotApplicable
 from trustser.gates.declaration import declare_metric, positive, setting
+from trustser.gates.measurement import Measurement
 from trustser.pillars.sustainability import (
     EnergyResult,
     FootprintResult,
@@ -111,9 +112,10 @@ PEAK_MEMORY = declare_metric(
 )
 
 
-def parameters(run: BackboneRun) -> ModelSize:
+def parameters(run: BackboneRun) -> Measurement:
     """Encoder and head (the head of fold 0; every fold's head has the same size)."""
-    return model_size(run.encoder, run.heads[0])
+    size: ModelSize = model_size(run.encoder, run.heads[0])
+    return Measurement(size.total, details=size)
 
 
 def _probe_input(seconds: float, sample_rate: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -123,7 +125,7 @@ def _probe_input(seconds: float, sample_rate: int) -> tuple[torch.Tensor, torch.
 
 
 @memoised
-def gflops_per_audio_second(run: BackboneRun, *, seconds: float = 6.0) -> float:
+def gflops_per_audio_second(run: BackboneRun, *, seconds: float = 6.0) -> Measurement:
     """FLOPs of one forward pass on `seconds` of audio (6 s, as the original study), per second."""
     if not run.encoder.differentiable:
         raise NotApplicable(
@@ -133,19 +135,11 @@ def gflops_per_audio_second(run: BackboneRun, *, seconds: float = 6.0) -> float:
     model = run.waveform_model(run.folds[0])
     with torch.no_grad():
         flops = count_flops(model, *_probe_input(seconds, run.encoder.sample_rate))
-    return flops / 1e9 / seconds
+    return Measurement(flops / 1e9 / seconds)
 
 
 @stored(EnergyResult, version="4", machine=machine_signature)
-def inference_energy(
-    run: BackboneRun,
-    *,
-    country_iso_code: str,
-    window_seconds: float,
-    windows: int,
-    threads: int,
-    utterances: int = 32,
-) -> EnergyResult:
+def inference_energy(run: BackboneRun, settings: EnergySettings, *, utterances: int = 32) -> EnergyResult:
     """codecarbon's estimate for end-to-end inference (waveform -> emotion) on test utterances, on
     `threads` torch threads: the median of `windows` windows of about `window_seconds` each, the
     inference repeated to fill them."""
@@ -160,16 +154,16 @@ def inference_energy(
             for wave in waves:
                 model(torch.as_tensor(wave)[None], torch.tensor([len(wave)]))
 
-    with torch_threads(threads):
+    with torch_threads(settings.threads):
         measured = measure_repeated_energy(
             work,
             audio_seconds,
-            window_seconds=window_seconds,
-            windows=windows,
-            country_iso_code=country_iso_code,
+            window_seconds=settings.window_seconds,
+            windows=settings.windows,
+            country_iso_code=settings.country_iso_code,
             label=run.backbone,
         )
-    return dataclasses.replace(measured, threads=threads)
+    return dataclasses.replace(measured, threads=settings.threads)
 
 
 @stored(LatencyResult, version="1", machine=machine_signature)
@@ -210,3 +204,28 @@ def training_energy(run: BackboneRun) -> EnergyResult:
     if not run.can_retrain:
         raise NotApplicable(_NOT_OUR_RECIPE.format(what="training energy and its measurement"))
     return combined_energy([EnergyResult(**run.training_energy(fold)) for fold in run.folds], f"train {run.backbone}")
+
+
+def energy_kwh_per_audio_hour(run: BackboneRun, settings: EnergySettings) -> Measurement:
+    result = inference_energy(run, settings)
+    return Measurement(result.kwh_per_audio_hour, details=result)
+
+
+def extraction_energy_kwh_per_audio_hour(run: BackboneRun) -> Measurement:
+    result = extraction_energy(run)
+    return Measurement(result.kwh_per_audio_hour, details=result)
+
+
+def training_energy_kwh_per_audio_hour(run: BackboneRun) -> Measurement:
+    result = training_energy(run)
+    return Measurement(result.kwh_per_audio_hour, details=result)
+
+
+def real_time_factor(run: BackboneRun) -> Measurement:
+    result = inference_latency(run)
+    return Measurement(result.real_time_factor, n=result.runs, details=result)
+
+
+def peak_memory_mb(run: BackboneRun) -> Measurement:
+    result = inference_footprint(run)
+    return Measurement(result.peak_mb, details=result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from trustser.gates.declaration import declare_metric
+from trustser.gates.measurement import Measurement
 from trustser.pillars.utility import UtilityResult, evaluate_utility
 from trustser.run.backbone_run import BackboneRun
 from trustser.run.memo import memoised
@@ -33,3 +34,13 @@ ACCURACY = declare_metric(
 def utility(run: BackboneRun) -> UtilityResult:
     p = run.predictions
     return evaluate_utility(p.y_true, p.y_pred, p.fold, num_classes=len(run.corpus.emotions))
+
+
+def uar(run: BackboneRun) -> Measurement:
+    result = utility(run)
+    return Measurement(result.uar, n=result.n, details=result)
+
+
+def accuracy(run: BackboneRun) -> Measurement:
+    result = utility(run)
+    return Measurement(result.accuracy, n=result.n, details=result)
