@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from trustser.cache.store import Cache
-from trustser.run.memo import _arguments, memoised, stored
+from trustser.run.memo import Memo, _arguments, memoised, stored
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Outcome:
 
 
 def a_run(tmp_path):
-    return SimpleNamespace(memo={}, cache=Cache(tmp_path), fingerprint="run-1")
+    return SimpleNamespace(memo=Memo(), cache=Cache(tmp_path), fingerprint="run-1")
 
 
 def test_a_settings_argument_counts_as_its_fields_by_name():
