@@ -9,7 +9,7 @@ spec. A registration without examples fails: a new corpus cannot escape the cont
 import pytest
 
 from trustser.corpora import create, registry
-from trustser.specs.registrations import unbuildable
+from trustser.specs.registrations import Unavailable, unbuildable
 from trustser.testing import CORPUS_RULES, corpus_checks
 
 EXAMPLES = {example.label: example for entry in registry.registered().values() for example in entry.checked_as}
@@ -36,6 +36,14 @@ def test_a_dataset_registered_without_a_sample_fails_that_test(monkeypatch):
         test_every_registered_corpus_can_be_built_in_tests()
 
 
+def built_spec(label: str, scratch) -> str:
+    """The example's spec, its files written into `scratch`; skipped, saying why, where it cannot be built here."""
+    try:
+        return EXAMPLES[label].build(scratch)
+    except Unavailable as reason:
+        pytest.skip(str(reason))
+
+
 @pytest.fixture(scope="module")
 def build(tmp_path_factory):
     """`build(label)` -> the corpus of that example, created once per module in a module-wide cache."""
@@ -43,7 +51,7 @@ def build(tmp_path_factory):
 
     def corpus(label: str):
         if label not in built:
-            built[label] = create(EXAMPLES[label].build(tmp_path_factory.mktemp("example")), cache)
+            built[label] = create(built_spec(label, tmp_path_factory.mktemp("example")), cache)
         return built[label]
 
     return corpus
