@@ -145,6 +145,6 @@ class ToneCorpus(Corpus):
         return f"tones-v2-{sorted(self.options.items())}"
 
 
-@register("tones")
+@register("tones", checked_as=["tones:speakers=4,per_emotion=2"])
 def tone_corpus(argument, cache_root) -> ToneCorpus:
     return ToneCorpus(parse_options(argument, DEFAULTS))

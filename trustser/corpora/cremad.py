@@ -13,6 +13,7 @@ from pathlib import Path
 
 from trustser.corpora.base import Dropped
 from trustser.corpora.files import Candidate, gender, register_dataset
+from trustser.corpora.samples import tone, write_csv
 
 CODES = {"NEU": "neutral", "HAP": "happy", "SAD": "sad", "ANG": "angry", "FEA": "fear", "DIS": "disgust"}
 NAME = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
@@ -48,4 +49,20 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, dropped
 
 
-register_dataset("cremad", codes=CODES, candidates=candidates, folding="speaker")
+def write_sample(root: Path) -> None:
+    """Eight actors (ages invented), five emotions each, one of them outside the label set (disgust)."""
+    actors = [(1001 + i, "Female" if i % 2 else "Male", 20 + 5 * i) for i in range(8)]
+    write_csv(
+        root / "VideoDemographics.csv",
+        ["ActorID", "Age", "Sex", "Race", "Ethnicity"],
+        [[a, age, sex, "Caucasian", "Not Hispanic"] for a, sex, age in actors],
+    )
+    codes = {"NEU": "neutral", "HAP": "happy", "SAD": "sad", "ANG": "angry", "DIS": "disgust"}
+    sentences = ("DFA", "IEO", "ITH", "TIE", "WSI")
+    for actor, _, _ in actors:
+        for (code, emotion), sentence in zip(codes.items(), sentences):
+            level = "XX" if code in ("NEU", "DIS") else "MD"
+            tone(root / "AudioWAV" / f"{actor}_{sentence}_{code}_{level}.wav", str(actor), emotion)
+
+
+register_dataset("cremad", codes=CODES, candidates=candidates, folding="speaker", sample=write_sample)

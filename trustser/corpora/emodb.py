@@ -13,6 +13,7 @@ from pathlib import Path
 
 from trustser.corpora.base import Dropped
 from trustser.corpora.files import Candidate, register_dataset
+from trustser.corpora.samples import tone
 
 CODES = {"N": "neutral", "F": "happy", "T": "sad", "W": "angry", "A": "fear", "E": "disgust", "L": "boredom"}
 SPEAKERS = {  # speaker code: (sex, age in years), from the EmoDB documentation
@@ -43,4 +44,13 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, dropped
 
 
-register_dataset("emodb", codes=CODES, candidates=candidates, folding="speaker")
+def write_sample(root: Path) -> None:
+    """The ten documented speakers, five emotions each (boredom outside the label set)."""
+    codes = {"N": "neutral", "F": "happy", "T": "sad", "W": "angry", "L": "boredom"}
+    texts = ("a01", "a02", "a04", "b01", "b02")
+    for speaker in SPEAKERS:
+        for (code, emotion), text in zip(codes.items(), texts):
+            tone(root / "wav" / f"{speaker}{text}{code}a.wav", speaker, emotion)
+
+
+register_dataset("emodb", codes=CODES, candidates=candidates, folding="speaker", sample=write_sample)

@@ -21,6 +21,7 @@ from trustser.corpora.base import GENDERS, BadData, Corpus, Dropped, Utterance
 from trustser.corpora.emotions import EmotionMapping, mapping, parse_source
 from trustser.corpora.folds import Fold, partition_folds, session_folds
 from trustser.corpora.registry import register
+from trustser.specs.registrations import Example
 
 SAMPLE_RATE = 16000
 POLICIES = ("skip", "fail")
@@ -136,18 +137,32 @@ class FileCorpus(Corpus):
 
 
 Lister = Callable[[Path], tuple[list["Candidate"], list[Dropped]]]
+SampleWriter = Callable[[Path], None]
 
 
-def register_dataset(name: str, *, codes: dict[str, str], candidates: Lister, folding: str) -> None:
+def on_sample(name: str, write_sample: SampleWriter, path: str = "") -> Example:
+    """The spec `name:<directory>[/path]` on the sample `write_sample` writes into the scratch directory."""
+
+    def build(scratch: Path) -> str:
+        write_sample(scratch)
+        return f"{name}:{scratch / path if path else scratch}"
+
+    return Example(f"{name}:<sample>{'/' + path if path else ''}", build)
+
+
+def register_dataset(
+    name: str, *, codes: dict[str, str], candidates: Lister, folding: str, sample: SampleWriter | None = None
+) -> None:
     """Make `name:<directory>[,CODE=emotion...]` a corpus: a dataset as it ships, listed by `candidates`.
 
     Its emotion codes are mapped (and the user's overrides checked) before any file is read, so a bad
-    option fails at once, not after minutes of decoding.
+    option fails at once, not after minutes of decoding. `sample(root)` writes a tiny sample of the
+    dataset's layout into `root`: the contract test checks the corpus on it (without, it fails that test).
     """
     if folding not in FOLDINGS:
         raise ValueError(f"{name}: folding must be one of {FOLDINGS}, got {folding!r}")
 
-    @register(name, reads_files=True)
+    @register(name, reads_files=True, checked_as=[on_sample(name, sample)] if sample else None)
     def dataset(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
         root, options = parse_source(argument, name)
         labels = mapping(codes, options)

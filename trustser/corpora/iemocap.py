@@ -16,6 +16,7 @@ from pathlib import Path
 
 from trustser.corpora.base import Dropped
 from trustser.corpora.files import Candidate, register_dataset
+from trustser.corpora.samples import tone
 
 CODES = {
     "neu": "neutral",
@@ -66,4 +67,34 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, dropped
 
 
-register_dataset("iemocap", codes=CODES, candidates=candidates, folding="session")
+SAMPLE_HEADER = "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"
+SAMPLE_CODES = {"neu": "neutral", "hap": "happy", "exc": "happy", "sad": "sad", "ang": "angry", "fru": "frustrated"}
+
+
+def write_sample(root: Path) -> None:
+    """The real session structure (five sessions, one actress and one actor each), two dialogs per session,
+    six turns per speaker, and one turn without a majority (`xxx`)."""
+    for session in range(1, 6):
+        dialogs = {f"Ses{session:02d}F_impro01": [], f"Ses{session:02d}M_script01_1": []}
+        for letter in "FM":
+            for position, (code, emotion) in enumerate(SAMPLE_CODES.items()):
+                dialog = list(dialogs)[position // 3]
+                turn = f"{dialog}_{letter}{position % 3:03d}"
+                dialogs[dialog].append((turn, code))
+                wav = root / f"Session{session}" / "sentences" / "wav" / dialog / f"{turn}.wav"
+                tone(wav, f"{session}{letter}", emotion)
+        impro = f"Ses{session:02d}F_impro01"
+        dialogs[impro].append((f"{impro}_F003", "xxx"))
+        tone(root / f"Session{session}" / "sentences" / "wav" / impro / f"{impro}_F003.wav", f"{session}F", "neutral")
+        for dialog, turns in dialogs.items():
+            lines = [SAMPLE_HEADER]
+            for index, (turn, code) in enumerate(turns):
+                start = 2.5 * index + 1.25
+                lines.append(f"[{start:.4f} - {start + 1.9:.4f}]\t{turn}\t{code}\t[2.5000, 3.0000, 3.0000]\n")
+                lines.append("C-E1:\tNeutral;\t()\nC-E2:\tNeutral;\t()\nA-E1:\tval 3; act 3; dom  3;\t()\n\n")
+            target = root / f"Session{session}" / "dialog" / "EmoEvaluation" / f"{dialog}.txt"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("".join(lines))
+
+
+register_dataset("iemocap", codes=CODES, candidates=candidates, folding="session", sample=write_sample)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from trustser.corpora.base import Dropped
 from trustser.corpora.emotions import SYNONYMS, mapping, parse_source
-from trustser.corpora.files import Candidate, FileCorpus, build, gender
+from trustser.corpora.files import Candidate, FileCorpus, build, gender, on_sample
 from trustser.corpora.registry import register
+from trustser.corpora.samples import tone, write_csv
 
 REQUIRED = ("path", "emotion", "speaker", "gender")
 KNOWN = (*REQUIRED, "split", "age", "id", "sentence", "session")
@@ -58,7 +59,32 @@ def candidates(table: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, dropped
 
 
-@register("manifest", reads_files=True)
+def write_sample(root: Path) -> None:
+    """Eight speakers' tones in `audio/` and two tables over them: `manifest.csv` without splits (with an age and
+    a further demographic column, and boredom, outside the label set), `manifest_split.tsv` with them."""
+    spellings = {"neutral": "neutral", "happy": "Happiness", "sad": "sadness", "angry": "anger", "boredom": "boredom"}
+    rows, split_rows = [], []
+    for number in range(8):
+        speaker, sex = f"spk{number + 1:02d}", "F" if number % 2 else "M"
+        split = "test" if number < 2 else "dev" if number < 4 else "train"
+        for emotion, spelling in spellings.items():
+            relative = f"audio/{speaker}_{emotion}.wav"
+            tone(root / relative, speaker, emotion)
+            rows.append([relative, spelling, speaker, sex, 20 + 3 * number, "de" if number % 3 else "en"])
+            if emotion != "boredom":
+                split_rows.append([relative, spelling[:3].lower(), speaker, sex, split])
+    write_csv(root / "manifest.csv", ["path", "emotion", "speaker", "gender", "age", "native_language"], rows)
+    write_csv(root / "manifest_split.tsv", ["path", "emotion", "speaker", "gender", "split"], split_rows, "\t")
+
+
+@register(
+    "manifest",
+    reads_files=True,
+    checked_as=[
+        on_sample("manifest", write_sample, "manifest.csv"),
+        on_sample("manifest", write_sample, "manifest_split.tsv"),
+    ],
+)
 def manifest_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
     table, options = parse_source(argument, "manifest")
     labels = mapping(CODES, options)  # checked before the table is read

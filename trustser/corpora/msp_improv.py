@@ -15,6 +15,7 @@ from pathlib import Path
 
 from trustser.corpora.base import Dropped
 from trustser.corpora.files import Candidate, register_dataset
+from trustser.corpora.samples import tone
 
 CODES = {"N": "neutral", "H": "happy", "S": "sad", "A": "angry", "O": "other", "X": "no agreement"}
 CONSENSUS = re.compile(r"^UTD-IMPROV-([A-Z0-9-]+)\.avi\s*;\s*([A-Z])\s*;")
@@ -54,4 +55,23 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, dropped
 
 
-register_dataset("msp_improv", codes=CODES, candidates=candidates, folding="session")
+def write_sample(root: Path) -> None:
+    """Six sessions of one actress and one actor, five clips each (one labelled other) with two raters' lines."""
+    consensus = {"N": "neutral", "H": "happy", "S": "sad", "A": "angry", "O": "other"}
+    lines = []
+    for session in range(1, 7):
+        for letter in "FM":
+            for sentence, (code, emotion) in enumerate(consensus.items(), start=1):
+                target = code if code != "O" else "N"  # the acted target; the label is the raters' consensus
+                scenario = "PRST"[sentence % 4]
+                name = f"MSP-IMPROV-S{sentence:02d}{target}-{letter}{session:02d}-{scenario}-FM{session:02d}"
+                wav = root / f"session{session}" / f"S{sentence:02d}{target}" / scenario / f"{name}.wav"
+                tone(wav, f"{letter}{session}", emotion)
+                lines.append(f"UTD-IMPROV-{name[11:]}.avi; {code}; A:3.0; V:3.2; D:3.0 ; N:4.0;\n")
+                lines.append(f"Evaluator1; {emotion.capitalize()}; ; A:3; V:3; D:3; N:4\n")
+                lines.append(f"Evaluator2; {emotion.capitalize()}; ; A:3; V:4; D:3; N:4\n\n")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Evaluation.txt").write_text("".join(lines))
+
+
+register_dataset("msp_improv", codes=CODES, candidates=candidates, folding="session", sample=write_sample)

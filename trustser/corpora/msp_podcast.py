@@ -14,6 +14,7 @@ from pathlib import Path
 
 from trustser.corpora.base import Dropped
 from trustser.corpora.files import Candidate, gender, register_dataset
+from trustser.corpora.samples import tone, write_csv
 
 CODES = {
     "N": "neutral",
@@ -46,4 +47,28 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, []
 
 
-register_dataset("msp_podcast", codes=CODES, candidates=candidates, folding="partition")
+def write_sample(root: Path) -> None:
+    """Twelve speakers over the partitions Train, Development, Test1 and Test2, four emotions each; plus a
+    surprise, a no-agreement and an unknown speaker's segment."""
+    splits = ["Train"] * 6 + ["Development"] * 2 + ["Test1"] * 2 + ["Test2"] * 2
+    rows, number = [], 0
+    for speaker, split in enumerate(splits, start=101):
+        sex = "Female" if speaker % 2 else "Male"
+        for code, emotion in (("N", "neutral"), ("H", "happy"), ("S", "sad"), ("A", "angry")):
+            number += 1
+            name = f"MSP-PODCAST_{speaker:04d}_{number:04d}.wav"
+            tone(root / "Audios" / name, str(speaker), emotion)
+            rows.append([name, code, 3.5, 4.0, 3.5, speaker, sex, split])
+    for code, speaker, sex in (("U", 101, "Female"), ("X", 102, "Male"), ("N", "Unknown", "Unknown")):
+        number += 1
+        name = f"MSP-PODCAST_0999_{number:04d}.wav"
+        tone(root / "Audios" / name, str(speaker), "neutral")
+        rows.append([name, code, 4.0, 4.0, 4.0, speaker, sex, "Train"])
+    write_csv(
+        root / "Labels" / "labels_consensus.csv",
+        ["FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set"],
+        rows,
+    )
+
+
+register_dataset("msp_podcast", codes=CODES, candidates=candidates, folding="partition", sample=write_sample)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from trustser.corpora.base import Dropped
 from trustser.corpora.files import Candidate, register_dataset
+from trustser.corpora.samples import tone
 
 CODES = {
     "01": "neutral",
@@ -47,4 +48,15 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     return found, dropped
 
 
-register_dataset("ravdess", codes=CODES, candidates=candidates, folding="speaker")
+def write_sample(root: Path) -> None:
+    """Eight actors, five emotions each (calm outside the label set), 40 ms at RAVDESS's 48 kHz; one song file."""
+    codes = {"01": "neutral", "03": "happy", "04": "sad", "05": "angry", "02": "calm"}
+    for actor in range(1, 9):
+        for code, emotion in codes.items():
+            intensity = "01" if code == "01" else "02"
+            name = f"03-01-{code}-{intensity}-01-01-{actor:02d}.wav"
+            tone(root / f"Actor_{actor:02d}" / name, f"a{actor}", emotion, seconds=0.04, rate=48000)
+    tone(root / "Actor_01" / "03-02-03-01-01-01-01.wav", "a1", "happy", seconds=0.04, rate=48000)  # a song file
+
+
+register_dataset("ravdess", codes=CODES, candidates=candidates, folding="speaker", sample=write_sample)

@@ -1,52 +1,74 @@
-"""Name -> corpus factory. Every module in `trustser.corpora` registers itself on import; installed
+"""Name -> corpus factory. Every module in `trustser.corpora` is imported before the registry answers, and
+registers what it defines (`register(name, checked_as=[...])`, or `files.register_dataset(name, ...,
+sample=write_sample)` for a dataset read as it ships); a helper module registers nothing. Installed
 distributions add theirs as entry points of the group `trustser.corpora` (`mycorpus = team_pkg.data:build`),
 called as `build()`, or `build(argument)` when the spec has one. Built-in names come first.
 
 A spec is `name` or `name:argument`, e.g. `synthetic`, `synthetic:speakers=8,sentences=20,seed=0`,
 `cremad:/data/CREMA-D`. The factory receives the argument string (or None) and the cache root; a
 corpus read from audio files (`register(name, reads_files=True)`) also receives the bad-data policy.
+
+`checked_as` lists the specs the contract test (tests/corpora/test_corpus_contract.py) checks the corpus
+as, or `Example`s that first write a tiny sample of the corpus's layout into a scratch directory
+(trustser.specs.registrations); a corpus registered without them fails that test.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from trustser.corpora.audio import BadAudio
 from trustser.corpora.base import BadData, Corpus
 from trustser.errors import SpecError, spec_errors
+from trustser.specs.registrations import Example, as_examples, discover
 from trustser.specs.team_code import build, entry_point_factory, entry_point_names
 
 ENTRY_POINTS = "trustser.corpora"
 
 Factory = Callable[[str | None, Path], Corpus]
-_FACTORIES: dict[str, Factory] = {}
-_READS_FILES: set[str] = set()
-_NOT_CORPUS_MODULES = {"base", "registry", "folds", "espeak", "audio", "emotions", "files", "summary"}
 
 
-def register(name: str, reads_files: bool = False) -> Callable[[Factory], Factory]:
+@dataclass(frozen=True)
+class Registration:
+    name: str
+    factory: Factory
+    reads_files: bool  # the factory takes on_bad_audio
+    checked_as: tuple[Example, ...]  # how the contract test builds it
+
+
+_REGISTERED: dict[str, Registration] = {}
+
+
+def register(
+    name: str, reads_files: bool = False, *, checked_as: Iterable[str | Example] | None = None
+) -> Callable[[Factory], Factory]:
+    """Register `factory(argument, cache_root[, on_bad_audio])` as the corpus `name`, checked as `checked_as`."""
+
     def decorator(factory: Factory) -> Factory:
-        _FACTORIES[name] = factory
-        if reads_files:
-            _READS_FILES.add(name)
+        _REGISTERED[name] = Registration(name, factory, reads_files, as_examples(checked_as))
         return factory
 
     return decorator
 
 
 def _discover() -> None:
-    for module in pkgutil.iter_modules([str(Path(__file__).parent)]):  # this package's modules, not importing it
-        if module.name not in _NOT_CORPUS_MODULES and not module.name.startswith("_"):
-            importlib.import_module(f"trustser.corpora.{module.name}")
+    discover(__package__, Path(__file__).parent)
+
+
+def registered() -> dict[str, Registration]:
+    """The corpora registered in this process (every module of this package, and any code that called
+    `register`), by name; entry-point plugins, whose code is not imported here, are not among them."""
+    _discover()
+    return dict(_REGISTERED)
 
 
 def available() -> list[str]:
     """Built-in names and the names of installed plugins (whose code is not imported here)."""
     _discover()
-    return sorted({*_FACTORIES, *entry_point_names(ENTRY_POINTS)})
+    return sorted({*_REGISTERED, *entry_point_names(ENTRY_POINTS)})
 
 
 def create(spec: str, cache_root: Path, on_bad_audio: str = "skip") -> Corpus:
@@ -58,11 +80,12 @@ def create(spec: str, cache_root: Path, on_bad_audio: str = "skip") -> Corpus:
     name, _, argument = spec.partition(":")
     with spec_errors(BadAudio, BadData):
         _discover()
-        if name not in _FACTORIES:
+        if name not in _REGISTERED:
             return _plugin_corpus(spec)
-        if name in _READS_FILES:
-            return _FACTORIES[name](argument or None, Path(cache_root), on_bad_audio=on_bad_audio)
-        return _FACTORIES[name](argument or None, Path(cache_root))
+        registration = _REGISTERED[name]
+        if registration.reads_files:
+            return registration.factory(argument or None, Path(cache_root), on_bad_audio=on_bad_audio)
+        return registration.factory(argument or None, Path(cache_root))
 
 
 def _plugin_corpus(spec: str) -> Corpus:

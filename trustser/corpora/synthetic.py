@@ -159,7 +159,7 @@ class SyntheticCorpus(Corpus):
         return self.key
 
 
-@register("synthetic")
+@register("synthetic", checked_as=["synthetic:speakers=4,sentences=2"])
 def synthetic_corpus(argument: str | None, cache_root: Path) -> SyntheticCorpus:
     options = parse_options(argument, DEFAULTS)
     plan = corpus_plan(**options)

@@ -49,7 +49,7 @@ class EGeMAPSEncoder(Encoder):
         return {"opensmile": self._opensmile_version, "feature_set": FEATURE_SET, "feature_level": FEATURE_LEVEL}
 
 
-@register("egemaps")
+@register("egemaps", checked_as=["egemaps"])
 def create_egemaps(argument: str | None) -> Encoder:
     if argument is not None:
         raise ValueError(f"egemaps takes no argument, got {argument!r}")

@@ -136,7 +136,7 @@ class GE2EEncoder(Encoder):
         }
 
 
-@register("ge2e")
+@register("ge2e", checked_as=["ge2e"])
 def create_ge2e(argument: str | None) -> Encoder:
     """`ge2e` for Resemblyzer's pretrained weights, `ge2e:/path/to/model.pt` for a compatible checkpoint."""
     return GE2EEncoder(Path(argument) if argument else None)

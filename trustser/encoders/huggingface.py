@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -46,6 +47,7 @@ from trustser.encoders.hf_loading import (
 )
 from trustser.encoders.registry import register
 from trustser.encoders.whisper_frontend import WhisperLogMel, join_windows, split_into_windows
+from trustser.specs.registrations import Example
 
 WAV2VEC_FAMILY = ("wav2vec2", "hubert", "wavlm", "data2vec-audio")
 SHORT_NAMES = {
@@ -57,6 +59,17 @@ SHORT_NAMES = {
     "whisper_small": "openai/whisper-small",
 }
 NORMALIZE_EPS = 1e-7  # Wav2Vec2FeatureExtractor.zero_mean_unit_var_norm
+# what the contract test checks: `hf:` on a tiny checkpoint of every family, each short name on one of its
+# family (trustser.testing.tiny_checkpoints), whisper_base in the study's trimmed windows
+TINY_FAMILIES = ("wav2vec2_group", "wav2vec2_layer", "hubert", "wavlm", "data2vec_audio", "whisper")
+SHORT_NAME_CHECKS = {
+    "wav2vec2_0": ("wav2vec2_group", ""),
+    "wavlm": ("wavlm", ""),
+    "hubert": ("hubert", ""),
+    "whisper_tiny": ("whisper", ""),
+    "whisper_base": ("whisper", ",window=trimmed"),
+    "whisper_small": ("whisper", ""),
+}
 
 
 def normalize_per_utterance(waveforms: torch.Tensor, lengths: torch.Tensor, eps: float = NORMALIZE_EPS) -> torch.Tensor:
@@ -316,7 +329,18 @@ def _unsupported(model_type: str, source: str) -> ValueError:
     )
 
 
-@register("hf")
+def on_tiny_checkpoint(prefix: str, checkpoint: str, suffix: str = "") -> Example:
+    """The spec `<prefix><directory><suffix>` on the tiny checkpoint `checkpoint`, saved into the scratch directory."""
+
+    def build(scratch: Path) -> str:
+        from trustser.testing.tiny_checkpoints import tiny_checkpoint
+
+        return f"{prefix}{tiny_checkpoint(scratch, checkpoint)}{suffix}"
+
+    return Example(f"{prefix}<tiny {checkpoint}>{suffix}", build)
+
+
+@register("hf", checked_as=[on_tiny_checkpoint("hf:", family) for family in TINY_FAMILIES])
 def create_hf(argument: str | None) -> Encoder:
     """`hf:<model id or local dir>[,window=trimmed]`, e.g. `hf:microsoft/wavlm-large` or `hf:/models/my-hubert`."""
     source, window = split_window_option(argument)
@@ -334,4 +358,7 @@ def _create_short(short_name: str, model_id: str, argument: str | None) -> Encod
 
 
 for _short_name, _model_id in SHORT_NAMES.items():
-    register(_short_name)(functools.partial(_create_short, _short_name, _model_id))
+    _checkpoint, _suffix = SHORT_NAME_CHECKS[_short_name]
+    register(_short_name, checked_as=[on_tiny_checkpoint(f"{_short_name}:", _checkpoint, _suffix)])(
+        functools.partial(_create_short, _short_name, _model_id)
+    )

@@ -57,7 +57,7 @@ class MFCCEncoder(Encoder):
         }
 
 
-@register("mfcc")
+@register("mfcc", checked_as=["mfcc"])
 def create_mfcc(argument: str | None) -> Encoder:
     if argument is not None:
         raise ValueError(f"mfcc takes no argument, got {argument!r}")

@@ -1,48 +1,70 @@
-"""Name -> encoder factory. Every module in `trustser.encoders` registers itself on import; installed
-distributions add theirs as entry points of the group `trustser.encoders` (`myenc = team_pkg.enc:build`).
+"""Name -> encoder factory. Every module in `trustser.encoders` is imported before the registry answers, and
+registers what it defines (`@register("name", checked_as=[...])`); a helper module registers nothing.
+Installed distributions add theirs as entry points of the group `trustser.encoders`
+(`myenc = team_pkg.enc:build`).
 
 A spec is `name` or `name:argument` (e.g. `mfcc`, `hf:/models/my-wavlm`); the argument, if any, is
 passed to the factory as a string. An entry point's factory is called as `build()`, or `build(argument)`
 when the spec has one. Built-in names come first: a plugin cannot replace one.
+
+`checked_as` lists the specs the contract test (tests/encoders/test_encoder_contract.py) checks the
+encoder as, or `Example`s that first write a tiny checkpoint into a scratch directory
+(trustser.specs.registrations); an encoder registered without them fails that test.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from trustser.encoders.base import Encoder
 from trustser.encoders.module_encoder import as_encoder
 from trustser.errors import SpecError, spec_errors
+from trustser.specs.registrations import Example, as_examples, discover
 from trustser.specs.team_code import build, entry_point_factory, entry_point_names
 
 ENTRY_POINTS = "trustser.encoders"
 
 Factory = Callable[[str | None], Encoder]
-_FACTORIES: dict[str, Factory] = {}
-_NOT_ENCODER_MODULES = {"base", "registry", "frontends", "hf_loading", "whisper_frontend", "module_encoder"}
 
 
-def register(name: str) -> Callable[[Factory], Factory]:
+@dataclass(frozen=True)
+class Registration:
+    name: str
+    factory: Factory
+    checked_as: tuple[Example, ...]  # how the contract test builds it
+
+
+_REGISTERED: dict[str, Registration] = {}
+
+
+def register(name: str, *, checked_as: Iterable[str | Example] | None = None) -> Callable[[Factory], Factory]:
+    """Register `factory(argument)` as the encoder `name`, checked by the contract test as `checked_as`."""
+
     def decorator(factory: Factory) -> Factory:
-        _FACTORIES[name] = factory
+        _REGISTERED[name] = Registration(name, factory, as_examples(checked_as))
         return factory
 
     return decorator
 
 
 def _discover() -> None:
-    for module in pkgutil.iter_modules([str(Path(__file__).parent)]):  # this package's modules, not importing it
-        if module.name not in _NOT_ENCODER_MODULES and not module.name.startswith("_"):
-            importlib.import_module(f"trustser.encoders.{module.name}")
+    discover(__package__, Path(__file__).parent)
+
+
+def registered() -> dict[str, Registration]:
+    """The encoders registered in this process (every module of this package, and any code that called
+    `register`), by name; entry-point plugins, whose code is not imported here, are not among them."""
+    _discover()
+    return dict(_REGISTERED)
 
 
 def available() -> list[str]:
     """Built-in names and the names of installed plugins (whose code is not imported here)."""
     _discover()
-    return sorted({*_FACTORIES, *entry_point_names(ENTRY_POINTS)})
+    return sorted({*_REGISTERED, *entry_point_names(ENTRY_POINTS)})
 
 
 def create(spec: str) -> Encoder:
@@ -54,8 +76,8 @@ def create(spec: str) -> Encoder:
     name, _, argument = spec.partition(":")
     with spec_errors():
         _discover()
-        if name in _FACTORIES:
-            return _FACTORIES[name](argument or None)
+        if name in _REGISTERED:
+            return _REGISTERED[name].factory(argument or None)
         factory = entry_point_factory(ENTRY_POINTS, name)
         if factory is None:
             raise SpecError(f"unknown encoder {spec!r}; known: {', '.join(available())}")

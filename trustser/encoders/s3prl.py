@@ -14,6 +14,8 @@ feature frontend, so it is checked once on load and `differentiable` says what w
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import os
 from pathlib import Path
 
 import torch
@@ -22,6 +24,7 @@ from trustser.encoders.base import Encoder, frame_mask
 from trustser.encoders.hf_loading import ALLOW_DOWNLOAD_ENV, ModelNotAvailable, download_allowed
 from trustser.encoders.registry import register
 from trustser.errors import SpecError
+from trustser.specs.registrations import Example, Unavailable
 
 UPSTREAMS = ("apc", "tera")
 INSTALL_HINT = "pip install trustser[s3prl]"
@@ -115,18 +118,33 @@ def _parse(argument: str | None) -> tuple[str, Path | None]:
     return name, Path(path).expanduser() if path else None
 
 
-@register("s3prl")
+def with_local_checkpoint(prefix: str, upstream: str) -> Example:
+    """`<prefix><checkpoint>` on the real checkpoint TRUSTSER_S3PRL_<UPSTREAM>_CKPT names (no tiny one exists);
+    unavailable without s3prl or the variable."""
+    variable = f"TRUSTSER_S3PRL_{upstream.upper()}_CKPT"
+
+    def build(scratch: Path) -> str:
+        if importlib.util.find_spec("s3prl") is None:
+            raise Unavailable(f"s3prl is an optional extra: {INSTALL_HINT}")
+        if not os.environ.get(variable):
+            raise Unavailable(f"set {variable} to a local checkpoint to check {prefix}<checkpoint>")
+        return f"{prefix}{os.environ[variable]}"
+
+    return Example(f"{prefix}<{variable}>", build)
+
+
+@register("s3prl", checked_as=[with_local_checkpoint("s3prl:apc=", "apc")])
 def create_s3prl(argument: str | None) -> Encoder:
     return S3PRLEncoder(*_parse(argument))
 
 
-@register("apc")
+@register("apc", checked_as=[with_local_checkpoint("apc:", "apc")])
 def create_apc(argument: str | None) -> Encoder:
     """`apc:/path/to/apc.ckpt`."""
     return S3PRLEncoder("apc", Path(argument).expanduser() if argument else None)
 
 
-@register("tera")
+@register("tera", checked_as=[with_local_checkpoint("tera:", "tera")])
 def create_tera(argument: str | None) -> Encoder:
     """`tera:/path/to/tera.ckpt`."""
     return S3PRLEncoder("tera", Path(argument).expanduser() if argument else None)

@@ -42,7 +42,7 @@ class SSLShapedEncoder(Encoder):
         return {"n_fft": N_FFT, "hop": HOP, "n_mels": N_MELS, "seed": SEED, "purpose": "test-only, SSL-sized output"}
 
 
-@register("ssl_shaped")
+@register("ssl_shaped", checked_as=["ssl_shaped"])
 def create_ssl_shaped(argument: str | None) -> Encoder:
     if argument is not None:
         raise ValueError(f"ssl_shaped takes no argument, got {argument!r}")

@@ -1,25 +1,68 @@
-"""A finished model by its spec: `hf:<checkpoint>` (trustser.models.finished.huggingface) or
-`torch:package.module:factory` (trustser.models.finished.torch_model)."""
+"""A finished model by its spec, `PREFIX:SOURCE` (`--model hf:/models/ser`, `--model torch:team_model:build`).
+
+Each format registers in its own module of this package, with
+`register_format(prefix, load, usage=..., checked_as=[...])`: `hf:` (huggingface.py), `torch:` (torch_model.py).
+Every module here is imported before the registry answers (trustser.specs.registrations); a helper module
+registers nothing. `load(spec, emotions, label_overrides)` returns the `FinishedModel` (encoder, head
+mapped to the audit's emotions); `usage` is how `--model` help and errors name the format; `checked_as`
+the tiny test models the contract test (tests/models/test_model_format_contract.py) loads through
+`load_finished_model`, as users' models are (a format registered without them fails that test).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
 from trustser.errors import SpecError, spec_errors
 from trustser.models.finished.model import FinishedModel
+from trustser.specs.registrations import Example, as_examples, discover
 
-KINDS = "hf:<checkpoint directory or cached model id> or torch:<package.module>:<factory>"
+Loader = Callable[[str, tuple[str, ...], dict[str, str]], FinishedModel]
+
+
+@dataclass(frozen=True)
+class Format:
+    prefix: str  # the spec's text before the first colon
+    load: Loader
+    usage: str  # e.g. "hf:<checkpoint directory or cached model id>"
+    checked_as: tuple[Example, ...]  # how the contract test builds a tiny model of this format
+
+
+_REGISTERED: dict[str, Format] = {}
+
+
+def register_format(
+    prefix: str, load: Loader, *, usage: str, checked_as: Iterable[str | Example] | None = None
+) -> Loader:
+    """Make `--model PREFIX:...` load through `load(spec, emotions, label_overrides)`; returns `load`."""
+    if not prefix or ":" in prefix:
+        raise ValueError(f"a model format's prefix is a non-empty word without ':', got {prefix!r}")
+    _REGISTERED[prefix] = Format(prefix, load, usage, as_examples(checked_as))
+    return load
+
+
+def registered() -> dict[str, Format]:
+    """The registered formats by prefix, in prefix order."""
+    discover(__package__, Path(__file__).parent)
+    return dict(sorted(_REGISTERED.items()))
+
+
+def usage() -> str:
+    """What `--model` takes, e.g. `hf:<...> or torch:<...>`: every registered format's usage."""
+    usages = [entry.usage for entry in registered().values()]
+    return " or ".join(usages) if len(usages) < 3 else f"{', '.join(usages[:-1])} or {usages[-1]}"
 
 
 def load_finished_model(spec: str, emotions: tuple[str, ...], label_overrides: dict[str, str]) -> FinishedModel:
-    """The model `spec` names, its outputs mapped to `emotions`; `SpecError` when it cannot be loaded (a
-    missing checkpoint or optional package, a broken protocol, labels that do not map), naming why."""
-    kind, _, source = spec.partition(":")
+    """The finished model `spec` names, its outputs mapped to `emotions`; `SpecError` when it cannot be
+    loaded (an unknown prefix lists the known ones; a missing checkpoint or optional package, a broken
+    protocol, labels that do not map), naming why."""
+    prefix, _, source = spec.partition(":")
     with spec_errors():
-        if kind == "hf" and source:
-            from trustser.models.finished.huggingface import load_finished_model as load_hf_model
-
-            return load_hf_model(spec, emotions, label_overrides)
-        if kind == "torch" and source:
-            from trustser.models.finished.torch_model import load_torch_model
-
-            return load_torch_model(spec, emotions, label_overrides)
-    raise SpecError(f"--model takes {KINDS}, got {spec!r}")
+        entry = registered().get(prefix)
+        if entry is None or not source:
+            raise SpecError(f"--model takes {usage()}, got {spec!r}")
+        return entry.load(spec, emotions, label_overrides)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 
 from trustser.encoders.hf_loading import load_pretrained, preprocessor_settings
-from trustser.encoders.huggingface import WAV2VEC_FAMILY, Wav2Vec2FamilyLayers, WhisperLayers
+from trustser.encoders.huggingface import WAV2VEC_FAMILY, Wav2Vec2FamilyLayers, WhisperLayers, on_tiny_checkpoint
+from trustser.models.finished.formats import register_format
 from trustser.models.finished.labels import label_groups
 from trustser.models.finished.model import FinishedHead, FinishedModel, tensor_digest
 
@@ -46,3 +47,12 @@ def load_finished_model(spec: str, emotions: tuple[str, ...], label_overrides: d
     for parameter in (*encoder.parameters(), *head.parameters()):
         parameter.requires_grad_(False)
     return FinishedModel(spec, encoder, head, tensor_digest(head), id2label)
+
+
+register_format(
+    "hf",
+    load_finished_model,
+    usage="hf:<checkpoint directory or cached model id>",
+    # tiny random classifiers (trustser.testing.tiny_checkpoints), labelled neu, hap, sad, ang
+    checked_as=[on_tiny_checkpoint("hf:", "wav2vec2_classifier"), on_tiny_checkpoint("hf:", "whisper_classifier")],
+)

@@ -27,6 +27,7 @@ from torch.nn import functional
 
 from trustser.encoders.base import Encoder
 from trustser.encoders.module_encoder import OPTIONAL, positive_int
+from trustser.models.finished.formats import register_format
 from trustser.models.finished.labels import MappedClassifier, label_groups
 from trustser.models.finished.model import FinishedHead, FinishedModel, tensor_digest
 from trustser.specs.team_code import build, import_factory, source_digest
@@ -113,7 +114,14 @@ def probe_shapes(model: nn.Module, spec: str, num_labels: int) -> list[int]:
 def load_torch_model(spec: str, emotions: tuple[str, ...], label_overrides: dict[str, str]) -> FinishedModel:
     """The model `spec` (`torch:package.module:factory`) names, its logits mapped to `emotions`."""
     factory, arguments = import_factory(spec.removeprefix("torch:"), spec=spec)
-    model = build(factory, *arguments, spec=spec)
+    return as_finished_model(build(factory, *arguments, spec=spec), spec, emotions, label_overrides)
+
+
+def as_finished_model(
+    model: object, spec: str, emotions: tuple[str, ...], label_overrides: dict[str, str]
+) -> FinishedModel:
+    """A module keeping the protocol above (however it was loaded: any format whose files give such a
+    module can end here), its logits mapped to `emotions`; ValueError naming `spec` when it breaks it."""
     if not isinstance(model, nn.Module):
         raise ValueError(f"{spec}: the factory returned {type(model).__name__}, not a torch.nn.Module")
     if not positive_int(getattr(model, "sample_rate", None)):
@@ -134,3 +142,11 @@ def load_torch_model(spec: str, emotions: tuple[str, ...], label_overrides: dict
     for parameter in encoder.parameters():
         parameter.requires_grad_(False)
     return FinishedModel(spec, encoder, head.eval(), tensor_digest(head), id2label)
+
+
+register_format(
+    "torch",
+    load_torch_model,
+    usage="torch:<package.module>:<factory>",
+    checked_as=["torch:trustser.testing.examples:tiny_model"],  # a team's plain nn.Module
+)
