@@ -2,7 +2,7 @@
 
 The encoders are those the registry discovers, each checked as the examples its registration declares
 (`register(name, checked_as=[...])`): plain specs, or examples that first save a tiny random checkpoint
-(trustser.testing.tiny_checkpoints) into a scratch directory and load it through the registry, as users
+(trustser.encoders.tiny_checkpoints) into a scratch directory and load it through the registry, as users
 load real ones. s3prl's need the optional package and a local checkpoint, and skip saying which is
 missing. A registration without examples fails: a new encoder cannot escape the contract.
 """

@@ -1,4 +1,4 @@
-"""The tiny Hugging Face checkpoints of trustser.testing.tiny_checkpoints, as a session fixture:
+"""The tiny Hugging Face checkpoints of trustser.encoders.tiny_checkpoints, as a session fixture:
 `import` this module's `tiny_checkpoints` fixture to use them (name -> directory)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trustser.testing.tiny_checkpoints import EMOTIONS, build_tiny_checkpoints, save_wav2vec_family, save_whisper
+from trustser.encoders.tiny_checkpoints import EMOTIONS, build_tiny_checkpoints, save_wav2vec_family, save_whisper
 
 __all__ = ["EMOTIONS", "build_tiny_checkpoints", "save_wav2vec_family", "save_whisper", "tiny_checkpoints"]
 

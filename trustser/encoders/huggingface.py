@@ -60,7 +60,7 @@ SHORT_NAMES = {
 }
 NORMALIZE_EPS = 1e-7  # Wav2Vec2FeatureExtractor.zero_mean_unit_var_norm
 # what the contract test checks: `hf:` on a tiny checkpoint of every family, each short name on one of its
-# family (trustser.testing.tiny_checkpoints), whisper_base in the study's trimmed windows
+# family (trustser.encoders.tiny_checkpoints), whisper_base in the study's trimmed windows
 TINY_FAMILIES = ("wav2vec2_group", "wav2vec2_layer", "hubert", "wavlm", "data2vec_audio", "whisper")
 SHORT_NAME_CHECKS = {
     "wav2vec2_0": ("wav2vec2_group", ""),
@@ -333,7 +333,7 @@ def on_tiny_checkpoint(prefix: str, checkpoint: str, suffix: str = "") -> Exampl
     """The spec `<prefix><directory><suffix>` on the tiny checkpoint `checkpoint`, saved into the scratch directory."""
 
     def build(scratch: Path) -> str:
-        from trustser.testing.tiny_checkpoints import tiny_checkpoint
+        from trustser.encoders.tiny_checkpoints import tiny_checkpoint
 
         return f"{prefix}{tiny_checkpoint(scratch, checkpoint)}{suffix}"
 

@@ -53,6 +53,6 @@ register_format(
     "hf",
     load_finished_model,
     usage="hf:<checkpoint directory or cached model id>",
-    # tiny random classifiers (trustser.testing.tiny_checkpoints), labelled neu, hap, sad, ang
+    # tiny random classifiers (trustser.encoders.tiny_checkpoints), labelled neu, hap, sad, ang
     checked_as=[on_tiny_checkpoint("hf:", "wav2vec2_classifier"), on_tiny_checkpoint("hf:", "whisper_classifier")],
 )
