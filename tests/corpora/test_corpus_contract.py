@@ -21,7 +21,7 @@ def test_every_registered_corpus_can_be_built_in_tests():
 
 
 def test_a_registration_without_examples_fails_that_test(monkeypatch):
-    monkeypatch.setattr(registry, "_REGISTERED", dict(registry.registered()))
+    monkeypatch.setattr(registry.REGISTRY, "registrations", registry.registered())
     registry.register("unlisted")(lambda argument, cache_root: None)
     with pytest.raises(AssertionError, match=r"\['unlisted'\] have no way to be built in tests"):
         test_every_registered_corpus_can_be_built_in_tests()
@@ -30,7 +30,7 @@ def test_a_registration_without_examples_fails_that_test(monkeypatch):
 def test_a_dataset_registered_without_a_sample_fails_that_test(monkeypatch):
     from trustser.corpora.files import register_dataset
 
-    monkeypatch.setattr(registry, "_REGISTERED", dict(registry.registered()))
+    monkeypatch.setattr(registry.REGISTRY, "registrations", registry.registered())
     register_dataset("unsampled", codes={"N": "neutral"}, candidates=lambda root: ([], []), folding="speaker")
     with pytest.raises(AssertionError, match=r"\['unsampled'\] have no way to be built in tests"):
         test_every_registered_corpus_can_be_built_in_tests()

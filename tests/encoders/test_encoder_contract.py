@@ -24,7 +24,7 @@ def test_every_registered_encoder_can_be_built_in_tests():
 
 
 def test_a_registration_without_examples_fails_that_test(monkeypatch):
-    monkeypatch.setattr(registry, "_REGISTERED", dict(registry.registered()))
+    monkeypatch.setattr(registry.REGISTRY, "registrations", registry.registered())
     registry.register("unlisted")(lambda argument: None)
     with pytest.raises(AssertionError, match=r"\['unlisted'\] have no way to be built in tests"):
         test_every_registered_encoder_can_be_built_in_tests()

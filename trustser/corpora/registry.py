@@ -23,8 +23,8 @@ from typing import Callable
 from trustser.corpora.audio import BadAudio
 from trustser.corpora.base import BadData, Corpus
 from trustser.errors import SpecError, spec_errors
-from trustser.specs.registrations import Example, as_examples, discover
-from trustser.specs.team_code import build, entry_point_factory, entry_point_names
+from trustser.specs.registrations import Example, Registry, as_examples
+from trustser.specs.team_code import build, entry_point_factory
 
 ENTRY_POINTS = "trustser.corpora"
 
@@ -39,7 +39,7 @@ class Registration:
     checked_as: tuple[Example, ...]  # how the contract test builds it
 
 
-_REGISTERED: dict[str, Registration] = {}
+REGISTRY = Registry(__package__, Path(__file__).parent, entry_points=ENTRY_POINTS)
 
 
 def register(
@@ -48,27 +48,20 @@ def register(
     """Register `factory(argument, cache_root[, on_bad_audio])` as the corpus `name`, checked as `checked_as`."""
 
     def decorator(factory: Factory) -> Factory:
-        _REGISTERED[name] = Registration(name, factory, reads_files, as_examples(checked_as))
+        REGISTRY.add(name, Registration(name, factory, reads_files, as_examples(checked_as)))
         return factory
 
     return decorator
 
 
-def _discover() -> None:
-    discover(__package__, Path(__file__).parent)
-
-
 def registered() -> dict[str, Registration]:
-    """The corpora registered in this process (every module of this package, and any code that called
-    `register`), by name; entry-point plugins, whose code is not imported here, are not among them."""
-    _discover()
-    return dict(_REGISTERED)
+    """The corpora registered in this process, by name; entry-point plugins are not among them."""
+    return REGISTRY.registered()
 
 
 def available() -> list[str]:
     """Built-in names and the names of installed plugins (whose code is not imported here)."""
-    _discover()
-    return sorted({*_REGISTERED, *entry_point_names(ENTRY_POINTS)})
+    return REGISTRY.available()
 
 
 def create(spec: str, cache_root: Path, on_bad_audio: str = "skip") -> Corpus:
@@ -79,10 +72,10 @@ def create(spec: str, cache_root: Path, on_bad_audio: str = "skip") -> Corpus:
     """
     name, _, argument = spec.partition(":")
     with spec_errors(BadAudio, BadData):
-        _discover()
-        if name not in _REGISTERED:
+        registrations = REGISTRY.registered()
+        if name not in registrations:
             return _plugin_corpus(spec)
-        registration = _REGISTERED[name]
+        registration = registrations[name]
         if registration.reads_files:
             return registration.factory(argument or None, Path(cache_root), on_bad_audio=on_bad_audio)
         return registration.factory(argument or None, Path(cache_root))

@@ -22,8 +22,8 @@ from typing import Callable
 from trustser.encoders.base import Encoder
 from trustser.encoders.module_encoder import as_encoder
 from trustser.errors import SpecError, spec_errors
-from trustser.specs.registrations import Example, as_examples, discover
-from trustser.specs.team_code import build, entry_point_factory, entry_point_names
+from trustser.specs.registrations import Example, Registry, as_examples
+from trustser.specs.team_code import build, entry_point_factory
 
 ENTRY_POINTS = "trustser.encoders"
 
@@ -37,34 +37,27 @@ class Registration:
     checked_as: tuple[Example, ...]  # how the contract test builds it
 
 
-_REGISTERED: dict[str, Registration] = {}
+REGISTRY = Registry(__package__, Path(__file__).parent, entry_points=ENTRY_POINTS)
 
 
 def register(name: str, *, checked_as: Iterable[str | Example] | None = None) -> Callable[[Factory], Factory]:
     """Register `factory(argument)` as the encoder `name`, checked by the contract test as `checked_as`."""
 
     def decorator(factory: Factory) -> Factory:
-        _REGISTERED[name] = Registration(name, factory, as_examples(checked_as))
+        REGISTRY.add(name, Registration(name, factory, as_examples(checked_as)))
         return factory
 
     return decorator
 
 
-def _discover() -> None:
-    discover(__package__, Path(__file__).parent)
-
-
 def registered() -> dict[str, Registration]:
-    """The encoders registered in this process (every module of this package, and any code that called
-    `register`), by name; entry-point plugins, whose code is not imported here, are not among them."""
-    _discover()
-    return dict(_REGISTERED)
+    """The encoders registered in this process, by name; entry-point plugins are not among them."""
+    return REGISTRY.registered()
 
 
 def available() -> list[str]:
     """Built-in names and the names of installed plugins (whose code is not imported here)."""
-    _discover()
-    return sorted({*_REGISTERED, *entry_point_names(ENTRY_POINTS)})
+    return REGISTRY.available()
 
 
 def create(spec: str) -> Encoder:
@@ -75,9 +68,9 @@ def create(spec: str) -> Encoder:
     """
     name, _, argument = spec.partition(":")
     with spec_errors():
-        _discover()
-        if name in _REGISTERED:
-            return _REGISTERED[name].factory(argument or None)
+        registrations = REGISTRY.registered()
+        if name in registrations:
+            return registrations[name].factory(argument or None)
         factory = entry_point_factory(ENTRY_POINTS, name)
         if factory is None:
             raise SpecError(f"unknown encoder {spec!r}; known: {', '.join(available())}")

@@ -47,6 +47,30 @@ def as_examples(checked_as: Iterable[str | Example] | None) -> tuple[Example, ..
     )
 
 
+class Registry:
+    """One extension point's registrations by name: every module of `package` is imported before the
+    registry answers (a module registers what it defines), and installed distributions add names through
+    the entry-point group `entry_points` (their code is not imported to list them)."""
+
+    def __init__(self, package: str, directory: str | Path, *, entry_points: str):
+        self.package, self.directory, self.entry_points = package, Path(directory), entry_points
+        self.registrations: dict[str, object] = {}
+
+    def add(self, name: str, registration: object) -> None:
+        self.registrations[name] = registration
+
+    def registered(self) -> dict:
+        """The registrations made in this process (the package's modules, and any code that registered), by name."""
+        discover(self.package, self.directory)
+        return dict(self.registrations)
+
+    def available(self) -> list[str]:
+        """Registered names and the names of installed plugins."""
+        from trustser.specs.team_code import entry_point_names
+
+        return sorted({*self.registered(), *entry_point_names(self.entry_points)})
+
+
 def discover(package: str, directory: str | Path) -> None:
     """Import every module of `package` (found in `directory`) whose name does not start with `_`."""
     for module in pkgutil.iter_modules([str(directory)]):  # lists the package's modules without importing them
