@@ -1,7 +1,8 @@
-"""From a backbone's run to each pillar's typed result: the wiring the trust tests call.
+"""From a backbone's run to each gate's measurement: the wiring the trust tests call.
 
-Each function takes a `BackboneRun` (and the gate's settings where the metric has some) and returns
-an evaluator's frozen result; none of them judges. Results are memoised per run so that two tests
+Each metric's function takes a `BackboneRun` (and the gate's settings object, whole, where the metric
+has some) and returns its `Measurement` (value, n, interval, group size, and the evaluator's typed
+result as details); none of them judges: `trust.check(measurement)` does. Results are memoised per run so that two tests
 reading one evaluation (e.g. statistical parity and equality of opportunity) compute it once, and
 slow or unrepeatable ones (attacks, measurements) are stored on disk (`memo.stored`). The functions
 live beside their pillar's evaluators (`trustser.pillars.<pillar>.checks`); this facade is what trust
