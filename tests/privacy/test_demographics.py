@@ -17,6 +17,7 @@ from trustser.pillars.privacy.attribute_inference import most_inferable
 from trustser.pillars.privacy.checks import AgeInferenceSettings, ExposureSettings
 from trustser.pillars.privacy.demographics import age_group, age_groups, demographic_columns, why_not_attackable
 from trustser.pillars.privacy.differential_privacy import MixedLayers, onto_all_layers
+from trustser.run.memo import Memo
 
 FOLDS = [Fold(i, (), (), (f"s{i}", f"s{i + 4}")) for i in range(4)]
 SPEAKERS = np.repeat([f"s{i}" for i in range(8)], 10)
@@ -59,7 +60,7 @@ def test_an_attribute_no_fold_can_learn_is_not_attackable():
 
 def test_a_corpus_without_ages_or_demographics_is_not_applicable():
     run = SimpleNamespace(
-        corpus=SimpleNamespace(name="plain", utterances=[_utterance("s0"), _utterance("s1")]), memo={}
+        corpus=SimpleNamespace(name="plain", utterances=[_utterance("s0"), _utterance("s1")]), memo=Memo()
     )
     with pytest.raises(NotApplicable, match="no speaker ages"):
         audit.age_inference_uar(run, AgeInferenceSettings(exposed=("layers",), age_bands=(40.0,)))
