@@ -54,14 +54,10 @@ def register(
     return decorator
 
 
-def registered() -> dict[str, Registration]:
-    """The corpora registered in this process, by name; entry-point plugins are not among them."""
-    return REGISTRY.registered()
-
-
-def available() -> list[str]:
-    """Built-in names and the names of installed plugins (whose code is not imported here)."""
-    return REGISTRY.available()
+# the corpora registered in this process by name (entry-point plugins are not among them), and every
+# name a spec may use (plugins' too, their code not imported)
+registered = REGISTRY.registered
+available = REGISTRY.available
 
 
 def create(spec: str, cache_root: Path, on_bad_audio: str = "skip") -> Corpus:

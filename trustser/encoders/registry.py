@@ -50,14 +50,10 @@ def register(name: str, *, checked_as: Iterable[str | Example] | None = None) ->
     return decorator
 
 
-def registered() -> dict[str, Registration]:
-    """The encoders registered in this process, by name; entry-point plugins are not among them."""
-    return REGISTRY.registered()
-
-
-def available() -> list[str]:
-    """Built-in names and the names of installed plugins (whose code is not imported here)."""
-    return REGISTRY.available()
+# the encoders registered in this process by name (entry-point plugins are not among them), and every
+# name a spec may use (plugins' too, their code not imported)
+registered = REGISTRY.registered
+available = REGISTRY.available
 
 
 def create(spec: str) -> Encoder:
