@@ -12,6 +12,12 @@
   privacy attacks one by one; and `differentiable`, `non_differentiable_reason`, `min_seconds` as an
   encoder declares them.
 
+The load check (`probe_shapes`) runs it on quiet noise: its `min_seconds` (else 1 s), a batch of two
+lengths and 10 s. Then every batch it answers is checked the same way (trustser.models.finished.output_checks):
+an answer of the wrong shape or dtype, a NaN, or an exception stops the evaluation with a `ModelOutputError`
+naming the model, the utterances and what was expected. Putting it in eval mode is recorded
+(`FinishedModel.adjustments`), for the report.
+
 The audit sees it as an encoder whose layers are its hidden states and then its logits (one frame per
 utterance, each zero-padded to the widest), and a `FinishedHead` that reads the logits back: its
 penultimate representation is the logits, its posteriors those of the audit's emotions.
