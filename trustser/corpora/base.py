@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from dataclasses import asdict, dataclass
@@ -98,6 +99,32 @@ class Corpus:
     def seconds(self, utterance_id: str) -> float:
         """Duration of one utterance in seconds (file corpora answer without decoding again)."""
         return len(self.load_audio(utterance_id)) / self.sample_rate
+
+    def without_shorter_than(self, seconds: float, needed_by: str, on_bad_audio: str) -> "Corpus":
+        """This corpus without the utterances shorter than `seconds` (what `needed_by` can use), each dropped
+        as bad audio and named; under `fail` the first one stops the audit (BadData).
+
+        A shallow copy with fewer utterances: the audio, the folds' rule and the fingerprint's rule are the
+        corpus's own (file corpora name the file instead: `FileCorpus.without_shorter_than`)."""
+        kept, dropped = [], list(self.dropped)
+        for utterance in self.utterances:
+            duration = self.seconds(utterance.id)
+            if duration >= seconds:
+                kept.append(utterance)
+                continue
+            detail = f"{duration:.3f} s; {needed_by} needs at least {seconds} s"
+            if on_bad_audio == "fail":
+                raise BadData(
+                    f"{utterance.id}: too short ({detail}) [--on-bad-audio fail; use skip to leave such items out]"
+                )
+            dropped.append(Dropped(utterance.id, "too short", detail, bad=True))
+        if len(kept) == len(self.utterances):
+            return self
+        if not kept:
+            raise BadData(f"{self.name}: no utterance is long enough for {needed_by} ({seconds} s)")
+        subset = copy.copy(self)
+        subset.utterances, subset._by_id, subset.dropped = kept, {u.id: u for u in kept}, tuple(dropped)
+        return subset
 
 
 @dataclass(frozen=True)

@@ -164,12 +164,14 @@ def _extract(
 
 
 def _probe(encoder: Encoder, compute: Compute) -> dict:
-    """Output shape and frame rate of the encoder, from 1 s and 2 s of quiet noise: what the store will need."""
+    """Output shape and frame rate of the encoder, from 1 s and 2 s of quiet noise (or its `min_seconds` and
+    1 s more, for an encoder that needs longer): what the store will need."""
     generator = torch.Generator().manual_seed(0)
     counts = []
+    shortest = max(1.0, float(encoder.min_seconds))
     with torch.no_grad(), compute.autocast():
-        for seconds in (1, 2):
-            wave = 0.01 * torch.randn(1, seconds * encoder.sample_rate, generator=generator)
+        for seconds in (shortest, shortest + 1):
+            wave = 0.01 * torch.randn(1, int(seconds * encoder.sample_rate), generator=generator)
             layers, frame_lengths = encoder(
                 wave.to(compute.device), torch.tensor([wave.shape[1]], device=compute.device)
             )
@@ -177,7 +179,7 @@ def _probe(encoder: Encoder, compute: Compute) -> dict:
     return {
         "num_layers": int(layers.shape[1]),
         "hidden_size": int(layers.shape[3]),
-        "frames_at_zero": counts[0] - (counts[1] - counts[0]),
+        "frames_at_zero": round(counts[0] - (counts[1] - counts[0]) * shortest),
         "frames_per_second": counts[1] - counts[0],
     }
 

@@ -15,6 +15,7 @@ from trustser.compute.devices import CPU, Compute
 from trustser.compute.executor import LOCAL, Executor
 from trustser.corpora.base import Corpus
 from trustser.encoders.base import Encoder, pad_waveforms
+from trustser.errors import batch_of, naming_utterances
 from trustser.features.store import STORAGE_DTYPES, ShardWriter
 
 Progress = Callable[[str], None]
@@ -61,9 +62,12 @@ def store_batch(
     *,
     progress: Progress,
 ) -> None:
-    """Encode one batch of (corpus index, waveform) and append each utterance's frames to the shard."""
+    """Encode one batch of (corpus index, waveform) and append each utterance's frames to the shard; a
+    model's faulty answer (ModelOutputError) names the utterances at fault."""
     waves = [wave for _, wave in items]
-    for (index, wave), frames in zip(items, encode_batch(encoder, waves, compute, progress=progress)):
+    with naming_utterances([corpus.utterances[index].id for index, _ in items]):
+        encoded = encode_batch(encoder, waves, compute, progress=progress)
+    for (index, wave), frames in zip(items, encoded):
         if not torch.isfinite(frames).all():  # never stored: a head trained on them would be garbage
             raise NonFiniteFeatures(
                 f"{encoder.name} gave NaN or infinite features for utterance "
@@ -97,9 +101,10 @@ def encode_batch(
         f"  out of memory on {compute.device} with {len(waves)} utterances: "
         f"batch halved to {half} + {len(waves) - half}"
     )
-    return encode_batch(encoder, waves[:half], compute, progress=progress) + encode_batch(
-        encoder, waves[half:], compute, progress=progress
-    )
+    with batch_of(range(half), len(waves)):
+        first = encode_batch(encoder, waves[:half], compute, progress=progress)
+    with batch_of(range(half, len(waves)), len(waves)):
+        return first + encode_batch(encoder, waves[half:], compute, progress=progress)
 
 
 class Meter:

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from trustser.encoders.base import frame_mask
+from trustser.errors import ModelOutputError
 
 
 @dataclass(frozen=True)
@@ -88,4 +89,15 @@ class WaveformClassifier(nn.Module):
         # buffers too: a finished model's head may hold no parameters (a torch: model's head reads its logits)
         device = next(itertools.chain(self.head.parameters(), self.head.buffers())).device
         layers, frame_lengths = self.encoder(waveforms.to(device), lengths.to(device))
-        return self.head(layers, frame_lengths).to(waveforms.device)
+        logits = self.head(layers, frame_lengths)
+        bad = (~torch.isfinite(logits.detach()).all(1)).nonzero().flatten().tolist()
+        if bad:  # never a prediction: argmax would read a NaN row as class 0
+            seconds = (lengths.detach().double().cpu() / self.encoder.sample_rate).tolist()
+            raise ModelOutputError(
+                self.encoder.name,
+                "gave NaN or infinite logits, expected finite values",
+                rows=bad,
+                batch_size=len(waveforms),
+                seconds=[seconds[row] for row in bad],
+            )
+        return logits.to(waveforms.device)

@@ -18,6 +18,7 @@ import json
 from functools import cached_property
 from typing import Callable, Protocol
 
+import numpy as np
 import torch
 
 from trustser.cache.store import Cache, content_key
@@ -26,13 +27,14 @@ from trustser.corpora.folds import Fold
 from trustser.corpora.split import CorpusSplit
 from trustser.encoders import create as create_encoder
 from trustser.encoders.base import Encoder
+from trustser.errors import ModelOutputError
 from trustser.features.extraction import feature_key
 from trustser.features.store import StoredFeatures
 from trustser.models.context import RunContext
 from trustser.models.finished.formats import load_finished_model
-from trustser.models.finished.model import FinishedModel
+from trustser.models.finished.model import FinishedModel, ModelOutputs
 from trustser.models.head import EmotionHead
-from trustser.models.training import TRAINING_VERSION, train_head
+from trustser.models.training import TRAINING_VERSION, predict_logits, train_head
 
 
 class ModelSource(Protocol):
@@ -171,13 +173,24 @@ class FinishedModelSource:
 
     can_retrain = False
 
-    def __init__(self, spec: str, context: RunContext, *, label_overrides: dict[str, str]):
+    def __init__(
+        self, spec: str, context: RunContext, *, label_overrides: dict[str, str], model: FinishedModel | None = None
+    ):
         self.spec, self.context = spec, context
         self.label_overrides = label_overrides
+        self._loaded = model  # already loaded (the session reads its min_seconds before the corpus is final)
+        self._failed: ModelOutputError | None = None
 
     @cached_property
     def model(self) -> FinishedModel:
-        return load_finished_model(self.spec, self.context.corpus.emotions, self.label_overrides)
+        model = self._loaded or load_finished_model(self.spec, self.context.corpus.emotions, self.label_overrides)
+        for line in self._adjustments_at_load(model):
+            self.context.progress(f"warning: model:{self.spec}: {line}")
+        return model
+
+    @property
+    def loaded(self) -> bool:
+        return "model" in self.__dict__
 
     @property
     def encoder(self):
@@ -185,7 +198,14 @@ class FinishedModelSource:
 
     @cached_property
     def features(self) -> StoredFeatures:
-        return self.context.extract(self.encoder)
+        # a model's faulty answer stops every evaluation that needs its features: found once, not once per test
+        if self._failed is not None:
+            raise self._failed.with_traceback(None)
+        try:
+            return self.context.extract(self.encoder)
+        except ModelOutputError as error:
+            self._failed = error
+            raise
 
     def head_key(self, fold: Fold) -> str:
         return content_key(
@@ -200,3 +220,46 @@ class FinishedModelSource:
 
     def deployment(self, fold: Fold) -> dict:
         return {"model": self.spec, "labels": self.label_overrides, "emotions": list(self.context.corpus.emotions)}
+
+    def adjustments(self, rows: np.ndarray | None = None) -> list[str]:
+        """What the audit changed to judge the model, in words for the report: loading's adjustments and the
+        labels left out or merged, with how many of the utterances `rows` (those predicted) each changed."""
+        model = self.model
+        if rows is None or not len(rows) or not (model.left_out or model.merged):
+            return self._adjustments_at_load(model)
+        outputs = predict_logits(ModelOutputs(model.head), self.features, rows)
+        emotion_of = torch.full((len(model.id2label),), -1, dtype=torch.long)  # model label -> audit emotion
+        for emotion, group in enumerate(model.head.classifier.groups):
+            emotion_of[group] = emotion
+        own = emotion_of[outputs.argmax(1)]  # the emotion of the model's own top output (-1: left out)
+        judged = model.head.classifier.merge(outputs).argmax(1)
+        lines = list(model.adjustments)
+        if model.left_out:
+            lines.append(
+                f"labels left out: {', '.join(model.left_out.values())} ({int((own < 0).sum())} of {len(rows)} "
+                "utterances had one as their top output; each is judged on its runner-up among the audit's emotions)"
+            )
+        for group in model.merged:
+            emotion = int(emotion_of[group[0]])
+            changed = int((((own == emotion) != (judged == emotion)) & (own >= 0)).sum())
+            lines.append(
+                f"{self._merged(group)}; this changed the predicted emotion of {changed} of {len(rows)} utterances)"
+            )
+        return lines
+
+    def _adjustments_at_load(self, model: FinishedModel) -> list[str]:
+        """What the audit changed to judge `model`, in words, as known at load (no counts)."""
+        lines = list(model.adjustments)
+        if model.left_out:
+            lines.append(
+                f"labels left out: {', '.join(model.left_out.values())} (outside the audit's emotions; an utterance "
+                "whose top output is one of them is judged on its runner-up)"
+            )
+        lines += [f"{self._merged(group, model)})" for group in model.merged]
+        return lines
+
+    def _merged(self, group: list[int], model: FinishedModel | None = None) -> str:
+        """`labels merged: exc, hap -> happy (probabilities summed`: the caller closes the parenthesis."""
+        model = model or self.model
+        emotion = self.context.corpus.emotions[model.head.classifier.groups.index(group)]
+        return f"labels merged: {', '.join(model.id2label[i] for i in group)} -> {emotion} (probabilities summed"

@@ -20,12 +20,16 @@ def trust_session(pytestconfig: pytest.Config):
     summary.save(reporting.parts(pytestconfig) / "corpus_summary.json")
     terminal.announce_corpus(pytestconfig, summary)
     yield session
-    # for the report (predictions.csv), once every test has run
+    # for the report (predictions.csv, the models' adjustments), once every test has run
     from trustser.formatting import safe_name
-    from trustser.report.writers import write_prediction_rows
+    from trustser.report.writers import write_model_adjustments, write_prediction_rows
 
     for backbone, rows in session.prediction_rows().items():
         write_prediction_rows(reporting.parts(pytestconfig) / f"predictions-{safe_name(backbone)}.csv", rows)
+    for backbone, lines in session.model_adjustments().items():
+        write_model_adjustments(
+            reporting.parts(pytestconfig) / f"adjustments-{safe_name(backbone)}.json", backbone, lines
+        )
 
 
 @pytest.fixture

@@ -95,6 +95,11 @@ class TrustReportCollector:
         if summary is not None and summary.get("spec") == meta["corpus"]:
             meta["folds"] = summary["folds"]  # the corpus's own scheme may differ from --folds
             meta["corpus_summary"] = summary
+        adjusted = list(self.parts.glob("adjustments-*.json")) if self.parts.exists() else []
+        if adjusted:
+            from trustser.report.writers import read_model_adjustments
+
+            meta["model_adjustments"] = read_model_adjustments(adjusted)  # left by the sessions (fixtures.py)
         return meta
 
     def corpus_summary(self) -> dict | None:

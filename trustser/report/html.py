@@ -19,7 +19,7 @@ from trustser.report.profile import backbones_of, in_pillar_order, pillar_scores
 from trustser.report.profile_charts import VERDICT_COLOURS, render_margin_bars, render_pillar_radar
 from trustser.report.records import TrustRecord
 from trustser.report.text_boxes import TextLabel, fitted, text_width
-from trustser.report.writers import corpus_summary_text
+from trustser.report.writers import MODEL_ADJUSTMENTS_INTRO, corpus_summary_text
 from trustser.vocabulary import Verdict
 
 SERIES_COLOURS = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83", "#6e7781")
@@ -204,6 +204,15 @@ def _profile_figures(records: list[TrustRecord], backbones: list[str]) -> tuple[
     return "".join(radars), "".join(bars)
 
 
+def _model_adjustments(adjustments: dict[str, list[str]]) -> str:
+    items = "".join(
+        f"<li><code>{escape(backbone)}</code>: {escape(line)}</li>"
+        for backbone, lines in adjustments.items()
+        for line in lines
+    )
+    return f"<h2>Models</h2><p>{escape(MODEL_ADJUSTMENTS_INTRO)}</p><ul>{items}</ul>" if items else ""
+
+
 def render_html(records: list[TrustRecord], meta: dict) -> str:
     backbones = backbones_of(records, listed=meta.get("backbones", []))
     counts = Counter(r.verdict for r in records)
@@ -229,6 +238,7 @@ def render_html(records: list[TrustRecord], meta: dict) -> str:
         f"<h2>Corpus</h2><pre>{escape(corpus_summary_text(meta['corpus_summary']))}</pre>"
         if meta.get("corpus_summary")
         else "",
+        _model_adjustments(meta.get("model_adjustments") or {}),
         f'<h2>Success rate against SNR</h2><div class="charts">{curves}</div>' if curves else "",
         f'<h2>Noise robustness</h2><div class="charts">{noise}</div>' if noise else "",
         f'<h2>Per group</h2><div class="charts">{groups}</div>' if groups else "",

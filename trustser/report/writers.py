@@ -140,6 +140,13 @@ def render_markdown(records: list[TrustRecord], meta: dict) -> str:
     ]
     if meta.get("corpus_summary"):
         lines += ["", "## Corpus", "", *_code_block(corpus_summary_text(meta["corpus_summary"]))]
+    if meta.get("model_adjustments"):
+        lines += ["", "## Models", "", MODEL_ADJUSTMENTS_INTRO, ""]
+        lines += [
+            f"- {_code(backbone)}: {_cell(line)}"
+            for backbone, adjusted in meta["model_adjustments"].items()
+            for line in adjusted
+        ]
     others = [r for r in in_pillar_order(records) if r.verdict != Verdict.PASS and r.verdict not in FAILING]
     if others:
         lines += ["", "## Warnings and skips", ""]
@@ -162,6 +169,24 @@ def corpus_summary_text(summary: dict) -> str:
 def write_markdown(path: Path, records: list[TrustRecord], meta: dict) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(render_markdown(records, meta))
+
+
+MODEL_ADJUSTMENTS_INTRO = "What the audit changed to judge each finished model:"
+
+
+def write_model_adjustments(path: Path, backbone: str, adjustments: list[str]) -> None:
+    """One finished model's adjustments (eval mode, labels left out or merged), a piece of the report."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps({"backbone": backbone, "adjustments": list(adjustments)}))
+
+
+def read_model_adjustments(parts: list[Path]) -> dict[str, list[str]]:
+    """Backbone -> adjustments, from the pieces `write_model_adjustments` left (in backbone order)."""
+    found = {}
+    for part in sorted(parts):
+        piece = json.loads(part.read_text())
+        found[piece["backbone"]] = list(piece["adjustments"])
+    return dict(sorted(found.items()))
 
 
 def write_prediction_rows(path: Path, rows: list[dict]) -> None:

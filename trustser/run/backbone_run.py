@@ -27,6 +27,7 @@ from trustser.features.extraction import ExtractionSettings, Progress
 from trustser.features.store import StoredFeatures
 from trustser.models import MODEL_PREFIX
 from trustser.models.context import RunContext
+from trustser.models.finished.model import FinishedModel
 from trustser.models.head import EmotionHead, HeadConfig, WaveformClassifier
 from trustser.models.sources import FinishedModelSource, ModelSource, TrainedHeads, finite_weights
 from trustser.models.training import TrainConfig, predict_logits
@@ -205,7 +206,14 @@ def trained_run(backbone: str, context: RunContext, *, encoder: Encoder | None =
     return BackboneRun(backbone, TrainedHeads(backbone, context, encoder=encoder), context)
 
 
-def finished_model_run(spec: str, context: RunContext, *, label_overrides: dict[str, str] | None = None) -> BackboneRun:
-    """The run of a finished model spec (e.g. `hf:/path/to/checkpoint`), audited as it is."""
-    source = FinishedModelSource(spec, context, label_overrides=label_overrides or {})
+def finished_model_run(
+    spec: str,
+    context: RunContext,
+    *,
+    label_overrides: dict[str, str] | None = None,
+    model: FinishedModel | None = None,
+) -> BackboneRun:
+    """The run of a finished model spec (e.g. `hf:/path/to/checkpoint`), audited as it is (`model`: already
+    loaded, for these label overrides and the corpus's emotions)."""
+    source = FinishedModelSource(spec, context, label_overrides=label_overrides or {}, model=model)
     return BackboneRun(MODEL_PREFIX + spec, source, context)

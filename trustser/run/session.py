@@ -16,7 +16,6 @@ from trustser.compute.executor import Executor
 from trustser.corpora import create as create_corpus
 from trustser.corpora.audio import MIN_SECONDS, BadAudio
 from trustser.corpora.base import BadData, Corpus
-from trustser.corpora.files import FileCorpus
 from trustser.corpora.folds import Fold, check_speaker_independence
 from trustser.corpora.split import CorpusSplit
 from trustser.corpora.summary import CorpusSummary, summarise
@@ -26,7 +25,10 @@ from trustser.errors import SpecError, spec_errors
 from trustser.features.extraction import ExtractionSettings, Progress, stderr_progress
 from trustser.models import MODEL_PREFIX
 from trustser.models.context import RunContext
+from trustser.models.finished.formats import load_finished_model
 from trustser.models.finished.labels import parse_overrides
+from trustser.models.finished.model import FinishedModel
+from trustser.models.sources import FinishedModelSource
 from trustser.models.training import TrainConfig
 from trustser.run.backbone_run import BackboneRun, finished_model_run, trained_run
 
@@ -69,6 +71,7 @@ class AuditSession:
         self.cache = Cache(settings.cache_root)
         self._runs: dict[str, BackboneRun] = {}
         self._encoders: dict[str, Encoder] = {}
+        self._models: dict[str, FinishedModel] = {}  # loaded to read their min_seconds, before the corpus is final
         abandoned = sweep_abandoned(self.cache.root)
         if abandoned:
             progress(f"removed {len(abandoned)} temporary files left in {self.cache.root} by interrupted runs")
@@ -94,25 +97,34 @@ class AuditSession:
 
     @cached_property
     def corpus(self) -> Corpus:
-        """The corpus, without the files too short for the strictest audited encoder (dropped as bad audio)."""
+        """The corpus, without the utterances too short for the strictest audited encoder or model (dropped
+        as bad audio, and named)."""
         corpus = create_corpus(self.settings.corpus, self.settings.cache_root, self.settings.on_bad_audio)
-        seconds, backbone = self._strictest_minimum()
-        if isinstance(corpus, FileCorpus) and seconds > MIN_SECONDS:
+        seconds, backbone = self._strictest_minimum(corpus.emotions)
+        if seconds > MIN_SECONDS:
             corpus = corpus.without_shorter_than(seconds, backbone, self.settings.on_bad_audio)
         return corpus
 
-    def _strictest_minimum(self) -> tuple[float, str]:
-        """The longest `Encoder.min_seconds` of the audited backbones, and whose it is."""
+    def _strictest_minimum(self, emotions: tuple[str, ...]) -> tuple[float, str]:
+        """The longest `min_seconds` of the audited encoders and finished models (loaded for `emotions`, the
+        corpus's), and whose it is."""
         strictest = (0.0, "")
         for backbone in self.settings.backbones:
-            if backbone.startswith(MODEL_PREFIX):
-                continue
             try:
-                encoder = self._encoders.setdefault(backbone, create_encoder(backbone))
+                if backbone.startswith(MODEL_PREFIX):
+                    encoder = self._finished_model(backbone, emotions).encoder
+                else:
+                    encoder = self._encoders.setdefault(backbone, create_encoder(backbone))
             except SpecError:
                 continue  # its run reports the problem, in one line (trustser.pytest_plugin.fixtures.backbone_run)
             strictest = max(strictest, (encoder.min_seconds, backbone))
         return strictest
+
+    def _finished_model(self, backbone: str, emotions: tuple[str, ...]) -> FinishedModel:
+        if backbone not in self._models:
+            overrides = parse_overrides(self.settings.model_labels)
+            self._models[backbone] = load_finished_model(backbone.removeprefix(MODEL_PREFIX), emotions, overrides)
+        return self._models[backbone]
 
     @cached_property
     def folds(self) -> list[Fold]:
@@ -144,6 +156,7 @@ class AuditSession:
                     backbone.removeprefix(MODEL_PREFIX),
                     self.context,
                     label_overrides=parse_overrides(self.settings.model_labels),
+                    model=self._models.get(backbone),
                 )
             else:
                 self._runs[backbone] = trained_run(backbone, self.context, encoder=self._encoders.get(backbone))
@@ -157,6 +170,18 @@ class AuditSession:
             for run in self._runs.values()
             if run.computed_predictions is not None
         }
+
+    def model_adjustments(self) -> dict[str, list[str]]:
+        """Backbone -> what the audit changed to judge each finished model it loaded (eval mode, labels left out
+        or merged), counted on the utterances predicted where predictions were computed (the report shows them)."""
+        found = {}
+        for run in self._runs.values():
+            if isinstance(run.source, FinishedModelSource) and run.source.loaded:
+                predictions = run.computed_predictions
+                lines = run.source.adjustments(None if predictions is None else predictions.utterance_index)
+                if lines:
+                    found[run.backbone] = lines
+        return found
 
     @staticmethod
     def _prediction_rows(run: BackboneRun, predictions) -> list[dict]:

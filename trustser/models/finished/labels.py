@@ -68,5 +68,9 @@ class MappedClassifier(nn.Module):
         return self.linear.in_features
 
     def forward(self, pooled: torch.Tensor) -> torch.Tensor:
-        log_probabilities = torch.log_softmax(self.linear(pooled), dim=-1)
+        return self.merge(self.linear(pooled))
+
+    def merge(self, outputs: torch.Tensor) -> torch.Tensor:
+        """The model's own outputs [..., model labels] as log-probabilities of the audit's emotions."""
+        log_probabilities = torch.log_softmax(outputs, dim=-1)
         return torch.stack([log_probabilities[..., group].logsumexp(-1) for group in self.groups], dim=-1)

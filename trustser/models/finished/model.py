@@ -11,7 +11,7 @@ layers are its hidden representations.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -53,6 +53,21 @@ class FinishedHead(nn.Module):
     def forward(self, layers: torch.Tensor, frame_lengths: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.embed(layers, frame_lengths))
 
+    def model_outputs(self, layers: torch.Tensor, frame_lengths: torch.Tensor) -> torch.Tensor:
+        """The model's own outputs [batch, model labels], before they are mapped to the audit's emotions."""
+        return self.classifier.linear(self.embed(layers, frame_lengths))
+
+
+class ModelOutputs(nn.Module):
+    """A finished head answering with the model's own outputs (its `model_outputs`), e.g. for predict_logits."""
+
+    def __init__(self, head: FinishedHead):
+        super().__init__()
+        self.head = head
+
+    def forward(self, layers: torch.Tensor, frame_lengths: torch.Tensor) -> torch.Tensor:
+        return self.head.model_outputs(layers, frame_lengths)
+
 
 @dataclass
 class FinishedModel:
@@ -61,6 +76,18 @@ class FinishedModel:
     head: FinishedHead
     head_fingerprint: str
     id2label: dict[int, str]
+    adjustments: list[str] = field(default_factory=list)  # what loading changed to audit it, for the report
+
+    @property
+    def left_out(self) -> dict[int, str]:
+        """The model's labels that stand for none of the audit's emotions (index -> label)."""
+        mapped = {index for group in self.head.classifier.groups for index in group}
+        return {index: label for index, label in self.id2label.items() if index not in mapped}
+
+    @property
+    def merged(self) -> list[list[int]]:
+        """The groups of several model labels that stand for one audit emotion (their probabilities summed)."""
+        return [list(group) for group in self.head.classifier.groups if len(group) > 1]
 
 
 def tensor_digest(module: nn.Module) -> str:

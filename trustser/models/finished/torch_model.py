@@ -12,6 +12,12 @@
   privacy attacks one by one; and `differentiable`, `non_differentiable_reason`, `min_seconds` as an
   encoder declares them.
 
+The load check (`probe_shapes`) runs it on quiet noise: its `min_seconds` (else 1 s), a batch of two
+lengths and 10 s. Then every batch it answers is checked the same way (trustser.models.finished.output_checks):
+an answer of the wrong shape or dtype, a NaN, or an exception stops the evaluation with a `ModelOutputError`
+naming the model, the utterances and what was expected. Putting it in eval mode is recorded
+(`FinishedModel.adjustments`), for the report.
+
 The audit sees it as an encoder whose layers are its hidden states and then its logits (one frame per
 utterance, each zero-padded to the widest), and a `FinishedHead` that reads the logits back: its
 penultimate representation is the logits, its posteriors those of the audit's emotions.
@@ -19,7 +25,9 @@ penultimate representation is the logits, its posteriors those of the audit's em
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import math
 
 import torch
 from torch import nn
@@ -27,12 +35,16 @@ from torch.nn import functional
 
 from trustser.encoders.base import Encoder
 from trustser.encoders.module_encoder import OPTIONAL, positive_int
+from trustser.errors import ModelOutputError
 from trustser.models.finished.formats import register_format
 from trustser.models.finished.labels import MappedClassifier, label_groups
 from trustser.models.finished.model import FinishedHead, FinishedModel, tensor_digest
+from trustser.models.finished.output_checks import Declared, checked_answer
 from trustser.specs.team_code import build, import_factory, source_digest
 
-PROBE_SECONDS = 1.0  # of quiet noise, run once at load to read the output shapes
+PROBE_SECONDS = 1.0  # the load check's shortest input, unless the model declares `min_seconds`
+LONG_PROBE_SECONDS = 10.0  # and its long one
+EVAL_MODE = "put in eval mode (it was returned in train mode): dropout and batch-norm updates off, as deployed"
 
 
 class LeadingFeatures(nn.Module):
@@ -47,25 +59,26 @@ class LeadingFeatures(nn.Module):
 
 
 class ModelLayers(Encoder):
-    """A torch model's declared representations and logits as an encoder's layer stack."""
+    """A torch model's declared representations and logits as an encoder's layer stack; every batch's
+    answer is checked against the declarations (trustser.models.finished.output_checks)."""
 
-    def __init__(self, model: nn.Module, spec: str, *, hidden_sizes: list[int], num_labels: int):
+    def __init__(self, model: nn.Module, spec: str, *, declared: Declared):
         super().__init__()
         self.model, self.name = model, f"model:{spec}"
+        self.declared = dataclasses.replace(declared, name=self.name)
         self.sample_rate = model.sample_rate
-        self.exposes_hidden_states = bool(hidden_sizes)
+        self.exposes_hidden_states = declared.hidden
+        hidden_sizes = list(declared.widths or ())
         self.num_layers = len(hidden_sizes) + 1
-        self.hidden_size = max(hidden_sizes + [num_labels])
+        self.hidden_size = max(hidden_sizes + [declared.num_labels])
         for attribute in OPTIONAL:
             if hasattr(model, attribute):
                 setattr(self, attribute, getattr(model, attribute))
         self.source = source_digest(model)
 
     def forward(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.exposes_hidden_states:
-            logits, hidden_states = self.model(waveforms, lengths, output_hidden_states=True)
-        else:
-            logits, hidden_states = self.model(waveforms, lengths), ()
+        logits, hidden_states = checked_answer(self.model, waveforms, lengths, self.declared)
+        # the widths are checked: padding only lines the layers up to the widest
         padded = [functional.pad(state.float(), (0, self.hidden_size - state.shape[-1])) for state in hidden_states]
         padded.append(functional.pad(logits.float(), (0, self.hidden_size - logits.shape[-1])))
         layers = torch.stack(padded, dim=1)[:, :, None, :]  # one frame per utterance
@@ -84,31 +97,46 @@ def declared_labels(model: object, spec: str) -> list[str]:
     return list(labels)
 
 
-def probe_shapes(model: nn.Module, spec: str, num_labels: int) -> list[int]:
-    """Run the model once; the sizes of its hidden states. ValueError when an output breaks the protocol."""
+def declared_min_seconds(model: object, spec: str) -> float:
+    """The model's `min_seconds` (0 when it declares none); ValueError unless a finite number >= 0."""
+    seconds = getattr(model, "min_seconds", 0.0)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < math.inf:
+        raise ValueError(f"{spec}: `min_seconds` must be a finite number of seconds >= 0, got {seconds!r}")
+    return float(seconds)
+
+
+def probes(shortest: float) -> list[list[float]]:
+    """The load check's batches, as seconds of each row: the shortest input, a batch of different lengths
+    (padding, and a batch size above one), a long input."""
+    return [[shortest], [shortest + 0.5, shortest], [max(LONG_PROBE_SECONDS, shortest)]]
+
+
+def probe_shapes(model: nn.Module, spec: str, num_labels: int) -> Declared:
+    """Run the model on `probes` of quiet noise: what its answers are declared to be, with the widths of its
+    hidden states. ValueError naming `spec`, the call and what was expected when an answer breaks the protocol.
+
+    The shortest probe is the declared `min_seconds`, else PROBE_SECONDS (shorter utterances are checked as
+    they come, and a refusal then suggests declaring `min_seconds`)."""
     hidden = "output_hidden_states" in inspect.signature(model.forward).parameters
-    samples = int(PROBE_SECONDS * model.sample_rate)
-    wave = 0.01 * torch.randn(1, samples, generator=torch.Generator().manual_seed(0))
-    call = f"forward(waveforms [1, {samples}], lengths [1]{', output_hidden_states=True' if hidden else ''})"
-    options = {"output_hidden_states": True} if hidden else {}
-    try:
-        with torch.no_grad():
-            output = model(wave, torch.tensor([samples]), **options)
-    except Exception as error:  # the team's code may raise anything; the audit reports it as a bad spec
-        raise ValueError(f"{spec}: {call} raised {type(error).__name__}: {error}") from error
-    logits, states = output if hidden and isinstance(output, (tuple, list)) and len(output) == 2 else (output, None)
-    if hidden and states is None:
-        raise ValueError(f"{spec}: {call} must return (logits, hidden_states)")
-    if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != (1, num_labels):
-        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-        raise ValueError(f"{spec}: {call} returned logits {shape}, expected [batch=1, len(labels)={num_labels}]")
-    sizes = []
-    for index, state in enumerate(states or ()):
-        if not isinstance(state, torch.Tensor) or state.dim() != 2 or state.shape[0] != 1:
-            shape = tuple(state.shape) if isinstance(state, torch.Tensor) else type(state).__name__
-            raise ValueError(f"{spec}: {call} returned hidden state {index} as {shape}, expected [batch=1, dim]")
-        sizes.append(int(state.shape[1]))
-    return sizes
+    shortest = declared_min_seconds(model, spec) or PROBE_SECONDS
+    declared = Declared(spec, model.sample_rate, num_labels, hidden)
+    generator = torch.Generator().manual_seed(0)
+    options = ", output_hidden_states=True" if hidden else ""
+    for batch in probes(shortest):
+        samples = [max(1, int(seconds * model.sample_rate)) for seconds in batch]
+        wave = 0.01 * torch.randn(len(batch), max(samples), generator=generator)
+        for row, n in enumerate(samples):
+            wave[row, n:] = 0.0  # zero-padded, as the audit pads
+        call = f"forward(waveforms [{len(batch)}, {max(samples)}], lengths [{len(batch)}]{options})"
+        inputs = " and ".join(f"{seconds:g} s" for seconds in batch)
+        try:
+            with torch.no_grad():
+                _, states = checked_answer(model, wave, torch.tensor(samples), declared)
+        except ModelOutputError as error:
+            raise ValueError(f"{spec}: {call} {error.problem} (load check, on {inputs} of quiet noise)") from None
+        if declared.widths is None:
+            declared = declared.reading(states)
+    return dataclasses.replace(declared, hidden=hidden and bool(declared.widths), answered_seconds=shortest)
 
 
 def load_torch_model(spec: str, emotions: tuple[str, ...], label_overrides: dict[str, str]) -> FinishedModel:
@@ -127,9 +155,12 @@ def as_finished_model(
     if not positive_int(getattr(model, "sample_rate", None)):
         raise ValueError(f"{spec}: {type(model).__name__} needs a `sample_rate` attribute, a positive int (Hz)")
     labels = declared_labels(model, spec)
+    adjustments = []
+    if any(module.training for module in model.modules()):
+        # audited as deployed: in train mode dropout and batch-norm updates would change its answers call to call
+        adjustments.append(EVAL_MODE)
     model.eval()
-    hidden_sizes = probe_shapes(model, spec, len(labels))
-    encoder = ModelLayers(model, spec, hidden_sizes=hidden_sizes, num_labels=len(labels)).eval()
+    encoder = ModelLayers(model, spec, declared=probe_shapes(model, spec, len(labels))).eval()
     id2label = dict(enumerate(labels))
     try:
         groups = label_groups(id2label, tuple(emotions), label_overrides)
@@ -141,7 +172,7 @@ def as_finished_model(
     head = FinishedHead(one_hot, projector, MappedClassifier(LeadingFeatures(len(labels), len(labels)), groups))
     for parameter in encoder.parameters():
         parameter.requires_grad_(False)
-    return FinishedModel(spec, encoder, head.eval(), tensor_digest(head), id2label)
+    return FinishedModel(spec, encoder, head.eval(), tensor_digest(head), id2label, adjustments=adjustments)
 
 
 register_format(

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from trustser.errors import NotApplicable
+from trustser.errors import NotApplicable, batch_of
 from trustser.pillars.safety.snr import snr_db
 from trustser.pillars.safety.unit_interval import UnitIntervalModel
 
@@ -123,9 +123,12 @@ def _attack_batch(
         attacker = _make_attack(
             torchattacks, wrapped, attack=attack, num_classes=num_classes, targeted=targeted, seed=seed
         )
-        adversarial_unit = attacker(wrapped.clean_unit(), torch.as_tensor(labels[correct], dtype=torch.long)).detach()
-        with torch.no_grad():
-            after[correct] = wrapped(adversarial_unit).argmax(1).numpy()
+        with batch_of(correct.tolist(), len(waves)):  # the attacked rows are the batch's correct ones
+            adversarial_unit = attacker(
+                wrapped.clean_unit(), torch.as_tensor(labels[correct], dtype=torch.long)
+            ).detach()
+            with torch.no_grad():
+                after[correct] = wrapped(adversarial_unit).argmax(1).numpy()
         adversarial = wrapped.to_waves(adversarial_unit)
         for row, i in enumerate(correct):
             produced[i] = adversarial[row, : len(waves[i])].numpy().astype(np.float64)
@@ -157,15 +160,16 @@ def run_attack(
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     name = f"targeted {attack}" if targeted else attack
     for batch in tqdm(batches, desc=f"{name} at {budget_db:g} dB", unit="batch", leave=False):
-        b, a, p, goal = _attack_batch(
-            model,
-            [waves[i] for i in batch],
-            labels[batch],
-            budget_db=budget_db,
-            attack=attack,
-            targeted=targeted,
-            seed=seed,
-        )
+        with batch_of(batch.tolist(), len(waves)):  # a model's faulty answer names its rows in `waves`
+            b, a, p, goal = _attack_batch(
+                model,
+                [waves[i] for i in batch],
+                labels[batch],
+                budget_db=budget_db,
+                attack=attack,
+                targeted=targeted,
+                seed=seed,
+            )
         before[batch], after[batch] = b, a
         if goal is not None:
             goals[batch] = goal

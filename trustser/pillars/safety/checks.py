@@ -8,6 +8,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -17,7 +18,7 @@ from trustser.compute.units_of_work import map_units
 from trustser.corpora.audio import load_waveform
 from trustser.corpora.folds import Fold
 from trustser.encoders.base import pad_waveforms
-from trustser.errors import NotApplicable
+from trustser.errors import NotApplicable, batch_of, naming_utterances
 from trustser.formatting import safe_name
 from trustser.gates.declaration import (
     declare_metric,
@@ -42,6 +43,8 @@ from trustser.pillars.safety.noise import NoiseRobustnessResult, noise_robustnes
 from trustser.pillars.safety.transfer import transfer_attack
 from trustser.run.backbone_run import BackboneRun
 from trustser.run.memo import stored
+
+Result = TypeVar("Result")
 
 
 def _attack(name: str) -> str | None:
@@ -355,14 +358,25 @@ def _attack_folds(
     """
     chosen = attack_set(run, per_fold=per_fold)
     units = [
-        (*models(run.folds[f]), [waveform(run, i) for i in indices], run.split.labels[indices]) for f, indices in chosen
+        (
+            attack,
+            _ids(run, indices),
+            *models(run.folds[f]),
+            [waveform(run, i) for i in indices],
+            run.split.labels[indices],
+        )
+        for f, indices in chosen
     ]
     names = [f"{tag} on {run.backbone} fold {f} ({len(indices)} utterances)" for f, indices in chosen]
-    pooled = _pool_attacks(map_units(run.executor, attack, units, names=names, progress=run.progress))
+    pooled = _pool_attacks(map_units(run.executor, _naming, units, names=names, progress=run.progress))
     if not examples:
         return pooled
-    ids = [run.corpus.utterances[i].id for _, indices in chosen for i in indices]
+    ids = [utterance for _, indices in chosen for utterance in _ids(run, indices)]
     return dataclasses.replace(pooled, examples=_store_examples(run, tag, _successes(ids, pooled)))
+
+
+def _ids(run: BackboneRun, indices: Iterable[int]) -> list[str]:
+    return [run.corpus.utterances[i].id for i in indices]
 
 
 def _store_examples(run: BackboneRun, tag: str, examples: Iterable[tuple[str, str, np.ndarray]]) -> tuple[str, ...]:
@@ -428,13 +442,16 @@ def noise_robustness_audit(run: BackboneRun, settings: NoiseSettings) -> NoiseRo
 
     def predict(batch: list[np.ndarray]) -> np.ndarray:
         mine = [np.flatnonzero(fold_of == fold) for fold in folds]
-        units = [(models[fold], [batch[m] for m in rows]) for fold, rows in zip(folds, mine)]
+        units = [
+            (_predicted, _ids(run, indices[rows]), models[fold], [batch[m] for m in rows])
+            for fold, rows in zip(folds, mine)
+        ]
         condition = next(calls)  # 0: the clean audio, then each noise condition in turn
         names = [
             f"noise condition {condition} on {run.backbone} fold {f} ({len(r)} utterances)" for f, r in zip(folds, mine)
         ]
         predicted = np.empty(len(batch), dtype=np.int64)
-        for rows, answer in zip(mine, map_units(run.executor, _predicted, units, names=names, progress=run.progress)):
+        for rows, answer in zip(mine, map_units(run.executor, _naming, units, names=names, progress=run.progress)):
             predicted[rows] = answer
         return predicted
 
@@ -453,9 +470,18 @@ def _predicted(model, waves: list[np.ndarray], *, batch_size: int = 16) -> np.nd
     """The model's predicted class of each waveform, `batch_size` at a time."""
     predicted = []
     for start in range(0, len(waves), batch_size):
-        with torch.no_grad():
-            predicted.append(model(*pad_waveforms(waves[start : start + batch_size])).argmax(1).numpy())
+        part = waves[start : start + batch_size]
+        with torch.no_grad(), batch_of(range(start, start + len(part)), len(waves)):
+            predicted.append(model(*pad_waveforms(part)).argmax(1).numpy())
     return np.concatenate(predicted) if predicted else np.empty(0, dtype=np.int64)
+
+
+def _naming(function: Callable[..., Result], ids: list[str], *unit) -> Result:
+    """`function(*unit)`, where a model's faulty answer names the utterances at fault: `ids` are those of the
+    unit's waveforms, in order. A unit of work of its own (trustser.compute.units_of_work), so the names are
+    given wherever it runs."""
+    with naming_utterances(ids):
+        return function(*unit)
 
 
 @stored(InvarianceResult, version="1")

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from trustser.encoders.base import pad_waveforms
+from trustser.errors import batch_of
 from trustser.pillars.safety.attacks import AttackResult, attack_result, run_attack
 
 
@@ -20,8 +21,9 @@ def predict(model: nn.Module, waves: list[np.ndarray], *, batch_size: int = 16) 
     """Predicted classes of a waveform model, batch by batch."""
     predicted = []
     for start in range(0, len(waves), batch_size):
-        with torch.no_grad():
-            predicted.append(model(*pad_waveforms(waves[start : start + batch_size])).argmax(1).numpy())
+        part = waves[start : start + batch_size]
+        with torch.no_grad(), batch_of(range(start, start + len(part)), len(waves)):
+            predicted.append(model(*pad_waveforms(part)).argmax(1).numpy())
     return np.concatenate(predicted) if predicted else np.zeros(0, dtype=np.int64)
 
 

@@ -52,7 +52,9 @@ def measure_footprint(deployment: dict, audio_seconds: float = 6.0) -> Footprint
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=child_environment())
     if done.returncode != 0:
         what = deployment.get("backbone") or deployment.get("model")
-        raise RuntimeError(f"memory probe of {what} failed:\n{done.stderr[-2000:]}")
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        last = lines[-1].strip() if lines else f"exit status {done.returncode}"  # the error, e.g. a model's fault
+        raise RuntimeError(f"memory probe of {what} failed: {last}\n{done.stderr[-2000:]}")
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     peak, runtime = measured["peak_mb"], measured["runtime_mb"]
     return FootprintResult(peak, runtime, peak - runtime, audio_seconds)
