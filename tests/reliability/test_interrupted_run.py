@@ -20,9 +20,10 @@ from trustser.report.writers import render_markdown
 
 INTERRUPTED = int(pytest.ExitCode.INTERRUPTED)
 
-# two tests report, the third hangs (after leaving a marker, so the signal lands while it runs), the
-# fourth never starts
+# three tests report (a skip mark is a SKIP row too), the fourth hangs (after leaving a marker, so the
+# signal lands while it runs), the fifth never starts
 TRUST_TESTS = """
+import os
 import time
 from pathlib import Path
 
@@ -32,6 +33,11 @@ from trustser.gates.measurement import Measurement
 
 @pytest.mark.trust("privacy.membership_advantage")
 def test_passes(backbone, trust):
+    trust.check(Measurement(0.0, n=3))
+
+@pytest.mark.skip(reason="needs a GPU")
+@pytest.mark.trust("sustainability.real_time_factor")
+def test_skip_marked(backbone, trust):
     trust.check(Measurement(0.0, n=3))
 
 @pytest.mark.trust("utility.accuracy")
@@ -97,18 +103,20 @@ def test_a_signalled_run_writes_what_it_has_as_interrupted_and_exits_2(tmp_path,
     jsonschema.validate(document, report_schema())
     assert document["summary"] == {
         "status": "interrupted",
-        "collected": 4,
-        "reported": 2,
+        "collected": 5,
+        "reported": 3,
         "missing": CUT_SHORT,
         "reason": reason,
         "PASS": 1,
         "FAIL": 1,
+        "SKIP": 1,
     }
-    assert len(document["records"]) == 2
-    headline = "Interrupted after 2 of 4 trust tests: not a release verdict."
+    [skipped] = [r for r in document["records"] if r["verdict"] == "SKIP"]
+    assert skipped["message"].endswith("not measured (mfcc on synthetic): needs a GPU")
+    headline = "Interrupted after 3 of 5 trust tests: not a release verdict."
     markdown = (report / "report.md").read_text().splitlines()
     assert markdown[0] == f"**{headline}** 2 trust tests without a result: {reason}.", markdown[:3]
-    assert "**1 PASS, 0 WARN, 1 FAIL, 0 ERROR, 0 SKIP, 2 without a result (interrupted)**" in markdown
+    assert "**1 PASS, 0 WARN, 1 FAIL, 0 ERROR, 1 SKIP, 2 without a result (interrupted)**" in markdown
     assert all(f"- `{nodeid}`" in markdown for nodeid in CUT_SHORT)  # named under "Without a result"
     html = (report / "report.html").read_text()
     body = html[html.index("<body>") + len("<body>") :]
@@ -131,16 +139,17 @@ def test_a_run_stopped_by_maxfail_says_how_many_tests_have_no_result_and_why(tmp
     summary = json.loads((tmp_path / "report" / "trust_report.json").read_text())["summary"]
     assert summary == {
         "status": "incomplete",
-        "collected": 3,  # after deselection
-        "reported": 2,
+        "collected": 4,  # after deselection
+        "reported": 3,
         "missing": ["test_audit.py::test_never_starts[mfcc]"],
         "reason": "stopping after 1 failures",
         "PASS": 1,
         "FAIL": 1,
+        "SKIP": 1,
     }
     first = (tmp_path / "report" / "report.md").read_text().splitlines()[0]
     assert first == (
-        "**Incomplete: 2 of 3 trust tests reported: not a release verdict.** "
+        "**Incomplete: 3 of 4 trust tests reported: not a release verdict.** "
         "1 trust test without a result: stopping after 1 failures."
     )
 
