@@ -161,3 +161,28 @@ def test_a_complete_run_has_no_status_line_and_an_interrupted_one_before_any_row
     markdown = render_markdown([], meta, completion=cut)
     assert markdown.startswith("**Interrupted after 0 of 3 trust tests: not a release verdict.**")
     assert "No gate failed and no test crashed.\n" not in markdown  # never the all-clear of a finished run
+
+
+def test_sigterm_interrupts_once_and_the_previous_handler_comes_back():
+    from types import SimpleNamespace
+
+    from trustser.pytest_plugin import interrupts
+
+    def theirs(signum, frame):
+        raise AssertionError("not called here")
+
+    before = signal.signal(signal.SIGTERM, theirs)
+    try:
+        config = SimpleNamespace(stash=pytest.Stash())  # a serial run's process: no workerinput
+        interrupts.interrupt_on_sigterm(config)
+        ours = signal.getsignal(signal.SIGTERM)
+        assert ours is not theirs
+        with pytest.raises(KeyboardInterrupt, match="stopped by SIGTERM"):
+            ours(signal.SIGTERM, None)
+        assert signal.getsignal(signal.SIGTERM) is theirs  # a second SIGTERM does what it did before
+        interrupts.restore(config)
+        assert signal.getsignal(signal.SIGTERM) is theirs
+        interrupts.interrupt_on_sigterm(SimpleNamespace(stash=pytest.Stash(), workerinput={"workerid": "gw0"}))
+        assert signal.getsignal(signal.SIGTERM) is theirs  # a pytest-xdist worker writes no report: untouched
+    finally:
+        signal.signal(signal.SIGTERM, before)
