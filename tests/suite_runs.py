@@ -12,19 +12,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_suite(
+def suite_command(
     *targets: str | Path,
-    cwd: Path,
     report: Path | None = None,
     cache: Path | None = None,
     options: Sequence[str] = (),
     pythonpath: Sequence[Path] = (ROOT,),
     environment: dict[str, str] | None = None,
-    timeout: int = 600,
-) -> subprocess.CompletedProcess:
+) -> tuple[list[str], dict[str, str]]:
     """`python -m pytest TARGETS -q -p no:cacheprovider [--trust-cache CACHE] [--trust-report REPORT
-    --junitxml REPORT/junit.xml] OPTIONS` in `cwd`, with `pythonpath` first on the child's sys.path and
-    `environment` added to this process's.
+    --junitxml REPORT/junit.xml] OPTIONS`, and its environment: `pythonpath` first on the child's
+    sys.path and `environment` added to this process's.
 
     One torch thread: the audited models are tiny, and on a shared machine torch's thread pool costs
     up to 10x the time.
@@ -35,7 +33,24 @@ def run_suite(
     if report is not None:
         command += ["--trust-report", str(report), "--junitxml", str(report / "junit.xml")]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(map(str, pythonpath)), OMP_NUM_THREADS="1", **(environment or {}))
-    return subprocess.run([*command, *options], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return [*command, *options], env
+
+
+def run_suite(
+    *targets: str | Path,
+    cwd: Path,
+    report: Path | None = None,
+    cache: Path | None = None,
+    options: Sequence[str] = (),
+    pythonpath: Sequence[Path] = (ROOT,),
+    environment: dict[str, str] | None = None,
+    timeout: int = 600,
+) -> subprocess.CompletedProcess:
+    """Run `suite_command(...)` in `cwd` to its end."""
+    command, env = suite_command(
+        *targets, report=report, cache=cache, options=options, pythonpath=pythonpath, environment=environment
+    )
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def report_records(report: Path) -> list[dict]:

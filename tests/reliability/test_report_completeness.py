@@ -65,7 +65,15 @@ def test_crashed_and_nan_tests_are_error_rows_in_every_report(tmp_path):
     assert "second line" not in verdicts["utility.uar"]["message"]  # one line
     assert "fixture could not open its input" in verdicts["fairness.statistical_parity_gender"]["message"]
     assert verdicts["utility.accuracy"]["value"] is None and "nan" in verdicts["utility.accuracy"]["message"]
-    assert document["summary"] == {"ERROR": 3, "PASS": 1}
+    assert document["summary"] == {
+        "status": "complete",
+        "collected": 4,
+        "reported": 4,
+        "missing": [],
+        "reason": None,
+        "ERROR": 3,
+        "PASS": 1,
+    }
     lines = markdown.splitlines()
     folded = lines[lines.index("<details><summary>All 4 gates</summary>") : lines.index("</details>")]
     table = [line for line in folded if line.startswith("| ") and "`mfcc`" in line]

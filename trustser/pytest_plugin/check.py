@@ -116,9 +116,10 @@ def metric_of(item: pytest.Item) -> str:
     return marker.args[0]
 
 
-def error_record(item: pytest.Item, report: pytest.TestReport, gates: Gates | None) -> TrustRecord | None:
-    """The ERROR record of a trust test that crashed before recording a verdict; None when there is no
-    gate or backbone to name (pytest's own report of the failure is all there is)."""
+def unrecorded_record(item: pytest.Item, report: pytest.TestReport, gates: Gates | None) -> TrustRecord | None:
+    """The record of a trust test that ended without recording a verdict: ERROR when it crashed, SKIP when
+    a skip mark or `pytest.skip` outside the trust check stopped it, each with pytest's one-line reason.
+    None when there is no gate or backbone to name (pytest's own report is all there is)."""
     from trustser.report.records import TrustRecord
 
     callspec = getattr(item, "callspec", None)
@@ -126,8 +127,19 @@ def error_record(item: pytest.Item, report: pytest.TestReport, gates: Gates | No
     if gates is None or metric not in gates or callspec is None or "backbone" not in callspec.params:
         return None
     gate, backbone, corpus = gates[metric], str(callspec.params["backbone"]), item.config.getoption("trust_corpus")
+    if report.skipped:
+        reason = _skip_reason(report)
+        return TrustRecord.skipped(
+            gate, backbone, corpus, f"{gate.label} not measured ({backbone} on {corpus}): {reason}"
+        )
     message = f"{gate.label} not measured ({backbone} on {corpus}): {_one_line_reason(report)}"
     return TrustRecord.error(gate, backbone, corpus, message)
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr  # (path, line, "Skipped: reason") for a skip
+    text = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return " ".join(str(text).removeprefix("Skipped: ").split()) or "skipped"
 
 
 def _one_line_reason(report: pytest.TestReport) -> str:

@@ -16,7 +16,7 @@ import pytest
 
 from trustser.errors import ModelOutputError, NotApplicable
 from trustser.pytest_plugin import baseline, gating, options, reporting, settings, xdist
-from trustser.pytest_plugin.check import TrustCheck, error_record, skip_not_applicable
+from trustser.pytest_plugin.check import TrustCheck, skip_not_applicable, unrecorded_record
 from trustser.pytest_plugin.fixtures import backbone_run, trust, trust_session
 from trustser.pytest_plugin.session import check_before_any_test
 
@@ -58,7 +58,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     """A bad corpus, backbone or model stops the run here, once, with a usage error: before any test."""
+    reporting.note_collected(session)
     check_before_any_test(session)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    reporting.stop(session.config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    reporting.stop(config)  # a session that never finished (pytest calls this whatever happened)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -74,15 +84,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """A trust test that crashed before recording a verdict still gets a record: ERROR and the reason,
-    so every collected trust test is a row of every report."""
+    """A trust test that crashed before recording a verdict still gets a record, ERROR and the reason, and
+    one a skip mark stopped a SKIP: so every collected trust test is a row of every report."""
     report = yield
     if (
-        report.failed
+        (report.failed or (report.skipped and not hasattr(report, "wasxfail")))
         and item.get_closest_marker("trust")
         and not any(name == "verdict" for name, _ in item.user_properties)
     ):
-        record = error_record(item, report, item.config.stash.get(gating.GATES, None))
+        record = unrecorded_record(item, report, item.config.stash.get(gating.GATES, None))
         if record is not None:
             item.user_properties.extend(record.junit_properties())
             report.user_properties = list(item.user_properties)

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from trustser.cache.store import atomic_path
 from trustser.formatting import format_number
+from trustser.report.completion import Completion
 from trustser.report.profile import backbones_of, in_pillar_order, pillar_scores
 from trustser.report.profile_charts import VERDICT_COLOURS, render_margin_bars, render_pillar_radar
 from trustser.report.records import TrustRecord
 from trustser.report.text_boxes import TextLabel, fitted, text_width
-from trustser.report.writers import MODEL_ADJUSTMENTS_INTRO, corpus_summary_text
+from trustser.report.writers import MODEL_ADJUSTMENTS_INTRO, completion_of, corpus_summary_text
 from trustser.vocabulary import Verdict
 
 SERIES_COLOURS = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83", "#6e7781")
@@ -36,6 +37,7 @@ th{background:#f6f8fa}.PASS{color:#1a7f37}.WARN{color:#9a6700}.FAIL{color:#cf222
 figcaption{font-weight:600;text-align:center;overflow-wrap:anywhere;width:0;min-width:100%}.wide{overflow-x:auto;max-width:100%}
 pre{overflow-x:auto}li,td{overflow-wrap:anywhere}
 svg{font-size:11px}svg text{fill:#1f2328}
+.cut-short{border:2px solid #cf222e;background:#ffebe9;padding:8px 12px}
 """
 
 
@@ -213,10 +215,33 @@ def _model_adjustments(adjustments: dict[str, list[str]]) -> str:
     return f"<h2>Models</h2><p>{escape(MODEL_ADJUSTMENTS_INTRO)}</p><ul>{items}</ul>" if items else ""
 
 
-def render_html(records: list[TrustRecord], meta: dict) -> str:
+def _cut_short(completion: Completion) -> str:
+    """The page's first paragraph when the run is not a release verdict; '' for a complete run."""
+    if completion.headline is None:
+        return ""
+    return (
+        f'<p class="cut-short" id="run-status"><strong>{escape(completion.headline)}</strong> '
+        f"{escape(completion.explanation)}</p>"
+    )
+
+
+def _without_a_result(completion: Completion) -> str:
+    if not completion.missing:
+        return ""
+    items = "".join(f"<li><code>{escape(nodeid)}</code></li>" for nodeid in completion.missing)
+    return (
+        f"<h2>Without a result</h2><p>Collected trust tests that reported no record: "
+        f"{escape(completion.reason)}.</p><ul>{items}</ul>"
+    )
+
+
+def render_html(records: list[TrustRecord], meta: dict, *, completion: Completion | None = None) -> str:
+    completion = completion_of(records, completion)
     backbones = backbones_of(records, listed=meta.get("backbones", []))
     counts = Counter(r.verdict for r in records)
     summary = ", ".join(f'<span class="{v}">{counts.get(v, 0)} {v}</span>' for v in VERDICT_COLOURS)
+    if completion.status != "complete":
+        summary += f", {len(completion.missing)} without a result ({completion.status})"
     radars, margin_bars = _profile_figures(records, backbones)
     why = "".join(
         f'<li class="{escape(r.verdict)}">{escape(r.verdict)}: {escape(r.message)}</li>'
@@ -225,6 +250,7 @@ def render_html(records: list[TrustRecord], meta: dict) -> str:
     )
     curves, noise, groups = _curves(records), _noise_charts(records), _group_charts(records)
     sections = [
+        _cut_short(completion),
         f"<h1>TrustSER trust report</h1><p>Corpus <code>{escape(str(meta.get('corpus', '?')))}</code>, seed "
         f"{escape(str(meta.get('seed', '?')))}. {summary}</p>",
         "<h2>Trust profile</h2><p>A gate's margin is how far its value is inside the bound, relative to the threshold, "
@@ -234,6 +260,7 @@ def render_html(records: list[TrustRecord], meta: dict) -> str:
         "at least one is not. The rim is +1, the centre −1. Gate margins below show which gate sets each score.</p>"
         f'<div class="charts">{radars}</div>',
         f'<h2>Gate margins</h2><div class="charts">{margin_bars}</div>' if margin_bars else "",
+        _without_a_result(completion),
         f'<h2>Comparison</h2><div class="wide">{_comparison_table(records, backbones)}</div>',
         f"<h2>Corpus</h2><pre>{escape(corpus_summary_text(meta['corpus_summary']))}</pre>"
         if meta.get("corpus_summary")
@@ -244,12 +271,13 @@ def render_html(records: list[TrustRecord], meta: dict) -> str:
         f'<h2>Per group</h2><div class="charts">{groups}</div>' if groups else "",
         f"<h2>Why</h2><ul>{why}</ul>" if why else "",
     ]
+    title = "TrustSER trust report" + ("" if completion.status == "complete" else f" ({completion.status})")
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>TrustSER trust report</title>'
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f"<style>{_STYLE}</style></head><body>{''.join(sections)}</body></html>\n"
     )
 
 
-def write_html(path: Path, records: list[TrustRecord], meta: dict) -> None:
+def write_html(path: Path, records: list[TrustRecord], meta: dict, *, completion: Completion | None = None) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(render_html(records, meta))
+        tmp.write_text(render_html(records, meta, completion=completion))

@@ -1,6 +1,7 @@
 """The trust report's JSON Schema: the static layout (trust_report.schema.json) with its word lists
 filled in from where they are declared: metrics from the metric declarations (so a team's own gate
-validates too), pillars, verdicts and bounds from trustser.vocabulary."""
+validates too), pillars, verdicts and bounds from trustser.vocabulary, the run's statuses from
+trustser.report.completion."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from importlib.resources import files
 
 from trustser.gates.declaration import Metric
 from trustser.pillars import declared_metrics
+from trustser.report.completion import STATUSES
 from trustser.vocabulary import PILLARS, VERDICTS, Bound
 
 
@@ -21,5 +23,7 @@ def report_schema(metrics: dict[str, Metric] | None = None) -> dict:
     record["metric"] = {"enum": sorted(metrics), "description": record["metric"]["description"]}
     record["verdict"] = {"enum": [str(v) for v in VERDICTS]}
     record["bound"] = {"enum": [str(b) for b in Bound]}
-    schema["properties"]["summary"]["propertyNames"] = {"enum": [str(v) for v in VERDICTS]}
+    summary = schema["properties"]["summary"]  # the run's status and counts, then one count per verdict
+    summary["properties"]["status"]["enum"] = list(STATUSES)
+    summary["propertyNames"] = {"enum": [*summary["properties"], *(str(v) for v in VERDICTS)]}
     return schema

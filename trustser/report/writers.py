@@ -15,6 +15,7 @@ from pathlib import Path
 
 from trustser.cache.store import atomic_path
 from trustser.formatting import format_number, safe_name
+from trustser.report.completion import Completion
 from trustser.report.profile import backbones_of, in_pillar_order, pillars_of, worst_verdicts
 from trustser.report.records import SCHEMA_VERSION, TrustRecord
 from trustser.vocabulary import SEVERITY, VERDICTS, Verdict
@@ -22,11 +23,18 @@ from trustser.vocabulary import SEVERITY, VERDICTS, Verdict
 PREDICTION_COLUMNS = ("backbone", "fold", "utterance_id", "speaker", "gender", "true_emotion", "predicted_emotion")
 
 
-def write_json(path: Path, records: list[TrustRecord], meta: dict) -> None:
+def completion_of(records: list[TrustRecord], completion: Completion | None) -> Completion:
+    """The run's completion; a renderer given none lays out `records` as every test of a finished run."""
+    return completion if completion is not None else Completion.all_reported(len(records))
+
+
+def write_json(path: Path, records: list[TrustRecord], meta: dict, *, completion: Completion | None = None) -> None:
+    """The report document; its summary holds the run's status beside the verdict counts, so a consumer
+    that reads only the summary sees an interrupted or incomplete run for what it is."""
     document = {
         "schema_version": SCHEMA_VERSION,
         "meta": meta,
-        "summary": dict(Counter(r.verdict for r in records)),
+        "summary": {**Counter(r.verdict for r in records), **completion_of(records, completion).summary()},
         "records": [r.as_dict() for r in records],
     }
     with atomic_path(path) as tmp:
@@ -86,8 +94,10 @@ def _pillar_matrix(records: list[TrustRecord], backbones: list[str]) -> list[str
     return lines
 
 
-def _failing_gates(records: list[TrustRecord]) -> list[str]:
+def _failing_gates(records: list[TrustRecord], completion: Completion) -> list[str]:
     failing = [r for r in in_pillar_order(records) if r.verdict in FAILING]
+    if not failing and completion.status != "complete":
+        return [f"No gate failed and no test crashed among the {completion.reported} trust tests that reported."]
     if not failing:
         return ["No gate failed and no test crashed."]
     return [
@@ -113,17 +123,48 @@ def _all_gates(records: list[TrustRecord]) -> list[str]:
     return [*lines, "", "</details>"]
 
 
-def render_markdown(records: list[TrustRecord], meta: dict) -> str:
-    """A reviewer reads, in order: the verdict counts, backbone × pillar, what failed, then everything else."""
+def _verdict_counts(records: list[TrustRecord], completion: Completion) -> str:
     counts = Counter(r.verdict for r in records)
+    text = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS)
+    if completion.status != "complete":
+        # the counts of a run cut short never read as a verdict on its own, even quoted alone
+        text += f", {len(completion.missing)} without a result ({completion.status})"
+    return f"**{text}**"
+
+
+def _cut_short(completion: Completion) -> list[str]:
+    """The first lines of the report of a run that is not a release verdict (none for a complete run)."""
+    if completion.headline is None:
+        return []
+    return [f"**{completion.headline}** {_cell(completion.explanation)}", ""]
+
+
+def _without_a_result(completion: Completion) -> list[str]:
+    if not completion.missing:
+        return []
+    return [
+        "",
+        "## Without a result",
+        "",
+        f"Collected trust tests that reported no record: {_cell(completion.reason)}.",
+        "",
+        *(f"- {_code(nodeid)}" for nodeid in completion.missing),
+    ]
+
+
+def render_markdown(records: list[TrustRecord], meta: dict, *, completion: Completion | None = None) -> str:
+    """A reviewer reads, in order: whether the run was cut short, the verdict counts, backbone × pillar,
+    what failed, what has no result, then everything else."""
+    completion = completion_of(records, completion)
     backbones = backbones_of(records, listed=meta.get("backbones", []))
     lines = [
+        *_cut_short(completion),
         "# TrustSER trust report",
         "",
         f"Corpus {_code(meta.get('corpus', '?'))}, backbones {', '.join(_code(b) for b in meta.get('backbones', []))}, "
         f"seed {_cell(meta.get('seed', '?'))}.",
         "",
-        "**" + ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS) + "**",
+        _verdict_counts(records, completion),
         "",
         "## By pillar",
         "",
@@ -134,7 +175,8 @@ def render_markdown(records: list[TrustRecord], meta: dict) -> str:
         "",
         "## Failing gates",
         "",
-        *_failing_gates(records),
+        *_failing_gates(records, completion),
+        *_without_a_result(completion),
         "",
         *_all_gates(records),
     ]
@@ -166,9 +208,9 @@ def corpus_summary_text(summary: dict) -> str:
     return CorpusSummary(**summary).render()
 
 
-def write_markdown(path: Path, records: list[TrustRecord], meta: dict) -> None:
+def write_markdown(path: Path, records: list[TrustRecord], meta: dict, *, completion: Completion | None = None) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(render_markdown(records, meta))
+        tmp.write_text(render_markdown(records, meta, completion=completion))
 
 
 MODEL_ADJUSTMENTS_INTRO = "What the audit changed to judge each finished model:"
