@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from tests.features.noise_corpus import NoiseCorpus
+from tests.processes import descendants, kill_all, survivors
 from trustser.cache.store import Cache
 from trustser.compute.devices import CPU, Compute, DeviceError, resolve_device
 from trustser.encoders import create
@@ -223,7 +224,7 @@ def _extract_in_subprocess(cache: Path, delay: float) -> subprocess.Popen:
     )
 
 
-def test_an_extraction_killed_mid_run_resumes_from_its_committed_shards_bit_identically(tmp_path):
+def test_an_extraction_killed_mid_run_leaves_no_worker_and_resumes_from_its_committed_shards_bit_identically(tmp_path):
     interrupted, clean = tmp_path / "interrupted", tmp_path / "clean"
     process = _extract_in_subprocess(interrupted, delay=0.3)
     deadline = time.monotonic() + 120
@@ -231,8 +232,14 @@ def test_an_extraction_killed_mid_run_resumes_from_its_committed_shards_bit_iden
         assert process.poll() is None, process.stdout.read()
         assert time.monotonic() < deadline, "no shard committed in 120 s"
         time.sleep(0.05)
+    workers = descendants(process.pid)  # the decoding worker (loader_workers=1)
+    assert workers, "the extraction started no decoding worker"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
+    try:  # none outlives the killed extraction (issue 28, item 6): the kernel kills them with it
+        assert survivors(workers, within=3.0) == [], "decoding workers outlived the killed extraction"
+    finally:
+        kill_all(workers)
     store = next(interrupted.glob("features/*"))
     assert not (store / "index.json").exists()
     committed = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in store.glob("shard-*")}

@@ -3,7 +3,7 @@ dataset read as it ships (one module each), manifests, the synthetic default; au
 its cache (`audio`), speaker-independent folds (`folds`) and the rows, labels and columns of a split
 (`split`).
 
-May import: cache, specs
+May import: cache, compute, specs
 """
 
 from trustser.corpora.base import EMOTIONS, Corpus, Dropped, Utterance

@@ -20,6 +20,7 @@ import soundfile
 from scipy.signal import resample_poly
 from tqdm.auto import tqdm
 
+from trustser.compute.children import dies_with_this_process
 from trustser.specs.team_code import child_environment
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -109,7 +110,9 @@ def synthesise_in_fresh_process(jobs: list[dict], directory: Path, sample_rate: 
     jobs_file = directory / "jobs.json"
     jobs_file.write_text(json.dumps(jobs))
     command = [sys.executable, "-m", "trustser.corpora.espeak", str(jobs_file), str(directory), str(sample_rate)]
-    completed = subprocess.run(command, env=child_environment())  # the same trustser as this process
+    completed = subprocess.run(  # the same trustser as this process, ending with it
+        command, env=child_environment(), preexec_fn=dies_with_this_process()
+    )
     jobs_file.unlink()
     if completed.returncode != 0:
         raise RuntimeError(f"espeak-ng synthesis into {directory} failed (exit code {completed.returncode})")

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from trustser.cache.store import Cache, content_key
+from trustser.compute.children import loader_worker_init
 from trustser.compute.devices import Compute
 from trustser.compute.energy import measure_energy
 from trustser.compute.memory import release_free_memory
@@ -295,6 +296,7 @@ def _encode_shards(
         batch_sampler=[batch for _, batch in batches],
         num_workers=settings.loader_workers,
         collate_fn=_as_list,
+        worker_init_fn=loader_worker_init(),  # a worker must not outlive a killed extraction
     )
     meter = Meter(
         total_utterances=sum(len(b) for _, b in batches),

@@ -2,7 +2,7 @@
 
 Every function a trust test calls (`trustser.audit`, the pillars' `checks.py`) returns one, so a
 trust test is one line of wiring, `trust.check(audit.uar(backbone_run))`: the judge receives the
-whole result (value, count, interval, smallest group and the evaluator's own result) and no test
+whole result (value, count, interval, smallest group, speakers and the evaluator's own result) and no test
 picks numbers out of it. An evaluation that yields several metrics (gender fairness: statistical
 parity, equality of opportunity, UAR difference) has one such function per metric, each reading
 the one memoised evaluation.
@@ -19,6 +19,7 @@ class Measurement:
     n: int | None = None  # what it was measured on (utterances, trials, ...); None where nothing is counted
     interval: tuple[float, float] | None = None  # its 95% confidence interval (low, high), where there is one
     group_size: int | None = None  # the smallest group it compares, for the gate's `min_group_size`
+    speakers: int | None = None  # how many speakers it was measured on, for `min_speakers`; None: not over speakers
     details: object = None  # the evaluator's whole result; the report keeps its plain form
 
     def __post_init__(self) -> None:

@@ -4,11 +4,12 @@ Each gate is a TOML table `[pillar.metric]` with exactly one bound (`min` or `ma
 `level` ("fail", the default, or "warn": reported but never failing the run), an optional `gate`
 ("point", the default: judge the point estimate; or "ci": judge the least favourable bound of its
 95% confidence interval, the upper bound for `max` and the lower for `min`), an optional
-`min_group_size` (below it the result is WARN, whatever the value: too few to judge), and the
-settings that metric declares (e.g. `budget_db` for an attack). Which metrics exist, their
-direction and their settings come from their declarations (trustser.gates.declaration). Unknown metrics,
-unknown keys, a bound against the metric's direction, wrong types and out-of-range values are errors
-that name the key.
+`min_group_size` (below it the result is WARN, whatever the value: too few to judge), an optional
+`min_speakers` (default 3: a metric measured over speakers, as the privacy attacks and the fairness
+gaps are, is WARN when it was measured on fewer), and the settings that metric declares (e.g.
+`budget_db` for an attack). Which metrics exist, their direction and their settings come from their
+declarations (trustser.gates.declaration). Unknown metrics, unknown keys, a bound against the
+metric's direction, wrong types and out-of-range values are errors that name the key.
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ class ThresholdError(ValueError):
 
 LEVELS = tuple(Level)
 GATE_MODES = ("point", "ci")
-_COMMON_KEYS = ("min", "max", "level", "gate", "min_group_size")
+_COMMON_KEYS = ("min", "max", "level", "gate", "min_group_size", "min_speakers")
+MIN_SPEAKERS = 3
+"""Below 3 speakers a measurement over speakers says more about those voices than about the model:
+two speakers are told apart by any feature that differs between them (speaker identification 1.0,
+interval [1, 1]), and a gap between two people is no gap between groups. Each gate's default
+`min_speakers`; the same 3 as the thresholds file's `min_group_size` in speakers per gender."""
 # Optional per gate: how much worse than the --trust-baseline report a value may get (absolute, or
 # relative to the baseline value); the larger allowance applies. Without either, any worsening fails.
 REGRESSION_KEYS = ("regression_abs", "regression_rel")
@@ -67,6 +73,7 @@ class Gate:
     settings: object = None  # the metric's settings dataclass, its defaults updated from the file; None if it has none
     mode: str = "point"  # "point" | "ci": what `judge` compares with the threshold
     min_group_size: int = 0  # smallest group (in the unit the test reports) worth a verdict
+    min_speakers: int = MIN_SPEAKERS  # fewest speakers a measurement over speakers needs for a verdict
     regression_abs: float = 0.0
     regression_rel: float = 0.0
     label: str = ""  # how messages name the metric (its declaration's label); the metric id when empty
@@ -87,21 +94,24 @@ class Gate:
         return self.metric.split(".", 1)[0]
 
     def judge(
-        self, value: float, context: str, ci: tuple[float, float] | None = None, group_size: int | None = None
+        self,
+        value: float,
+        context: str,
+        ci: tuple[float, float] | None = None,
+        group_size: int | None = None,
+        speakers: int | None = None,
     ) -> Judgement:
         """PASS when the judged number is within the bound; otherwise FAIL (or WARN for a warn-level gate).
 
         The judged number is `value` for a point gate and the least favourable bound of `ci` for a
-        ci gate. A `group_size` below the gate's `min_group_size` gives WARN whatever the value:
-        too few to call it either way.
+        ci gate. A `group_size` below the gate's `min_group_size`, or a measurement over fewer
+        `speakers` than its `min_speakers`, gives WARN whatever the value: too few to call it either way.
         """
         symbol_ok, symbol_bad = self.bound.symbols
         interval = "" if ci is None else f" [95% CI {format_number(ci[0])}, {format_number(ci[1])}]"
-        if group_size is not None and group_size < self.min_group_size:
-            detail = (
-                f"{self.label} {format_number(value)}{interval} not judged: smallest group {group_size} "
-                f"< min_group_size {self.min_group_size} ({context})"
-            )
+        too_few = self._too_few(group_size, speakers)
+        if too_few:
+            detail = f"{self.label} {format_number(value)}{interval} not judged: {too_few} ({context})"
             return Judgement(Verdict.WARN, detail)
         judged, what = value, ""
         if self.mode == "ci":
@@ -123,6 +133,15 @@ class Gate:
             )
             detail = f"{self.label} {shown} {symbol} {self.bound} {format_number(self.threshold)} ({context})"
         return Judgement(Verdict.PASS if ok else self.outside, detail)
+
+    def _too_few(self, group_size: int | None, speakers: int | None) -> str:
+        """Why the measurement is too small for a verdict; empty when it is not."""
+        reasons = []
+        if group_size is not None and group_size < self.min_group_size:
+            reasons.append(f"smallest group {group_size} < min_group_size {self.min_group_size}")
+        if speakers is not None and speakers < self.min_speakers:
+            reasons.append(f"measured on {speakers} speaker{'s' * (speakers != 1)} < min_speakers {self.min_speakers}")
+        return ", ".join(reasons)
 
     def judge_regression(self, value: float, baseline: float, context: str) -> Judgement:
         """PASS unless `value` is worse than the baseline's by more than the gate's tolerance."""
@@ -209,6 +228,9 @@ def _parse_gate(path: Path, metric: str, entry: object, metrics: dict[str, Metri
         raise ThresholdError(
             f"{path}: '{metric}.min_group_size' must be a non-negative integer, got {min_group_size!r}"
         )
+    min_speakers = entry.get("min_speakers", MIN_SPEAKERS)
+    if isinstance(min_speakers, bool) or not isinstance(min_speakers, int) or min_speakers < 0:
+        raise ThresholdError(f"{path}: '{metric}.min_speakers' must be a non-negative integer, got {min_speakers!r}")
     tolerances = {key: _tolerance(path, metric, key, entry[key]) for key in REGRESSION_KEYS if key in entry}
     values = {}
     for key, (kind, rule) in fields.items():
@@ -227,6 +249,7 @@ def _parse_gate(path: Path, metric: str, entry: object, metrics: dict[str, Metri
         settings,
         mode=mode,
         min_group_size=min_group_size,
+        min_speakers=min_speakers,
         label=declared.label,
         **tolerances,
     )

@@ -42,8 +42,8 @@ class TrustCheck:
 
     def check(self, result: Measurement | float) -> None:
         """Judge `result`, what the test's check function returned: its value against the bound (its
-        95% interval for a ci gate; WARN when its smallest group is below the gate's minimum). A bare
-        number counts as a Measurement of nothing but its value.
+        95% interval for a ci gate; WARN when its smallest group or its speakers are below the gate's
+        minimum). A bare number counts as a Measurement of nothing but its value.
 
         A value that is not a finite number was not measured: an ERROR, never judged against the gate.
         """
@@ -59,7 +59,13 @@ class TrustCheck:
                 )
             )
             pytest.fail(message, pytrace=False)
-        judgement = self.gate.judge(value, self.context, ci=measurement.interval, group_size=measurement.group_size)
+        judgement = self.gate.judge(
+            value,
+            self.context,
+            ci=measurement.interval,
+            group_size=measurement.group_size,
+            speakers=measurement.speakers,
+        )
         if self.baseline is not None:
             judgement = worst(judgement, self.gate.judge_regression(value, self.baseline, self.context))
         self._record(

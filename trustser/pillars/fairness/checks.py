@@ -5,6 +5,7 @@ from __future__ import annotations
 from trustser.gates.declaration import declare_metric
 from trustser.gates.measurement import Measurement
 from trustser.pillars.fairness import GroupFairness, group_fairness
+from trustser.pillars.genders import require_two_genders
 from trustser.run.backbone_run import BackboneRun
 from trustser.run.memo import memoised
 
@@ -69,8 +70,10 @@ WORST_SPEAKER_UAR = declare_metric(
 
 @memoised
 def gender_fairness(run: BackboneRun) -> GroupFairness:
+    require_two_genders(run.corpus.column("gender"))
     p = run.predictions
     gender, speaker = run.split.column("gender", p.utterance_index), run.split.column("speaker", p.utterance_index)
+    require_two_genders(gender, where="the test utterances")  # a split of its own may test one gender only
     return group_fairness(
         p.y_true,
         p.y_pred,
@@ -101,14 +104,24 @@ def _by_gender(gap: str, result: GroupFairness) -> Measurement:
     """A gap between genders; the smallest group is counted in speakers (min_group_size, thresholds.toml)."""
     value = getattr(result.point, gap)
     return Measurement(
-        value, n=result.point.n, interval=result.ci[gap], group_size=result.min_speakers_per_group, details=result
+        value,
+        n=result.point.n,
+        interval=result.ci[gap],
+        group_size=result.min_speakers_per_group,
+        speakers=result.n_speakers,
+        details=result,
     )
 
 
 def _by_speaker(statistic: str, value: float, result: GroupFairness) -> Measurement:
     """A statistic over speakers; the smallest group is counted in utterances (min_group_size, thresholds.toml)."""
     return Measurement(
-        value, n=result.point.n, interval=result.ci[statistic], group_size=result.point.min_group_size, details=result
+        value,
+        n=result.point.n,
+        interval=result.ci[statistic],
+        group_size=result.point.min_group_size,
+        speakers=result.n_speakers,
+        details=result,
     )
 
 

@@ -48,7 +48,7 @@ def _attacker_predictions(
         test = np.isin(speakers, fold.test_speakers)
         train = ~test
         if len(np.unique(target[train])) < 2:
-            raise ValueError(f"fold {fold.index}: training speakers cover only one {target[train][0]!r} group")
+            raise ValueError(f"fold {fold.index}: training speakers cover only one {str(target[train][0])!r} group")
         attacker = make_pipeline(
             StandardScaler(), LogisticRegression(max_iter=2000, class_weight="balanced", random_state=seed)
         )
@@ -107,6 +107,7 @@ class DemographicInferenceResult:
     n: int
     min_speakers_per_group: int
     worst_representation: str
+    n_speakers: int  # of the most inferable attribute's attack
     uar_by_attribute: dict[str, float] = field(default_factory=dict)
     chance_by_attribute: dict[str, float] = field(default_factory=dict)
     not_attacked: dict[str, str] = field(default_factory=dict)  # attribute -> why no attacker could be trained
@@ -123,6 +124,7 @@ def most_inferable(results: list[AttributeInferenceResult], not_attacked: dict[s
         n=worst.n,
         min_speakers_per_group=worst.min_speakers_per_group,
         worst_representation=worst.worst_representation,
+        n_speakers=worst.n_speakers,
         uar_by_attribute={r.attribute: r.uar for r in results},
         chance_by_attribute={r.attribute: r.chance for r in results},
         not_attacked=dict(not_attacked),

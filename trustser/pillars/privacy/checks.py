@@ -17,6 +17,7 @@ from trustser.gates.declaration import declare_metric, finite_numbers, positive,
 from trustser.gates.measurement import Measurement
 from trustser.models.head import EmotionHead
 from trustser.models.training import per_utterance_loss, predict_logits, train_head, within_budget
+from trustser.pillars.genders import require_two_genders
 from trustser.pillars.privacy import (
     AttributeInferenceResult,
     MembershipResult,
@@ -249,10 +250,15 @@ def _held(array: np.ndarray) -> np.ndarray:
 @memoised
 def gender_inference(run: BackboneRun, settings: ExposureSettings) -> AttributeInferenceResult:
     """Speaker-disjoint attacker on each exposed representation (time-averaged layers, head outputs)."""
+    genders, speakers = run.corpus.column("gender"), run.corpus.column("speaker")
+    require_two_genders(genders)
+    reason = why_not_attackable(genders, speakers, run.folds)  # e.g. two speakers in two folds
+    if reason is not None:
+        raise NotApplicable(f"no gender attacker: {reason}")
     return attribute_inference(
         exposed_representations(run, exposed=settings.exposed, per_fold=True),
-        run.corpus.column("gender"),
-        run.corpus.column("speaker"),
+        genders,
+        speakers,
         run.folds,
         attribute="gender",
         seed=run.train_config.seed,
@@ -412,7 +418,12 @@ def differential_privacy(run: BackboneRun, settings: DPSettings) -> Differential
 def _attacker(result: AttributeInferenceResult | DemographicInferenceResult) -> Measurement:
     """An attribute attacker's UAR; its smallest group is counted in speakers (min_group_size, thresholds.toml)."""
     return Measurement(
-        result.uar, n=result.n, interval=result.ci, group_size=result.min_speakers_per_group, details=result
+        result.uar,
+        n=result.n,
+        interval=result.ci,
+        group_size=result.min_speakers_per_group,
+        speakers=result.n_speakers,
+        details=result,
     )
 
 
@@ -430,19 +441,22 @@ def demographic_inference_uar(run: BackboneRun, settings: ExposureSettings) -> M
 
 def speaker_id_accuracy(run: BackboneRun, settings: ExposureSettings) -> Measurement:
     result = speaker_identification_attack(run, settings)
-    return Measurement(result.accuracy, n=result.n, interval=result.ci, details=result)
+    return Measurement(result.accuracy, n=result.n, interval=result.ci, speakers=result.n_speakers, details=result)
 
 
 def speaker_verification_eer(run: BackboneRun, settings: ExposureSettings) -> Measurement:
     result = speaker_verification_attack(run, settings)
     trials = result.n_target_trials + result.n_nontarget_trials
-    return Measurement(result.eer, n=trials, interval=result.ci, details=result)
+    return Measurement(result.eer, n=trials, interval=result.ci, speakers=result.n_speakers, details=result)
 
 
 def membership_advantage(run: BackboneRun) -> Measurement:
     result = membership(run)
     n = result.n_members + result.n_nonmembers
-    return Measurement(result.advantage, n=n, interval=result.ci["advantage"], details=result)
+    # the members and non-members are utterances of fold 0's training speakers: its interval resamples them
+    return Measurement(
+        result.advantage, n=n, interval=result.ci["advantage"], speakers=result.n_speakers, details=result
+    )
 
 
 def dp_epsilon(run: BackboneRun, settings: DPSettings) -> Measurement:

@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from trustser.compute.children import dies_with_this_process
 from trustser.errors import NotApplicable
 from trustser.specs.team_code import child_environment
 
@@ -49,7 +50,14 @@ def measure_footprint(deployment: dict, audio_seconds: float = 6.0) -> Footprint
         raise NotApplicable("peak memory is read from Linux's /proc (VmHWM), which this system lacks")
     spec = json.dumps({**deployment, "seconds": audio_seconds})
     command = [sys.executable, "-m", "trustser.pillars.sustainability.footprint", spec]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=child_environment())
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=child_environment(),
+        preexec_fn=dies_with_this_process(),  # the probe ends with the audit
+    )
     if done.returncode != 0:
         what = deployment.get("backbone") or deployment.get("model")
         lines = [line for line in done.stderr.splitlines() if line.strip()]
