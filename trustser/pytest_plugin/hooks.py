@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from trustser.errors import NotApplicable
+from trustser.errors import CacheWriteError, NotApplicable
 from trustser.pytest_plugin import baseline, gating, options, reporting, settings, xdist
 from trustser.pytest_plugin.check import TrustCheck, error_record, skip_not_applicable
 from trustser.pytest_plugin.fixtures import backbone_run, trust, trust_session
@@ -106,3 +106,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
         if not gating.is_trust_test(pyfuncitem):
             raise  # only a trust test's evaluator speaks for its gate; anywhere else it is a plain error
         skip_not_applicable(pyfuncitem, reason)
+    except CacheWriteError as error:
+        if not gating.is_trust_test(pyfuncitem):
+            raise
+        problem = str(error)  # the machine's problem (a full disk), not the code's: its line, no traceback
+    pytest.fail(problem, pytrace=False)  # outside `except`, so no chained traceback is printed
