@@ -77,11 +77,11 @@ class AuditSession:
             raise ConfigurationError(_cache_problem(error)) from None
         self._runs: dict[str, BackboneRun] = {}
         self._encoders: dict[str, Encoder] = {}
-        if exposure := self.cache.exposure():
-            progress(exposure)
         abandoned = sweep_abandoned(self.cache.root)
         if abandoned:
             progress(f"removed {len(abandoned)} temporary files left in {self.cache.root} by interrupted runs")
+        if exposure := self.cache.exposure():
+            progress(exposure)
 
     def check(self) -> None:
         """Build what every trust test needs first (the corpus, its folds, each backbone's encoder or
