@@ -13,6 +13,20 @@ class NotApplicable(Exception):
     """
 
 
+class CacheWriteError(OSError):
+    """Writing into the cache (or the report) failed for a reason of the machine, not of the audit: a
+    full disk, no permission, a path that is a file. `str()` is one line naming the path, the system's
+    reason and the free space on that disk (built by `trustser.cache.store.write_error`); `errno` and
+    `filename` are the original error's, so code that tests for ENOSPC keeps working.
+
+    Defined here, not in the cache package, so the pytest plugin can tell it apart without importing
+    torch.
+    """
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 class SpecError(ValueError):
     """A corpus, backbone or model spec that cannot be built: an unknown name, a bad option, a missing
     checkpoint, file or optional package, or a team's code that fails. The message names the spec and

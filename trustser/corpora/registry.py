@@ -22,7 +22,7 @@ from typing import Callable
 
 from trustser.corpora.audio import BadAudio
 from trustser.corpora.base import BadData, Corpus
-from trustser.errors import SpecError, spec_errors
+from trustser.errors import CacheWriteError, SpecError, spec_errors
 from trustser.specs.registrations import Example, Registry, as_examples
 from trustser.specs.team_code import build, entry_point_factory
 
@@ -67,7 +67,7 @@ def create(spec: str, cache_root: Path, on_bad_audio: str = "skip") -> Corpus:
     code) raises `SpecError`; bad audio under `fail` raises `BadAudio` or `BadData`, as the files are read.
     """
     name, _, argument = spec.partition(":")
-    with spec_errors(BadAudio, BadData):
+    with spec_errors(BadAudio, BadData, CacheWriteError):  # a full or unwritable cache is not the spec's fault
         registrations = REGISTRY.registered()
         if name not in registrations:
             return _plugin_corpus(spec)

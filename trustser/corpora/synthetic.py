@@ -24,9 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
-from filelock import FileLock
 
-from trustser.cache.store import content_key, staging_prefix
+from trustser.cache.store import content_key, private_lock, private_mkdir, private_open, staging_prefix, writes_to
 from trustser.corpora.base import EMOTIONS, Corpus, Utterance
 from trustser.corpora.espeak import Prosody, espeak_version, synthesise_in_fresh_process
 from trustser.corpora.registry import parse_options, register
@@ -121,8 +120,9 @@ def corpus_plan(speakers: int, sentences: int, seed: int) -> list[UtteranceSpec]
 
 def generate(plan: list[UtteranceSpec], target: Path) -> None:
     """Synthesise `plan` into `target` atomically (nothing partial is ever left at `target`)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=staging_prefix(target.name)))
+    with writes_to(target):
+        private_mkdir(target.parent)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=staging_prefix(target.name)))  # 0700
     try:
         jobs = [
             {"id": s.utterance.id, "text": s.utterance.sentence, "voice": s.voice, "prosody": asdict(s.prosody)}
@@ -130,8 +130,10 @@ def generate(plan: list[UtteranceSpec], target: Path) -> None:
         ]
         synthesise_in_fresh_process(jobs, staging, SAMPLE_RATE)
         metadata = [dict(asdict(spec.utterance), voice=spec.voice, prosody=asdict(spec.prosody)) for spec in plan]
-        (staging / "metadata.json").write_text(json.dumps(metadata, indent=1))
-        os.replace(staging, target)
+        with writes_to(target):
+            with private_open(staging / "metadata.json", "w") as handle:
+                handle.write(json.dumps(metadata, indent=1))
+            os.replace(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -166,8 +168,9 @@ def synthetic_corpus(argument: str | None, cache_root: Path) -> SyntheticCorpus:
     plan_digest = content_key(plan=[(asdict(s.utterance), s.voice, asdict(s.prosody)) for s in plan])
     key = content_key(step="synthetic-corpus", version=SYNTHESIS_VERSION, engine=espeak_version(), plan=plan_digest)
     directory = Path(cache_root) / "corpora" / f"synthetic-{key}"
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(directory) + ".lock"):
+    with writes_to(directory.parent):
+        private_mkdir(directory.parent)
+    with private_lock(Path(str(directory) + ".lock")):
         if not (directory / "metadata.json").exists():
             generate(plan, directory)
     return SyntheticCorpus(directory, key)

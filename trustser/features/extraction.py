@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from trustser.cache.store import Cache, content_key
+from trustser.cache.store import Cache, content_key, private_mkdir, writes_to
 from trustser.compute.children import loader_worker_init
 from trustser.compute.devices import Compute
 from trustser.compute.energy import measure_energy
@@ -98,11 +98,12 @@ def extract_features(
     """Per-layer features of every utterance of `corpus`, extracted into the store on first use.
 
     The encoder's pass runs under codecarbon; its energy is kept in the store's index, so the audit
-    reports what extraction cost when it ran.
+    reports what extraction cost when it ran. A full or unwritable disk raises `CacheWriteError`, and
+    once it has, a later call fails at once instead of encoding again (`Cache.writing`).
     """
     directory = cache.root / "features" / feature_key(encoder, corpus, settings)
     if not (directory / "index.json").exists():
-        with cache.lock("features", directory.name):
+        with cache.writing(), cache.lock("features", directory.name):
             if not (directory / "index.json").exists():
                 _extract(encoder, corpus, directory, settings=settings, progress=progress)
     return StoredFeatures.open(directory)
@@ -117,7 +118,8 @@ class _Plan:
 def _extract(
     encoder: Encoder, corpus: Corpus, directory: Path, *, settings: ExtractionSettings, progress: Progress
 ) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
+    with writes_to(directory):
+        private_mkdir(directory)
     encoder.eval().to(settings.compute.device)
     probe = _probe(encoder, settings.compute)
     workers = 1

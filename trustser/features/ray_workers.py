@@ -26,6 +26,7 @@ from trustser.compute.executor import Executor, connect, node_name, worker_resou
 from trustser.corpora.audio import load_waveform
 from trustser.corpora.base import Corpus
 from trustser.encoders.base import Encoder
+from trustser.errors import CacheWriteError
 from trustser.features.shards import ExtractionError, ExtractionSettings, Meter, Progress, store_batch
 from trustser.features.store import ShardWriter, committed_shard, shard_name
 
@@ -88,6 +89,9 @@ class ShardEncoder:
             where = "the commit"
             writer.commit()
             return samples
+        except CacheWriteError:  # a full or unwritable shared cache: its own line (path, free space) says it
+            writer.abandon()
+            raise
         except Exception as error:
             writer.abandon()
             raise WorkerFailure(
@@ -140,6 +144,8 @@ def encode_shards_on_cluster(
         try:
             report = ray.get(done)
         except ray.exceptions.RayTaskError as error:
+            if isinstance(error.cause, CacheWriteError):
+                raise error.cause from None  # as a local extraction's: the session remembers it (Cache.writing)
             raise ExtractionError(str(error.cause) if error.cause is not None else str(error)) from None
         except ray.exceptions.RayActorError as error:
             if attempts[shard] >= MAX_ATTEMPTS_PER_SHARD:

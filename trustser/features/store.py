@@ -28,7 +28,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from trustser.cache.store import atomic_path, file_sha256, staging_prefix
+from trustser.cache.store import atomic_path, file_sha256, private_open, staging_prefix, writes_to
 from trustser.features.frames import pooled_layer_of
 
 STORE_FORMAT = 1
@@ -77,7 +77,8 @@ class ShardRecord:
 
 
 class ShardWriter:
-    """Streams one shard to temporary files; `commit` renames them into place and writes the record last."""
+    """Streams one shard to temporary files (0600: they hold voice embeddings); `commit` renames them
+    into place and writes the record last. A failed write (a full disk) raises `CacheWriteError`."""
 
     def __init__(self, directory: Path, index: int, dtype: str):
         self.directory, self.index, self.dtype = directory, index, np.dtype(STORAGE_DTYPES[dtype])
@@ -86,8 +87,15 @@ class ShardWriter:
         self._pooled_target = directory / f"{name}.pooled.bin"
         self._frames_tmp = directory / f"{staging_prefix(name + '.bin')}partial"
         self._pooled_tmp = directory / f"{staging_prefix(name + '.pooled.bin')}partial"
-        self._frames_file = open(self._frames_tmp, "wb")
-        self._pooled_file = open(self._pooled_tmp, "wb")
+        with writes_to(self._frames_target):
+            self._frames_file = private_open(self._frames_tmp)
+        try:
+            with writes_to(self._pooled_target):
+                self._pooled_file = private_open(self._pooled_tmp)
+        except OSError:
+            self._frames_file.close()
+            self._frames_tmp.unlink(missing_ok=True)
+            raise
         self._frames_hash, self._pooled_hash = hashlib.sha256(), hashlib.sha256()
         self.utterances: list[int] = []
         self.frames: list[int] = []
@@ -106,24 +114,28 @@ class ShardWriter:
             if len(stored)
             else np.zeros(stored.shape[1:], np.float32)
         )
-        for handle, digest, data in (
-            (self._frames_file, self._frames_hash, stored),
-            (self._pooled_file, self._pooled_hash, pooled),
+        for handle, digest, data, target in (
+            (self._frames_file, self._frames_hash, stored, self._frames_target),
+            (self._pooled_file, self._pooled_hash, pooled, self._pooled_target),
         ):
             buffer = data.tobytes()
-            handle.write(buffer)
+            with writes_to(target):
+                handle.write(buffer)
             digest.update(buffer)
         self.utterances.append(utterance)
         self.frames.append(int(stored.shape[0]))
         self.samples.append(int(samples))
 
     def commit(self) -> ShardRecord:
-        for handle in (self._frames_file, self._pooled_file):
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.close()
-        os.replace(self._frames_tmp, self._frames_target)
-        os.replace(self._pooled_tmp, self._pooled_target)
+        for handle, tmp, target in (
+            (self._frames_file, self._frames_tmp, self._frames_target),
+            (self._pooled_file, self._pooled_tmp, self._pooled_target),
+        ):
+            with writes_to(target):
+                handle.flush()
+                os.fsync(handle.fileno())
+                handle.close()
+                os.replace(tmp, target)
         record = ShardRecord(
             self.index,
             tuple(self.utterances),
@@ -137,7 +149,10 @@ class ShardWriter:
 
     def abandon(self) -> None:
         for handle, path in ((self._frames_file, self._frames_tmp), (self._pooled_file, self._pooled_tmp)):
-            handle.close()
+            try:
+                handle.close()
+            except OSError:  # its buffer could not be flushed (the disk is full): the file is discarded anyway
+                pass
             path.unlink(missing_ok=True)
 
 

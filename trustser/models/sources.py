@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from functools import cached_property
+from pathlib import Path
 from typing import Callable, Protocol
 
 import numpy as np
@@ -136,20 +137,25 @@ class TrainedHeads:
         path = self.cache.path("heads", key)
         with self.cache.lock("heads", key):
             if not self.cache.intact(path):
-                if audio_seconds is None:
-                    self.cache.save_tensors(path, finite_weights(train(), key))
-                else:
-                    trained: list[EmotionHead] = []
-                    energy = measure_energy(
-                        lambda: trained.append(train()), audio_seconds, label=f"train {self.backbone}"
-                    )
-                    metadata = {"energy": json.dumps(dataclasses.asdict(energy))}
-                    self.cache.save_tensors(path, finite_weights(trained[0], key), metadata)
+                # under `writing`: once storing a head has failed (a full disk), the next is not trained in vain
+                with self.cache.writing():
+                    self._train_and_store(path, key, train, audio_seconds)
         head = EmotionHead(
             self.features.num_layers, self.features.hidden_size, self.split.num_classes, self.context.head_config
         )
         head.load_state_dict(self.cache.load_tensors(path))
         return head.eval()
+
+    def _train_and_store(
+        self, path: Path, key: str, train: Callable[[], EmotionHead], audio_seconds: float | None
+    ) -> None:
+        if audio_seconds is None:
+            self.cache.save_tensors(path, finite_weights(train(), key))
+            return
+        trained: list[EmotionHead] = []
+        energy = measure_energy(lambda: trained.append(train()), audio_seconds, label=f"train {self.backbone}")
+        metadata = {"energy": json.dumps(dataclasses.asdict(energy))}
+        self.cache.save_tensors(path, finite_weights(trained[0], key), metadata)
 
     def training_energy(self, fold: Fold) -> dict:
         """EnergyResult fields of training the fold's head, as measured when it was trained."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from trustser.errors import ModelOutputError, NotApplicable
+from trustser.errors import CacheWriteError, ModelOutputError, NotApplicable
 from trustser.pytest_plugin import baseline, gating, options, reporting, settings, xdist
 from trustser.pytest_plugin.check import TrustCheck, skip_not_applicable, unrecorded_record
 from trustser.pytest_plugin.fixtures import backbone_run, trust, trust_session
@@ -116,9 +116,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
         if not gating.is_trust_test(pyfuncitem):
             raise  # only a trust test's evaluator speaks for its gate; anywhere else it is a plain error
         skip_not_applicable(pyfuncitem, reason)
-    except ModelOutputError as error:
+    except (ModelOutputError, CacheWriteError) as error:
         if not gating.is_trust_test(pyfuncitem):
             raise
+        # the model's fault or the machine's (a full disk), not the audit's code: its one line, no traceback
         fault = str(error)
-    # outside `except`: the model's fault is the ERROR row's one line, without the audit's traceback
-    pytest.fail(fault, pytrace=False)
+    pytest.fail(fault, pytrace=False)  # outside `except`, so no chained traceback is printed

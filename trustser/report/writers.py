@@ -272,7 +272,8 @@ def listening_examples(record: TrustRecord) -> list[tuple[Path, str]]:
 
 
 def copy_listening_examples(records: list[TrustRecord], report_dir: Path, cache_root: Path) -> list[str]:
-    """Copy each record's examples from the cache's examples folder into the report, private (0600).
+    """Copy each record's examples from the cache's examples folder into the report, private (files
+    0600, folders 0700: they are speakers' voices).
 
     A cached result is not trusted to name its files: one that resolves outside `<cache>/examples` or
     is not a WAV file is not copied. Returns what was refused, for a warning."""
@@ -286,7 +287,6 @@ def copy_listening_examples(records: list[TrustRecord], report_dir: Path, cache_
                 continue
             if resolved.is_file():
                 target = report_dir / inside
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_path(target) as tmp:  # mkstemp: created 0600
+                with atomic_path(target) as tmp:  # mkstemp: created 0600, in folders created 0700
                     shutil.copyfile(resolved, tmp)
     return refused

@@ -102,8 +102,9 @@ def stored(result_type: type, version: str, **context: Callable[[], object]):
             with run.cache.lock("results", key):
                 if run.cache.intact(path):
                     return _from_plain(result_type, run.cache.load_json(path))
-                result = function(run, *args, **kwargs)
-                run.cache.save_json(path, plain_details(result))
+                with run.cache.writing():  # after a failed write (a full disk), not computed again in vain
+                    result = function(run, *args, **kwargs)
+                    run.cache.save_json(path, plain_details(result))
             return result
 
         return wrapper

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from trustser.cache.store import Cache, sweep_abandoned
+from trustser.cache.store import Cache, CacheWriteError, sweep_abandoned
 from trustser.compute.devices import Compute
 from trustser.compute.executor import Executor
 from trustser.corpora import create as create_corpus
@@ -63,18 +63,28 @@ class ConfigurationError(ValueError):
     """A corpus, backbone or model spec that cannot be audited; the message names the spec and why."""
 
 
+def _cache_problem(error: CacheWriteError) -> str:
+    return f"the cache cannot be used (--trust-cache, or $TRUSTSER_CACHE): {error}"
+
+
 class AuditSession:
     def __init__(self, settings: AuditSettings, *, progress: Progress = stderr_progress):
         self.settings = settings
         self.extraction = settings.extraction()
         self.progress = progress
-        self.cache = Cache(settings.cache_root)
+        try:
+            self.cache = Cache(settings.cache_root)
+            self.cache.probe_writable()
+        except CacheWriteError as error:
+            raise ConfigurationError(_cache_problem(error)) from None
         self._runs: dict[str, BackboneRun] = {}
         self._encoders: dict[str, Encoder] = {}
         self._models: dict[str, FinishedModel] = {}  # loaded to read their min_seconds, before the corpus is final
         abandoned = sweep_abandoned(self.cache.root)
         if abandoned:
             progress(f"removed {len(abandoned)} temporary files left in {self.cache.root} by interrupted runs")
+        if exposure := self.cache.exposure():
+            progress(exposure)
 
     def check(self) -> None:
         """Build what every trust test needs first (the corpus, its folds, each backbone's encoder or
@@ -85,6 +95,8 @@ class AuditSession:
         """
         try:
             _ = self.corpus_summary  # builds the corpus and its folds
+        except CacheWriteError as error:  # e.g. the disk filled while the corpus was decoded into the cache
+            raise ConfigurationError(_cache_problem(error)) from None
         except (BadAudio, BadData) as error:
             raise ConfigurationError(f"--corpus {self.settings.corpus}: {error}") from None
         except SpecError as error:

@@ -390,8 +390,7 @@ def _store_examples(run: BackboneRun, tag: str, examples: Iterable[tuple[str, st
     import soundfile
 
     relative = Path("examples") / content_key(run=run.fingerprint, tag=tag)
-    folder = run.cache.root / relative
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = run.cache.root / relative  # created by atomic_path, 0700: the files are speakers' voices
     stored = []
     for utterance_id, kind, audio in itertools.islice(examples, EXAMPLES_PER_ATTACK):
         original = load_waveform(run.corpus, utterance_id, run.encoder.sample_rate)
