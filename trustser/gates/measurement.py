@@ -20,6 +20,7 @@ class Measurement:
     interval: tuple[float, float] | None = None  # its 95% confidence interval (low, high), where there is one
     group_size: int | None = None  # the smallest group it compares, for the gate's `min_group_size`
     details: object = None  # the evaluator's whole result; the report keeps its plain form
+    note: str = ""  # what the value counts, by name (e.g. the duplicate utterances): the verdict's message ends with it
 
     def __post_init__(self) -> None:
         if self.interval is not None:

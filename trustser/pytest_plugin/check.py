@@ -59,7 +59,9 @@ class TrustCheck:
                 )
             )
             pytest.fail(message, pytrace=False)
-        judgement = self.gate.judge(value, self.context, ci=measurement.interval, group_size=measurement.group_size)
+        judgement = self.gate.judge(
+            value, self.context, ci=measurement.interval, group_size=measurement.group_size, note=measurement.note
+        )
         if self.baseline is not None:
             judgement = worst(judgement, self.gate.judge_regression(value, self.baseline, self.context))
         self._record(

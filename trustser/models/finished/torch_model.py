@@ -26,6 +26,7 @@ from torch import nn
 from torch.nn import functional
 
 from trustser.encoders.base import Encoder
+from trustser.encoders.base import dataset_names
 from trustser.encoders.module_encoder import OPTIONAL, positive_int
 from trustser.models.finished.formats import register_format
 from trustser.models.finished.labels import MappedClassifier, label_groups
@@ -59,6 +60,7 @@ class ModelLayers(Encoder):
         for attribute in OPTIONAL:
             if hasattr(model, attribute):
                 setattr(self, attribute, getattr(model, attribute))
+        self.trained_on = dataset_names(self.trained_on, spec)
         self.source = source_digest(model)
 
     def forward(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -28,6 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from trustser.corpora.audio import load_waveform
+from trustser.corpora.base import Corpus
+
 RATE = 16000  # Hz: every fingerprint is computed at this rate, whatever the file's
 FRAME, HOP = 2048, 256  # samples: 128 ms windows (resolving the harmonics of a voice); frames compared 16 ms apart
 BANDS = 65  # mel bands, so 64 neighbouring pairs: 64 shape bits and 64 change bits per position
@@ -132,3 +135,17 @@ def matching_pairs(prints: list[Fingerprint | None]) -> list[tuple[int, int, flo
             other = order[position + 1 + int(offset)]
             pairs.append((min(index, other), max(index, other), round(float(rates[offset]), 4)))
     return sorted(pairs)
+
+
+@dataclass(frozen=True)
+class CorpusScan:
+    pairs: tuple[tuple[int, int, float], ...]  # (utterance index i < j, bit error rate) of one recording twice
+    fingerprinted: int
+    too_short: int  # utterances silent or too short to fingerprint
+
+
+def scan(corpus: Corpus) -> CorpusScan:
+    """Every pair of the corpus's utterances that is one recording; audio is decoded one utterance at a time."""
+    prints = [fingerprint(load_waveform(corpus, utterance.id, RATE)) for utterance in corpus.utterances]
+    missing = sum(p is None for p in prints)
+    return CorpusScan(tuple(matching_pairs(prints)), len(prints) - missing, missing)
