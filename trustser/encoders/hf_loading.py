@@ -130,7 +130,7 @@ def model_card_datasets(source: str) -> tuple[str, ...]:
         metadata = metadata_load(card) or {}
     except Exception as error:  # yaml's errors: a card whose front matter does not parse
         raise ValueError(f"{card}: the model card's front matter is not valid YAML: {error}") from None
-    datasets = metadata.get("datasets") or ()
+    datasets = metadata.get("datasets") or []
     names = [datasets] if isinstance(datasets, str) else datasets
     if not isinstance(names, list):
         raise ValueError(f"{card}: `datasets` must be a dataset id or a list of them, got {datasets!r}")
