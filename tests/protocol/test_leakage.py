@@ -18,6 +18,7 @@ from trustser.pillars.protocol import (
     find_lexical_overlap,
     find_speaker_overlap,
     seen_sentence_gap,
+    why_unmeasurable,
 )
 from trustser.vocabulary import Verdict
 
@@ -62,8 +63,10 @@ def test_one_recording_across_train_and_test_fails_and_within_a_split_warns_both
     ids = [u.id for u in split.corpus.utterances]
     fold = split.folds[0]
     tested, trained = split.test_rows(fold), split.train_rows(fold)
-    same_speaker = [i for i in tested if split.corpus.utterances[i].speaker == split.corpus.utterances[tested[0]].speaker]
-    pairs = [(int(min(tested[0], trained[0])), int(max(tested[0], trained[0])), 0.03), (same_speaker[0], same_speaker[1], 0.0)]
+    speaker = split.corpus.utterances[tested[0]].speaker
+    same_speaker = [int(i) for i in tested if split.corpus.utterances[i].speaker == speaker]
+    crossing = (int(min(tested[0], trained[0])), int(max(tested[0], trained[0])), 0.03)
+    pairs = [crossing, (same_speaker[0], same_speaker[1], 0.0)]
     audit = classify_duplicates(pairs, split, fingerprinted=len(ids), too_short=0)
     [across], [within] = audit.across, audit.within
     assert {across.first, across.second} == {ids[tested[0]], ids[trained[0]]} and across.fold == 0
@@ -75,6 +78,7 @@ def test_one_recording_across_train_and_test_fails_and_within_a_split_warns_both
     assert warning.verdict is Verdict.WARN and ids[same_speaker[0]] in warning.message
 
     clean = classify_duplicates([], split, fingerprinted=len(ids), too_short=0)
+    assert clean.across == clean.within == ()
     for metric in ("protocol.duplicates_across_splits", "protocol.duplicates_within_split"):
         assert judged(gates, metric, 0).verdict is Verdict.PASS
 
@@ -113,5 +117,8 @@ def test_a_head_better_on_sentences_it_heard_fails_the_gap_gate_and_one_alike_on
 
 def test_the_gap_is_unmeasurable_when_every_or_no_test_sentence_was_heard():
     y = np.arange(8) % 4
-    assert "--folds-disjoint sentence" in seen_sentence_gap(y, y, np.ones(8, bool))
-    assert "no test utterance" in seen_sentence_gap(y, y, np.zeros(8, bool))
+    assert "--folds-disjoint sentence" in why_unmeasurable(np.ones(8, bool))
+    assert "no test utterance" in why_unmeasurable(np.zeros(8, bool))
+    assert why_unmeasurable(np.arange(8) % 2 == 0) == ""
+    with pytest.raises(ValueError, match="lexical overlap 100%"):
+        seen_sentence_gap(y, y, np.ones(8, bool))

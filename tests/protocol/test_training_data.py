@@ -52,7 +52,8 @@ def test_a_model_trained_on_the_audited_corpus_fails_the_gate_naming_it_and_one_
 
 def test_a_registration_declares_what_its_encoder_was_trained_on(monkeypatch):
     mfcc = REGISTRY.registered()["mfcc"]
-    monkeypatch.setitem(REGISTRY.registrations, "mfcc", Registration("mfcc", mfcc.factory, mfcc.checked_as, ("synthetic",)))
+    declared = Registration("mfcc", mfcc.factory, mfcc.checked_as, ("synthetic",))
+    monkeypatch.setitem(REGISTRY.registrations, "mfcc", declared)
     assert create("mfcc").trained_on == ("synthetic",)
     monkeypatch.undo()
     assert create("mfcc").trained_on == ()
@@ -70,7 +71,8 @@ def test_a_team_module_declares_it_with_an_attribute_checked_for_its_type():
 def test_a_checkpoints_model_card_declares_its_datasets(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     assert model_card_datasets(str(tmp_path)) == ()  # no card
-    (tmp_path / "README.md").write_text("---\nlicense: mit\ndatasets:\n- AbstractTTS/IEMOCAP\n- librispeech_asr\n---\n# A model\n")
+    card = "---\nlicense: mit\ndatasets:\n- AbstractTTS/IEMOCAP\n- librispeech_asr\n---\n# A model\n"
+    (tmp_path / "README.md").write_text(card)
     assert model_card_datasets(str(tmp_path)) == ("AbstractTTS/IEMOCAP", "librispeech_asr")
     (tmp_path / "README.md").write_text("---\ndatasets: cremad\n---\n")
     assert model_card_datasets(str(tmp_path)) == ("cremad",)

@@ -190,8 +190,10 @@ def sentence_disjoint_cost(folds: list[Fold], utterances: list[Utterance]) -> st
     keys = [sentence_key(u.sentence) for u in utterances]
     left_out = trained = tested = testable = 0
     for fold in folds:
-        held, learners, testers = set(fold.held_out_sentences), {*fold.train_speakers, *fold.dev_speakers}, set(
-            fold.test_speakers
+        held, learners, testers = (
+            set(fold.held_out_sentences),
+            {*fold.train_speakers, *fold.dev_speakers},
+            set(fold.test_speakers),
         )
         for u, key in zip(utterances, keys):
             if u.speaker in learners:

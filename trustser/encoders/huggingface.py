@@ -376,6 +376,4 @@ for _short_name, _model_id in SHORT_NAMES.items():
         _short_name,
         checked_as=[on_tiny_checkpoint(f"{_short_name}:", _checkpoint, _suffix)],
         trained_on=SHORT_NAME_DATASETS[_short_name],
-    )(
-        functools.partial(_create_short, _short_name, _model_id)
-    )
+    )(functools.partial(_create_short, _short_name, _model_id))

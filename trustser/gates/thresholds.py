@@ -104,9 +104,7 @@ class Gate:
         judgement = self._judge(value, context, ci, group_size)
         return Judgement(judgement.verdict, f"{judgement.message}: {note}") if note else judgement
 
-    def _judge(
-        self, value: float, context: str, ci: tuple[float, float] | None, group_size: int | None
-    ) -> Judgement:
+    def _judge(self, value: float, context: str, ci: tuple[float, float] | None, group_size: int | None) -> Judgement:
         symbol_ok, symbol_bad = self.bound.symbols
         interval = "" if ci is None else f" [95% CI {format_number(ci[0])}, {format_number(ci[1])}]"
         if group_size is not None and group_size < self.min_group_size:

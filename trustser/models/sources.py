@@ -101,7 +101,12 @@ class TrainedHeads:
             version=TRAINING_VERSION,
             features=feature_key(self.encoder, self.split.corpus, self.context.extraction),
             labels=self.split.labels.tolist(),
-            fold=[fold.train_speakers, fold.dev_speakers, *([fold.held_out_sentences] if fold.held_out_sentences else [])],
+            # a sentence-disjoint fold trains on fewer utterances; other folds keep the key they always had
+            fold=[
+                fold.train_speakers,
+                fold.dev_speakers,
+                *([fold.held_out_sentences] if fold.held_out_sentences else ()),
+            ],
             head=self.context.head_config.as_dict(),
             train=self.context.train_config.as_dict(),
             device=self.device.type,  # GPU kernels change the weights

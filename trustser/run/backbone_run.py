@@ -135,7 +135,7 @@ class BackboneRun:
         return content_key(
             heads=[self.head_key(fold) for fold in self.folds],
             # sentence-disjoint folds test on fewer utterances; others keep the key they always had
-            test=[[f.test_speakers, f.held_out_sentences] if f.held_out_sentences else f.test_speakers for f in self.folds],
+            test=[_tested(fold) for fold in self.folds],
         )
 
     def head_key(self, fold: Fold) -> str:
@@ -203,6 +203,10 @@ class BackboneRun:
     def sibling(self, backbone: str) -> "BackboneRun":
         """The same split, cache, seed and head recipe with another backbone (e.g. an attack surrogate)."""
         return trained_run(backbone, self.context)
+
+
+def _tested(fold: Fold) -> object:
+    return [fold.test_speakers, fold.held_out_sentences] if fold.held_out_sentences else fold.test_speakers
 
 
 def trained_run(backbone: str, context: RunContext, *, encoder: Encoder | None = None) -> BackboneRun:

@@ -123,7 +123,8 @@ class AuditSession:
         Folds that put a speaker on both sides (a team corpus's own) are kept as they are: the protocol
         pillar's speaker-overlap gate fails naming the speakers, and no head is trained on them
         (`BackboneRun.heads`)."""
-        with spec_errors():  # too few speakers, sessions or sentences for the folds asked for, or a team corpus's refusal
+        # too few speakers, sessions or sentences for the folds asked for, or a team corpus's own refusal
+        with spec_errors():
             folds = self.corpus.folds(self.settings.folds, self.settings.seed)
             if self.settings.folds_disjoint == "sentence":
                 folds = sentence_disjoint(folds, self.corpus.utterances, self.settings.seed)

@@ -25,8 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from trustser.encoders.base import Encoder
-from trustser.encoders.base import dataset_names
+from trustser.encoders.base import Encoder, dataset_names
 from trustser.encoders.module_encoder import OPTIONAL, positive_int
 from trustser.models.finished.formats import register_format
 from trustser.models.finished.labels import MappedClassifier, label_groups

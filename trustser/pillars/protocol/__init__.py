@@ -10,8 +10,9 @@ from trustser.pillars.protocol.leakage import (
     SpeakerOverlap,
     classify_duplicates,
     find_lexical_overlap,
-    seen_sentence_gap,
     find_speaker_overlap,
+    seen_sentence_gap,
+    why_unmeasurable,
 )
 from trustser.pillars.protocol.training_data import TrainingDataOverlap, names_corpus, training_data_overlap
 
@@ -30,4 +31,5 @@ __all__ = [
     "seen_sentence_gap",
     "find_speaker_overlap",
     "training_data_overlap",
+    "why_unmeasurable",
 ]

@@ -22,11 +22,12 @@ from trustser.pillars.protocol.leakage import (
     SeenSentenceGap,
     SpeakerOverlap,
     classify_duplicates,
-    held_back_rows,
     find_lexical_overlap,
+    find_speaker_overlap,
+    held_back_rows,
     seen_in_training,
     seen_sentence_gap,
-    find_speaker_overlap,
+    why_unmeasurable,
 )
 from trustser.pillars.protocol.training_data import TrainingDataOverlap, training_data_overlap
 from trustser.run.backbone_run import BackboneRun
@@ -149,7 +150,12 @@ def corpus_scan(run: BackboneRun) -> fingerprints.CorpusScan:
         run.progress(f"fingerprinting {len(corpus)} utterances of {corpus.name} for duplicate recordings")
         found = fingerprints.scan(corpus)
         run.cache.save_json(
-            path, {"pairs": [list(p) for p in found.pairs], "fingerprinted": found.fingerprinted, "too_short": found.too_short}
+            path,
+            {
+                "pairs": [list(p) for p in found.pairs],
+                "fingerprinted": found.fingerprinted,
+                "too_short": found.too_short,
+            },
         )
     return found
 
@@ -157,7 +163,9 @@ def corpus_scan(run: BackboneRun) -> fingerprints.CorpusScan:
 @memoised
 def duplicate_recordings(run: BackboneRun) -> DuplicateAudit:
     found = corpus_scan(run)
-    return classify_duplicates(list(found.pairs), run.split, fingerprinted=found.fingerprinted, too_short=found.too_short)
+    return classify_duplicates(
+        list(found.pairs), run.split, fingerprinted=found.fingerprinted, too_short=found.too_short
+    )
 
 
 def duplicates_across_splits(run: BackboneRun) -> Measurement:
@@ -190,31 +198,38 @@ def lexical_overlap(run: BackboneRun) -> Measurement:
 @memoised
 def seen_sentence_effect(run: BackboneRun) -> SeenSentenceGap:
     """Each fold's head on its test speakers' utterances that have a sentence: its test set (the run's
-    predictions) and, for sentence-disjoint folds, those held back from it, whose sentences it trains on."""
+    predictions) and, for sentence-disjoint folds, those held back from it, whose sentences it trains on.
+    Whether both sides exist is known before any head is asked for."""
     sentence_overlap(run)  # not applicable without sentences, or to a finished model
-    truths, predicted, seen, held_back = [], [], [], 0
-    for fold, head in zip(run.folds, run.heads):
+    keys = run.split.sentence_keys
+    sides = []
+    for fold in run.folds:
+        tested, rest = run.split.test_rows(fold), held_back_rows(run.split, fold)
+        keep = keys[tested] != ""
+        sides.append((keep, rest, seen_in_training(run.split, fold, np.concatenate([tested[keep], rest]))))
+    seen = np.concatenate([heard for _, _, heard in sides])
+    reason = why_unmeasurable(seen)
+    if reason:
+        raise NotApplicable(reason)
+    truths, predicted = [], []
+    for fold, head, (keep, rest, _) in zip(run.folds, run.heads, sides):
         tested = run.predictions.for_fold(fold.index)
-        keep = run.split.sentence_keys[tested.utterance_index] != ""
-        rest = held_back_rows(run.split, fold)
         extra = predict_logits(head, run.features, rest).argmax(1).numpy() if len(rest) else np.zeros(0, np.int64)
-        rows = np.concatenate([tested.utterance_index[keep], rest])
-        truths.append(run.split.labels[rows])
+        truths.append(run.split.labels[np.concatenate([tested.utterance_index[keep], rest])])
         predicted.append(np.concatenate([tested.y_pred[keep], extra]))
-        seen.append(seen_in_training(run.split, fold, rows))
-        held_back += len(rest)
-    result = seen_sentence_gap(
-        np.concatenate(truths), np.concatenate(predicted), np.concatenate(seen), from_held_back=held_back
+    return seen_sentence_gap(
+        np.concatenate(truths), np.concatenate(predicted), seen, from_held_back=sum(len(rest) for _, rest, _ in sides)
     )
-    if isinstance(result, str):
-        raise NotApplicable(result)
-    return result
 
 
 def seen_sentence_uar_gap(run: BackboneRun) -> Measurement:
     result = seen_sentence_effect(run)
     return Measurement(
-        result.gap, n=result.seen + result.unseen, group_size=min(result.seen, result.unseen), details=result, note=result.note
+        result.gap,
+        n=result.seen + result.unseen,
+        group_size=min(result.seen, result.unseen),
+        details=result,
+        note=result.note,
     )
 
 

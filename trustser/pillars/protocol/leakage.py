@@ -177,12 +177,8 @@ class SeenSentenceGap:
         )
 
 
-def seen_sentence_gap(
-    y_true: np.ndarray, y_pred: np.ndarray, seen: np.ndarray, *, from_held_back: int = 0
-) -> SeenSentenceGap | str:
-    """UAR on utterances whose sentence was heard in training minus UAR on the others (all of unseen
-    speakers); the reason it cannot be measured when one side is empty."""
-    seen = np.asarray(seen, dtype=bool)
+def why_unmeasurable(seen: np.ndarray) -> str:
+    """Why the seen-sentence gap cannot be measured on test utterances with these `seen` flags; "" if it can."""
     if not seen.any():
         return "no test utterance says a sentence heard in training"
     if seen.all():
@@ -190,6 +186,18 @@ def seen_sentence_gap(
             "every test utterance says a sentence heard in training (lexical overlap 100%), so none shows UAR on "
             "unheard sentences; --folds-disjoint sentence tests on unheard sentences"
         )
+    return ""
+
+
+def seen_sentence_gap(
+    y_true: np.ndarray, y_pred: np.ndarray, seen: np.ndarray, *, from_held_back: int = 0
+) -> SeenSentenceGap:
+    """UAR on utterances whose sentence was heard in training minus UAR on the others (all of unseen
+    speakers); ValueError when one side is empty (`why_unmeasurable` says why)."""
+    seen = np.asarray(seen, dtype=bool)
+    reason = why_unmeasurable(seen)
+    if reason:
+        raise ValueError(reason)
     uar_seen = float(balanced_accuracy_score(y_true[seen], y_pred[seen]))
     uar_unseen = float(balanced_accuracy_score(y_true[~seen], y_pred[~seen]))
     return SeenSentenceGap(
