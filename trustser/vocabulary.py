@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-PILLARS = ("utility", "privacy", "fairness", "safety", "sustainability")
-"""The five pillars, in the order every report shows them."""
+PILLARS = ("protocol", "utility", "privacy", "fairness", "safety", "sustainability")
+"""The six pillars, in the order every report shows them (and `pytest trust_tests` runs them): the
+protocol first, since every other gate stands on it."""
 
 
 class Verdict(StrEnum):

@@ -31,7 +31,7 @@ def test_every_pillar_test_is_parametrized_over_the_default_backbones(tmp_path):
     assert done.returncode == 0, done.stderr
     tests = [line for line in done.stdout.splitlines() if "::" in line]
     assert {t.split("::")[0].split("/")[-1] for t in tests} == {
-        f"test_{pillar}.py" for pillar in ("utility", "privacy", "fairness", "safety", "sustainability")
+        f"test_{pillar}.py" for pillar in ("protocol", "utility", "privacy", "fairness", "safety", "sustainability")
     }
     backbone_of = [t.split("[", 1)[1].split("-")[0].rstrip("]") for t in tests]  # ids: [mfcc] or [mfcc-fgsm]
     assert (

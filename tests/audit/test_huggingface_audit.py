@@ -1,4 +1,4 @@
-"""Hugging Face encoders and a finished HF classifier go through all five pillars, as users run them.
+"""Hugging Face encoders and a finished HF classifier go through all six pillars, as users run them.
 
 `pytest trust_tests --backbone hf:<dir>,hf:<dir> --model hf:<dir>` on tiny random checkpoints (saved
 with `save_pretrained`, loaded through the users' path). Random weights make a poor model, so the
@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from tests.encoders.tiny_checkpoints import save_wav2vec_family, save_whisper
 from tests.suite_runs import ROOT, report_records, run_suite
 
-PILLARS = ("utility", "privacy", "fairness", "safety", "sustainability")
+PILLARS = ("protocol", "utility", "privacy", "fairness", "safety", "sustainability")
 
 
 def test_hf_backbones_and_a_finished_model_are_audited_end_to_end(tmp_path):

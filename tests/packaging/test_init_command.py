@@ -19,7 +19,7 @@ def test_the_packaged_suite_is_this_repositorys_trust_tests():
     assert packaged.default_thresholds() is not None and packaged.default_thresholds().name == "thresholds.toml"
 
 
-def test_init_writes_the_five_pillar_modules_and_the_commented_thresholds(tmp_path, capsys):
+def test_init_writes_the_pillar_modules_and_the_commented_thresholds(tmp_path, capsys):
     team = tmp_path / "team"  # not there yet: created
     assert main(["init", str(team)]) == 0
     written = {path.name for path in (team / "trust_tests").iterdir()}

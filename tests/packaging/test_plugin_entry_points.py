@@ -1,4 +1,4 @@
-"""A team's encoder and corpus, declared as entry points by an installed distribution, go through all five
+"""A team's encoder and corpus, declared as entry points by an installed distribution, go through all six
 pillars (docs/plugins.md, "Your own encoder"): the docs' my_plugin.py and the entry points of its
 pyproject.toml, as `pip install` would leave them (a dist-info folder), in a folder that only the team's
 pytest.ini (`pythonpath`) puts on sys.path. So the fresh interpreter that measures peak memory finds the

@@ -149,22 +149,30 @@ def labels_of(svg: ElementTree.Element) -> list[TextLabel]:
     ]
 
 
-def test_each_backbone_has_a_radar_with_the_five_pillars_in_order():
+def test_each_backbone_has_a_radar_with_the_six_pillars_in_order():
     page = render_html(sample_records(), {"corpus": "synthetic", "backbones": ["mfcc", PLANTED], "seed": 0})
     radars = [svg for svg in svgs_of(page) if svg.get("class") == "radar"]
     assert len(radars) == 2
     mfcc, planted = ([label.text for label in labels_of(radar)] for radar in radars)
     assert mfcc[0::2] == list(PILLARS)
     assert mfcc[1::2] == [
+        "not measured",  # the protocol: no record of it here
         "worst margin -0.33",
         "worst margin -0.20",
         "not measured",
         "worst margin -1.00",
         "not measured",
     ]
-    assert planted[1::2] == ["worst margin +0.50", "worst margin +0.33", "not measured", "not measured", "not measured"]
+    assert planted[1::2] == [
+        "not measured",
+        "worst margin +0.50",
+        "worst margin +0.33",
+        "not measured",
+        "not measured",
+        "not measured",
+    ]
     dots = [c for c in radars[0].iter("circle") if c.get("r") == "4"]
-    assert len(dots) == 3  # one point per measured pillar, none for the two not measured
+    assert len(dots) == 3  # one point per measured pillar, none for the three not measured
     gate_ring = [c for c in radars[0].iter("circle") if "stroke-dasharray" in c.attrib]
     assert len(gate_ring) == 1 and float(gate_ring[0].get("r")) == pytest.approx(55.0)  # margin 0: half the radius
 

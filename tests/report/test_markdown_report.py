@@ -62,10 +62,11 @@ def test_report_opens_with_the_backbone_by_pillar_matrix_of_worst_verdicts():
     headings = [line for line in markdown.splitlines() if line.startswith("#")]
     assert headings[:3] == ["# TrustSER trust report", "## By pillar", "## Failing gates"]
     rows = matrix_rows(markdown)
-    assert rows["backbone"] == ["utility", "privacy", "fairness", "safety", "sustainability"]
-    assert rows["`mfcc`"] == ["FAIL", "ERROR", "—", "SKIP", "—"]  # FAIL beats PASS, ERROR beats WARN, only SKIPs: SKIP
-    assert rows["`ge2e`"] == ["PASS", "—", "WARN", "—", "SKIP"]
-    assert rows["`egemaps`"] == ["—"] * 5  # audited, but no record: no gate ran
+    assert rows["backbone"] == ["protocol", "utility", "privacy", "fairness", "safety", "sustainability"]
+    # FAIL beats PASS, ERROR beats WARN, only SKIPs: SKIP
+    assert rows["`mfcc`"] == ["—", "FAIL", "ERROR", "—", "SKIP", "—"]
+    assert rows["`ge2e`"] == ["—", "PASS", "—", "WARN", "—", "SKIP"]
+    assert rows["`egemaps`"] == ["—"] * 6  # audited, but no record: no gate ran
 
 
 def test_failing_gates_list_fail_and_error_with_value_gate_and_reason():
@@ -114,7 +115,7 @@ def test_a_hostile_backbone_name_stays_one_cell_of_the_matrix():
     rows = matrix_rows(markdown)
     assert len(rows) == 2  # the header and the one backbone: the newline opened no row
     ((name, cells),) = [(name, cells) for name, cells in rows.items() if name != "backbone"]
-    assert cells == ["FAIL", "PASS", "—", "—", "—"]
+    assert cells == ["—", "FAIL", "PASS", "—", "—", "—"]
     assert (
         "\n" not in name and "injected" in name and name.startswith("``")
     )  # one code span that its backtick cannot close
@@ -132,4 +133,4 @@ def test_github_flavoured_rendering_keeps_the_hostile_backbone_in_one_cell():
     cells = [t.content for t in body if t.type == "inline"]
     # a table drops cells beyond the header's count, so a split name would show as a shifted row, not a longer one
     assert "hf:evil" in cells[0] and "injected" in cells[0] and "row" in cells[0]
-    assert cells[1:] == ["FAIL", "—", "—", "—", "—"]
+    assert cells[1:] == ["—", "FAIL", "—", "—", "—", "—"]

@@ -70,7 +70,7 @@ def test_pillar_score_is_the_worst_margin_of_its_measured_gates():
     assert scores["ge2e"]["utility"] == pytest.approx(-0.5)
 
 
-def test_a_pillar_outside_the_five_is_kept_after_them():
+def test_a_pillar_outside_the_six_is_kept_after_them():
     scores = pillar_scores([gate("latency.p99", 0.1, 0.2, "max")])
     assert list(scores["mfcc"]) == [*PILLARS, "latency"]
 
@@ -98,6 +98,7 @@ def test_worst_verdicts_per_backbone_and_pillar():
     ]
     cells = worst_verdicts(records, backbones=["mfcc", "ge2e"])
     assert cells["mfcc"] == {
+        "protocol": None,
         "utility": "ERROR",
         "privacy": None,
         "fairness": "FAIL",

@@ -1,8 +1,10 @@
-"""Speaker-independent, gender-balanced k-fold splits and the dev split for early stopping."""
+"""Speaker-independent, gender-balanced k-fold splits and the dev split for early stopping; on request
+(`--folds-disjoint sentence`), folds disjoint in sentences too."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,6 +19,9 @@ class Fold:
     train_speakers: tuple[str, ...]
     dev_speakers: tuple[str, ...]
     test_speakers: tuple[str, ...]
+    # Sentence-disjoint folds only (`sentence_disjoint`): the sentences, as `sentence_key`s, this fold
+    # tests on and never trains or stops early on. Empty: the fold is disjoint in speakers only.
+    held_out_sentences: tuple[str, ...] = ()
 
 
 def _speakers_by_gender(utterances: list[Utterance]) -> dict[str, list[str]]:
@@ -131,3 +136,75 @@ def partition_folds(utterances: list[Utterance], seed: int = 0) -> list[Fold]:
     folds = [Fold(i, train, dev, tuple(sorted(by_split[name]))) for i, name in enumerate(tests)]
     check_speaker_independence(folds)
     return folds
+
+
+def sentence_key(text: str) -> str:
+    """A sentence or transcript as compared across utterances: case, punctuation and spacing ignored
+    ("It's late." and "it's late" are one sentence); "" for none."""
+    return " ".join(re.sub(r"[\W_]+", " ", text.casefold()).split())
+
+
+def sentence_disjoint(folds: list[Fold], utterances: list[Utterance], seed: int = 0) -> list[Fold]:
+    """`folds` made disjoint in sentences as well as speakers: the corpus's distinct sentences are dealt
+    into one group per fold (seeded), each fold tests its test speakers on its group's sentences only,
+    and leaves the utterances of those sentences out of training and early stopping.
+
+    What this costs (training utterances left out, test utterances not tested) is in
+    `sentence_disjoint_cost`. Raises ValueError saying why when it is not possible: utterances without
+    a sentence, fewer sentences than folds, or a fold left without training, dev or test utterances.
+    """
+    keys = [sentence_key(u.sentence) for u in utterances]
+    unknown = [u.id for u, key in zip(utterances, keys) if not key]
+    refused = "--folds-disjoint sentence is not possible on this corpus"
+    if unknown:
+        raise ValueError(
+            f"{refused}: {len(unknown)} of {len(utterances)} utterances have no sentence or transcript "
+            f"(e.g. {unknown[0]!r}; a manifest gives them in a `text` or `sentence` column)"
+        )
+    sentences = sorted(set(keys))
+    if len(sentences) < len(folds):
+        raise ValueError(f"{refused}: {len(sentences)} distinct sentences cannot be dealt into {len(folds)} folds")
+    order = [sentences[i] for i in np.random.default_rng(seed).permutation(len(sentences))]
+    made = [replace(fold, held_out_sentences=tuple(sorted(order[fold.index :: len(folds)]))) for fold in folds]
+    for fold in made:
+        held = set(fold.held_out_sentences)
+        for side, speakers, tested in (
+            ("training", fold.train_speakers, False),
+            ("dev", fold.dev_speakers, False),
+            ("test", fold.test_speakers, True),
+        ):
+            chosen = set(speakers)
+            rows = [key for u, key in zip(utterances, keys) if u.speaker in chosen and (key in held) == tested]
+            if speakers and not rows:
+                raise ValueError(
+                    f"{refused}: fold {fold.index} would have no {side} utterances (its test sentences are "
+                    f"{len(held)} of {len(sentences)}; its {side} speakers say {'none' if tested else 'only'} of them)"
+                )
+    return made
+
+
+def sentence_disjoint_cost(folds: list[Fold], utterances: list[Utterance]) -> str:
+    """What sentence-disjoint folds leave out, in words (for the corpus summary); "" for other folds."""
+    if not any(fold.held_out_sentences for fold in folds):
+        return ""
+    keys = [sentence_key(u.sentence) for u in utterances]
+    left_out = trained = tested = testable = 0
+    for fold in folds:
+        held, learners, testers = (
+            set(fold.held_out_sentences),
+            {*fold.train_speakers, *fold.dev_speakers},
+            set(fold.test_speakers),
+        )
+        for u, key in zip(utterances, keys):
+            if u.speaker in learners:
+                trained += 1
+                left_out += key in held
+            elif u.speaker in testers:
+                testable += 1
+                tested += key in held
+    sentences = len({s for fold in folds for s in fold.held_out_sentences})
+    return (
+        f"sentence-disjoint ({sentences} sentences in {len(folds)} groups): {left_out} of {trained} training "
+        f"utterances left out over the folds (their sentence is tested), {tested} of {testable} test "
+        "utterances tested (the others' sentences are trained on)"
+    )

@@ -3,7 +3,10 @@
 Layout: `Session1..5/sentences/wav/<dialog>/<utterance>.wav` and
 `Session1..5/dialog/EmoEvaluation/<dialog>.txt`, whose turn lines read
 `[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[2.5000, 2.5000, 2.5000]` (start, end,
-utterance, consensus category, valence/activation/dominance). The speaker's gender is the letter
+utterance, consensus category, valence/activation/dominance); `Session1..5/dialog/transcriptions/<dialog>.txt`
+(where the copy has them) gives each turn's words, `Ses01F_impro01_F000 [006.2901-008.2357]: Excuse me.`,
+kept as the utterance's sentence (scripted dialogs repeat their lines in every session: the protocol
+pillar's lexical overlap counts them). The speaker's gender is the letter
 before the utterance index (`..._F000`); each session has one speaker of each gender. "excited" is
 merged into happy, as is customary; `xxx` (no majority) and `oth` fall outside the label set.
 Folds: leave-one-session-out (5).
@@ -32,6 +35,7 @@ CODES = {
     "xxx": "no agreement",
 }
 TURN = re.compile(r"^\[\s*([\d.]+)\s*-\s*([\d.]+)\s*\]\s+(\S+)\s+(\S+)\s+\[")
+TRANSCRIPT = re.compile(r"^(\S+)\s+\[[\d.]+\s*-\s*[\d.]+\]:\s*(.*?)\s*$")
 UTTERANCE = re.compile(r"^Ses(\d\d)[FM]_(.+)_([FM])\d+$")
 
 
@@ -48,12 +52,26 @@ def evaluations(session: Path) -> list[tuple[str, str]]:
     return turns
 
 
+def transcriptions(session: Path) -> dict[str, str]:
+    """Utterance id -> its words, from a session's transcription files (empty where the copy has none)."""
+    words = {}
+    for path in sorted((session / "dialog" / "transcriptions").glob("*.txt")):
+        if path.name.startswith("._"):
+            continue
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            match = TRANSCRIPT.match(line)
+            if match:
+                words[match.group(1)] = match.group(2)
+    return words
+
+
 def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
     found, dropped = [], []
     sessions = sorted(p for p in root.glob("Session[1-9]") if p.is_dir())
     if not sessions:
         raise FileNotFoundError(f"no Session1..5 folders in {root}")
     for session in sessions:
+        words = transcriptions(session)
         for utterance, code in evaluations(session):
             match = UTTERANCE.match(utterance)
             if match is None:
@@ -63,7 +81,17 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
             dialog = utterance.rsplit("_", 1)[0]
             path = session / "sentences" / "wav" / dialog / f"{utterance}.wav"
             sex = "female" if letter == "F" else "male"
-            found.append(Candidate(path, code, f"Ses{number}{letter}", sex, id=utterance, session=session.name))
+            found.append(
+                Candidate(
+                    path,
+                    code,
+                    f"Ses{number}{letter}",
+                    sex,
+                    id=utterance,
+                    sentence=words.get(utterance, ""),
+                    session=session.name,
+                )
+            )
     return found, dropped
 
 
@@ -73,7 +101,8 @@ SAMPLE_CODES = {"neu": "neutral", "hap": "happy", "exc": "happy", "sad": "sad", 
 
 def write_sample(root: Path) -> None:
     """The real session structure (five sessions, one actress and one actor each), two dialogs per session,
-    six turns per speaker, and one turn without a majority (`xxx`)."""
+    six turns per speaker, and one turn without a majority (`xxx`); transcriptions whose scripted lines
+    are the same in every session and whose improvised ones are each session's own."""
     for session in range(1, 6):
         dialogs = {f"Ses{session:02d}F_impro01": [], f"Ses{session:02d}M_script01_1": []}
         for letter in "FM":
@@ -87,6 +116,15 @@ def write_sample(root: Path) -> None:
         dialogs[impro].append((f"{impro}_F003", "xxx"))
         tone(root / f"Session{session}" / "sentences" / "wav" / impro / f"{impro}_F003.wav", f"{session}F", "neutral")
         for dialog, turns in dialogs.items():
+            said = [
+                f"{turn} [{2.5 * i + 1.25:08.4f}-{2.5 * i + 3.15:08.4f}]: "
+                + (f"Scripted line {i}." if "script" in dialog else f"Session {session} says {turn[-4:]}.")
+                + "\n"
+                for i, (turn, _) in enumerate(turns)
+            ]
+            transcript = root / f"Session{session}" / "dialog" / "transcriptions" / f"{dialog}.txt"
+            transcript.parent.mkdir(parents=True, exist_ok=True)
+            transcript.write_text("".join(said))
             lines = [SAMPLE_HEADER]
             for index, (turn, code) in enumerate(turns):
                 start = 2.5 * index + 1.25

@@ -3,7 +3,9 @@
 Required columns: `path` (relative to the table's folder, or absolute), `emotion`, `speaker`,
 `gender` (female/male, F/M). Optional: `split` (train, dev|development|valid, test*; when present the
 folds are these partitions, otherwise speaker-independent k-fold), `age`, `id` (default: the file
-stem), `sentence`, `session`; any other column is kept as a demographic. Emotion names are read
+stem), `text` (the transcript) or `sentence` (a sentence id; the transcript wins where both are
+given: the protocol pillar's lexical overlap and `--folds-disjoint sentence` read it), `session`; any
+other column is kept as a demographic. Emotion names are read
 case-insensitively with common spellings (neu, hap, anger, happiness, ...); `map=` adds others.
 """
 
@@ -19,7 +21,7 @@ from trustser.corpora.registry import register
 from trustser.corpora.samples import tone, write_csv
 
 REQUIRED = ("path", "emotion", "speaker", "gender")
-KNOWN = (*REQUIRED, "split", "age", "id", "sentence", "session")
+KNOWN = (*REQUIRED, "split", "age", "id", "sentence", "text", "session")
 CODES = {spelling: emotion for emotion, spellings in SYNONYMS.items() for spelling in spellings}
 
 
@@ -49,7 +51,7 @@ def candidates(table: Path) -> tuple[list[Candidate], list[Dropped]]:
                 row["speaker"],
                 gender(row["gender"]),
                 id=row.get("id", ""),
-                sentence=row.get("sentence", ""),
+                sentence=row.get("text", "") or row.get("sentence", ""),
                 age=int(age) if age else None,
                 session=row.get("session", ""),
                 split=row.get("split", ""),

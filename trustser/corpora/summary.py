@@ -13,7 +13,7 @@ from pathlib import Path
 
 from trustser.cache.store import atomic_path
 from trustser.corpora.base import Corpus
-from trustser.corpora.folds import Fold
+from trustser.corpora.folds import Fold, sentence_disjoint_cost
 
 SHOWN_BAD_ITEMS = 20  # the text lists this many bad items, and this many left out by design; the JSON lists all
 
@@ -79,6 +79,7 @@ def summarise(corpus: Corpus, folds: list[Fold], spec: str, k: int) -> CorpusSum
         counts[emotion][gender] = n
     speakers = {u.speaker: u.gender for u in corpus.utterances}
     seconds = sum(corpus.seconds(u.id) for u in corpus.utterances)
+    sentences = sentence_disjoint_cost(folds, corpus.utterances)
     named = [(d.bad, f"{d.item}: {d.reason}" + (f" ({d.detail})" if d.detail else "")) for d in corpus.dropped]
     return CorpusSummary(
         spec=spec,
@@ -89,7 +90,7 @@ def summarise(corpus: Corpus, folds: list[Fold], spec: str, k: int) -> CorpusSum
         speakers_by_gender=dict(sorted(Counter(speakers.values()).items())),
         hours=seconds / 3600,
         counts=counts,
-        fold_scheme=corpus.fold_scheme(k),
+        fold_scheme=corpus.fold_scheme(k) + (f"; {sentences}" if sentences else ""),
         folds=len(folds),
         dropped=dict(sorted(Counter(d.reason for d in corpus.dropped).items())),
         bad_items=tuple(text for bad, text in named if bad),

@@ -28,6 +28,10 @@ class Encoder(nn.Module):
     min_seconds: float = 0.0
     #: why gradients cannot reach the waveform, for encoders with differentiable = False
     non_differentiable_reason: str = ""
+    #: the datasets its weights were trained or fine-tuned on (corpus names or Hugging Face dataset ids):
+    #: auditing it on one of them fails the protocol pillar's training-data gate. Set by the encoder's
+    #: registration (`register(..., trained_on=...)`), a checkpoint's model card, or a team module's attribute
+    trained_on: tuple[str, ...] = ()
 
     def forward(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
@@ -45,6 +49,15 @@ class Encoder(nn.Module):
             digest.update(key.encode())
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
         return digest.hexdigest()[:16]
+
+
+def dataset_names(value: object, where: str) -> tuple[str, ...]:
+    """A declaration of training data (one name, or a list of names) as a tuple of names; ValueError
+    naming `where` for anything else."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(name, str) and name.strip() for name in names):
+        raise ValueError(f"{where}: trained_on must be a dataset name or a list of them, got {value!r}")
+    return tuple(dict.fromkeys(name.strip() for name in names))
 
 
 def frame_mask(frame_lengths: torch.Tensor, frames: int) -> torch.Tensor:

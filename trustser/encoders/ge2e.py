@@ -136,7 +136,9 @@ class GE2EEncoder(Encoder):
         }
 
 
-@register("ge2e", checked_as=["ge2e"])
+# The pretrained GE2E model (Resemblyzer shares it with Real-Time-Voice-Cloning) was trained on the training
+# sets of LibriSpeech, VoxCeleb1 and VoxCeleb2 (its author, CorentinJ/Real-Time-Voice-Cloning issue 1032)
+@register("ge2e", checked_as=["ge2e"], trained_on=("librispeech", "voxceleb1", "voxceleb2"))
 def create_ge2e(argument: str | None) -> Encoder:
     """`ge2e` for Resemblyzer's pretrained weights, `ge2e:/path/to/model.pt` for a compatible checkpoint."""
     return GE2EEncoder(Path(argument) if argument else None)

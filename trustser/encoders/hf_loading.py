@@ -117,6 +117,26 @@ def preprocessor_settings(source: str) -> dict | None:
         return None
 
 
+def model_card_datasets(source: str) -> tuple[str, ...]:
+    """The datasets a checkpoint's model card declares (`datasets:` in the YAML front matter of its
+    README.md, Hugging Face's convention); empty without a card, a front matter or that key."""
+    resolved = resolve_model_source(source)
+    card = Path(resolved) / "README.md" if isinstance(resolved, Path) else None
+    if card is None or not card.is_file():
+        return ()
+    from huggingface_hub.repocard import metadata_load
+
+    try:
+        metadata = metadata_load(card) or {}
+    except Exception as error:  # yaml's errors: a card whose front matter does not parse
+        raise ValueError(f"{card}: the model card's front matter is not valid YAML: {error}") from None
+    datasets = metadata.get("datasets") or []
+    names = [datasets] if isinstance(datasets, str) else datasets
+    if not isinstance(names, list):
+        raise ValueError(f"{card}: `datasets` must be a dataset id or a list of them, got {datasets!r}")
+    return tuple(dict.fromkeys(str(name).strip() for name in names if str(name).strip()))
+
+
 def checkpoint_fingerprint(source: str) -> str:
     """SHA-256 over the checkpoint's config files and weight files (names and bytes).
 

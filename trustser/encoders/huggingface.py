@@ -42,6 +42,7 @@ from trustser.encoders.base import Encoder, frame_mask, sample_mask
 from trustser.encoders.hf_loading import (
     checkpoint_fingerprint,
     load_pretrained,
+    model_card_datasets,
     preprocessor_settings,
     resolve_model_source,
 )
@@ -62,6 +63,16 @@ NORMALIZE_EPS = 1e-7  # Wav2Vec2FeatureExtractor.zero_mean_unit_var_norm
 # what the contract test checks: `hf:` on a tiny checkpoint of every family, each short name on one of its
 # family (trustser.encoders.tiny_checkpoints), whisper_base in the study's trimmed windows
 TINY_FAMILIES = ("wav2vec2_group", "wav2vec2_layer", "hubert", "wavlm", "data2vec_audio", "whisper")
+# what each base checkpoint was pre-trained on, from its paper and model card (the card, where the
+# local copy has one, may add more)
+SHORT_NAME_DATASETS = {
+    "wav2vec2_0": ("librispeech_asr",),
+    "wavlm": ("libri-light", "gigaspeech", "voxpopuli"),
+    "hubert": ("librispeech_asr",),
+    "whisper_tiny": (),  # 680,000 hours of audio collected from the web, not published
+    "whisper_base": (),
+    "whisper_small": (),
+}
 SHORT_NAME_CHECKS = {
     "wav2vec2_0": ("wav2vec2_group", ""),
     "wavlm": ("wavlm", ""),
@@ -93,6 +104,8 @@ class HFEncoder(Encoder):
         self.name = source
         self.model_type = model.config.model_type
         self._checkpoint = checkpoint  # set when loaded from files: fingerprint hashes them
+        if checkpoint is not None:
+            self.trained_on = model_card_datasets(checkpoint)  # what its model card says it was trained on
         self._fingerprint: str | None = None
         self.eval()
 
@@ -359,6 +372,8 @@ def _create_short(short_name: str, model_id: str, argument: str | None) -> Encod
 
 for _short_name, _model_id in SHORT_NAMES.items():
     _checkpoint, _suffix = SHORT_NAME_CHECKS[_short_name]
-    register(_short_name, checked_as=[on_tiny_checkpoint(f"{_short_name}:", _checkpoint, _suffix)])(
-        functools.partial(_create_short, _short_name, _model_id)
-    )
+    register(
+        _short_name,
+        checked_as=[on_tiny_checkpoint(f"{_short_name}:", _checkpoint, _suffix)],
+        trained_on=SHORT_NAME_DATASETS[_short_name],
+    )(functools.partial(_create_short, _short_name, _model_id))

@@ -1,7 +1,8 @@
 """A plain `nn.Module` that keeps the encoder contract without subclassing `Encoder`, given its interface.
 
 Such a module has positive int attributes `sample_rate`, `num_layers` and `hidden_size`, optionally
-`differentiable`, `non_differentiable_reason` and `min_seconds`, and `forward(waveforms, lengths)`
+`differentiable`, `non_differentiable_reason`, `min_seconds` and `trained_on` (the datasets its weights
+were trained on), and `forward(waveforms, lengths)`
 returning `(layers [batch, num_layers, frames, hidden_size], frame_lengths [batch])`. Team factories
 (`torch:` specs, entry points) may return one; `ModuleEncoder`'s fingerprint covers its weights and
 its source file.
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 from torch import nn
 
-from trustser.encoders.base import Encoder
+from trustser.encoders.base import Encoder, dataset_names
 from trustser.specs.team_code import source_digest
 
 REQUIRED = ("sample_rate", "num_layers", "hidden_size")
-OPTIONAL = ("differentiable", "non_differentiable_reason", "min_seconds")
+OPTIONAL = ("differentiable", "non_differentiable_reason", "min_seconds", "trained_on")
 
 
 def positive_int(value: object) -> bool:
@@ -32,6 +33,7 @@ class ModuleEncoder(Encoder):
         for attribute in REQUIRED + OPTIONAL:
             if hasattr(module, attribute):
                 setattr(self, attribute, getattr(module, attribute))
+        self.trained_on = dataset_names(self.trained_on, name)
         self.source = source_digest(module)
 
     def forward(self, waveforms, lengths):

@@ -21,6 +21,7 @@ class Measurement:
     group_size: int | None = None  # the smallest group it compares, for the gate's `min_group_size`
     speakers: int | None = None  # how many speakers it was measured on, for `min_speakers`; None: not over speakers
     details: object = None  # the evaluator's whole result; the report keeps its plain form
+    note: str = ""  # what the value counts, by name (e.g. the duplicate utterances): the verdict's message ends with it
 
     def __post_init__(self) -> None:
         if self.interval is not None:

@@ -100,13 +100,22 @@ class Gate:
         ci: tuple[float, float] | None = None,
         group_size: int | None = None,
         speakers: int | None = None,
+        *,
+        note: str = "",
     ) -> Judgement:
         """PASS when the judged number is within the bound; otherwise FAIL (or WARN for a warn-level gate).
 
         The judged number is `value` for a point gate and the least favourable bound of `ci` for a
         ci gate. A `group_size` below the gate's `min_group_size`, or a measurement over fewer
         `speakers` than its `min_speakers`, gives WARN whatever the value: too few to call it either way.
+        `note` (what the value counts, by name) ends the message.
         """
+        judgement = self._judge(value, context, ci, group_size, speakers)
+        return Judgement(judgement.verdict, f"{judgement.message}: {note}") if note else judgement
+
+    def _judge(
+        self, value: float, context: str, ci: tuple[float, float] | None, group_size: int | None, speakers: int | None
+    ) -> Judgement:
         symbol_ok, symbol_bad = self.bound.symbols
         interval = "" if ci is None else f" [95% CI {format_number(ci[0])}, {format_number(ci[1])}]"
         too_few = self._too_few(group_size, speakers)

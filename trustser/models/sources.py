@@ -104,7 +104,12 @@ class TrainedHeads:
             version=TRAINING_VERSION,
             features=feature_key(self.encoder, self.split.corpus, self.context.extraction),
             labels=self.split.labels.tolist(),
-            fold=[fold.train_speakers, fold.dev_speakers],
+            # a sentence-disjoint fold trains on fewer utterances; other folds keep the key they always had
+            fold=[
+                fold.train_speakers,
+                fold.dev_speakers,
+                *([fold.held_out_sentences] if fold.held_out_sentences else ()),
+            ],
             head=self.context.head_config.as_dict(),
             train=self.context.train_config.as_dict(),
             device=self.device.type,  # GPU kernels change the weights
@@ -112,12 +117,12 @@ class TrainedHeads:
 
     def head(self, fold: Fold) -> EmotionHead:
         """The fold's trained head, from the cache when it was trained before."""
-        train_rows = self.split.indices(fold.train_speakers)
+        train_rows = self.split.train_rows(fold)
         train = lambda: train_head(  # noqa: E731
             self.features,
             self.split.labels,
             train_rows,
-            self.split.indices(fold.dev_speakers),
+            self.split.dev_rows(fold),
             num_classes=self.split.num_classes,
             head_config=self.context.head_config,
             train_config=self.context.train_config,

@@ -1,4 +1,4 @@
-"""The five pillars: one package each, holding its evaluators (measurement only, no verdicts) and,
+"""The six pillars: one package each, holding its evaluators (measurement only, no verdicts) and,
 in `checks.py`, its metric declarations beside the functions that measure them from a run.
 
 May import: cache, compute, corpora, encoders, features, gates, models, run, specs

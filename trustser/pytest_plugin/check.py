@@ -65,6 +65,7 @@ class TrustCheck:
             ci=measurement.interval,
             group_size=measurement.group_size,
             speakers=measurement.speakers,
+            note=measurement.note,
         )
         if self.baseline is not None:
             judgement = worst(judgement, self.gate.judge_regression(value, self.baseline, self.context))

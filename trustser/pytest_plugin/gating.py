@@ -96,6 +96,18 @@ def check_every_trust_test_has_a_gate(config: pytest.Config, items: list[pytest.
     config.stash[_GATES_CHECKED] = True
 
 
+def protocol_first(items: list[pytest.Item]) -> None:
+    """Reorder `items` in place so the protocol pillar's trust tests run first (in their order), every
+    other test after them in its own: the protocol is what every other gate stands on, so a leaking split
+    is the first verdict a run (or `-x`) gives."""
+    items.sort(key=lambda item: not _in_protocol_pillar(item))
+
+
+def _in_protocol_pillar(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("trust")
+    return marker is not None and bool(marker.args) and str(marker.args[0]).startswith("protocol.")
+
+
 def gates_were_checked(config: pytest.Config) -> bool:
     """Whether collection got as far as checking the gates (pytest calls later hooks even when it stopped)."""
     return config.stash.get(_GATES_CHECKED, False)

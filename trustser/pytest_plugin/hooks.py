@@ -52,6 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     reporting.start_report_if_auditing(config, items)
     gating.check_every_trust_test_has_a_gate(config, items)
+    gating.protocol_first(items)
     xdist.mark_backbone_groups(items)
 
 

@@ -75,6 +75,13 @@ OPTIONS = (
         "MSP-Podcast partitions) use theirs",
         {"type": int, "default": 4},
     ),
+    Option(
+        "folds-disjoint",
+        "what the folds keep apart: speaker (default: no speaker is both trained on and tested) or sentence "
+        "(speakers and sentences: a fold trains on none of the sentences it tests; refused, saying why, where the "
+        "corpus has no sentences or transcripts)",
+        {"default": "speaker", "choices": ("speaker", "sentence")},
+    ),
     Option("cache", "cache directory (default $TRUSTSER_CACHE or ~/.cache/trustser)", {"default": None}, False),
     Option(
         "on-bad-audio",

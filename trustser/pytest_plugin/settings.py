@@ -35,6 +35,7 @@ class AuditOptions:
     report: str
     seed: int
     folds: int
+    folds_disjoint: str
     cache: str | None
     on_bad_audio: str
     device: str
@@ -92,6 +93,7 @@ class AuditOptions:
             cache_root=self.cache_root(),
             seed=self.seed,
             folds=self.folds,
+            folds_disjoint=self.folds_disjoint,
             on_bad_audio=self.on_bad_audio,
             model_labels=self.model_labels,
             device=self.device,

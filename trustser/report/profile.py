@@ -39,12 +39,12 @@ def profile_radius(score: float) -> float:
 
 
 def pillars_of(records: list[TrustRecord]) -> list[str]:
-    """The five pillars, then any other pillar the records name, so no record drops out of a summary."""
+    """The six pillars, then any other pillar the records name, so no record drops out of a summary."""
     return list(dict.fromkeys([*PILLARS, *(r.pillar for r in records)]))
 
 
 def in_pillar_order(records: list[TrustRecord]) -> list[TrustRecord]:
-    """Records by pillar (the five first, in their order), then metric, then backbone."""
+    """Records by pillar (the six first, in their order), then metric, then backbone."""
     rank = {pillar: index for index, pillar in enumerate(PILLARS)}
     return sorted(records, key=lambda r: (rank.get(r.pillar, len(PILLARS)), r.metric, r.backbone))
 

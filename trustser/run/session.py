@@ -16,7 +16,7 @@ from trustser.compute.executor import Executor
 from trustser.corpora import create as create_corpus
 from trustser.corpora.audio import MIN_SECONDS, BadAudio
 from trustser.corpora.base import BadData, Corpus
-from trustser.corpora.folds import Fold, check_speaker_independence
+from trustser.corpora.folds import Fold, sentence_disjoint
 from trustser.corpora.split import CorpusSplit
 from trustser.corpora.summary import CorpusSummary, summarise
 from trustser.encoders import create as create_encoder
@@ -41,6 +41,7 @@ class AuditSettings:
     cache_root: Path
     seed: int = 0
     folds: int = 4
+    folds_disjoint: str = "speaker"  # --folds-disjoint: speaker | sentence (speakers and sentences)
     on_bad_audio: str = "skip"  # skip | fail: what a bad corpus file (missing, undecodable, NaN, ...) does
     model_labels: str | None = None  # --model-labels: a finished model's labels -> the audit's emotions
     device: str = "auto"  # --device: auto | cpu | cuda | cuda:N
@@ -140,10 +141,17 @@ class AuditSession:
 
     @cached_property
     def folds(self) -> list[Fold]:
-        """The corpus's customary folds (k speaker-independent folds unless it has its own)."""
-        with spec_errors():  # too few speakers or sessions for the folds asked for, or a team corpus's own refusal
+        """The corpus's customary folds (k speaker-independent folds unless it has its own), disjoint in
+        sentences too under `--folds-disjoint sentence`.
+
+        Folds that put a speaker on both sides (a team corpus's own) are kept as they are: the protocol
+        pillar's speaker-overlap gate fails naming the speakers, and no head is trained on them
+        (`BackboneRun.heads`)."""
+        # too few speakers, sessions or sentences for the folds asked for, or a team corpus's own refusal
+        with spec_errors():
             folds = self.corpus.folds(self.settings.folds, self.settings.seed)
-        check_speaker_independence(folds)  # always on, whatever the corpus supplied
+            if self.settings.folds_disjoint == "sentence":
+                folds = sentence_disjoint(folds, self.corpus.utterances, self.settings.seed)
         return folds
 
     @cached_property

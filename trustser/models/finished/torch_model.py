@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from trustser.encoders.base import Encoder
+from trustser.encoders.base import Encoder, dataset_names
 from trustser.encoders.module_encoder import OPTIONAL, positive_int
 from trustser.errors import ModelOutputError
 from trustser.models.finished.formats import register_format
@@ -74,6 +74,7 @@ class ModelLayers(Encoder):
         for attribute in OPTIONAL:
             if hasattr(model, attribute):
                 setattr(self, attribute, getattr(model, attribute))
+        self.trained_on = dataset_names(self.trained_on, spec)
         self.source = source_digest(model)
 
     def forward(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

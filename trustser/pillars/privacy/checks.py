@@ -335,7 +335,7 @@ def membership_split(run: BackboneRun) -> tuple[np.ndarray, np.ndarray]:
             "membership inference and DP-SGD retrain the head on known members: it takes the finished "
             "model's training data and recipe, which the audit does not have"
         )
-    train = run.split.indices(run.folds[0].train_speakers)
+    train = run.split.train_rows(run.folds[0])
     members, held_out = member_split(run.split.column("speaker", train), seed=run.train_config.seed)
     return train[members], train[held_out]
 
@@ -345,7 +345,7 @@ def membership_target(run: BackboneRun) -> EmotionHead:
     fold = run.folds[0]
     members, _ = membership_split(run)
     key = content_key(step="membership-target", head=run.head_key(fold), members=members.tolist())
-    dev = run.split.indices(fold.dev_speakers)
+    dev = run.split.dev_rows(fold)
     return run.cached_head(
         key,
         lambda: train_head(
@@ -384,7 +384,7 @@ def differential_privacy(run: BackboneRun, settings: DPSettings) -> Differential
         run.features,
         run.split.labels,
         members,
-        run.split.indices(fold.dev_speakers),
+        run.split.dev_rows(fold),
         num_classes=len(run.corpus.emotions),
         head_config=run.head_config,
         train_config=run.train_config,
@@ -396,7 +396,7 @@ def differential_privacy(run: BackboneRun, settings: DPSettings) -> Differential
         ),
         device=run.device,
     )
-    test = run.split.indices(fold.test_speakers)
+    test = run.split.test_rows(fold)
     target = membership_target(run)
     uar_dp, uar_non_dp = (
         float(

@@ -204,7 +204,7 @@ def attack_set(run: BackboneRun, *, per_fold: int) -> list[tuple[int, np.ndarray
     rng = np.random.default_rng(run.train_config.seed)
     chosen = []
     for fold in run.folds:
-        test = run.split.indices(fold.test_speakers)
+        test = run.split.test_rows(fold)
         chosen.append((fold.index, np.sort(rng.permutation(test)[:per_fold])))
     return chosen
 

@@ -144,7 +144,7 @@ def inference_energy(run: BackboneRun, settings: EnergySettings, *, utterances: 
     `threads` torch threads: the median of `windows` windows of about `window_seconds` each, the
     inference repeated to fill them."""
     fold = run.folds[0]
-    indices = run.split.indices(fold.test_speakers)[:utterances]
+    indices = run.split.test_rows(fold)[:utterances]
     waves = [load_waveform(run.corpus, run.corpus.utterances[i].id, run.encoder.sample_rate) for i in indices]
     model = run.waveform_model(fold)
     audio_seconds = sum(len(w) for w in waves) / run.encoder.sample_rate
