@@ -38,6 +38,7 @@ from trustser.pillars.privacy.differential_privacy import (
     train_dp_head,
 )
 from trustser.pillars.privacy.membership import (
+    MIN_NONMEMBERS,
     LowFPRMembershipResult,
     lira_scores,
     logit_confidence,
@@ -205,13 +206,15 @@ MEMBERSHIP_LOW_FPR = declare_metric(
     "non-members (same members and non-members as the advantage), for the stronger of two attacks: the head's "
     "negative loss, and LiRA: `reference_heads` heads trained by the release recipe (at most "
     "`reference_max_epochs` epochs) on random halves of each speaker's candidates, in complementary pairs so each "
-    "candidate is IN for half of them and OUT for the others; each candidate is scored by the likelihood ratio of "
-    "its logit-scaled confidence under Gaussians fitted to its IN and OUT values (one variance pooled over "
-    "candidates). The gate names the attack; TPR at 0.1% FPR is reported beside it where the non-members can "
-    "resolve it (1,000 or more), and the smallest FPR they resolve (1 / non-members) otherwise. Not applicable "
-    "with fewer than 100 non-members.",
+    "candidate is OUT for half of them; each candidate is scored by how far its logit-scaled confidence "
+    "log(p / (1 − p)) under the target lies above the Gaussian of its values under the heads that did not train "
+    "on it (offline LiRA, one variance pooled over candidates, each head's confidences standardised over the "
+    "candidates). The gate names the attack. With fewer than 100 non-members 1% cannot be resolved and the TPR is "
+    "read at one false alarm (1 / non-members, stated in the details); with fewer than 50, not at all (not "
+    "applicable). TPR at 0.1% FPR is reported beside it where there are 1,000 non-members to resolve it; "
+    "otherwise the details say so and give the smallest FPR the non-members resolve.",
     chance="0.01 (flags members no more often than non-members)",
-    reference="Carlini et al. 2022, Membership Inference Attacks From First Principles (LiRA, online, fixed variance)",
+    reference="Carlini et al. 2022, Membership Inference Attacks From First Principles (LiRA, offline, fixed variance)",
     settings=ReferenceHeadSettings(),
 )
 DP_EPSILON = declare_metric(
@@ -589,11 +592,11 @@ def membership_advantage(run: BackboneRun) -> Measurement:
 
 
 def membership_tpr_at_1pct_fpr(run: BackboneRun, settings: ReferenceHeadSettings) -> Measurement:
-    members, held_out = membership_split(run)
-    if len(held_out) * 0.01 < 1:
+    _, held_out = membership_split(run)
+    if len(held_out) < MIN_NONMEMBERS:
         raise NotApplicable(
-            f"TPR at 1% FPR needs at least 100 non-members; the membership split has {len(held_out)} "
-            f"(its smallest false-positive rate is 1/{len(held_out)} = {1 / len(held_out):.1%})"
+            f"TPR at a low FPR needs {MIN_NONMEMBERS} non-members; the membership split has {len(held_out)} "
+            f"(one false alarm is already {1 / max(len(held_out), 1):.1%})"
         )
     result = low_fpr_membership_attack(run, settings)
     return Measurement(

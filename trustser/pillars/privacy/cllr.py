@@ -31,7 +31,11 @@ def cllr_min(scores: np.ndarray, is_target: np.ndarray) -> float:
     n_target, n_nontarget = int(is_target.sum()), int((~is_target).sum())
     if n_target == 0 or n_nontarget == 0:
         return float("nan")
-    posterior = IsotonicRegression(increasing=True).fit_transform(scores, is_target.astype(np.float64))
+    # PAV depends on the scores' order only: fitted on their ranks, which are exact integers (equal scores
+    # share one), so that nearly equal floats (cosines a few ulps apart) cannot upset sklearn's interpolation
+    # (it returned NaN on the default corpus's ge2e posteriors).
+    rank = np.unique(scores, return_inverse=True)[1].astype(np.float64)
+    posterior = IsotonicRegression(increasing=True).fit_transform(rank, is_target.astype(np.float64))
     # PAV gives 0 only to blocks of non-targets and 1 only to blocks of targets: the infinite llr of such
     # a block costs nothing, so each side's cost is computed from odds that stay finite for it.
     prior_odds = n_target / n_nontarget

@@ -205,6 +205,11 @@ def _informed_scores(
     return scores
 
 
+def _lowest(value: float) -> float:
+    """A value to minimise over, a NaN (not measured) never winning."""
+    return np.inf if np.isnan(value) else value
+
+
 def speaker_verification(
     representations: Mapping[str, np.ndarray],
     speakers: np.ndarray,
@@ -249,7 +254,7 @@ def speaker_verification(
             trials = _Trials(a, b, _sort_trials(scores, a == b))
             eers[attacker][name] = _sorted_eer(*trials.sorted, None)
             cllrs[attacker][name] = cllr_min(scores, trials.same)
-            if best is None or eers[attacker][name] < best[0]:
+            if best is None or _lowest(eers[attacker][name]) < _lowest(best[0]):
                 best = (eers[attacker][name], attacker, name, trials)
     eer, attacker, worst, trials = best
     per_speaker = np.bincount(owner)
@@ -263,7 +268,7 @@ def speaker_verification(
         return {"eer": _sorted_eer(*trials.sorted, weights)}
 
     cllr_attacker, cllr_representation = min(
-        ((a, r) for a in ran for r in cllrs[a]), key=lambda pair: cllrs[pair[0]][pair[1]]
+        ((a, r) for a in ran for r in cllrs[a]), key=lambda pair: _lowest(cllrs[pair[0]][pair[1]])
     )
     return SpeakerVerificationResult(
         eer=eer,
