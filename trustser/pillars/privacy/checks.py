@@ -152,12 +152,13 @@ SPEAKER_IDENTIFICATION = declare_metric(
     settings=ExposureSettings(),
 )
 _VERIFIERS = (
-    "Attackers score same- and different-speaker pairs of utterances on every exposed representation: an "
-    "untrained cosine scorer of standardised embeddings on every pair, and informed attackers (`attackers`) whose "
-    "back-end is fitted on the utterances of half of the speakers and scores the pairs of the other half (then the "
-    "halves swapped), so that no scored speaker was seen in training: WCCN (cosine after whitening by the "
-    "within-speaker covariance, Ledoit-Wolf shrunk) and two-covariance PLDA (log-likelihood ratios). Informed "
-    "attackers need 4 speakers; with fewer only the cosine one runs. "
+    "The speakers are split into two halves; the trials are the same- and different-speaker pairs of utterances "
+    "within a half, on every exposed representation, and every attacker scores them all: an untrained cosine "
+    "scorer of standardised embeddings, and informed attackers (`attackers`) whose back-end is fitted on the other "
+    "half's speakers, so that no scored speaker was seen in training: WCCN (cosine after whitening by the "
+    "within-speaker covariance, Ledoit-Wolf shrunk) and two-covariance PLDA (log-likelihood ratios). Each half's "
+    "scores are standardised over its trials before the two are pooled. With fewer than 4 speakers the trials are "
+    "all pairs and only the cosine attacker runs. "
 )
 SPEAKER_VERIFICATION = declare_metric(
     "privacy.speaker_verification_eer",
@@ -583,7 +584,7 @@ def speaker_verification_eer(run: BackboneRun, settings: VerificationSettings) -
 
 def speaker_verification_cllr_min(run: BackboneRun, settings: VerificationSettings) -> Measurement:
     result = speaker_verification_attack(run, settings)
-    return Measurement(result.cllr_min, n=result.n_trials_by_attacker[result.cllr_min_attacker], details=result)
+    return Measurement(result.cllr_min, n=result.n_target_trials + result.n_nontarget_trials, details=result)
 
 
 def membership_advantage(run: BackboneRun) -> Measurement:

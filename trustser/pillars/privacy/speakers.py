@@ -5,16 +5,16 @@ Two attacks (docs/metrics.md, Privacy), each run on every exposed representation
 - closed-set identification: a standardised logistic regression trained on half of each speaker's
   utterances and tested on the other half (then the halves swapped). Top-1 accuracy; chance is
   1 / speakers.
-- verification: same-speaker pairs of utterances as targets, other pairs as non-targets, scored by
-  several attackers: an untrained cosine scorer on every pair (standardised embeddings), and
-  informed attackers whose back-end (WCCN, PLDA: trustser.pillars.privacy.backends) is fitted on half
-  of the speakers and scores the pairs of the other half. Equal error rate (VoicePrivacy convention):
-  0.5 = the representation says nothing about identity; lower = more linkable; the result is the
-  strongest attacker on the most linkable representation, and names both. Cllr_min
-  (trustser.pillars.privacy.cllr) beside it judges every operating point, not only the EER's.
-  Corpora with more than `MAX_TRIALS` pairs (over ~700 utterances) are scored on `MAX_TRIALS` pairs
-  drawn uniformly with a fixed seed: all pairs grow with the square of the corpus (13 M pairs for
-  5,000 utterances).
+- verification: the speakers split into two halves; same-speaker pairs of utterances within a half
+  as targets, different-speaker pairs within a half as non-targets, scored by each of several
+  attackers: an untrained cosine scorer (standardised embeddings), and informed attackers whose
+  back-end (WCCN, PLDA: trustser.pillars.privacy.backends) is fitted on the other half's speakers.
+  Equal error rate (VoicePrivacy convention): 0.5 = the representation says nothing about identity;
+  lower = more linkable; the result is the strongest attacker on the most linkable representation,
+  and names both. Cllr_min (trustser.pillars.privacy.cllr) beside it judges every operating point,
+  not only the EER's. Corpora with more than `MAX_TRIALS` pairs (over ~700 utterances) are scored on
+  the within-half pairs among `MAX_TRIALS` pairs drawn uniformly with a fixed seed: all pairs grow
+  with the square of the corpus (13 M pairs for 5,000 utterances).
 
 Intervals resample speakers (identification: their utterances' correctness; verification: their
 trials, weighted by how often the resample drew each speaker).
@@ -55,14 +55,13 @@ class SpeakerVerificationResult:
     cllr_min: float  # the lowest Cllr_min (bits) over attackers and representations; 1 = no information
     cllr_min_attacker: str
     cllr_min_representation: str
-    n_target_trials: int  # of the strongest attacker (an informed one scores only pairs within a half)
+    n_target_trials: int  # every attacker scores the same trials: the pairs within each half of the speakers
     n_nontarget_trials: int
     n_speakers: int
     eer_by_representation: dict[str, float] = field(default_factory=dict)  # the lowest over attackers
     eer_by_attacker: dict[str, dict[str, float]] = field(default_factory=dict)  # attacker -> representation -> EER
     cllr_min_by_attacker: dict[str, dict[str, float]] = field(default_factory=dict)
-    n_trials_by_attacker: dict[str, int] = field(default_factory=dict)
-    backend_speakers: tuple[tuple[str, ...], ...] = ()  # the two halves; a back-end of one scores the other's pairs
+    speaker_halves: tuple[tuple[str, ...], ...] = ()  # trials: pairs within a half; back-ends learn from the other
     informed: str = ""  # why no informed attacker ran, when none did
     ci: tuple[float, float] = (float("nan"), float("nan"))  # of `eer`
     n_resamples: int = N_RESAMPLES
@@ -167,7 +166,7 @@ def _cosine_scores(z: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.n
 ATTACKERS = ("cosine", *BACKENDS)
 """Every verification attacker by the name results report: the untrained cosine scorer, then the informed ones."""
 
-MIN_INFORMED_SPEAKERS = 4  # two to learn a back-end from, two whose pairs it scores (for different-speaker trials)
+MIN_INFORMED_SPEAKERS = 4  # two halves of two: each half has different-speaker pairs, and two speakers to learn from
 
 
 def speaker_halves(n_speakers: int, *, seed: int) -> np.ndarray:
@@ -177,32 +176,30 @@ def speaker_halves(n_speakers: int, *, seed: int) -> np.ndarray:
     return half
 
 
-@dataclass(frozen=True)
-class _Trials:
-    """The pairs one attacker scores (positions into all utterances), sorted for the EER, with their owners."""
-
-    a: np.ndarray  # speaker number of each pair's first utterance
-    b: np.ndarray
-    sorted: tuple[np.ndarray, np.ndarray, np.ndarray]  # `_sort_trials` of its scores
-
-    @property
-    def same(self) -> np.ndarray:
-        return self.a == self.b
-
-
-def _informed_scores(
-    fit, z: np.ndarray, speakers: np.ndarray, utterance_half: np.ndarray, first: np.ndarray, second: np.ndarray
+def _per_half(
+    score, z: np.ndarray, speakers: np.ndarray, utterance_half: np.ndarray, first: np.ndarray, second: np.ndarray
 ) -> np.ndarray:
-    """Scores of pairs within a half (first and second in the same half) of standardised embeddings `z`,
-    each half by a back-end fitted on the other half's utterances and speakers."""
+    """Scores of pairs within a half, each half's scored by `score(z_half, first, second, z_other, speakers_other)`
+    and standardised over that half's pairs (label-free score normalisation: the two halves' back-ends need
+    not share a scale, and each half holds targets and non-targets alike)."""
     scores = np.empty(len(first))
-    for half in (0, 1):
-        rows = np.flatnonzero(utterance_half == half)
-        scorer = fit(z[utterance_half != half], speakers[utterance_half != half])
+    for half in np.unique(utterance_half):
+        rows, other = np.flatnonzero(utterance_half == half), utterance_half != half
         pairs = utterance_half[first] == half
         local = np.searchsorted(rows, first[pairs]), np.searchsorted(rows, second[pairs])
-        scores[pairs] = scorer.score(z[rows], *local)
+        scores[pairs] = standardised(score(z[rows], *local, z[other], speakers[other]))
     return scores
+
+
+def _cosine(z, first, second, _z_other, _speakers_other) -> np.ndarray:
+    return _cosine_scores(z, first, second)
+
+
+def _informed(fit):
+    def score(z, first, second, z_other, speakers_other) -> np.ndarray:
+        return fit(z_other, speakers_other).score(z, first, second)
+
+    return score
 
 
 def _lowest(value: float) -> float:
@@ -220,40 +217,41 @@ def speaker_verification(
 ) -> SpeakerVerificationResult:
     """EER and Cllr_min per attacker and representation ([n, dim]) over utterance pairs; the result is the lowest.
 
-    The cosine attacker scores every pair (up to `MAX_TRIALS`). An informed attacker (`BACKENDS`)
-    splits the speakers into two halves and scores the pairs within each half with a back-end fitted
-    on the other half, so that no scored speaker was seen in training; pairs across the halves are not
-    its trials. `attackers` names those that run (`ATTACKERS`); with fewer than `MIN_INFORMED_SPEAKERS`
-    speakers only the cosine one does, and the result says so (`informed`).
+    The speakers are split into two halves (`speaker_halves`) and the trials are the pairs within a half
+    (up to `MAX_TRIALS` pairs drawn first): every attacker scores the same trials, the cosine one as it
+    is, an informed one (`BACKENDS`) with a back-end fitted on the other half, so that no scored speaker
+    was seen in training. (A pair across the halves would need a back-end that saw neither speaker, and
+    only different-speaker pairs need one: a back-end per kind of pair would tell targets apart by which
+    back-end scored them.) `attackers` names those that run (`ATTACKERS`). With fewer than
+    `MIN_INFORMED_SPEAKERS` speakers the trials are all pairs and only the cosine attacker runs; the
+    result says so (`informed`).
     """
     unknown = sorted(set(attackers) - set(ATTACKERS))
     if unknown or not attackers:
         raise ValueError(f"attackers must name some of {ATTACKERS}, got {list(attackers)}")
     speakers = np.asarray(speakers)
     names, owner = np.unique(speakers, return_inverse=True)
-    first, second = trial_pairs(len(speakers), seed=seed)
-    half = speaker_halves(len(names), seed=seed)
     informed = len(names) >= MIN_INFORMED_SPEAKERS
+    half = speaker_halves(len(names), seed=seed) if informed else np.zeros(len(names), dtype=np.int64)
+    first, second = trial_pairs(len(speakers), seed=seed)
     within = half[owner[first]] == half[owner[second]]
-    ran = tuple(a for a in attackers if informed or a == "cosine")
+    first, second = first[within], second[within]
+    a, b = owner[first], owner[second]
+    same = a == b
+    ran = tuple(attacker for attacker in attackers if informed or attacker == "cosine")
     if not ran:
         raise ValueError(f"{len(names)} speakers: informed attackers need {MIN_INFORMED_SPEAKERS}; add 'cosine'")
-    n_trials = {a: len(first) if a == "cosine" else int(within.sum()) for a in ran}
     eers: dict[str, dict[str, float]] = {attacker: {} for attacker in ran}
     cllrs: dict[str, dict[str, float]] = {attacker: {} for attacker in ran}
-    best: tuple[float, str, str, _Trials] | None = None  # only the strongest attack's trials are kept, for its CI
+    best: tuple[float, str, str, tuple] | None = None  # only the strongest attack's sorted trials are kept, for its CI
     for name, loaded in representations.items():
         z = standardised(loaded)
         for attacker in ran:
-            if attacker == "cosine":
-                pairs, scores = (first, second), _cosine_scores(z, first, second)
-            else:
-                pairs = first[within], second[within]
-                scores = _informed_scores(BACKENDS[attacker], z, speakers, half[owner], *pairs)
-            a, b = owner[pairs[0]], owner[pairs[1]]
-            trials = _Trials(a, b, _sort_trials(scores, a == b))
-            eers[attacker][name] = _sorted_eer(*trials.sorted, None)
-            cllrs[attacker][name] = cllr_min(scores, trials.same)
+            score = _cosine if attacker == "cosine" else _informed(BACKENDS[attacker])
+            scores = _per_half(score, z, speakers, half[owner], first, second)
+            trials = _sort_trials(scores, same)
+            eers[attacker][name] = _sorted_eer(*trials, None)
+            cllrs[attacker][name] = cllr_min(scores, same)
             if best is None or _lowest(eers[attacker][name]) < _lowest(best[0]):
                 best = (eers[attacker][name], attacker, name, trials)
     eer, attacker, worst, trials = best
@@ -264,31 +262,28 @@ def speaker_verification(
         # w_s·w_t copies of each (s, t) trial and w_s copies of each within-speaker trial; pairs of two
         # copies of one speaker are not trials.
         drawn = np.bincount(owner[resample.rows], minlength=len(per_speaker)) / per_speaker
-        weights = np.where(trials.same, drawn[trials.a], drawn[trials.a] * drawn[trials.b])
-        return {"eer": _sorted_eer(*trials.sorted, weights)}
+        weights = np.where(same, drawn[a], drawn[a] * drawn[b])
+        return {"eer": _sorted_eer(*trials, weights)}
 
-    cllr_attacker, cllr_representation = min(
-        ((a, r) for a in ran for r in cllrs[a]), key=lambda pair: _lowest(cllrs[pair[0]][pair[1]])
-    )
+    lowest_cllr = min(((k, r) for k in ran for r in cllrs[k]), key=lambda pair: _lowest(cllrs[pair[0]][pair[1]]))
     return SpeakerVerificationResult(
         eer=eer,
         attacker=attacker,
         worst_representation=worst,
-        cllr_min=cllrs[cllr_attacker][cllr_representation],
-        cllr_min_attacker=cllr_attacker,
-        cllr_min_representation=cllr_representation,
-        n_target_trials=int(trials.same.sum()),
-        n_nontarget_trials=int((~trials.same).sum()),
+        cllr_min=cllrs[lowest_cllr[0]][lowest_cllr[1]],
+        cllr_min_attacker=lowest_cllr[0],
+        cllr_min_representation=lowest_cllr[1],
+        n_target_trials=int(same.sum()),
+        n_nontarget_trials=int((~same).sum()),
         n_speakers=len(names),
-        eer_by_representation={r: min(eers[a][r] for a in ran) for r in eers[ran[0]]},
+        eer_by_representation={r: min(eers[k][r] for k in ran) for r in eers[ran[0]]},
         eer_by_attacker=eers,
         cllr_min_by_attacker=cllrs,
-        n_trials_by_attacker=n_trials,
-        backend_speakers=tuple(tuple(names[half == h].tolist()) for h in (0, 1)) if ran != ("cosine",) else (),
+        speaker_halves=tuple(tuple(names[half == h].tolist()) for h in (0, 1)) if informed else (),
         informed=""
-        if informed or set(attackers) == {"cosine"}
-        else f"{len(names)} speakers: informed attackers need "
-        f"{MIN_INFORMED_SPEAKERS}, to learn from some and score others; cosine only",
+        if informed
+        else f"{len(names)} speakers: informed attackers need {MIN_INFORMED_SPEAKERS}, "
+        "to learn from some and score others; cosine only, on all pairs",
         ci=speaker_intervals(statistics, speakers, n_resamples=n_resamples, seed=seed)["eer"],
         n_resamples=n_resamples,
     )
