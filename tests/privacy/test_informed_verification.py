@@ -132,3 +132,20 @@ def test_too_few_speakers_for_an_informed_attacker_run_cosine_only_and_say_so():
         speaker_verification({"x": np.zeros((len(three), 2))}, three, attackers=("wccn",))
     with pytest.raises(ValueError, match="attackers must name"):
         speaker_verification({"x": np.zeros((len(three), 2))}, three, attackers=("lda",))
+
+
+@pytest.mark.filterwarnings("error")
+def test_degenerate_representations_give_finite_numbers_without_warnings():
+    four = SPEAKERS[SPEAKERS < "s4"][::5]  # 4 speakers of 8 utterances
+    rng = np.random.default_rng(3)
+    cases = {
+        "constant": np.zeros((32, 5)),
+        "one dimension": rng.normal(size=(32, 1)),
+        "wider than the utterances": rng.normal(size=(32, 300)),
+        "each speaker one point": np.repeat(rng.normal(size=(4, 3)), 8, axis=0),  # no within-speaker variance
+    }
+    result = speaker_verification(cases, four, n_resamples=20)
+    for attacker, eers in result.eer_by_attacker.items():
+        for name, eer in eers.items():
+            assert 0 <= eer <= 1 and 0 <= result.cllr_min_by_attacker[attacker][name] <= 1, (attacker, name)
+    assert result.eer_by_attacker["cosine"]["constant"] == 0.5 and result.eer == 0.0

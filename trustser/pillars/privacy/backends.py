@@ -56,7 +56,11 @@ def within_speaker_covariance(z: np.ndarray, speakers: np.ndarray) -> np.ndarray
 
 
 def _inverse_sqrt(matrix: np.ndarray) -> np.ndarray:
+    """matrix^(-1/2) of a covariance, its smallest eigenvalues floored; the identity for a zero matrix (no
+    variation to normalise: utterances that repeat their speaker's exactly, or a constant representation)."""
     values, vectors = np.linalg.eigh(matrix)
+    if values.max() <= 0:
+        return np.eye(len(matrix))
     return (vectors / np.sqrt(np.clip(values, 1e-12 * values.max(), None))) @ vectors.T
 
 
@@ -102,7 +106,7 @@ class PLDA:
         y = np.asarray(x, np.float64) @ self.transform
         b = self.between
         s = b + 1.0
-        d = s**2 - b**2
+        d = 2.0 * b + 1.0  # s² − b², without its cancellation for large b
         a, c = 0.5 * (1.0 / s - s / d), b / d
         own = (y**2) @ a  # each utterance's share of the quadratic terms
         return own[first] + own[second] + pair_sums(y * c, y, first, second) - 0.5 * np.log(d / s**2).sum()
