@@ -30,9 +30,19 @@ def test_speaker_verification(backbone_run, trust):
     trust.check(audit.speaker_verification_eer(backbone_run, trust.settings))
 
 
+@pytest.mark.trust("privacy.speaker_verification_cllr_min")
+def test_speaker_verification_cllr_min(backbone_run, trust):
+    trust.check(audit.speaker_verification_cllr_min(backbone_run, trust.settings))
+
+
 @pytest.mark.trust("privacy.membership_advantage")
 def test_membership_inference(backbone_run, trust):
     trust.check(audit.membership_advantage(backbone_run))
+
+
+@pytest.mark.trust("privacy.membership_tpr_at_1pct_fpr")
+def test_membership_inference_at_low_fpr(backbone_run, trust):
+    trust.check(audit.membership_tpr_at_1pct_fpr(backbone_run, trust.settings))
 
 
 @pytest.mark.trust("privacy.dp_epsilon")

@@ -59,8 +59,18 @@ def test_clean_control_passes_every_gate(audit):
     "corpus, pillar, failing",
     [
         ("tones:shuffled=1", "utility", {"utility.uar", "utility.accuracy"}),
-        ("tones:gender_cue=1", "privacy", {"privacy.gender_inference_uar"}),
-        ("tones:speaker_cue=1", "privacy", {"privacy.speaker_id_accuracy"}),
+        # A leaked gender is a partial voiceprint for the informed verifiers (see test_planted_privacy: EER
+        # 0.33, Cllr_min 0.69); the speaker tone, too faint for cosine scoring, is a whole one (EER 0.08).
+        ("tones:gender_cue=1", "privacy", {"privacy.gender_inference_uar", "privacy.speaker_verification_cllr_min"}),
+        (
+            "tones:speaker_cue=1",
+            "privacy",
+            {
+                "privacy.speaker_id_accuracy",
+                "privacy.speaker_verification_eer",
+                "privacy.speaker_verification_cllr_min",
+            },
+        ),
         (
             "tones:gender_cue=1,biased=1",
             "fairness",

@@ -23,19 +23,40 @@ def test_clean_tones_pass_every_privacy_gate(audit):  # noqa: F811
     assert code == 0, output
 
 
+# A binary attribute that every representation gives away is also a partial voiceprint, which the
+# informed verifiers read (an attacker learning from other speakers learns what the tone means): with
+# the trials within halves of 2 + 2 speakers, a third of the different-speaker pairs share the age
+# group, and linking by it alone gives EER q / (1 + q) = 0.25 (measured 0.248; cosine scoring: 0.39),
+# Cllr_min 0.54. The accent cue, split 3 + 1 in one half, stays above the EER bound (0.32) but not the
+# Cllr_min one (0.69).
 @pytest.mark.parametrize(
     "corpus, failing",
     [
-        ("tones:age_cue=1", {"privacy.age_inference_uar"}),
-        ("tones:accent_cue=1", {"privacy.demographic_inference_uar"}),
+        (
+            "tones:age_cue=1",
+            {
+                "privacy.age_inference_uar",
+                "privacy.speaker_verification_eer",
+                "privacy.speaker_verification_cllr_min",
+            },
+        ),
+        ("tones:accent_cue=1", {"privacy.demographic_inference_uar", "privacy.speaker_verification_cllr_min"}),
         # Both also cost the small DP-SGD head more than 10 UAR points: it must learn to ignore tones that
         # differ between training and test (each speaker's chord; each utterance's, loud enough to be
         # memorised), which noisy clipped steps on 80 utterances do not teach it.
         (
             "tones:voiceprint=1",
-            {"privacy.speaker_id_accuracy", "privacy.speaker_verification_eer", "privacy.dp_uar_cost"},
+            {
+                "privacy.speaker_id_accuracy",
+                "privacy.speaker_verification_eer",
+                "privacy.speaker_verification_cllr_min",
+                "privacy.dp_uar_cost",
+            },
         ),
-        ("tones:distinct=1", {"privacy.membership_advantage", "privacy.dp_uar_cost"}),
+        (
+            "tones:distinct=1",
+            {"privacy.membership_advantage", "privacy.membership_tpr_at_1pct_fpr", "privacy.dp_uar_cost"},
+        ),
     ],
     ids=["age-leak", "accent-leak", "voiceprint", "memorising-head"],
 )

@@ -13,8 +13,8 @@ an emotion tone whose frequency names the emotion. Options plant one flaw each:
 - `gender_cue=1`: adds a tone whose frequency names the gender: representations that leak gender.
 - `speaker_cue=1`: adds a tone whose frequency names the speaker: a voiceprint in every utterance.
 - `voiceprint=1`: adds a chord of three tones drawn per speaker between 3.8 and 7.6 kHz: a voiceprint
-  a cosine-scoring verifier picks up (speaker_cue's single high tone is too faint for one; its top
-  speakers' tones sit at or beyond Nyquist).
+  a cosine-scoring verifier picks up (speaker_cue's single high tone is too faint for one, though not
+  for the informed verifiers; its top speakers' tones sit at or beyond Nyquist).
 - `age_cue=1`, `accent_cue=1`: add a tone whose frequency names the speaker's age group or accent.
 - `distinct=1`: every utterance adds its own chord of six random tones (what it says, in this world),
   louder than the emotion tone: the head learns its training utterances by heart rather than the

@@ -78,7 +78,7 @@ def test_crashed_and_nan_tests_are_error_rows_in_every_report(tmp_path):
     folded = lines[lines.index("<details><summary>All 4 gates</summary>") : lines.index("</details>")]
     table = [line for line in folded if line.startswith("| ") and "`mfcc`" in line]
     assert len(table) == 4 and sum("| ERROR |" in line for line in table) == 3
-    assert "| `mfcc` | — | ERROR | PASS | ERROR | — | — |" in lines  # by pillar (protocol first): an ERROR is never hidden by a PASS
+    assert "| `mfcc` | — | ERROR | PASS | ERROR | — | — |" in lines  # by pillar: an ERROR never hidden
     assert sum(line.startswith("- ERROR `mfcc`") for line in lines) == 3  # each crash under Failing gates
     assert "not measured" in markdown and "3 ERROR" in markdown
     assert html.count('class="ERROR"') >= 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -37,6 +38,15 @@ from trustser.pillars.privacy.differential_privacy import (
     compare_with_dp,
     train_dp_head,
 )
+from trustser.pillars.privacy.membership import (
+    MIN_NONMEMBERS,
+    LowFPRMembershipResult,
+    lira_scores,
+    logit_confidence,
+    low_fpr_membership,
+    reference_splits,
+)
+from trustser.pillars.privacy.speakers import ATTACKERS
 from trustser.run.backbone_run import BackboneRun
 from trustser.run.memo import memoised, stored
 
@@ -64,6 +74,27 @@ class ExposureSettings:
 class AgeInferenceSettings:
     exposed: tuple[str, ...] = setting(EXPOSABLE, rule=_exposable)
     age_bands: tuple[float, ...] = setting((40.0,), rule=_increasing_ages)  # cut points between age groups, years
+
+
+def _attackers(names: tuple[str, ...]) -> str | None:
+    ok = names and all(n in ATTACKERS for n in names) and len(set(names)) == len(names)
+    return None if ok else f"a non-empty list of distinct names from {list(ATTACKERS)}"
+
+
+def _reference_heads(count: int) -> str | None:
+    return None if count >= 4 and count % 2 == 0 else "an even number >= 4 (complementary pairs, two at least)"
+
+
+@dataclass(frozen=True)
+class VerificationSettings:
+    exposed: tuple[str, ...] = setting(EXPOSABLE, rule=_exposable)
+    attackers: tuple[str, ...] = setting(ATTACKERS, rule=_attackers)  # "cosine" untrained, the others informed
+
+
+@dataclass(frozen=True)
+class ReferenceHeadSettings:
+    reference_heads: int = setting(4, rule=_reference_heads)
+    reference_max_epochs: int = setting(10, rule=positive)  # each reference head's epochs, at most the recipe's
 
 
 @dataclass(frozen=True)
@@ -121,16 +152,42 @@ SPEAKER_IDENTIFICATION = declare_metric(
     reference="VoicePrivacy Challenge attack model (closed set)",
     settings=ExposureSettings(),
 )
+_VERIFIERS = (
+    "The speakers are split into two halves; the trials are the same- and different-speaker pairs of utterances "
+    "within a half, on every exposed representation, and every attacker scores them all: an untrained cosine "
+    "scorer of standardised embeddings, and informed attackers (`attackers`) whose back-end is fitted on the other "
+    "half's speakers, so that no scored speaker was seen in training: WCCN (cosine after whitening by the "
+    "within-speaker covariance, Ledoit-Wolf shrunk) and two-covariance PLDA (log-likelihood ratios). Each half's "
+    "scores are standardised over its trials before the two are pooled. With fewer than 4 speakers the trials are "
+    "all pairs and only the cosine attacker runs. "
+)
 SPEAKER_VERIFICATION = declare_metric(
     "privacy.speaker_verification_eer",
     label="speaker verification EER",
     bound="min",
     default=0.3,
-    definition="Equal error rate of a cosine-scoring attacker on same- and different-speaker pairs of standardised "
-    "embeddings, on the most linkable exposed representation. Lower = more linkable.",
+    definition=_VERIFIERS + "The gate takes the strongest attacker on the most linkable representation (the lowest "
+    "EER) and names both; the 95% interval resamples speakers. Lower = more linkable.",
     chance="0.5 (the representation says nothing about identity)",
-    reference="VoicePrivacy Challenge EER",
-    settings=ExposureSettings(),
+    reference="VoicePrivacy Challenge EER; an attacker trained on other speakers, after the VoicePrivacy 2022 and "
+    "2024 evaluation plans (Tomashenko et al.); WCCN: Hatch, Kajarekar and Stolcke 2006; two-covariance PLDA: "
+    "Brümmer and de Villiers 2010",
+    settings=VerificationSettings(),
+)
+SPEAKER_VERIFICATION_CLLR = declare_metric(
+    "privacy.speaker_verification_cllr_min",
+    label="speaker verification Cllr_min",
+    bound="min",
+    default=0.8,
+    definition="The attackers of `privacy.speaker_verification_eer`, on the same trials. Cllr_min of each one's "
+    "scores: the log-likelihood-ratio cost (bits) after the best monotonic calibration on those trials (PAV), "
+    "which judges every operating point where the EER judges one. The gate takes the lowest over attackers and "
+    "representations and names both. No interval (a PAV per resample is too slow). Equal-variance Gaussian "
+    "scores give 0.80 at an EER of 0.29, 0.82 at 0.30.",
+    chance="1 (the scores say nothing about identity)",
+    reference="Brümmer and du Preez 2006, Cllr and its PAV minimum; the VoicePrivacy 2020 evaluation plan reports "
+    "it beside the EER",
+    settings=VerificationSettings(),
 )
 MEMBERSHIP = declare_metric(
     "privacy.membership_advantage",
@@ -142,6 +199,26 @@ MEMBERSHIP = declare_metric(
     "of TPR − FPR.",
     chance="0 (no leakage)",
     reference="Yeom et al. 2018, loss-threshold membership inference",
+)
+MEMBERSHIP_LOW_FPR = declare_metric(
+    "privacy.membership_tpr_at_1pct_fpr",
+    label="membership inference TPR at 1% FPR",
+    bound="max",
+    default=0.1,
+    definition="The share of the target head's members an attacker flags while flagging at most 1% of the "
+    "non-members (same members and non-members as the advantage), for the stronger of two attacks: the head's "
+    "negative loss, and LiRA: `reference_heads` heads trained by the release recipe (at most "
+    "`reference_max_epochs` epochs) on random halves of each speaker's candidates, in complementary pairs so each "
+    "candidate is OUT for half of them; each candidate is scored by how far its logit-scaled confidence "
+    "log(p / (1 − p)) under the target lies above the Gaussian of its values under the heads that did not train "
+    "on it (offline LiRA, one variance pooled over candidates, each head's confidences standardised over the "
+    "candidates). The gate names the attack. With fewer than 100 non-members 1% cannot be resolved and the TPR is "
+    "read at one false alarm (1 / non-members, stated in the details); with fewer than 50, not at all (not "
+    "applicable). TPR at 0.1% FPR is reported beside it where there are 1,000 non-members to resolve it; "
+    "otherwise the details say so and give the smallest FPR the non-members resolve.",
+    chance="0.01 (flags members no more often than non-members)",
+    reference="Carlini et al. 2022, Membership Inference Attacks From First Principles (LiRA, offline, fixed variance)",
+    settings=ReferenceHeadSettings(),
 )
 DP_EPSILON = declare_metric(
     "privacy.dp_epsilon",
@@ -322,10 +399,12 @@ def speaker_identification_attack(run: BackboneRun, settings: ExposureSettings) 
 
 
 @memoised
-def speaker_verification_attack(run: BackboneRun, settings: ExposureSettings) -> SpeakerVerificationResult:
-    """Cosine-scoring speaker verification on the representations the released model exposes."""
+def speaker_verification_attack(run: BackboneRun, settings: VerificationSettings) -> SpeakerVerificationResult:
+    """Cosine-scoring and informed speaker verification on the representations the released model exposes."""
     representations = exposed_representations(run, exposed=settings.exposed, per_fold=False)
-    return speaker_verification(representations, run.corpus.column("speaker"), seed=run.train_config.seed)
+    return speaker_verification(
+        representations, run.corpus.column("speaker"), attackers=settings.attackers, seed=run.train_config.seed
+    )
 
 
 def membership_split(run: BackboneRun) -> tuple[np.ndarray, np.ndarray]:
@@ -373,6 +452,70 @@ def _membership_of(run: BackboneRun, head: EmotionHead) -> MembershipResult:
 def membership(run: BackboneRun) -> MembershipResult:
     """Loss-threshold membership inference on the target head: its members vs held-out utterances."""
     return _membership_of(run, membership_target(run))
+
+
+def reference_heads(run: BackboneRun, settings: ReferenceHeadSettings) -> list[tuple[np.ndarray, EmotionHead]]:
+    """LiRA's reference heads: each trained on a half of the membership candidates (`reference_splits`) by the
+    release recipe, capped at `reference_max_epochs`, with a seed of its own; trained once, cached by content."""
+    fold = run.folds[0]
+    pool = np.sort(np.concatenate(membership_split(run)))
+    dev = run.split.indices(fold.dev_speakers)
+    splits = reference_splits(
+        run.split.column("speaker", pool), n_heads=settings.reference_heads, seed=run.train_config.seed
+    )
+    heads = []
+    for number, positions in enumerate(splits):
+        rows = pool[positions]
+        recipe = dataclasses.replace(
+            run.train_config,
+            seed=run.train_config.seed + 1 + number,
+            max_epochs=min(run.train_config.max_epochs, settings.reference_max_epochs),
+        )
+        key = content_key(
+            step="membership-reference", head=run.head_key(fold), rows=rows.tolist(), train=recipe.as_dict()
+        )
+        train = functools.partial(
+            train_head,
+            run.features,
+            run.split.labels,
+            rows,
+            dev,
+            num_classes=len(run.corpus.emotions),
+            head_config=run.head_config,
+            train_config=recipe,
+            device=run.device,
+        )
+        heads.append((rows, run.cached_head(key, train)))
+    return heads
+
+
+@memoised
+def low_fpr_membership_attack(run: BackboneRun, settings: ReferenceHeadSettings) -> LowFPRMembershipResult:
+    """Loss-threshold and LiRA membership inference on the target head, read at 1% and 0.1% FPR."""
+    members, held_out = membership_split(run)
+    pool = np.sort(np.concatenate([members, held_out]))
+    labels = run.split.labels[pool]
+    target = membership_target(run)
+
+    def confidence(head: EmotionHead) -> np.ndarray:
+        return logit_confidence(predict_logits(head, run.features, pool).numpy(), labels)
+
+    references = reference_heads(run, settings)
+    scores = {
+        "loss": -per_utterance_loss(target, run.features, run.split.labels, pool).astype(np.float64),
+        "lira": lira_scores(
+            confidence(target),
+            np.stack([confidence(head) for _, head in references]),
+            np.stack([np.isin(pool, rows) for rows, _ in references]),
+        ),
+    }
+    return low_fpr_membership(
+        scores,
+        np.isin(pool, members),
+        run.split.column("speaker", pool),
+        n_reference_heads=len(references),
+        seed=run.train_config.seed,
+    )
 
 
 @stored(DifferentialPrivacyResult, version="3")
@@ -444,10 +587,15 @@ def speaker_id_accuracy(run: BackboneRun, settings: ExposureSettings) -> Measure
     return Measurement(result.accuracy, n=result.n, interval=result.ci, speakers=result.n_speakers, details=result)
 
 
-def speaker_verification_eer(run: BackboneRun, settings: ExposureSettings) -> Measurement:
+def speaker_verification_eer(run: BackboneRun, settings: VerificationSettings) -> Measurement:
     result = speaker_verification_attack(run, settings)
     trials = result.n_target_trials + result.n_nontarget_trials
     return Measurement(result.eer, n=trials, interval=result.ci, speakers=result.n_speakers, details=result)
+
+
+def speaker_verification_cllr_min(run: BackboneRun, settings: VerificationSettings) -> Measurement:
+    result = speaker_verification_attack(run, settings)
+    return Measurement(result.cllr_min, n=result.n_target_trials + result.n_nontarget_trials, details=result)
 
 
 def membership_advantage(run: BackboneRun) -> Measurement:
@@ -456,6 +604,19 @@ def membership_advantage(run: BackboneRun) -> Measurement:
     # the members and non-members are utterances of fold 0's training speakers: its interval resamples them
     return Measurement(
         result.advantage, n=n, interval=result.ci["advantage"], speakers=result.n_speakers, details=result
+    )
+
+
+def membership_tpr_at_1pct_fpr(run: BackboneRun, settings: ReferenceHeadSettings) -> Measurement:
+    _, held_out = membership_split(run)
+    if len(held_out) < MIN_NONMEMBERS:
+        raise NotApplicable(
+            f"TPR at a low FPR needs {MIN_NONMEMBERS} non-members; the membership split has {len(held_out)} "
+            f"(one false alarm is already {1 / max(len(held_out), 1):.1%})"
+        )
+    result = low_fpr_membership_attack(run, settings)
+    return Measurement(
+        result.tpr_at_1pct_fpr, n=result.n_members + result.n_nonmembers, interval=result.ci, details=result
     )
 
 

@@ -5,11 +5,16 @@ Two attacks (docs/metrics.md, Privacy), each run on every exposed representation
 - closed-set identification: a standardised logistic regression trained on half of each speaker's
   utterances and tested on the other half (then the halves swapped). Top-1 accuracy; chance is
   1 / speakers.
-- verification: a cosine-scoring attacker on every pair of utterances (standardised embeddings),
-  same-speaker pairs as targets. Equal error rate (VoicePrivacy convention): 0.5 = the
-  representation says nothing about identity; lower = more linkable. Corpora with more than
-  `MAX_TRIALS` pairs (over ~700 utterances) are scored on `MAX_TRIALS` pairs drawn uniformly with a
-  fixed seed: all pairs grow with the square of the corpus (13 M pairs for 5,000 utterances).
+- verification: the speakers split into two halves; same-speaker pairs of utterances within a half
+  as targets, different-speaker pairs within a half as non-targets, scored by each of several
+  attackers: an untrained cosine scorer (standardised embeddings), and informed attackers whose
+  back-end (WCCN, PLDA: trustser.pillars.privacy.backends) is fitted on the other half's speakers.
+  Equal error rate (VoicePrivacy convention): 0.5 = the representation says nothing about identity;
+  lower = more linkable; the result is the strongest attacker on the most linkable representation,
+  and names both. Cllr_min (trustser.pillars.privacy.cllr) beside it judges every operating point,
+  not only the EER's. Corpora with more than `MAX_TRIALS` pairs (over ~700 utterances) are scored on
+  the within-half pairs among `MAX_TRIALS` pairs drawn uniformly with a fixed seed: all pairs grow
+  with the square of the corpus (13 M pairs for 5,000 utterances).
 
 Intervals resample speakers (identification: their utterances' correctness; verification: their
 trials, weighted by how often the resample drew each speaker).
@@ -25,6 +30,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from trustser.pillars.privacy.backends import BACKENDS, pair_sums, standardised
+from trustser.pillars.privacy.cllr import cllr_min
 from trustser.pillars.speaker_bootstrap import N_RESAMPLES, Resample, speaker_intervals
 
 
@@ -42,13 +49,21 @@ class SpeakerIdentificationResult:
 
 @dataclass(frozen=True)
 class SpeakerVerificationResult:
-    eer: float  # equal error rate in [0, 1] of the most linkable representation; 0.5 = no information
+    eer: float  # equal error rate in [0, 1] of the strongest attacker on its most linkable representation
+    attacker: str  # which attacker that is: "cosine" (untrained) or an informed back-end ("wccn", "plda")
     worst_representation: str
-    n_target_trials: int
+    cllr_min: float  # the lowest Cllr_min (bits) over attackers and representations; 1 = no information
+    cllr_min_attacker: str
+    cllr_min_representation: str
+    n_target_trials: int  # every attacker scores the same trials: the pairs within each half of the speakers
     n_nontarget_trials: int
     n_speakers: int
-    eer_by_representation: dict[str, float] = field(default_factory=dict)
-    ci: tuple[float, float] = (float("nan"), float("nan"))
+    eer_by_representation: dict[str, float] = field(default_factory=dict)  # the lowest over attackers
+    eer_by_attacker: dict[str, dict[str, float]] = field(default_factory=dict)  # attacker -> representation -> EER
+    cllr_min_by_attacker: dict[str, dict[str, float]] = field(default_factory=dict)
+    speaker_halves: tuple[tuple[str, ...], ...] = ()  # trials: pairs within a half; back-ends learn from the other
+    informed: str = ""  # why no informed attacker ran, when none did
+    ci: tuple[float, float] = (float("nan"), float("nan"))  # of `eer`
     n_resamples: int = N_RESAMPLES
 
 
@@ -142,32 +157,104 @@ def trial_pairs(n: int, *, seed: int, max_trials: int = MAX_TRIALS) -> tuple[np.
     return np.minimum(first, second), np.maximum(first, second)
 
 
-def _cosine_scores(x: np.ndarray, first: np.ndarray, second: np.ndarray, *, chunk: int = 4096) -> np.ndarray:
-    """Cosine similarity of standardised embeddings for each pair, a chunk at a time (no n x n matrix)."""
-    z = StandardScaler().fit_transform(x)
-    z /= np.linalg.norm(z, axis=1, keepdims=True).clip(1e-12)
+def _cosine_scores(z: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Cosine similarity of (standardised) embeddings for each pair, a chunk at a time (no n x n matrix)."""
+    z = z / np.linalg.norm(z, axis=1, keepdims=True).clip(1e-12)
+    return pair_sums(z, z, first, second)
+
+
+ATTACKERS = ("cosine", *BACKENDS)
+"""Every verification attacker by the name results report: the untrained cosine scorer, then the informed ones."""
+
+MIN_INFORMED_SPEAKERS = 4  # two halves of two: each half has different-speaker pairs, and two speakers to learn from
+
+
+def speaker_halves(n_speakers: int, *, seed: int) -> np.ndarray:
+    """0/1 per speaker (numbered 0..n-1): the speakers dealt into two halves in random order."""
+    half = np.zeros(n_speakers, dtype=np.int64)
+    half[np.random.default_rng(seed).permutation(n_speakers)[n_speakers // 2 :]] = 1
+    return half
+
+
+def _per_half(
+    score, z: np.ndarray, speakers: np.ndarray, utterance_half: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> np.ndarray:
+    """Scores of pairs within a half, each half's scored by `score(z_half, first, second, z_other, speakers_other)`
+    and standardised over that half's pairs (label-free score normalisation: the two halves' back-ends need
+    not share a scale, and each half holds targets and non-targets alike)."""
     scores = np.empty(len(first))
-    for start in range(0, len(first), chunk):
-        rows = slice(start, start + chunk)
-        scores[rows] = np.einsum("ij,ij->i", z[first[rows]], z[second[rows]])
+    for half in np.unique(utterance_half):
+        rows, other = np.flatnonzero(utterance_half == half), utterance_half != half
+        pairs = utterance_half[first] == half
+        local = np.searchsorted(rows, first[pairs]), np.searchsorted(rows, second[pairs])
+        scores[pairs] = standardised(score(z[rows], *local, z[other], speakers[other]))
     return scores
 
 
+def _cosine(z, first, second, _z_other, _speakers_other) -> np.ndarray:
+    return _cosine_scores(z, first, second)
+
+
+def _informed(fit):
+    def score(z, first, second, z_other, speakers_other) -> np.ndarray:
+        return fit(z_other, speakers_other).score(z, first, second)
+
+    return score
+
+
+def _lowest(value: float) -> float:
+    """A value to minimise over, a NaN (not measured) never winning."""
+    return np.inf if np.isnan(value) else value
+
+
 def speaker_verification(
-    representations: Mapping[str, np.ndarray], speakers: np.ndarray, *, n_resamples: int = N_RESAMPLES, seed: int = 0
+    representations: Mapping[str, np.ndarray],
+    speakers: np.ndarray,
+    *,
+    attackers: tuple[str, ...] = ATTACKERS,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
 ) -> SpeakerVerificationResult:
-    """Cosine-scoring EER per representation ([n, dim]) over utterance pairs; the result is the lowest."""
+    """EER and Cllr_min per attacker and representation ([n, dim]) over utterance pairs; the result is the lowest.
+
+    The speakers are split into two halves (`speaker_halves`) and the trials are the pairs within a half
+    (up to `MAX_TRIALS` pairs drawn first): every attacker scores the same trials, the cosine one as it
+    is, an informed one (`BACKENDS`) with a back-end fitted on the other half, so that no scored speaker
+    was seen in training. (A pair across the halves would need a back-end that saw neither speaker, and
+    only different-speaker pairs need one: a back-end per kind of pair would tell targets apart by which
+    back-end scored them.) `attackers` names those that run (`ATTACKERS`). With fewer than
+    `MIN_INFORMED_SPEAKERS` speakers the trials are all pairs and only the cosine attacker runs; the
+    result says so (`informed`).
+    """
+    unknown = sorted(set(attackers) - set(ATTACKERS))
+    if unknown or not attackers:
+        raise ValueError(f"attackers must name some of {ATTACKERS}, got {list(attackers)}")
     speakers = np.asarray(speakers)
-    owner = np.unique(speakers, return_inverse=True)[1]
+    names, owner = np.unique(speakers, return_inverse=True)
+    informed = len(names) >= MIN_INFORMED_SPEAKERS
+    half = speaker_halves(len(names), seed=seed) if informed else np.zeros(len(names), dtype=np.int64)
     first, second = trial_pairs(len(speakers), seed=seed)
+    within = half[owner[first]] == half[owner[second]]
+    first, second = first[within], second[within]
     a, b = owner[first], owner[second]
     same = a == b
-    eers, worst, worst_trials = {}, None, None
-    for name, x in representations.items():  # only the worst representation's trials are kept, for its CI
-        trials = _sort_trials(_cosine_scores(np.asarray(x, np.float64), first, second), same)
-        eers[name] = _sorted_eer(*trials, None)
-        if worst is None or eers[name] < eers[worst]:
-            worst, worst_trials = name, trials
+    ran = tuple(attacker for attacker in attackers if informed or attacker == "cosine")
+    if not ran:
+        raise ValueError(f"{len(names)} speakers: informed attackers need {MIN_INFORMED_SPEAKERS}; add 'cosine'")
+    eers: dict[str, dict[str, float]] = {attacker: {} for attacker in ran}
+    cllrs: dict[str, dict[str, float]] = {attacker: {} for attacker in ran}
+    best: tuple[float, str, str, tuple] | None = None  # only the strongest attack's sorted trials are kept, for its CI
+    for name, loaded in representations.items():
+        z = standardised(loaded)
+        for attacker in ran:
+            score = _cosine if attacker == "cosine" else _informed(BACKENDS[attacker])
+            scores = _per_half(score, z, speakers, half[owner], first, second)
+            trials = _sort_trials(scores, same)
+            eers[attacker][name] = _sorted_eer(*trials, None)
+            cllrs[attacker][name] = cllr_min(scores, same)
+            if best is None or _lowest(eers[attacker][name]) < _lowest(best[0]):
+                best = (eers[attacker][name], attacker, name, trials)
+    eer, attacker, worst, trials = best
     per_speaker = np.bincount(owner)
 
     def statistics(resample: Resample) -> dict[str, float]:
@@ -176,15 +263,27 @@ def speaker_verification(
         # copies of one speaker are not trials.
         drawn = np.bincount(owner[resample.rows], minlength=len(per_speaker)) / per_speaker
         weights = np.where(same, drawn[a], drawn[a] * drawn[b])
-        return {"eer": _sorted_eer(*worst_trials, weights)}
+        return {"eer": _sorted_eer(*trials, weights)}
 
+    lowest_cllr = min(((k, r) for k in ran for r in cllrs[k]), key=lambda pair: _lowest(cllrs[pair[0]][pair[1]]))
     return SpeakerVerificationResult(
-        eer=eers[worst],
+        eer=eer,
+        attacker=attacker,
         worst_representation=worst,
+        cllr_min=cllrs[lowest_cllr[0]][lowest_cllr[1]],
+        cllr_min_attacker=lowest_cllr[0],
+        cllr_min_representation=lowest_cllr[1],
         n_target_trials=int(same.sum()),
         n_nontarget_trials=int((~same).sum()),
-        n_speakers=len(np.unique(speakers)),
-        eer_by_representation=eers,
+        n_speakers=len(names),
+        eer_by_representation={r: min(eers[k][r] for k in ran) for r in eers[ran[0]]},
+        eer_by_attacker=eers,
+        cllr_min_by_attacker=cllrs,
+        speaker_halves=tuple(tuple(names[half == h].tolist()) for h in (0, 1)) if informed else (),
+        informed=""
+        if informed
+        else f"{len(names)} speakers: informed attackers need {MIN_INFORMED_SPEAKERS}, "
+        "to learn from some and score others; cosine only, on all pairs",
         ci=speaker_intervals(statistics, speakers, n_resamples=n_resamples, seed=seed)["eer"],
         n_resamples=n_resamples,
     )
