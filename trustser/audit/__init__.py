@@ -66,7 +66,7 @@ from trustser.pillars.sustainability.checks import (
     training_energy,
     training_energy_kwh_per_audio_hour,
 )
-from trustser.pillars.utility.checks import accuracy, uar, utility
+from trustser.pillars.utility.checks import accuracy, cross_corpus_uar_drop, transfer, uar, utility
 
 __all__ = [
     "EXPOSABLE",
@@ -75,6 +75,7 @@ __all__ = [
     "accuracy",
     "age_inference_uar",
     "blackbox_success_rate",
+    "cross_corpus_uar_drop",
     "demographic_inference_uar",
     "dp_epsilon",
     "dp_uar_cost",
@@ -118,6 +119,7 @@ __all__ = [
     "speaker_identification_attack",
     "speaker_verification_attack",
     "training_energy",
+    "transfer",
     "transfer_attack_audit",
     "utility",
     "white_box_attack",

@@ -108,6 +108,18 @@ def skip_not_applicable(item: pytest.Function, reason: NotApplicable) -> NoRetur
     pytest.skip(str(reason))
 
 
+NO_TEST_CORPUS = "no --test-corpus"  # the corpus a cross-corpus test's SKIP row names in a run without one
+
+
+def corpus_of(item: pytest.Item, corpus: str) -> str:
+    """The corpus a trust test's records name: a cross-corpus test's test corpus (parameter `test_corpus`),
+    else `corpus` (--corpus). So a cross-corpus row is told from the in-corpus row of the same gate."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "test_corpus" not in params:
+        return corpus
+    return params["test_corpus"] or NO_TEST_CORPUS
+
+
 def metric_of(item: pytest.Item) -> str:
     """The metric a trust test's `@pytest.mark.trust` names."""
     marker = item.get_closest_marker("trust")
@@ -126,7 +138,8 @@ def unrecorded_record(item: pytest.Item, report: pytest.TestReport, gates: Gates
     metric = metric_of(item)
     if gates is None or metric not in gates or callspec is None or "backbone" not in callspec.params:
         return None
-    gate, backbone, corpus = gates[metric], str(callspec.params["backbone"]), item.config.getoption("trust_corpus")
+    gate, backbone = gates[metric], str(callspec.params["backbone"])
+    corpus = corpus_of(item, item.config.getoption("trust_corpus"))
     if report.skipped:
         reason = _skip_reason(report)
         return TrustRecord.skipped(
