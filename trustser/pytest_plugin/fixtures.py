@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from trustser.errors import SpecError
+from trustser.errors import NotApplicable, SpecError
 from trustser.pytest_plugin import baseline, gating, reporting, settings, terminal
-from trustser.errors import NotApplicable
 from trustser.pytest_plugin.check import TrustCheck, corpus_of, metric_of
 from trustser.pytest_plugin.session import audit_session
 
@@ -70,7 +69,9 @@ def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
     audit = settings.audit_options(request.config)
     held = request.config.stash.get(baseline.BASELINE, {})
     corpus = corpus_of(request.node, audit.corpus)
-    check = TrustCheck(request.node, gate, backbone, corpus, held.get((gate.metric, backbone, normalised_corpus(corpus))))
+    check = TrustCheck(
+        request.node, gate, backbone, corpus, held.get((gate.metric, backbone, normalised_corpus(corpus)))
+    )
     if request.node.get_closest_marker("deep") and not audit.deep:
         check.skip_unmeasured("extended battery: run with --trust-deep")
     return check

@@ -16,11 +16,17 @@ import pytest
 
 from trustser.errors import ModelOutputError, NotApplicable
 from trustser.pytest_plugin import baseline, gating, options, reporting, settings, xdist
-from trustser.pytest_plugin.check import TrustCheck, skip_not_applicable, unrecorded_record
+from trustser.pytest_plugin.check import TrustCheck, needs_a_test_corpus, skip_not_applicable, unrecorded_record
 from trustser.pytest_plugin.fixtures import backbone_run, transfer_run, trust, trust_session
 from trustser.pytest_plugin.session import check_before_any_test
 
-__all__ = ["TrustCheck", "backbone_run", "transfer_run", "trust", "trust_session"]  # the fixtures pytest registers from here
+__all__ = [
+    "TrustCheck",
+    "backbone_run",
+    "transfer_run",
+    "trust",
+    "trust_session",
+]  # the fixtures pytest registers from here
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,6 +56,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the xdist_group marks added here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    idle = [item for item in items if needs_a_test_corpus(item)]
+    if idle:
+        config.hook.pytest_deselected(items=idle)
+        items[:] = [item for item in items if not needs_a_test_corpus(item)]
     reporting.start_report_if_auditing(config, items)
     gating.check_every_trust_test_has_a_gate(config, items)
     xdist.mark_backbone_groups(items)
