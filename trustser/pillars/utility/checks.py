@@ -42,8 +42,8 @@ CROSS_CORPUS_UAR_DROP = declare_metric(
     "training corpus lacks are left out and counted). UAR, accuracy and the fairness gates are also measured on "
     "each test corpus, as rows whose corpus is the test corpus.",
     chance="in-corpus UAR − 1 / number of shared emotions (a head no better than chance on the test corpus)",
-    reference="the cross-corpus protocols of EmoBox (Ma et al., Interspeech 2024, cross-corpus track) and "
-    "nkululeko (train on A, test on B)",
+    reference="the cross-corpus track of EmoBox (Ma et al., Interspeech 2024: train on one corpus, test on another "
+    "over their common emotions) and nkululeko's train-on-A/test-on-B experiments (Burkhardt et al., LREC 2022)",
 )
 
 
