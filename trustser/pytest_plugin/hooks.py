@@ -20,13 +20,8 @@ from trustser.pytest_plugin.check import TrustCheck, needs_a_test_corpus, skip_n
 from trustser.pytest_plugin.fixtures import backbone_run, transfer_run, trust, trust_session
 from trustser.pytest_plugin.session import check_before_any_test
 
-__all__ = [
-    "TrustCheck",
-    "backbone_run",
-    "transfer_run",
-    "trust",
-    "trust_session",
-]  # the fixtures pytest registers from here
+# the fixtures pytest registers from here
+__all__ = ["TrustCheck", "backbone_run", "transfer_run", "trust", "trust_session"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,7 +85,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if gating.audits_a_backbone(metafunc):
         backbones = settings.audit_options(metafunc.config).backbones
         metafunc.parametrize("backbone", backbones, ids=backbones, scope="session")
-        if "test_corpus" in metafunc.fixturenames:  # a cross-corpus test: one per --test-corpus, or one SKIP
+        if "test_corpus" in metafunc.fixturenames:  # a cross-corpus test: one per --test-corpus, or one without
             specs = settings.audit_options(metafunc.config).test_corpora
             ids = specs or ["no-test-corpus"]
             metafunc.parametrize("test_corpus", specs or [None], ids=ids, scope="session")

@@ -69,7 +69,7 @@ OPTIONS = (
     Option(
         "test-corpus",
         "a corpus the heads trained on --corpus are also evaluated on, as a whole, for cross-corpus transfer "
-        "(repeatable; the emotions both corpora share); without it the cross-corpus tests SKIP",
+        "(repeatable; the emotions both corpora share); without it the transfer gate SKIPs",
         {"default": None, "action": "append", "metavar": "SPEC"},
     ),
     Option("thresholds", "release gates (default: thresholds.toml in the rootdir)", {"default": None}),
