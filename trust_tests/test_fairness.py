@@ -33,3 +33,34 @@ def test_equality_of_opportunity_speakers(backbone_run, trust):
 @pytest.mark.trust("fairness.worst_speaker_uar")
 def test_worst_speaker_uar(backbone_run, trust):
     trust.check(audit.worst_speaker_uar(backbone_run))
+
+
+# Cross-corpus transfer (--test-corpus): the same gates on each test corpus; the rows name it as their corpus.
+@pytest.mark.trust("fairness.statistical_parity_gender")
+def test_cross_corpus_statistical_parity(transfer_run, trust):
+    trust.check(audit.statistical_parity_gender(transfer_run))
+
+
+@pytest.mark.trust("fairness.equality_of_opportunity_gender")
+def test_cross_corpus_equality_of_opportunity(transfer_run, trust):
+    trust.check(audit.equality_of_opportunity_gender(transfer_run))
+
+
+@pytest.mark.trust("fairness.uar_difference_gender")
+def test_cross_corpus_uar_difference_gender(transfer_run, trust):
+    trust.check(audit.uar_difference_gender(transfer_run))
+
+
+@pytest.mark.trust("fairness.statistical_parity_speaker")
+def test_cross_corpus_statistical_parity_speakers(transfer_run, trust):
+    trust.check(audit.statistical_parity_speaker(transfer_run))
+
+
+@pytest.mark.trust("fairness.equality_of_opportunity_speaker")
+def test_cross_corpus_equality_of_opportunity_speakers(transfer_run, trust):
+    trust.check(audit.equality_of_opportunity_speaker(transfer_run))
+
+
+@pytest.mark.trust("fairness.worst_speaker_uar")
+def test_cross_corpus_worst_speaker_uar(transfer_run, trust):
+    trust.check(audit.worst_speaker_uar(transfer_run))

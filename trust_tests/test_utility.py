@@ -13,3 +13,20 @@ def test_uar(backbone_run, trust):
 @pytest.mark.trust("utility.accuracy")
 def test_accuracy(backbone_run, trust):
     trust.check(audit.accuracy(backbone_run))
+
+
+# Cross-corpus transfer (--test-corpus): the heads trained on --corpus, judged on each test corpus by the same
+# gates; the rows name the test corpus as their corpus.
+@pytest.mark.trust("utility.uar")
+def test_cross_corpus_uar(transfer_run, trust):
+    trust.check(audit.uar(transfer_run))
+
+
+@pytest.mark.trust("utility.accuracy")
+def test_cross_corpus_accuracy(transfer_run, trust):
+    trust.check(audit.accuracy(transfer_run))
+
+
+@pytest.mark.trust("utility.cross_corpus_uar_drop")  # the one cross-corpus test that SKIPs without --test-corpus
+def test_cross_corpus_transfer(transfer_run, trust):
+    trust.check(audit.cross_corpus_uar_drop(transfer_run))

@@ -21,6 +21,8 @@ an emotion tone whose frequency names the emotion. Options plant one flaw each:
   emotion alone, and gives lower losses on them than on unseen ones (a memorising head).
 - `biased=1`: female speakers' happy utterances are labelled sad: biased labels for one gender.
 - `shuffled=1`: labels are permuted: a model that cannot recognise emotions.
+- `emotion_shift=K`: each emotion is rendered with the tone of the emotion K places further in EMOTIONS:
+  a corpus that expresses its emotions otherwise, where heads trained on the default do not transfer.
 
 Every speaker has an age (young: 30s, old: 50s) and an accent ("north", "south") in
 `Utterance.demographics`, assigned so that gender, age group and accent are independent, and
@@ -57,6 +59,7 @@ DEFAULTS = {
     "age_cue": 0,
     "accent_cue": 0,
     "distinct": 0,
+    "emotion_shift": 0,
 }
 OLD_FROM = 45  # years: the age group boundary of the tones speakers
 
@@ -104,7 +107,8 @@ class ToneCorpus(Corpus):
                         demographics=(("accent", speaker_accent(number)),),
                     )
                     utterances.append(utterance)
-                    self.rendered[utterance.id] = (emotion, int(rng.integers(2**31)))
+                    rendered = EMOTIONS[(EMOTIONS.index(emotion) + options["emotion_shift"]) % len(EMOTIONS)]
+                    self.rendered[utterance.id] = (rendered, int(rng.integers(2**31)))
         if options["shuffled"]:
             labels = [u.emotion for u in utterances]
             rng.shuffle(labels)

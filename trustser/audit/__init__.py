@@ -82,7 +82,7 @@ from trustser.pillars.sustainability.checks import (
     training_energy,
     training_energy_kwh_per_audio_hour,
 )
-from trustser.pillars.utility.checks import accuracy, uar, utility
+from trustser.pillars.utility.checks import accuracy, cross_corpus_uar_drop, transfer, uar, utility
 
 __all__ = [
     "EXPOSABLE",
@@ -91,6 +91,7 @@ __all__ = [
     "accuracy",
     "age_inference_uar",
     "blackbox_success_rate",
+    "cross_corpus_uar_drop",
     "declared_training_data",
     "demographic_inference_uar",
     "dp_epsilon",
@@ -148,6 +149,7 @@ __all__ = [
     "speaker_verification_attack",
     "training_data",
     "training_energy",
+    "transfer",
     "transfer_attack_audit",
     "utility",
     "white_box_attack",

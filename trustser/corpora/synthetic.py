@@ -32,7 +32,11 @@ from trustser.corpora.registry import parse_options, register
 
 SYNTHESIS_VERSION = "2"  # bump when anything below changes the audio or metadata
 SAMPLE_RATE = 16000
-DEFAULTS = {"speakers": 8, "sentences": 20, "seed": 0}
+DEFAULTS = {"speakers": 8, "sentences": 20, "seed": 0, "voice_shift": 0, "emotion_shift": 0}
+# voice_shift=K: the speakers take the voice variants K places further along (other voices, for a
+# cross-corpus test corpus); emotion_shift=K: each emotion is rendered with the prosody of the emotion K
+# places further in EMOTIONS (speakers who act emotions differently, the planted cross-corpus failure).
+# Both 0 by default, which leaves the plan, and so the cached corpus, as it was.
 
 SENTENCES = (
     "It's eleven o'clock.",
@@ -88,7 +92,9 @@ def _clipped(values: dict[str, float]) -> Prosody:
     return Prosody(**{k: int(np.clip(round(v), *_LIMITS[k])) for k, v in values.items()})
 
 
-def corpus_plan(speakers: int, sentences: int, seed: int) -> list[UtteranceSpec]:
+def corpus_plan(
+    speakers: int, sentences: int, seed: int, voice_shift: int = 0, emotion_shift: int = 0
+) -> list[UtteranceSpec]:
     """Who says what, how: fully determined by the options."""
     if speakers < 2 or speakers % 2:
         raise ValueError(f"synthetic corpus needs an even number of speakers >= 2, got {speakers}")
@@ -100,12 +106,12 @@ def corpus_plan(speakers: int, sentences: int, seed: int) -> list[UtteranceSpec]
     for number in range(speakers):
         gender = "female" if number % 2 == 0 else "male"
         variants = FEMALE_VOICES if gender == "female" else MALE_VOICES
-        voice = f"en+{variants[(number // 2) % len(variants)]}"
+        voice = f"en+{variants[(number // 2 + voice_shift) % len(variants)]}"
         habit = {k: rng.normal(0, getattr(SPEAKER_HABIT, k)) for k in fields}
         speaker = f"spk{number + 1:02d}"
         for sentence_index in range(sentences):
             for emotion in EMOTIONS:
-                mean = EMOTION_PROSODY[emotion]
+                mean = EMOTION_PROSODY[EMOTIONS[(EMOTIONS.index(emotion) + emotion_shift) % len(EMOTIONS)]]
                 values = {k: getattr(mean, k) + habit[k] + rng.normal(0, getattr(UTTERANCE_JITTER, k)) for k in fields}
                 utterance = Utterance(
                     id=f"{speaker}_s{sentence_index + 1:02d}_{emotion}",

@@ -115,6 +115,33 @@ def skip_not_applicable(item: pytest.Function, reason: NotApplicable) -> NoRetur
     pytest.skip(str(reason))
 
 
+NO_TEST_CORPUS = "no --test-corpus"  # the corpus a cross-corpus test's SKIP row names in a run without one
+TRANSFER_GATE = "utility.cross_corpus_uar_drop"  # the cross-corpus gate that SKIPs, saying why, without one
+
+
+def needs_a_test_corpus(item: pytest.Item) -> bool:
+    """A cross-corpus rerun of an in-corpus gate (UAR, fairness, ... on a --test-corpus) in a run without
+    --test-corpus: deselected, since its SKIP row would sit beside the in-corpus row of the same gate; the
+    transfer gate's own test SKIPs instead, saying why."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    marker = item.get_closest_marker("trust")
+    return (
+        "test_corpus" in params
+        and params["test_corpus"] is None
+        and bool(marker and marker.args)
+        and (marker.args[0] != TRANSFER_GATE)
+    )
+
+
+def corpus_of(item: pytest.Item, corpus: str) -> str:
+    """The corpus a trust test's records name: a cross-corpus test's test corpus (parameter `test_corpus`),
+    else `corpus` (--corpus). So a cross-corpus row is told from the in-corpus row of the same gate."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "test_corpus" not in params:
+        return corpus
+    return params["test_corpus"] or NO_TEST_CORPUS
+
+
 def metric_of(item: pytest.Item) -> str:
     """The metric a trust test's `@pytest.mark.trust` names."""
     marker = item.get_closest_marker("trust")
@@ -133,7 +160,8 @@ def unrecorded_record(item: pytest.Item, report: pytest.TestReport, gates: Gates
     metric = metric_of(item)
     if gates is None or metric not in gates or callspec is None or "backbone" not in callspec.params:
         return None
-    gate, backbone, corpus = gates[metric], str(callspec.params["backbone"]), item.config.getoption("trust_corpus")
+    gate, backbone = gates[metric], str(callspec.params["backbone"])
+    corpus = corpus_of(item, item.config.getoption("trust_corpus"))
     if report.skipped:
         reason = _skip_reason(report)
         return TrustRecord.skipped(

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from trustser.errors import SpecError
+from trustser.errors import NotApplicable, SpecError
 from trustser.pytest_plugin import baseline, gating, reporting, settings, terminal
-from trustser.pytest_plugin.check import TrustCheck, metric_of
+from trustser.pytest_plugin.check import TrustCheck, corpus_of, metric_of
 from trustser.pytest_plugin.session import audit_session
 
 
@@ -47,6 +47,17 @@ def backbone_run(backbone: str, trust_session):
 
 
 @pytest.fixture
+def transfer_run(backbone: str, test_corpus: str | None, backbone_run, trust_session, trust: TrustCheck):
+    """The current backbone's heads evaluated on the current --test-corpus (trustser.run.transfer); without
+    --test-corpus the test is not applicable, and SKIPs saying so."""
+    if test_corpus is None:
+        trust.skip_not_applicable(
+            NotApplicable("no --test-corpus given: cross-corpus transfer needs a corpus the heads were not trained on")
+        )
+    return trust_session.transfer_run(backbone, test_corpus)
+
+
+@pytest.fixture
 def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
     """The gate of this test's `@pytest.mark.trust` metric, bound to backbone and corpus."""
     from trustser.report.baseline import normalised_corpus
@@ -57,8 +68,9 @@ def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
     gate = gates.gate(metric_of(request.node))
     audit = settings.audit_options(request.config)
     held = request.config.stash.get(baseline.BASELINE, {})
+    corpus = corpus_of(request.node, audit.corpus)
     check = TrustCheck(
-        request.node, gate, backbone, audit.corpus, held.get((gate.metric, backbone, normalised_corpus(audit.corpus)))
+        request.node, gate, backbone, corpus, held.get((gate.metric, backbone, normalised_corpus(corpus)))
     )
     if request.node.get_closest_marker("deep") and not audit.deep:
         check.skip_unmeasured("extended battery: run with --trust-deep")

@@ -16,7 +16,7 @@ from trustser.pytest_plugin.settings import audit_options
 GATES = pytest.StashKey[Gates]()
 _GATES_CHECKED = pytest.StashKey[bool]()  # every collected trust test has its gate
 
-AUDIT_FIXTURES = ("trust", "backbone_run", "trust_session")
+AUDIT_FIXTURES = ("trust", "backbone_run", "transfer_run", "trust_session")
 
 
 def thresholds_file(config: pytest.Config, trust_modules: Iterable[Path] = ()) -> Path | None:

@@ -16,11 +16,12 @@ import pytest
 
 from trustser.errors import CacheWriteError, ModelOutputError, NotApplicable
 from trustser.pytest_plugin import baseline, gating, options, reporting, settings, xdist
-from trustser.pytest_plugin.check import TrustCheck, skip_not_applicable, unrecorded_record
-from trustser.pytest_plugin.fixtures import backbone_run, trust, trust_session
+from trustser.pytest_plugin.check import TrustCheck, needs_a_test_corpus, skip_not_applicable, unrecorded_record
+from trustser.pytest_plugin.fixtures import backbone_run, transfer_run, trust, trust_session
 from trustser.pytest_plugin.session import check_before_any_test
 
-__all__ = ["TrustCheck", "backbone_run", "trust", "trust_session"]  # the fixtures pytest registers from here
+# the fixtures pytest registers from here
+__all__ = ["TrustCheck", "backbone_run", "transfer_run", "trust", "trust_session"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,6 +51,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the xdist_group marks added here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    idle = [item for item in items if needs_a_test_corpus(item)]
+    if idle:
+        config.hook.pytest_deselected(items=idle)
+        items[:] = [item for item in items if not needs_a_test_corpus(item)]
     reporting.start_report_if_auditing(config, items)
     gating.check_every_trust_test_has_a_gate(config, items)
     gating.protocol_first(items)
@@ -81,6 +86,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if gating.audits_a_backbone(metafunc):
         backbones = settings.audit_options(metafunc.config).backbones
         metafunc.parametrize("backbone", backbones, ids=backbones, scope="session")
+        if "test_corpus" in metafunc.fixturenames:  # a cross-corpus test: one per --test-corpus, or one without
+            specs = settings.audit_options(metafunc.config).test_corpora
+            ids = specs or ["no-test-corpus"]
+            metafunc.parametrize("test_corpus", specs or [None], ids=ids, scope="session")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -66,6 +66,12 @@ OPTIONS = (
         "corpus spec, e.g. synthetic or synthetic:speakers=8,sentences=20,seed=0",
         {"default": "synthetic"},
     ),
+    Option(
+        "test-corpus",
+        "a corpus the heads trained on --corpus are also evaluated on, as a whole, for cross-corpus transfer "
+        "(repeatable; the emotions both corpora share); without it the transfer gate SKIPs",
+        {"default": None, "action": "append", "metavar": "SPEC"},
+    ),
     Option("thresholds", "release gates (default: thresholds.toml in the rootdir)", {"default": None}),
     Option("report", "directory for the trust report (default trust-report/)", {"default": "trust-report"}, False),
     Option("seed", "seed for folds, training and attacks (default 0)", {"type": int, "default": 0}),

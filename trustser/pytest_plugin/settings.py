@@ -31,6 +31,7 @@ class AuditOptions:
     model: str | None
     model_labels: str | None
     corpus: str
+    test_corpus: list[str] | None  # --test-corpus, repeatable
     thresholds: str | None
     report: str
     seed: int
@@ -73,6 +74,11 @@ class AuditOptions:
         return _split(backbone) + models
 
     @property
+    def test_corpora(self) -> list[str]:
+        """The --test-corpus specs, in the order given, each once."""
+        return list(dict.fromkeys(self.test_corpus or ()))
+
+    @property
     def report_dir(self) -> Path:
         return Path(self.report)
 
@@ -101,6 +107,7 @@ class AuditOptions:
             feature_dtype=self.feature_dtype,
             batch_seconds=self.batch_seconds,
             executor=self.executor,
+            test_corpora=tuple(self.test_corpora),
         )
         if self.head_max_epochs is not None:
             settings = dataclasses.replace(settings, head_max_epochs=self.head_max_epochs)

@@ -132,6 +132,9 @@ class TrustReportCollector:
             "folds": option("trust_folds"),
             "baseline": option("trust_baseline"),
         }
+        test_corpora = list(dict.fromkeys(option("trust_test_corpus") or ()))
+        if test_corpora:
+            meta["test_corpora"] = test_corpora
         summary = self.corpus_summary()
         if summary is not None and summary.get("spec") == meta["corpus"]:
             meta["folds"] = summary["folds"]  # the corpus's own scheme may differ from --folds
@@ -188,6 +191,11 @@ class TrustReportCollector:
         if self.records or cut_short_before_any_row:
             self.records.sort(key=lambda r: (r.pillar, r.metric, r.backbone))
             meta = self.meta()
+            from trustser.report.transfer import transfer_matrix
+
+            matrix = transfer_matrix(self.records, meta)
+            if matrix is not None:
+                meta["transfer_matrix"] = matrix
             write_json(self.report_dir / "trust_report.json", self.records, meta, completion=completion)
             write_markdown(self.report_dir / "report.md", self.records, meta, completion=completion)
             write_html(self.report_dir / "report.html", self.records, meta, completion=completion)

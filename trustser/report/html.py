@@ -20,7 +20,7 @@ from trustser.report.profile import backbones_of, in_pillar_order, pillar_scores
 from trustser.report.profile_charts import VERDICT_COLOURS, render_margin_bars, render_pillar_radar
 from trustser.report.records import TrustRecord
 from trustser.report.text_boxes import TextLabel, fitted, text_width
-from trustser.report.writers import MODEL_ADJUSTMENTS_INTRO, completion_of, corpus_summary_text
+from trustser.report.writers import MODEL_ADJUSTMENTS_INTRO, TRANSFER_INTRO, completion_of, corpus_summary_text
 from trustser.vocabulary import Verdict
 
 SERIES_COLOURS = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83", "#6e7781")
@@ -110,16 +110,19 @@ def render_bars(title: str, values: dict[str, float]) -> str:
     return _svg("bars", title, labels, shapes, min_width=bar_left + bar_width, min_height=0)
 
 
-def _comparison_table(records: list[TrustRecord], backbones: list[str]) -> str:
-    by_key = {(r.metric, r.backbone): r for r in records}
+def _comparison_table(records: list[TrustRecord], backbones: list[str], corpus: str = "") -> str:
+    """Metric × backbone; a cross-corpus row (a record of another corpus than `corpus`, --test-corpus) is a row
+    of its own, its metric named with its corpus."""
+    by_key = {(r.metric, r.corpus, r.backbone): r for r in records}
     head = "".join(f"<th>{escape(b)}</th>" for b in backbones)
     rows = []
-    for metric in dict.fromkeys(r.metric for r in in_pillar_order(records)):
-        first = next(r for r in records if r.metric == metric)
+    for metric, on in dict.fromkeys((r.metric, r.corpus) for r in in_pillar_order(records)):
+        first = next(r for r in records if r.metric == metric and r.corpus == on)
         gate = f"{'≥' if first.bound == 'min' else '≤'} {format_number(first.threshold)}"
+        label = first.label if on == corpus or not corpus else f"{first.label} on {on}"
         cells = []
         for backbone in backbones:
-            r = by_key.get((metric, backbone))
+            r = by_key.get((metric, on, backbone))
             if r is None:
                 cells.append("<td></td>")
                 continue
@@ -128,9 +131,7 @@ def _comparison_table(records: list[TrustRecord], backbones: list[str]) -> str:
                 f'<td class="{escape(r.verdict)}" title="{escape(r.message)}">'
                 f"{format_number(r.value)}{ci} {escape(r.verdict)}</td>"
             )
-        rows.append(
-            f"<tr><td>{escape(first.pillar)}</td><td>{escape(first.label)}</td><td>{gate}</td>{''.join(cells)}</tr>"
-        )
+        rows.append(f"<tr><td>{escape(first.pillar)}</td><td>{escape(label)}</td><td>{gate}</td>{''.join(cells)}</tr>")
     return f"<table><tr><th>pillar</th><th>metric</th><th>gate</th>{head}</tr>{''.join(rows)}</table>"
 
 
@@ -215,6 +216,31 @@ def _model_adjustments(adjustments: dict[str, list[str]]) -> str:
     return f"<h2>Models</h2><p>{escape(MODEL_ADJUSTMENTS_INTRO)}</p><ul>{items}</ul>" if items else ""
 
 
+def _transfer_matrix(matrix: dict | None) -> str:
+    """Train × test UAR (trustser.report.transfer), one row per backbone; nothing without --test-corpus."""
+    if not matrix:
+        return ""
+    corpora = [matrix["train_corpus"], *matrix["test_corpora"]]
+    head = f"<th>backbone, trained on</th><th>{escape(corpora[0])} (in-corpus)</th>" + "".join(
+        f"<th>{escape(c)}</th>" for c in corpora[1:]
+    )
+    rows = []
+    for backbone, cells in matrix["uar"].items():
+        row = []
+        for corpus in corpora:
+            cell = cells.get(corpus)
+            if cell is None:
+                row.append("<td>—</td>")
+            else:
+                value = "not measured" if cell[0] is None else format_number(cell[0])
+                row.append(f'<td class="{escape(str(cell[1]))}">{value} {escape(str(cell[1]))}</td>')
+        rows.append(f"<tr><td>{escape(backbone)}</td>{''.join(row)}</tr>")
+    return (
+        f"<h2>Cross-corpus transfer</h2><p>{escape(TRANSFER_INTRO)}</p>"
+        f'<div class="wide"><table><tr>{head}</tr>{"".join(rows)}</table></div>'
+    )
+
+
 def _cut_short(completion: Completion) -> str:
     """The page's first paragraph when the run is not a release verdict; '' for a complete run."""
     if completion.headline is None:
@@ -261,7 +287,9 @@ def render_html(records: list[TrustRecord], meta: dict, *, completion: Completio
         f'<div class="charts">{radars}</div>',
         f'<h2>Gate margins</h2><div class="charts">{margin_bars}</div>' if margin_bars else "",
         _without_a_result(completion),
-        f'<h2>Comparison</h2><div class="wide">{_comparison_table(records, backbones)}</div>',
+        _transfer_matrix(meta.get("transfer_matrix")),
+        f'<h2>Comparison</h2><div class="wide">'
+        f"{_comparison_table(records, backbones, str(meta.get('corpus', '')))}</div>",
         f"<h2>Corpus</h2><pre>{escape(corpus_summary_text(meta['corpus_summary']))}</pre>"
         if meta.get("corpus_summary")
         else "",

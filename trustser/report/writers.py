@@ -108,19 +108,51 @@ def _failing_gates(records: list[TrustRecord], completion: Completion) -> list[s
 
 
 def _all_gates(records: list[TrustRecord]) -> list[str]:
-    """The per-metric table, folded: GitHub renders Markdown inside <details> after a blank line."""
+    """The per-metric table, folded: GitHub renders Markdown inside <details> after a blank line. With
+    cross-corpus rows (--test-corpus) a corpus column tells them from the in-corpus ones."""
+    several = len({r.corpus for r in records}) > 1
     lines = [
         f"<details><summary>All {len(records)} gates</summary>",
         "",
-        "| pillar | metric | backbone | value | gate | verdict | n |",
-        "|---|---|---|---|---|---|---|",
+        f"| pillar | metric | backbone |{' corpus |' * several} value | gate | verdict | n |",
+        "|---|---|---|" + "---|" * several + "---|---|---|---|",
     ]
     for r in in_pillar_order(records):
+        corpus = f" {_code(r.corpus)} |" if several else ""
         lines.append(
-            f"| {_cell(r.pillar)} | {_cell(r.label)} | {_code(r.backbone)} | {_value_text(r.value)} | {_gate_text(r)} "
-            f"| {_cell(r.verdict)} | {r.n if r.n is not None else ''} |"
+            f"| {_cell(r.pillar)} | {_cell(r.label)} | {_code(r.backbone)} |{corpus} {_value_text(r.value)} "
+            f"| {_gate_text(r)} | {_cell(r.verdict)} | {r.n if r.n is not None else ''} |"
         )
     return [*lines, "", "</details>"]
+
+
+TRANSFER_INTRO = (
+    "UAR of the heads trained on the first corpus, in-corpus (held-out speakers) and on each --test-corpus as a "
+    "whole, over the emotions both corpora share:"
+)
+
+
+def _matrix_cell(cell: list | None) -> str:
+    return NOT_AUDITED if cell is None else f"{_value_text(cell[0])} {_cell(cell[1])}"
+
+
+def _transfer_matrix(matrix: dict | None) -> list[str]:
+    """Train × test UAR (trustser.report.transfer), one row per backbone; nothing without --test-corpus."""
+    if not matrix:
+        return []
+    corpora = [matrix["train_corpus"], *matrix["test_corpora"]]
+    lines = ["", "## Cross-corpus transfer", "", TRANSFER_INTRO, ""]
+    lines += [
+        "| backbone, trained on "
+        + " | ".join(_code(c) for c in corpora[:1])
+        + " (in-corpus) | "
+        + " | ".join(_code(c) for c in corpora[1:])
+        + " |",
+        "|---" * (len(corpora) + 1) + "|",
+    ]
+    for backbone, cells in matrix["uar"].items():
+        lines.append(f"| {_code(backbone)} | " + " | ".join(_matrix_cell(cells.get(c)) for c in corpora) + " |")
+    return lines
 
 
 def _verdict_counts(records: list[TrustRecord], completion: Completion) -> str:
@@ -176,6 +208,7 @@ def render_markdown(records: list[TrustRecord], meta: dict, *, completion: Compl
         "## Failing gates",
         "",
         *_failing_gates(records, completion),
+        *_transfer_matrix(meta.get("transfer_matrix")),
         *_without_a_result(completion),
         "",
         *_all_gates(records),

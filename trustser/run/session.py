@@ -17,6 +17,7 @@ from trustser.corpora import create as create_corpus
 from trustser.corpora.audio import MIN_SECONDS, BadAudio
 from trustser.corpora.base import BadData, Corpus
 from trustser.corpora.folds import Fold, sentence_disjoint
+from trustser.corpora.reconcile import Reconciled, reconcile
 from trustser.corpora.split import CorpusSplit
 from trustser.corpora.summary import CorpusSummary, summarise
 from trustser.encoders import create as create_encoder
@@ -31,6 +32,7 @@ from trustser.models.finished.model import FinishedModel
 from trustser.models.sources import FinishedModelSource
 from trustser.models.training import TrainConfig
 from trustser.run.backbone_run import BackboneRun, finished_model_run, trained_run
+from trustser.run.transfer import TransferRun
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class AuditSettings:
     batch_seconds: float = 60.0  # --batch-seconds: padded audio per extraction batch
     head_max_epochs: int = TrainConfig.max_epochs  # --head-max-epochs
     executor: str = "local"  # --executor: local | ray | ray:ADDRESS
+    test_corpora: tuple[str, ...] = ()  # --test-corpus: corpora the heads are also evaluated on, each whole
 
     def extraction(self) -> ExtractionSettings:
         return ExtractionSettings(
@@ -81,6 +84,8 @@ class AuditSession:
         self._runs: dict[str, BackboneRun] = {}
         self._encoders: dict[str, Encoder] = {}
         self._models: dict[str, FinishedModel] = {}  # loaded to read their min_seconds, before the corpus is final
+        self._test_corpora: dict[str, Reconciled] = {}
+        self._transfers: dict[tuple[str, str], TransferRun] = {}
         abandoned = sweep_abandoned(self.cache.root)
         if abandoned:
             progress(f"removed {len(abandoned)} temporary files left in {self.cache.root} by interrupted runs")
@@ -102,6 +107,13 @@ class AuditSession:
             raise ConfigurationError(f"--corpus {self.settings.corpus}: {error}") from None
         except SpecError as error:
             raise ConfigurationError(f"--corpus {self.settings.corpus}: {error}") from None
+        for spec in self.settings.test_corpora:
+            try:
+                self.test_corpus(spec)  # a bad spec, or label sets sharing fewer than two emotions
+            except (BadAudio, BadData, SpecError) as error:
+                message = str(error)
+                named = message if "--test-corpus" in message else f"--test-corpus {spec}: {message}"
+                raise ConfigurationError(named) from None
         for backbone in self.settings.backbones:
             try:
                 _ = self.run(backbone).encoder
@@ -117,6 +129,31 @@ class AuditSession:
         if seconds > MIN_SECONDS:
             corpus = corpus.without_shorter_than(seconds, backbone, self.settings.on_bad_audio)
         return corpus
+
+    def test_corpus(self, spec: str) -> Reconciled:
+        """A --test-corpus, without the utterances too short for the audited encoders and those of an emotion
+        the training corpus lacks (counted), its emotions the shared ones."""
+        if spec not in self._test_corpora:
+            corpus = create_corpus(spec, self.settings.cache_root, self.settings.on_bad_audio)
+            seconds, backbone = self._strictest_minimum(self.corpus.emotions)
+            if seconds > MIN_SECONDS:
+                corpus = corpus.without_shorter_than(seconds, backbone, self.settings.on_bad_audio)
+            self._test_corpora[spec] = reconcile(
+                self.corpus.emotions, corpus, train_spec=self.settings.corpus, test_spec=spec
+            )
+        return self._test_corpora[spec]
+
+    def transfer_run(self, backbone: str, test_corpus: str) -> TransferRun:
+        """The backbone's heads (trained on the --corpus folds) evaluated on a --test-corpus."""
+        key = (backbone, test_corpus)
+        if key not in self._transfers:
+            self._transfers[key] = TransferRun(
+                self.run(backbone),
+                self.test_corpus(test_corpus),
+                train_corpus=self.settings.corpus,
+                test_corpus=test_corpus,
+            )
+        return self._transfers[key]
 
     def _strictest_minimum(self, emotions: tuple[str, ...]) -> tuple[float, str]:
         """The longest `min_seconds` of the audited encoders and finished models (loaded for `emotions`, the

@@ -5,8 +5,10 @@ from __future__ import annotations
 from trustser.gates.declaration import declare_metric
 from trustser.gates.measurement import Measurement
 from trustser.pillars.utility import UtilityResult, evaluate_utility
+from trustser.pillars.utility.transfer import TransferResult, evaluate_transfer
 from trustser.run.backbone_run import BackboneRun
 from trustser.run.memo import memoised
+from trustser.run.transfer import TransferRun
 
 UAR = declare_metric(
     "utility.uar",
@@ -29,6 +31,21 @@ ACCURACY = declare_metric(
     reference="sklearn `accuracy_score`",
 )
 
+CROSS_CORPUS_UAR_DROP = declare_metric(
+    "utility.cross_corpus_uar_drop",
+    label="in-corpus → cross-corpus UAR drop",
+    bound="max",
+    default=0.15,
+    definition="With heads trained on the `--corpus` folds: their in-corpus UAR (held-out speakers, mean over the "
+    "folds' heads) minus their UAR on a `--test-corpus` as a whole (every fold's head on every utterance, argmax "
+    "over the emotions both corpora share, mean over the heads; the test corpus's utterances of an emotion the "
+    "training corpus lacks are left out and counted). UAR, accuracy and the fairness gates are also measured on "
+    "each test corpus, as rows whose corpus is the test corpus.",
+    chance="in-corpus UAR − 1 / number of shared emotions (a head no better than chance on the test corpus)",
+    reference="the cross-corpus track of EmoBox (Ma et al., Interspeech 2024: train on one corpus, test on another "
+    "over their common emotions) and nkululeko's train-on-A/test-on-B experiments (Burkhardt et al., LREC 2022)",
+)
+
 
 @memoised
 def utility(run: BackboneRun) -> UtilityResult:
@@ -44,3 +61,21 @@ def uar(run: BackboneRun) -> Measurement:
 def accuracy(run: BackboneRun) -> Measurement:
     result = utility(run)
     return Measurement(result.accuracy, n=result.n, details=result)
+
+
+@memoised
+def transfer(run: TransferRun) -> TransferResult:
+    return evaluate_transfer(
+        utility(run.home),
+        utility(run),
+        train_corpus=run.train_corpus,
+        test_corpus=run.test_corpus,
+        shared_emotions=run.reconciled.shared,
+        left_out=run.reconciled.n_left_out,
+        n=len(run.corpus),
+    )
+
+
+def cross_corpus_uar_drop(run: TransferRun) -> Measurement:
+    result = transfer(run)
+    return Measurement(result.drop, n=result.n, details=result)
