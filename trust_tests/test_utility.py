@@ -27,6 +27,6 @@ def test_cross_corpus_accuracy(transfer_run, trust):
     trust.check(audit.accuracy(transfer_run))
 
 
-@pytest.mark.trust("utility.cross_corpus_uar_drop")  # the one cross-corpus test that SKIPs without --test-corpus
+@pytest.mark.trust("utility.cross_corpus_uar_drop")
 def test_cross_corpus_transfer(transfer_run, trust):
     trust.check(audit.cross_corpus_uar_drop(transfer_run))

@@ -184,20 +184,16 @@ def test_the_cross_corpus_rows_and_the_matrix_are_in_every_report_format(transfe
     assert "<h2>Cross-corpus transfer</h2>" in html and f"UAR on {OTHER_RENDERING}" in html
 
 
-def test_without_a_test_corpus_the_transfer_gate_skips_saying_why(tmp_path):
+def test_without_a_test_corpus_the_cross_corpus_tests_are_deselected(tmp_path):
     done = run_suite(
         ROOT / "trust_tests" / "test_utility.py",
         cwd=tmp_path,
         report=tmp_path,
         cache=tmp_path / "cache",
-        options=("-p", "tests.planted.tones", "--backbone", "mfcc", "--corpus", TRAIN, "-k", "cross_corpus"),
+        options=("-p", "tests.planted.tones", "--backbone", "mfcc", "--corpus", TRAIN, "-k", "cross_corpus or uar"),
     )
     output = done.stdout + done.stderr
-    [record] = report_records(tmp_path)  # the reruns of the in-corpus gates are deselected, not SKIP rows
-    assert (record["metric"], record["verdict"], record["corpus"]) == (
-        "utility.cross_corpus_uar_drop",
-        "SKIP",
-        "no --test-corpus",
-    ), output
-    assert "no --test-corpus given" in record["message"], output
+    # no row of a cross-corpus gate, and the in-corpus UAR row names the training corpus alone
+    assert [(r["metric"], r["corpus"]) for r in report_records(tmp_path)] == [("utility.uar", TRAIN)], output
+    assert "4 deselected" in output, output  # test_accuracy by -k, the three cross-corpus tests by the plugin
     assert done.returncode == 0, output

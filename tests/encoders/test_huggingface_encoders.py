@@ -64,7 +64,10 @@ def test_registry_knows_hf_names():
 def test_short_names_resolve_to_ids_without_loading(monkeypatch):
     import trustser.encoders.huggingface as hf
 
-    monkeypatch.setattr(hf, "load_hf_encoder", lambda source, name=None, window="full": (source, name, window))
+    class Loaded(tuple):  # what was asked for, standing in for the encoder (registrations add `trained_on`)
+        trained_on = ()
+
+    monkeypatch.setattr(hf, "load_hf_encoder", lambda source, name=None, window="full": Loaded((source, name, window)))
     assert create("wav2vec2_0") == ("facebook/wav2vec2-base", "wav2vec2_0", "full")
     assert create("wavlm") == ("microsoft/wavlm-base-plus", "wavlm", "full")
     assert create("hubert") == ("facebook/hubert-base-ls960", "hubert", "full")

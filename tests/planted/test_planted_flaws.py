@@ -48,7 +48,6 @@ def test_clean_control_passes_every_gate(audit):
     # transfer and black-box attacks are for backbones gradients cannot reach: mfcc gets the white-box attacks
     assert verdicts.pop("safety.transfer_success_rate") == "SKIP", output
     assert verdicts.pop("safety.blackbox_success_rate") == "SKIP", output
-    assert verdicts.pop("utility.cross_corpus_uar_drop") == "SKIP", output  # no --test-corpus (tests/cross_corpus)
     assert set(verdicts.values()) == {"PASS"}, output
     assert {m for m in verdicts if m.startswith(("privacy.", "fairness."))} == {
         m for m in load_gates(ROOT / "thresholds.toml", declared_metrics()) if m.startswith(("privacy.", "fairness."))

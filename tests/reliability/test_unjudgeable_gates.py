@@ -127,6 +127,7 @@ def test_end_to_end_gender_gates_skip_with_the_reason_and_speaker_gates_warn(two
     assert over_speakers == {
         "privacy.speaker_id_accuracy",
         "privacy.speaker_verification_eer",
+        "privacy.speaker_verification_cllr_min",
         "fairness.statistical_parity_speaker",
         "fairness.equality_of_opportunity_speaker",
         "fairness.worst_speaker_uar",

@@ -115,22 +115,12 @@ def skip_not_applicable(item: pytest.Function, reason: NotApplicable) -> NoRetur
     pytest.skip(str(reason))
 
 
-NO_TEST_CORPUS = "no --test-corpus"  # the corpus a cross-corpus test's SKIP row names in a run without one
-TRANSFER_GATE = "utility.cross_corpus_uar_drop"  # the cross-corpus gate that SKIPs, saying why, without one
-
-
 def needs_a_test_corpus(item: pytest.Item) -> bool:
-    """A cross-corpus rerun of an in-corpus gate (UAR, fairness, ... on a --test-corpus) in a run without
-    --test-corpus: deselected, since its SKIP row would sit beside the in-corpus row of the same gate; the
-    transfer gate's own test SKIPs instead, saying why."""
+    """A cross-corpus test (UAR, fairness, the transfer drop on a --test-corpus) in a run without
+    --test-corpus: deselected, not a SKIP row, since such a row would sit beside the in-corpus row of the
+    same gate and every run without a second corpus would carry it."""
     params = getattr(getattr(item, "callspec", None), "params", {})
-    marker = item.get_closest_marker("trust")
-    return (
-        "test_corpus" in params
-        and params["test_corpus"] is None
-        and bool(marker and marker.args)
-        and (marker.args[0] != TRANSFER_GATE)
-    )
+    return "test_corpus" in params and params["test_corpus"] is None
 
 
 def corpus_of(item: pytest.Item, corpus: str) -> str:
@@ -139,7 +129,7 @@ def corpus_of(item: pytest.Item, corpus: str) -> str:
     params = getattr(getattr(item, "callspec", None), "params", {})
     if "test_corpus" not in params:
         return corpus
-    return params["test_corpus"] or NO_TEST_CORPUS
+    return params["test_corpus"] or corpus
 
 
 def metric_of(item: pytest.Item) -> str:

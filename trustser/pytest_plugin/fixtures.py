@@ -48,8 +48,9 @@ def backbone_run(backbone: str, trust_session):
 
 @pytest.fixture
 def transfer_run(backbone: str, test_corpus: str | None, backbone_run, trust_session, trust: TrustCheck):
-    """The current backbone's heads evaluated on the current --test-corpus (trustser.run.transfer); without
-    --test-corpus the test is not applicable, and SKIPs saying so."""
+    """The current backbone's heads evaluated on the current --test-corpus (trustser.run.transfer). Without
+    --test-corpus the plugin deselects the cross-corpus tests; a test that asks for this fixture anyway
+    SKIPs saying why."""
     if test_corpus is None:
         trust.skip_not_applicable(
             NotApplicable("no --test-corpus given: cross-corpus transfer needs a corpus the heads were not trained on")

@@ -595,7 +595,8 @@ def speaker_verification_eer(run: BackboneRun, settings: VerificationSettings) -
 
 def speaker_verification_cllr_min(run: BackboneRun, settings: VerificationSettings) -> Measurement:
     result = speaker_verification_attack(run, settings)
-    return Measurement(result.cllr_min, n=result.n_target_trials + result.n_nontarget_trials, details=result)
+    trials = result.n_target_trials + result.n_nontarget_trials
+    return Measurement(result.cllr_min, n=trials, speakers=result.n_speakers, details=result)
 
 
 def membership_advantage(run: BackboneRun) -> Measurement:
@@ -615,9 +616,8 @@ def membership_tpr_at_1pct_fpr(run: BackboneRun, settings: ReferenceHeadSettings
             f"(one false alarm is already {1 / max(len(held_out), 1):.1%})"
         )
     result = low_fpr_membership_attack(run, settings)
-    return Measurement(
-        result.tpr_at_1pct_fpr, n=result.n_members + result.n_nonmembers, interval=result.ci, details=result
-    )
+    n = result.n_members + result.n_nonmembers
+    return Measurement(result.tpr_at_1pct_fpr, n=n, interval=result.ci, speakers=result.n_speakers, details=result)
 
 
 def dp_epsilon(run: BackboneRun, settings: DPSettings) -> Measurement:
