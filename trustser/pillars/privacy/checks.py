@@ -17,7 +17,7 @@ from trustser.errors import NotApplicable
 from trustser.gates.declaration import declare_metric, finite_numbers, positive, probability, setting
 from trustser.gates.measurement import Measurement
 from trustser.models.head import EmotionHead
-from trustser.models.training import per_utterance_loss, predict_logits, train_head, within_budget
+from trustser.models.training import TrainConfig, per_utterance_loss, predict_logits, train_head, within_budget
 from trustser.pillars.genders import require_two_genders
 from trustser.pillars.privacy import (
     AttributeInferenceResult,
@@ -424,20 +424,23 @@ def membership_target(run: BackboneRun) -> EmotionHead:
     fold = run.folds[0]
     members, _ = membership_split(run)
     key = content_key(step="membership-target", head=run.head_key(fold), members=members.tolist())
-    dev = run.split.dev_rows(fold)
-    return run.cached_head(
-        key,
-        lambda: train_head(
-            run.features,
-            run.split.labels,
-            members,
-            dev,
-            num_classes=len(run.corpus.emotions),
-            head_config=run.head_config,
-            train_config=run.train_config,
-            device=run.device,
-        ),
+    return _recipe_head(run, key, members, train_config=run.train_config)
+
+
+def _recipe_head(run: BackboneRun, key: str, rows: np.ndarray, *, train_config: TrainConfig) -> EmotionHead:
+    """A head trained by the release recipe on `rows` (early-stopped on fold 0's dev rows), cached under `key`."""
+    train = functools.partial(
+        train_head,
+        run.features,
+        run.split.labels,
+        rows,
+        run.split.dev_rows(run.folds[0]),
+        num_classes=len(run.corpus.emotions),
+        head_config=run.head_config,
+        train_config=train_config,
+        device=run.device,
     )
+    return run.cached_head(key, train)
 
 
 def _membership_of(run: BackboneRun, head: EmotionHead) -> MembershipResult:
@@ -459,7 +462,6 @@ def reference_heads(run: BackboneRun, settings: ReferenceHeadSettings) -> list[t
     release recipe, capped at `reference_max_epochs`, with a seed of its own; trained once, cached by content."""
     fold = run.folds[0]
     pool = np.sort(np.concatenate(membership_split(run)))
-    dev = run.split.indices(fold.dev_speakers)
     splits = reference_splits(
         run.split.column("speaker", pool), n_heads=settings.reference_heads, seed=run.train_config.seed
     )
@@ -474,18 +476,7 @@ def reference_heads(run: BackboneRun, settings: ReferenceHeadSettings) -> list[t
         key = content_key(
             step="membership-reference", head=run.head_key(fold), rows=rows.tolist(), train=recipe.as_dict()
         )
-        train = functools.partial(
-            train_head,
-            run.features,
-            run.split.labels,
-            rows,
-            dev,
-            num_classes=len(run.corpus.emotions),
-            head_config=run.head_config,
-            train_config=recipe,
-            device=run.device,
-        )
-        heads.append((rows, run.cached_head(key, train)))
+        heads.append((rows, _recipe_head(run, key, rows, train_config=recipe)))
     return heads
 
 
