@@ -52,7 +52,8 @@ OPTIONS = (
     Option(
         "model",
         "comma-separated finished models to audit as they are: hf:/path/to/checkpoint (a Hugging Face "
-        "audio-classification checkpoint) or torch:package.module:factory (any PyTorch model; docs/plugins.md)",
+        "audio-classification checkpoint), torch:package.module:factory (any PyTorch model; docs/plugins.md) "
+        "or onnx:/path/model.onnx (an ONNX export or audonnx folder; docs/models.md)",
         {"default": None},
     ),
     Option(
