@@ -69,7 +69,7 @@ class AuditOptions:
     @property
     def backbones(self) -> list[str]:
         """What the trust tests are parametrised over: backbones, then finished models as `model:<spec>`."""
-        models = [MODEL_PREFIX + spec for spec in _split(self.model)]
+        models = [MODEL_PREFIX + spec for spec in split_models(self.model)]
         backbone = options.DEFAULT_BACKBONES if self.backbone is None and not models else self.backbone
         return _split(backbone) + models
 
@@ -116,6 +116,18 @@ class AuditOptions:
 
 def _split(option: str | None) -> list[str]:
     return [part.strip() for part in (option or "").split(",") if part.strip()]
+
+
+def split_models(option: str | None) -> list[str]:
+    """--model's specs: comma-separated, where a part `key=value` is an option of the spec before it
+    (`onnx:m.onnx,logits=out,hf:/ckpt` is two models)."""
+    specs: list[str] = []
+    for part in _split(option):
+        if specs and re.match(r"^\w+=", part):
+            specs[-1] += f",{part}"
+        else:
+            specs.append(part)
+    return specs
 
 
 def audit_options(config: pytest.Config) -> AuditOptions:
