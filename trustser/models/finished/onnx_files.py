@@ -73,7 +73,7 @@ def read_model_yaml(folder: Path) -> dict:
         raise ValueError(f"{path}: not YAML ({error})") from None
     entries = [value for key, value in (document or {}).items() if str(key).startswith("$audonnx")]
     if len(entries) != 1 or not isinstance(entries[0], dict) or "path" not in entries[0]:
-        raise ValueError(f"{path}: expected one `$audonnx.core.model.Model==...` entry with a `path`, as audonnx writes")
+        raise ValueError(f"{path}: expected one `$audonnx.core.model.Model==...` entry with a `path`, as audonnx writes it")
     return entries[0]
 
 
@@ -187,7 +187,7 @@ def _rank(value_info, where: str) -> int:
     rank = len(value_info.type.tensor_type.shape.dim)
     if rank not in (1, 2):
         raise ValueError(
-            f"{where}: input {value_info.name!r} has rank {rank}; the audit feeds a waveform as [samples] or [1, samples]"
+            f"{where}: input {value_info.name!r} has rank {rank}; a waveform goes in as [samples] or [1, samples]"
         )
     return rank
 

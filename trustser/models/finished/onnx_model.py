@@ -1,4 +1,4 @@
-"""An exported SER model, audited as it ships: `--model onnx:PATH[,input=...,logits=...,hidden=...,labels=...,rate=...]`.
+"""An exported SER model, audited as it ships: `--model onnx:PATH[,input=,logits=,hidden=,labels=,rate=]`.
 
 PATH is a `.onnx` file or an `audonnx` folder (onnx_files.py says what is read from them). The graph runs in
 onnxruntime, on its CPU provider, or its CUDA provider when the audit runs on a GPU (`--device cuda`); an
