@@ -73,7 +73,9 @@ def read_model_yaml(folder: Path) -> dict:
         raise ValueError(f"{path}: not YAML ({error})") from None
     entries = [value for key, value in (document or {}).items() if str(key).startswith("$audonnx")]
     if len(entries) != 1 or not isinstance(entries[0], dict) or "path" not in entries[0]:
-        raise ValueError(f"{path}: expected one `$audonnx.core.model.Model==...` entry with a `path`, as audonnx writes it")
+        raise ValueError(
+            f"{path}: expected one `$audonnx.core.model.Model==...` entry with a `path`, as audonnx writes it"
+        )
     return entries[0]
 
 
