@@ -57,6 +57,13 @@ OPTIONS = (
         {"default": None},
     ),
     Option(
+        "export-parity",
+        "comma-separated exports of the --model models, in the same order (e.g. --model torch:team:build "
+        "--export-parity onnx:model.onnx): both answer every utterance and the export-parity gates judge their "
+        "agreement; without it those gates are deselected",
+        {"default": None, "metavar": "SPEC,..."},
+    ),
+    Option(
         "model-labels",
         "how the model's labels (id2label names or ids) map to the audit's emotions; "
         "default: read from the names (ang, Anger, hap, ...); LABEL=- leaves one out",
