@@ -2,7 +2,7 @@
 `pytest trust_tests --model onnx:<file>,onnx:<folder> --export-parity torch:...,torch:...`, and planted
 unfaithful exports (a changed weight, a dropped normalisation) failing the export-parity gates.
 
-The exports are written with `torch.onnx.export` (trustser.testing.onnx_export) in a scratch directory.
+The exports are written with `torch.onnx.export` (trustser/models/finished/tiny_onnx.py) in a scratch directory.
 Every pillar measures each export with 0 errors; the white-box attacks SKIP naming ONNX; privacy attacks the
 graph's hidden-state output; the parameter count is the graph's initialisers; `model_card.md`'s `model-index`
 lists every measured gate with its value. Energy windows are shortened (the measurement is not under test)
@@ -23,9 +23,9 @@ from tests.suite_runs import ROOT, report_records, run_suite
 pytest.importorskip("onnxruntime", reason="--model onnx: needs trustser[onnx]")
 pytest.importorskip("onnx", reason="--model onnx: needs trustser[onnx]")
 
-from trustser.testing.onnx_export import FLAWS, TinyConvSER, export_tiny_model  # noqa: E402
+from trustser.models.finished.tiny_onnx import FLAWS, TinyConvSER, export_tiny_model  # noqa: E402
 
-TORCH = "torch:trustser.testing.onnx_export:tiny_conv_model"
+TORCH = "torch:trustser.models.finished.tiny_onnx:tiny_conv_model"
 CORPUS = ("-p", "tests.planted.tones", "--corpus", "tones:speakers=4,per_emotion=2")
 PILLARS = ("protocol", "utility", "privacy", "fairness", "safety", "sustainability")
 PARITY = ("utility.export_agreement", "utility.export_max_posterior_delta", "utility.export_p99_posterior_delta")

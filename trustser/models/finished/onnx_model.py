@@ -137,7 +137,7 @@ def _example(kind: str) -> Example:
             import_onnx()
         except ImportError as error:
             raise Unavailable(str(error)) from None
-        from trustser.testing.onnx_export import export_tiny_model
+        from trustser.models.finished.tiny_onnx import export_tiny_model
 
         if kind == "audonnx":  # model.yaml names the labels
             return f"onnx:{export_tiny_model(scratch, audonnx_folder=True)}"

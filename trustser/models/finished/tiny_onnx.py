@@ -1,6 +1,6 @@
 """A tiny PyTorch SER model and its ONNX export, as a team would ship it: what the `onnx:` format is
-contract-checked with, and what the export-parity tests compare (`torch:trustser.testing.onnx_export:tiny_conv_model`
-against `onnx:<its export>`).
+contract-checked with, and what the export-parity tests compare (`--model onnx:<its export>` against
+`torch:trustser.models.finished.tiny_onnx:tiny_conv_model`). A helper module: it registers no format.
 
 The model standardises each waveform, frames it with a strided convolution, averages tanh of the frames and
 classifies the average (its hidden state). `export_tiny_model` writes it with `torch.onnx.export` as
