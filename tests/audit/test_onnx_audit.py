@@ -1,6 +1,7 @@
 """An ONNX export of a tiny `torch:` SER model, as a file and as an audonnx folder, audited as users run it:
-`pytest trust_tests --model onnx:<file>,onnx:<folder> --export-parity torch:...,torch:...`, and planted
-unfaithful exports (a changed weight, a dropped normalisation) failing the export-parity gates.
+`pytest trust_tests --model onnx:<file>,onnx:<folder> --export-parity torch:...,torch:...` (faithful exports:
+the export-parity gates PASS), and planted unfaithful exports (a changed weight, a dropped normalisation)
+failing them, on the tones corpus of tests/planted.
 
 The exports are written with `torch.onnx.export` (trustser/models/finished/tiny_onnx.py) in a scratch directory.
 Every pillar measures each export with 0 errors; the white-box attacks SKIP naming ONNX; privacy attacks the
@@ -94,10 +95,11 @@ def test_an_onnx_export_and_its_audonnx_folder_are_audited_in_every_pillar(tmp_p
 
 def test_unfaithful_exports_fail_parity_naming_the_share_of_changed_predictions(tmp_path):
     flawed = {flaw: f"onnx:{export_tiny_model(tmp_path / flaw, audonnx_folder=True, flaw=flaw)}" for flaw in FLAWS}
-    _, records = audit(tmp_path, "report", list(flawed.values()), [TORCH] * len(flawed), "-k", "test_export_")
+    parity_only = "test_export_agreement or test_export_max or test_export_p99"  # not the attack: it is tested above
+    _, records = audit(tmp_path, "report", list(flawed.values()), [TORCH] * len(flawed), "-k", parity_only)
     for model in flawed.values():
-        agreement = records[f"model:{model}", "utility.export_agreement"]
-        assert agreement["verdict"] == "FAIL" and agreement["value"] < 0.99, agreement["message"]
-        share = 1 - agreement["value"]
-        assert f"of 32 utterances ({share:.1%}) change their predicted emotion" in agreement["message"]
-        assert records[f"model:{model}", "utility.export_max_posterior_delta"]["verdict"] == "FAIL"
+        share = 1 - records[f"model:{model}", "utility.export_agreement"]["value"]
+        for metric in PARITY:
+            record = records[f"model:{model}", metric]
+            assert record["verdict"] == "FAIL", record["message"]
+            assert f"of 32 utterances ({share:.1%}) change their predicted emotion" in record["message"]
