@@ -29,16 +29,20 @@ NOT_DIFFERENTIABLE = "an ONNX graph run by onnxruntime, outside torch: no gradie
 
 
 class OnnxRunner:
-    """The graph's sessions, one per device type, made on first use: (logits, hidden) of one waveform."""
+    """The graph's sessions, made on first use: (logits, hidden) of one waveform.
+
+    One per device and torch thread count: a session keeps the threads it was made with, and the audit runs
+    inference on as many threads as torch is given (one while the sustainability pillar measures)."""
 
     def __init__(self, files: OnnxFiles):
         self.files = files
-        self._sessions: dict[str, object] = {}
+        self._sessions: dict[tuple[str, int], object] = {}
 
     def session(self, device: torch.device):
-        if device.type not in self._sessions:
-            self._sessions[device.type] = self._open(device)
-        return self._sessions[device.type]
+        key = (str(device), torch.get_num_threads())
+        if key not in self._sessions:
+            self._sessions[key] = self._open(device)
+        return self._sessions[key]
 
     def _open(self, device: torch.device):
         _, onnxruntime = import_onnx()
@@ -51,7 +55,6 @@ class OnnxRunner:
                 )
             providers = [("CUDAExecutionProvider", {"device_id": device.index or 0}), "CPUExecutionProvider"]
         options = onnxruntime.SessionOptions()
-        # as many threads as torch is given: the sustainability pillar measures inference on `threads` of them
         options.intra_op_num_threads = options.inter_op_num_threads = torch.get_num_threads()
         if self.files.folder is not None and _audonnx() is not None:
             return _audonnx().load(str(self.files.folder), device=providers, session_options=options)
