@@ -129,7 +129,7 @@ BRIER = declare_metric(
 
 
 @memoised
-def calibration(run: BackboneRun, settings: CalibrationSettings = CalibrationSettings()) -> CalibrationResult:
+def calibration(run: BackboneRun, settings: CalibrationSettings) -> CalibrationResult:
     p = run.predictions
     return evaluate_calibration(
         p.posteriors,
@@ -147,5 +147,6 @@ def ece(run: BackboneRun, settings: CalibrationSettings) -> Measurement:
 
 
 def brier(run: BackboneRun) -> Measurement:
-    result = calibration(run)
+    """Binning does not enter the Brier score: the default bins only shape the details' reliability diagram."""
+    result = calibration(run, CalibrationSettings())
     return Measurement(result.brier, n=result.n, interval=result.ci["brier"], details=result)
