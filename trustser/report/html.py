@@ -32,7 +32,7 @@ MAX_NAME_CHARS = 40  # series and group names in the small charts
 RELIABILITY_INTRO = (
     "Reliability diagrams of the test posteriors: each point is an equal-mass bin of utterances, at its mean "
     "confidence (the posterior of the predicted emotion) and its accuracy. On the dashed diagonal a model is right "
-    "as often as it claims; below it, overconfident. ECE is the bins' distance to the diagonal (red), averaged weighted by their sizes."
+    "as often as it claims; below it, overconfident. ECE is the mean of the bins' distances to the diagonal (red)."
 )
 
 _STYLE = """

@@ -155,8 +155,9 @@ def worst_speaker_uar(run: BackboneRun) -> Measurement:
 
 
 _PER_GENDER = (
-    " Each gender's test posteriors are binned and scored on their own (see utility.ece and utility.brier): "
-    "a model can recognise both genders alike and be overconfident for one." + _BOOTSTRAP
+    " Each gender's test utterances are scored on their own (for ECE, binned on their own; see utility.ece and "
+    "utility.brier):"
+    " a model can recognise both genders alike and be overconfident for one." + _BOOTSTRAP
 )
 ECE_DIFFERENCE_GENDER = declare_metric(
     "fairness.ece_difference_gender",

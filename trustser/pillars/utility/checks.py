@@ -124,7 +124,8 @@ BRIER = declare_metric(
     "are calibrated at the UAR gate's accuracy (0.6, the rest spread evenly) scores about 0.59; one that is always "
     "certain scores 2 · (1 − accuracy). " + _POSTERIORS,
     chance="1 − 1 / number of emotions (0.75 for four), the uniform answer",
-    reference="Brier (1950), Verification of Forecasts Expressed in Terms of Probability (the multi-class form)",
+    reference="Brier (1950), Verification of Forecasts Expressed in Terms of Probability (the multi-class form); "
+    "sklearn `brier_score_loss(y, posteriors, labels=...)`",
 )
 
 
