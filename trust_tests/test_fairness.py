@@ -20,6 +20,16 @@ def test_uar_difference_gender(backbone_run, trust):
     trust.check(audit.uar_difference_gender(backbone_run))
 
 
+@pytest.mark.trust("fairness.ece_difference_gender")
+def test_ece_difference_gender(backbone_run, trust):
+    trust.check(audit.ece_difference_gender(backbone_run, trust.settings))
+
+
+@pytest.mark.trust("fairness.brier_difference_gender")
+def test_brier_difference_gender(backbone_run, trust):
+    trust.check(audit.brier_difference_gender(backbone_run))
+
+
 @pytest.mark.trust("fairness.statistical_parity_speaker")
 def test_statistical_parity_speakers(backbone_run, trust):
     trust.check(audit.statistical_parity_speaker(backbone_run))

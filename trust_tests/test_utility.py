@@ -15,6 +15,16 @@ def test_accuracy(backbone_run, trust):
     trust.check(audit.accuracy(backbone_run))
 
 
+@pytest.mark.trust("utility.ece")
+def test_ece(backbone_run, trust):
+    trust.check(audit.ece(backbone_run, trust.settings))
+
+
+@pytest.mark.trust("utility.brier")
+def test_brier(backbone_run, trust):
+    trust.check(audit.brier(backbone_run))
+
+
 # Cross-corpus transfer (--test-corpus): the heads trained on --corpus, judged on each test corpus by the same
 # gates; the rows name the test corpus as their corpus.
 @pytest.mark.trust("utility.uar")

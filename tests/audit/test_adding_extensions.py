@@ -280,7 +280,7 @@ def test_an_audit_with_all_three_is_gated_and_reported(project, examples, tmp_pa
     assert set(rows) == {
         (backbone, metric)
         for backbone in ("mfcc13", f"model:{model}")
-        for metric in ("utility.uar", "utility.accuracy")
+        for metric in ("utility.uar", "utility.accuracy", "utility.ece", "utility.brier")
     }
     assert all(record["verdict"] in ("PASS", "FAIL") and record["value"] is not None for record in records), records
     summary = json.loads((report / "corpus_summary.json").read_text())

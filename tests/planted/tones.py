@@ -21,6 +21,9 @@ an emotion tone whose frequency names the emotion. Options plant one flaw each:
   emotion alone, and gives lower losses on them than on unseen ones (a memorising head).
 - `biased=1`: female speakers' happy utterances are labelled sad: biased labels for one gender.
 - `shuffled=1`: labels are permuted: a model that cannot recognise emotions.
+- `mislabelled=P`: the first P% of each speaker's takes of each emotion are labelled as another emotion
+  (each of the three in turn): a model that reads the tone is right on 100 − P% of them, and a calibrated
+  one says so (posterior 1 − P / 100 on the emotion it hears).
 - `emotion_shift=K`: each emotion is rendered with the tone of the emotion K places further in EMOTIONS:
   a corpus that expresses its emotions otherwise, where heads trained on the default do not transfer.
 
@@ -60,6 +63,7 @@ DEFAULTS = {
     "accent_cue": 0,
     "distinct": 0,
     "emotion_shift": 0,
+    "mislabelled": 0,
 }
 OLD_FROM = 45  # years: the age group boundary of the tones speakers
 
@@ -97,6 +101,8 @@ class ToneCorpus(Corpus):
             for emotion in EMOTIONS:
                 for take in range(options["per_emotion"]):
                     label = "sad" if options["biased"] and gender == "female" and emotion == "happy" else emotion
+                    if take < options["mislabelled"] * options["per_emotion"] // 100:
+                        label = EMOTIONS[(EMOTIONS.index(label) + 1 + (number + take) % 3) % len(EMOTIONS)]
                     utterance = Utterance(
                         f"{speaker}_{emotion}_{take:02d}",
                         speaker,

@@ -195,7 +195,7 @@ def test_a_full_disk_for_the_heads_is_an_error_row_per_test_trained_once(tmp_pat
     assert done.returncode == int(pytest.ExitCode.TESTS_FAILED), output
     assert "INTERNALERROR" not in output and "Traceback" not in output and "SafetensorError" not in output, output
     records = report_records(tmp_path / "report")
-    assert [r["verdict"] for r in records] == ["ERROR", "ERROR"]
+    assert [r["verdict"] for r in records] == ["ERROR"] * 4  # UAR, accuracy, ECE, Brier
     for record in records:
         _names_path_reason_and_free_space(record["message"], tmp_path / "cache" / "heads", NO_SPACE)
     assert len(attempts.read_text().splitlines()) == 1  # the first head's training; the second test did not retrain

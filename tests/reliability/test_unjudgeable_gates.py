@@ -18,6 +18,7 @@ from trustser.errors import NotApplicable
 from trustser.gates.thresholds import MIN_SPEAKERS, ThresholdError, load_gates
 from trustser.pillars import declared_metrics
 from trustser.pillars.privacy.checks import ExposureSettings
+from trustser.pillars.utility.checks import CalibrationSettings
 from trustser.run.memo import Memo
 
 GATES = load_gates(ROOT / "thresholds.toml", declared_metrics())
@@ -25,6 +26,8 @@ GENDER_GATES = {
     "fairness.statistical_parity_gender": audit.statistical_parity_gender,
     "fairness.equality_of_opportunity_gender": audit.equality_of_opportunity_gender,
     "fairness.uar_difference_gender": audit.uar_difference_gender,
+    "fairness.ece_difference_gender": lambda run: audit.ece_difference_gender(run, CalibrationSettings()),
+    "fairness.brier_difference_gender": audit.brier_difference_gender,
     "privacy.gender_inference_uar": lambda run: audit.gender_inference_uar(run, ExposureSettings()),
 }
 ONE_GENDER = r"the corpus has one gender \(female\): gender gates need two"

@@ -73,6 +73,12 @@ def sample_records() -> list[TrustRecord]:
     ]
 
 
+RELIABILITY = {  # an overconfident model's diagram, as the calibration evaluator writes it
+    "ece": 0.3,
+    "reliability": {"confidence": [0.5, 0.8, 0.99], "accuracy": [0.4, 0.5, 0.6], "count": [4, 3, 3]},
+}
+
+
 def full_audit_records() -> list[TrustRecord]:
     """Every gate of thresholds.toml for three backbones, with values inside, on, outside and far beyond
     their gates, skips and crashes, long names, curves and per-group bars: the most a page has to fit."""
@@ -109,6 +115,8 @@ def full_audit_records() -> list[TrustRecord]:
             },
         )
     )
+    for backbone in (LONG_NAME, PLANTED):
+        records.append(record("utility.ece", backbone, 0.3, 0.1, "max", verdict="FAIL", details=RELIABILITY))
     records.append(
         record(
             "safety.fgsm_success_rate",
@@ -200,13 +208,36 @@ def test_margin_bars_group_every_gate_under_its_pillar():
 
 def test_estimated_label_boxes_stay_inside_each_svg_and_apart():
     svgs = svgs_of(full_audit_page())
-    assert {svg.get("class") for svg in svgs} == {"radar", "margins", "chart", "bars"}
+    assert {svg.get("class") for svg in svgs} == {"radar", "margins", "chart", "bars", "reliability"}
     for svg in svgs:
         _, _, width, height = (float(v) for v in svg.get("viewBox").split())
         assert width <= VIEWPORT_WIDTH - 80  # the page's margins
         boxes = [label.box() for label in labels_of(svg)]
         assert all(box.inside(width, height) for box in boxes), svg.findtext("title")
         assert overlapping_pairs(boxes) == [], svg.findtext("title")
+
+
+def test_a_reliability_diagram_per_backbone_from_its_calibration_record():
+    records = [
+        record("utility.ece", "mfcc", 0.3, 0.1, "max", verdict="FAIL", details=RELIABILITY),
+        record("utility.brier", "mfcc", 0.5, 0.6, "max", details=RELIABILITY),  # the same evaluation: drawn once
+        record("utility.ece", "ge2e", 0.05, 0.1, "max", details={**RELIABILITY, "ece": 0.05}),
+        record("utility.ece", "bad", 0.1, 0.1, "max", details={"reliability": {"confidence": [None], "accuracy": [1]}}),
+    ]
+    page = render_html(records, {"corpus": "synthetic", "backbones": ["ge2e", "mfcc", "bad"], "seed": 0})
+    diagrams = [svg for svg in svgs_of(page) if svg.get("class") == "reliability"]
+    assert [svg.findtext("title") for svg in diagrams] == [
+        "reliability of ge2e on synthetic",  # in the order of the backbones; none for a diagram with a hole
+        "reliability of mfcc on synthetic",
+    ]
+    mfcc = diagrams[1]
+    assert "ECE 0.3, 3 equal-mass bins" in [label.text for label in labels_of(mfcc)]
+    points = [float(c.get("cx")) for c in mfcc.iter("circle")]
+    assert len(points) == 3 and points == sorted(points)  # one point per bin, by confidence
+    gaps = [line for line in mfcc.iter("line") if line.get("stroke") == "#cf222e"]
+    assert len(gaps) == 3  # each bin's gap, from the diagonal down to its accuracy: overconfident
+    assert all(float(gap.get("y2")) > float(gap.get("y1")) for gap in gaps)
+    assert "<h2>Calibration</h2>" in page
 
 
 def test_text_box_estimate_follows_the_anchor_and_long_names_are_shortened():

@@ -134,3 +134,20 @@ def test_github_flavoured_rendering_keeps_the_hostile_backbone_in_one_cell():
     # a table drops cells beyond the header's count, so a split name would show as a shifted row, not a longer one
     assert "hf:evil" in cells[0] and "injected" in cells[0] and "row" in cells[0]
     assert cells[1:] == ["—", "FAIL", "—", "—", "—", "—"]
+
+
+def test_calibration_numbers_overall_and_per_gender_sit_in_one_table():
+    overall = {"ece": 0.2, "brier": 0.4, "ci": {"ece": [0.15, 0.25], "brier": [0.35, 0.45]}, "reliability": {}}
+    by_gender = {"ece_by_group": {"female": 0.3, "male": 0.05}, "brier_by_group": {"female": 0.5, "male": 0.3}}
+    records = [
+        gate("utility.ece", HOSTILE_BACKBONE, "FAIL", 0.2, bound="max", details=overall),
+        gate("utility.brier", HOSTILE_BACKBONE, "PASS", 0.4, bound="max", details=overall),
+        gate("fairness.ece_difference_gender", HOSTILE_BACKBONE, "FAIL", 0.25, bound="max", details=by_gender),
+        *audit_records(),
+    ]
+    markdown = render_markdown(records, {"corpus": "synthetic", "backbones": [HOSTILE_BACKBONE], "seed": 0})
+    section = markdown[markdown.index("## Calibration") : markdown.index("<details>")]
+    [row] = [line for line in section.splitlines() if line.startswith("| `")]
+    assert row.endswith("| 0.2 [0.15, 0.25] | 0.4 [0.35, 0.45] | female 0.3, male 0.05 | female 0.5, male 0.3 |")
+    assert row.count(" | ") == 4  # the hostile name stays in its cell
+    assert "## Calibration" not in render_markdown(audit_records(), {"corpus": "synthetic", "backbones": ["mfcc"]})

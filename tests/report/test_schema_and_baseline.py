@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import numpy as np
 import pytest
 
 from tests.records import a_record
+from trustser.formatting import plain_details
 from trustser.gates.thresholds import Gate, Judgement, worst
+from trustser.pillars.utility.calibration import evaluate_calibration
 from trustser.report.baseline import BaselineError, load_baseline
 from trustser.report.schema import report_schema
 from trustser.report.writers import write_json
@@ -34,6 +37,21 @@ def test_written_report_validates_and_the_schema_rejects_a_broken_one(tmp_path):
     document["records"][0].update(verdict="PASS", metric="utility.undeclared")
     with pytest.raises(jsonschema.ValidationError, match="utility.undeclared"):
         jsonschema.validate(document, schema())  # the metric list comes from the declarations
+
+
+def test_a_calibration_records_reliability_diagram_is_held_to_the_schema(tmp_path):
+    rng = np.random.default_rng(0)
+    posteriors, y_true = rng.dirichlet(np.ones(4), 40), rng.integers(0, 4, 40)
+    result = evaluate_calibration(posteriors, y_true, posteriors.argmax(1), speakers=np.arange(40) % 4, n_resamples=5)
+    record = a_record(metric="utility.ece", label="expected calibration error", details=plain_details(result))
+    path = tmp_path / "trust_report.json"
+    write_json(path, [record], {"corpus": "synthetic", "backbones": ["mfcc"], "seed": 0, "folds": 4, "baseline": None})
+    document = json.loads(path.read_text())
+    jsonschema.validate(document, schema())
+    assert document["records"][0]["details"]["reliability"]["count"] == [4] * 10
+    del document["records"][0]["details"]["reliability"]["count"]
+    with pytest.raises(jsonschema.ValidationError, match="'count' is a required property"):
+        jsonschema.validate(document, schema())
 
 
 def test_regression_tolerance_absolute_relative_and_direction():

@@ -13,8 +13,11 @@ May import: gates, pillars
 
 from trustser.gates.measurement import Measurement
 from trustser.pillars.fairness.checks import (
+    brier_difference_gender,
+    ece_difference_gender,
     equality_of_opportunity_gender,
     equality_of_opportunity_speaker,
+    gender_calibration,
     gender_fairness,
     speaker_fairness,
     statistical_parity_gender,
@@ -86,7 +89,10 @@ from trustser.pillars.sustainability.checks import (
 )
 from trustser.pillars.utility.checks import (
     accuracy,
+    brier,
+    calibration,
     cross_corpus_uar_drop,
+    ece,
     export_agreement,
     export_max_posterior_delta,
     export_p99_posterior_delta,
@@ -103,6 +109,8 @@ __all__ = [
     "accuracy",
     "age_inference_uar",
     "blackbox_success_rate",
+    "brier",
+    "brier_difference_gender",
     "cross_corpus_uar_drop",
     "declared_training_data",
     "demographic_inference_uar",
@@ -110,6 +118,8 @@ __all__ = [
     "dp_uar_cost",
     "duplicates_across_splits",
     "duplicates_within_split",
+    "ece",
+    "ece_difference_gender",
     "energy_kwh_per_audio_hour",
     "equality_of_opportunity_gender",
     "equality_of_opportunity_speaker",
@@ -144,6 +154,7 @@ __all__ = [
     # the evaluations they read, each returning its evaluator's typed result (memoised per run)
     "age_inference",
     "black_box_attack_audit",
+    "calibration",
     "demographic_inference",
     "differential_privacy",
     "duplicate_recordings",
@@ -151,6 +162,7 @@ __all__ = [
     "export_parity",
     "extraction_energy",
     "fold_speaker_overlap",
+    "gender_calibration",
     "gender_fairness",
     "gender_inference",
     "inference_energy",

@@ -19,6 +19,7 @@ from trustser.report.completion import Completion
 from trustser.report.profile import backbones_of, in_pillar_order, pillar_scores
 from trustser.report.profile_charts import VERDICT_COLOURS, render_margin_bars, render_pillar_radar
 from trustser.report.records import TrustRecord
+from trustser.report.reliability_chart import reliability_figures
 from trustser.report.text_boxes import TextLabel, fitted, text_width
 from trustser.report.writers import MODEL_ADJUSTMENTS_INTRO, TRANSFER_INTRO, completion_of, corpus_summary_text
 from trustser.vocabulary import Verdict
@@ -28,6 +29,11 @@ CHART_FONT_SIZE = 11
 CHART_ROW = 16
 CHART_PADDING = 8
 MAX_NAME_CHARS = 40  # series and group names in the small charts
+RELIABILITY_INTRO = (
+    "Reliability diagrams of the test posteriors: each point is an equal-mass bin of utterances, at its mean "
+    "confidence (the posterior of the predicted emotion) and its accuracy. On the dashed diagonal a model is right "
+    "as often as it claims; below it, overconfident. ECE is the mean of the bins' distances to the diagonal (red)."
+)
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#1f2328;max-width:1200px}
@@ -275,6 +281,7 @@ def render_html(records: list[TrustRecord], meta: dict, *, completion: Completio
         if r.verdict != Verdict.PASS
     )
     curves, noise, groups = _curves(records), _noise_charts(records), _group_charts(records)
+    reliability = reliability_figures(records, backbones, str(meta.get("corpus", "")))
     sections = [
         _cut_short(completion),
         f"<h1>TrustSER trust report</h1><p>Corpus <code>{escape(str(meta.get('corpus', '?')))}</code>, seed "
@@ -294,6 +301,9 @@ def render_html(records: list[TrustRecord], meta: dict, *, completion: Completio
         if meta.get("corpus_summary")
         else "",
         _model_adjustments(meta.get("model_adjustments") or {}),
+        f'<h2>Calibration</h2><p>{escape(RELIABILITY_INTRO)}</p><div class="charts">{reliability}</div>'
+        if reliability
+        else "",
         f'<h2>Success rate against SNR</h2><div class="charts">{curves}</div>' if curves else "",
         f'<h2>Noise robustness</h2><div class="charts">{noise}</div>' if noise else "",
         f'<h2>Per group</h2><div class="charts">{groups}</div>' if groups else "",

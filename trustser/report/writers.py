@@ -155,6 +155,51 @@ def _transfer_matrix(matrix: dict | None) -> list[str]:
     return lines
 
 
+CALIBRATION_INTRO = (
+    "How far the posteriors are from how often they are right (ECE over equal-mass bins, Brier score; per gender, "
+    "each gender's utterances on their own), with 95% speaker-bootstrap intervals:"
+)
+
+
+def _with_interval(value: object, interval: object) -> str:
+    if not isinstance(value, (int, float)):
+        return "not measured"
+    if isinstance(interval, (list, tuple)) and all(isinstance(v, (int, float)) for v in interval):
+        return f"{format_number(value)} [{format_number(interval[0])}, {format_number(interval[1])}]"
+    return format_number(value)
+
+
+def _by_group(values: object) -> str:
+    if not isinstance(values, dict):
+        return ""
+    return ", ".join(
+        f"{_cell(group)} {_value_text(v) if isinstance(v, (int, float)) else 'n/a'}" for group, v in values.items()
+    )
+
+
+def _calibration(records: list[TrustRecord], corpus: str) -> list[str]:
+    """Per backbone (and corpus), the calibration evaluations' numbers beside each other; none without them."""
+    rows: dict[tuple[str, str], dict[str, dict]] = {}
+    for r in in_pillar_order(records):
+        kind = "overall" if "reliability" in r.details else "by_group" if "ece_by_group" in r.details else None
+        if kind is not None:
+            rows.setdefault((r.backbone, r.corpus), {}).setdefault(kind, r.details)
+    if not rows:
+        return []
+    lines = ["", "## Calibration", "", CALIBRATION_INTRO, ""]
+    lines += ["| backbone | ECE | Brier score | ECE by gender | Brier score by gender |", "|---|---|---|---|---|"]
+    for (backbone, on), found in rows.items():
+        overall, groups = found.get("overall", {}), found.get("by_group", {})
+        ci = overall.get("ci") or {}
+        name = _code(backbone) + ("" if on == corpus or not corpus else f" on {_code(on)}")
+        lines.append(
+            f"| {name} | {_with_interval(overall.get('ece'), ci.get('ece'))} "
+            f"| {_with_interval(overall.get('brier'), ci.get('brier'))} "
+            f"| {_by_group(groups.get('ece_by_group'))} | {_by_group(groups.get('brier_by_group'))} |"
+        )
+    return lines
+
+
 def _verdict_counts(records: list[TrustRecord], completion: Completion) -> str:
     counts = Counter(r.verdict for r in records)
     text = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS)
@@ -209,6 +254,7 @@ def render_markdown(records: list[TrustRecord], meta: dict, *, completion: Compl
         "",
         *_failing_gates(records, completion),
         *_transfer_matrix(meta.get("transfer_matrix")),
+        *_calibration(records, str(meta.get("corpus", ""))),
         *_without_a_result(completion),
         "",
         *_all_gates(records),

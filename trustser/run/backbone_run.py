@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from trustser.cache.store import Cache, content_key
 from trustser.compute.executor import Executor
@@ -44,10 +45,14 @@ class Predictions:
     fold: np.ndarray
     y_true: np.ndarray
     y_pred: np.ndarray
+    posteriors: np.ndarray | None = None  # [rows, emotions]: softmax of the logits, for calibration
 
     def for_fold(self, fold: int) -> "Predictions":
         keep = self.fold == fold
-        return Predictions(self.utterance_index[keep], self.fold[keep], self.y_true[keep], self.y_pred[keep])
+        posteriors = None if self.posteriors is None else self.posteriors[keep]
+        return Predictions(
+            self.utterance_index[keep], self.fold[keep], self.y_true[keep], self.y_pred[keep], posteriors
+        )
 
 
 class Waveforms:
@@ -172,15 +177,21 @@ class BackboneRun:
     def predictions(self) -> Predictions:
         """Each fold's head on its test speakers, all folds stacked."""
         if self._predictions is None:
-            rows, folds, predicted = [], [], []
+            rows, folds, predicted, posteriors = [], [], [], []
             for fold, head in zip(self.folds, self.heads):
                 test = self.split.test_rows(fold)
                 rows.append(test)
                 folds.append(np.full(len(test), fold.index))
-                predicted.append(predict_logits(head, self.features, test).argmax(1).numpy())
+                logits = predict_logits(head, self.features, test)
+                predicted.append(logits.argmax(1).numpy())
+                posteriors.append(torch.softmax(logits.double(), dim=1).numpy())
             index = np.concatenate(rows)
             self._predictions = Predictions(
-                index, np.concatenate(folds), self.split.labels[index], np.concatenate(predicted)
+                index,
+                np.concatenate(folds),
+                self.split.labels[index],
+                np.concatenate(predicted),
+                np.concatenate(posteriors),
             )
             release_free_memory()
         return self._predictions

@@ -6,6 +6,8 @@ from trustser.gates.declaration import declare_metric
 from trustser.gates.measurement import Measurement
 from trustser.pillars.fairness import GroupFairness, group_fairness
 from trustser.pillars.genders import require_two_genders
+from trustser.pillars.utility.calibration import GroupCalibration, group_calibration
+from trustser.pillars.utility.checks import CALIBRATION_REFERENCE, CalibrationSettings
 from trustser.run.backbone_run import BackboneRun
 from trustser.run.memo import memoised
 
@@ -150,3 +152,70 @@ def equality_of_opportunity_speaker(run: BackboneRun) -> Measurement:
 def worst_speaker_uar(run: BackboneRun) -> Measurement:
     result = speaker_fairness(run)
     return _by_speaker("worst_group_uar", result.worst_group_uar, result)
+
+
+_PER_GENDER = (
+    " Each gender's test utterances are scored on their own (for ECE, binned on their own; see utility.ece and "
+    "utility.brier):"
+    " a model can recognise both genders alike and be overconfident for one." + _BOOTSTRAP
+)
+ECE_DIFFERENCE_GENDER = declare_metric(
+    "fairness.ece_difference_gender",
+    label="ECE difference between genders",
+    bound="max",
+    default=0.1,
+    definition="The largest minus the smallest expected calibration error (equal-mass bins) of the genders' "
+    "test utterances." + _PER_GENDER,
+    chance="0, plus the finite-sample noise of two ECEs (each biased upward by about 0.8 · sqrt(acc · (1 − acc) · "
+    "bins / N_gender))",
+    reference=CALIBRATION_REFERENCE + "; the gap as fairlearn `MetricFrame(...).difference()`",
+    settings=CalibrationSettings(),
+)
+BRIER_DIFFERENCE_GENDER = declare_metric(
+    "fairness.brier_difference_gender",
+    label="Brier score difference between genders",
+    bound="max",
+    default=0.1,
+    definition="The largest minus the smallest multi-class Brier score of the genders' test utterances." + _PER_GENDER,
+    chance="0",
+    reference="Brier (1950); the gap as fairlearn `MetricFrame(...).difference()`",
+)
+
+
+@memoised
+def gender_calibration(run: BackboneRun, settings: CalibrationSettings) -> GroupCalibration:
+    require_two_genders(run.corpus.column("gender"))
+    p = run.predictions
+    gender, speaker = run.split.column("gender", p.utterance_index), run.split.column("speaker", p.utterance_index)
+    require_two_genders(gender, where="the test utterances")
+    return group_calibration(
+        p.posteriors,
+        p.y_true,
+        p.y_pred,
+        groups=gender,
+        speakers=speaker,
+        attribute="gender",
+        bins=settings.bins,
+        seed=run.train_config.seed,
+    )
+
+
+def _calibration_gap(gap: str, result: GroupCalibration) -> Measurement:
+    """As `_by_gender`: the smallest group is counted in speakers (min_group_size, thresholds.toml)."""
+    return Measurement(
+        getattr(result, gap),
+        n=result.n,
+        interval=result.ci[gap],
+        group_size=result.min_speakers_per_group,
+        speakers=result.n_speakers,
+        details=result,
+    )
+
+
+def ece_difference_gender(run: BackboneRun, settings: CalibrationSettings) -> Measurement:
+    return _calibration_gap("ece_difference", gender_calibration(run, settings))
+
+
+def brier_difference_gender(run: BackboneRun) -> Measurement:
+    """Binning does not enter the Brier score: the default bins only shape the details' per-gender ECE."""
+    return _calibration_gap("brier_difference", gender_calibration(run, CalibrationSettings()))

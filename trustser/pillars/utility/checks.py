@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from trustser.gates.declaration import declare_metric
+from dataclasses import dataclass
+
+from trustser.gates.declaration import declare_metric, positive, setting
 from trustser.gates.measurement import Measurement
 from trustser.pillars.utility import UtilityResult, evaluate_utility
+from trustser.pillars.utility.calibration import DEFAULT_BINS, CalibrationResult, evaluate_calibration
 from trustser.pillars.utility.parity import ParityResult, evaluate_parity
 from trustser.pillars.utility.transfer import TransferResult, evaluate_transfer
 from trustser.run.backbone_run import BackboneRun
@@ -113,6 +116,75 @@ def transfer(run: TransferRun) -> TransferResult:
 def cross_corpus_uar_drop(run: TransferRun) -> Measurement:
     result = transfer(run)
     return Measurement(result.drop, n=result.n, details=result)
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    bins: int = setting(DEFAULT_BINS, rule=positive)  # equal-mass bins of the expected calibration error
+
+
+CALIBRATION_REFERENCE = (
+    "top-label ECE of Guo et al. (ICML 2017, On Calibration of Modern Neural Networks) with the equal-mass "
+    "(adaptive) bins of Nixon et al. (CVPR Workshops 2019, Measuring Calibration in Deep Learning) and Roelofs "
+    "et al. (AISTATS 2022, Mitigating Bias in Calibration Error Estimation)"
+)
+_POSTERIORS = (
+    "Measured on each fold's test posteriors (the softmax of its head's logits; a finished model's own "
+    "probabilities, over the audit's emotions), pooled over the folds. The 95% interval resamples speakers."
+)
+ECE = declare_metric(
+    "utility.ece",
+    label="expected calibration error",
+    bound="max",
+    default=0.10,
+    definition="Top-label expected calibration error: each utterance's confidence is the posterior of the emotion "
+    "it is predicted as; the utterances, sorted by confidence, are cut into `bins` equal-mass bins (sizes differing "
+    "by at most one; ties in row order), and ECE = Σ_b (n_b / N) · |accuracy_b − mean confidence_b|. 0 for "
+    "probabilities that are right as often as they claim; a model that is always certain scores 1 − accuracy. "
+    "Finite samples bias it upward: a calibrated model scores about 0.8 · sqrt(acc · (1 − acc) · bins / N). "
+    + _POSTERIORS,
+    chance="0 for any model whose confidence equals its accuracy, including one that always answers the emotions' "
+    "shares",
+    reference=CALIBRATION_REFERENCE,
+    settings=CalibrationSettings(),
+)
+BRIER = declare_metric(
+    "utility.brier",
+    label="Brier score",
+    bound="max",
+    default=0.60,
+    definition="Multi-class Brier score: the mean over utterances of Σ_c (p_c − 1[y = c])², in [0, 2]. A proper "
+    "score: it rewards recognising the emotion and saying how sure one is. A model whose four-emotion posteriors "
+    "are calibrated at the UAR gate's accuracy (0.6, the rest spread evenly) scores about 0.59; one that is always "
+    "certain scores 2 · (1 − accuracy). " + _POSTERIORS,
+    chance="1 − 1 / number of emotions (0.75 for four), the uniform answer",
+    reference="Brier (1950), Verification of Forecasts Expressed in Terms of Probability (the multi-class form); "
+    "sklearn `brier_score_loss(y, posteriors, labels=...)`",
+)
+
+
+@memoised
+def calibration(run: BackboneRun, settings: CalibrationSettings) -> CalibrationResult:
+    p = run.predictions
+    return evaluate_calibration(
+        p.posteriors,
+        p.y_true,
+        p.y_pred,
+        speakers=run.split.column("speaker", p.utterance_index),
+        bins=settings.bins,
+        seed=run.train_config.seed,
+    )
+
+
+def ece(run: BackboneRun, settings: CalibrationSettings) -> Measurement:
+    result = calibration(run, settings)
+    return Measurement(result.ece, n=result.n, interval=result.ci["ece"], details=result)
+
+
+def brier(run: BackboneRun) -> Measurement:
+    """Binning does not enter the Brier score: the default bins only shape the details' reliability diagram."""
+    result = calibration(run, CalibrationSettings())
+    return Measurement(result.brier, n=result.n, interval=result.ci["brier"], details=result)
 
 
 @memoised
