@@ -62,9 +62,7 @@ def auto_model_class():
         with _quiet_and_seeded():  # importing funasr prints notices and installs a root log handler
             from funasr import AutoModel
     except ImportError as error:
-        raise FunASRNotInstalled(
-            f"emotion2vec needs the optional funasr package ({error}): {INSTALL_HINT}"
-        ) from error
+        raise FunASRNotInstalled(f"emotion2vec needs the optional funasr package ({error}): {INSTALL_HINT}") from error
     return AutoModel
 
 
@@ -181,7 +179,10 @@ class Emotion2vecLayers(Encoder):
             source = functional.layer_norm(source, source.shape)
         states: list[torch.Tensor] = []
         hooks = [self.model.blocks[0].register_forward_pre_hook(lambda module, args: states.append(args[0]))]
-        hooks += [block.register_forward_hook(lambda m, a, output: states.append(output[0])) for block in self.model.blocks[:-1]]
+        hooks += [
+            block.register_forward_hook(lambda m, a, output: states.append(output[0]))
+            for block in self.model.blocks[:-1]
+        ]
         try:
             final = self.model.extract_features(source, padding_mask=None)["x"]
         finally:

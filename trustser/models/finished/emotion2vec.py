@@ -39,7 +39,9 @@ def load_emotion2vec_model(spec: str, emotions: tuple[str, ...], label_overrides
             f"audit its features with --backbone emotion2vec:{directory}"
         )
     if len(loaded.tokens) != proj.out_features:
-        raise ValueError(f"{spec}: tokens.txt names {len(loaded.tokens)} labels, the classifier has {proj.out_features}")
+        raise ValueError(
+            f"{spec}: tokens.txt names {len(loaded.tokens)} labels, the classifier has {proj.out_features}"
+        )
     kept = [index for index, token in enumerate(loaded.tokens) if not token.startswith(MASKED_PREFIX)]
     linear = nn.Linear(proj.in_features, len(kept))
     with torch.no_grad():

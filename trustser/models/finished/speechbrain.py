@@ -19,10 +19,11 @@ privacy attacks (trustser.models.finished.torch_model's protocol). Each utteranc
 length 1, as `classify_file` runs a file: batch padding would reach its features (per-batch normalisation,
 convolutions across the end of the utterance), under a fixed torch seed: SpeechBrain's StatisticsPooling
 (the IEMOCAP model's `avg_pool`, x-vectors) adds up to 9e-5 of fresh random noise to the mean at every call,
-in eval mode too, and the audit needs one answer per input (the noise is fixed, not removed). Labels are the label encoder's (`label_encoder.txt`, `'neu'
-=> 0`); without one the outputs are named 0, 1, ... and `--model-labels 0=neutral,...` maps them. Its
-`min_seconds` is the shortest of `PROBE_SECONDS` it answers on load: SpeechBrain models declare none, and
-their convolutions refuse inputs of a few frames.
+in eval mode too, and the audit needs one answer per input (the noise is fixed, not removed).
+
+Labels are the label encoder's (`label_encoder.txt`, `'neu' => 0`); without one the outputs are named 0,
+1, ... and `--model-labels 0=neutral,...` maps them. `min_seconds` is the shortest of `PROBE_SECONDS` the
+model answers on load: SpeechBrain models declare none, and their convolutions refuse a few frames.
 
 torchaudio: speechbrain imports it at module level (`utils/torch_audio_backend.py`, `nnet/CNN.py`,
 `inference/classifiers.py`, ...), but building modules from hyperparameters and running them on a waveform
@@ -186,7 +187,9 @@ def load_interface(directory: Path, module: str | None, classname: str | None) -
     except (ValueError, KeyError, ImportError, OSError):
         raise  # what a bad spec raises: reported as it is (a missing checkpoint names its file)
     except Exception as error:  # hyperpyyaml and the modules it builds raise what they raise
-        raise ValueError(f"{directory}: SpeechBrain could not load the model: {type(error).__name__}: {error}") from error
+        raise ValueError(
+            f"{directory}: SpeechBrain could not load the model: {type(error).__name__}: {error}"
+        ) from error
     for value in vars(interface.hparams).values():  # modules the interface uses through hparams (pooling, softmax)
         if isinstance(value, nn.Module):
             value.eval()
@@ -255,6 +258,6 @@ register_format(
     "speechbrain",
     load_speechbrain_model,
     usage="speechbrain:<model directory>",
-    # EncoderClassifier (an ECAPA-TDNN, as SpeechBrain's classifiers), and a foreign_class interface (as the IEMOCAP model)
+    # EncoderClassifier (an ECAPA-TDNN, as SpeechBrain's classifiers) and a foreign_class interface (as IEMOCAP's)
     checked_as=[on_tiny_speechbrain("encoder_classifier"), on_tiny_speechbrain("custom_interface")],
 )
