@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-import sys
 
 import numpy as np
 import pytest
@@ -101,13 +100,3 @@ def test_loading_leaves_the_random_streams_threads_and_logging_alone(folders):
     create(f"emotion2vec:{folders['base']}")
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected  # FunASR reseeds all three
     assert torch.get_num_threads() == threads and logging.getLogger().handlers == handlers
-
-
-@pytest.mark.parametrize("spec", ["emotion2vec:{}", "model:emotion2vec:{}"])
-def test_without_funasr_the_error_names_the_install_command(folders, monkeypatch, spec):
-    monkeypatch.setitem(sys.modules, "funasr", None)  # as if not installed
-    with pytest.raises(SpecError, match=r"pip install 'trustser\[emotion2vec\]'"):
-        if spec.startswith("model:"):
-            load_finished_model(spec.removeprefix("model:").format(folders["plus"]), EMOTIONS, {})
-        else:
-            create(spec.format(folders["base"]))

@@ -14,12 +14,14 @@ repositories say their checkpoints are, as a hub id) is pointed at DIR. Modules 
 from other hubs (the IEMOCAP model's wav2vec 2.0 encoder) come from the local Hugging Face cache.
 
 The model is the interface's `classify_batch(wavs, wav_lens)`: its first output (log-posteriors, for
-EncoderClassifier and the usual interfaces) are the logits, and `encode_batch`'s embedding the hidden state
-privacy attacks (trustser.models.finished.torch_model's protocol). Each utterance runs alone, with relative
-length 1, as `classify_file` runs a file: batch padding would reach its features (per-batch normalisation,
-convolutions across the end of the utterance), under a fixed torch seed: SpeechBrain's StatisticsPooling
-(the IEMOCAP model's `avg_pool`, x-vectors) adds up to 9e-5 of fresh random noise to the mean at every call,
-in eval mode too, and the audit needs one answer per input (the noise is fixed, not removed).
+EncoderClassifier and the usual interfaces) are the logits (for EncoderClassifier computed as it does, the
+classifier on `encode_batch`, without decoding the label, which needs a label encoder), and `encode_batch`'s
+embedding the hidden state privacy attacks (trustser.models.finished.torch_model's protocol). Each utterance
+runs alone, with relative length 1, as `classify_file` runs a file: batch padding would reach its features
+(per-batch normalisation, convolutions across the end of the utterance), under a fixed torch seed:
+SpeechBrain's StatisticsPooling (the IEMOCAP model's `avg_pool`, x-vectors) adds up to 9e-5 of fresh random
+noise to the mean at every call, in eval mode too, and the audit needs one answer per input (the noise is
+fixed, not removed).
 
 Labels are the label encoder's (`label_encoder.txt`, `'neu' => 0`); without one the outputs are named 0,
 1, ... and `--model-labels 0=neutral,...` maps them. `min_seconds` is the shortest of `PROBE_SECONDS` the
@@ -118,6 +120,24 @@ class SpeechBrainModel(nn.Module):
     def __init__(self, interface: nn.Module, labels: list[str], sample_rate: int):
         super().__init__()
         self.interface, self.labels, self.sample_rate = interface, labels, sample_rate
+        from speechbrain.inference.classifiers import EncoderClassifier
+
+        # EncoderClassifier's classify_batch is its classifier on encode_batch, then decoding the label, which
+        # needs a label encoder: computed here without the decoding (and the embedding once)
+        self.plain = isinstance(interface, EncoderClassifier) and (
+            type(interface).classify_batch is EncoderClassifier.classify_batch
+        )
+
+    def _answer(self, wave: torch.Tensor, whole: torch.Tensor, hidden: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits [1, labels], embedding [1, dim] or None) of one utterance."""
+        if self.plain:
+            embedding = self.interface.encode_batch(wave, whole)
+            return self.interface.mods.classifier(embedding).reshape(1, -1), embedding.reshape(1, -1)
+        logits = self.interface.classify_batch(wave, whole)[0].reshape(1, -1)
+        if not hidden:
+            return logits, None
+        torch.manual_seed(NOISE_SEED)  # the same noise as classify_batch's own encode_batch drew
+        return logits, self.interface.encode_batch(wave, whole).reshape(1, -1)
 
     def forward(self, waveforms: torch.Tensor, lengths: torch.Tensor, output_hidden_states: bool = False):
         self.interface.device = str(waveforms.device)  # interfaces move their inputs to `device`
@@ -127,10 +147,9 @@ class SpeechBrainModel(nn.Module):
             wave, whole = waveforms[row : row + 1, :samples], torch.ones(1, device=waveforms.device)
             with torch.random.fork_rng(devices=devices):
                 torch.manual_seed(NOISE_SEED)
-                logits.append(self.interface.classify_batch(wave, whole)[0].reshape(1, -1))
-                if output_hidden_states:
-                    torch.manual_seed(NOISE_SEED)
-                    embeddings.append(self.interface.encode_batch(wave, whole).reshape(1, -1))
+                answer, embedding = self._answer(wave, whole, output_hidden_states)
+            logits.append(answer)
+            embeddings.append(embedding)
         if output_hidden_states:
             return torch.cat(logits), (torch.cat(embeddings),)
         return torch.cat(logits)
