@@ -56,6 +56,7 @@ def measure(cache: Path) -> dict:
                 ],
                 "eer": verification.eer_by_attacker,
                 "cllr_min_by_attacker": verification.cllr_min_by_attacker,
+                "informed_backends": verification.informed_backends,
             },
             "membership": {"strongest": low_fpr.attack, "fpr": low_fpr.fpr, "by_attack": low_fpr.by_attack},
         }
@@ -71,6 +72,7 @@ def _print(backbone: str, result: dict) -> None:
     for representation in eers["cosine"]:
         row = [f"{eers[a][representation]:.3f}" for a in eers] + [f"{cllrs[a][representation]:.3f}" for a in eers]
         print(f"| {representation} | " + " | ".join(row) + " |")
+    print("informed attacker's back-end per half:", result["verification"]["informed_backends"])
     print("strongest:", result["verification"]["strongest"], "lowest Cllr_min:", result["verification"]["cllr_min"])
     for attack, numbers in result["membership"]["by_attack"].items():
         print(f"membership {attack}: " + ", ".join(f"{k} {v:.4f}" for k, v in numbers.items()))

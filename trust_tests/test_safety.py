@@ -48,3 +48,9 @@ def test_noise_robustness(backbone_run, trust):
 @pytest.mark.trust("safety.invariance_flip_rate")
 def test_invariance(backbone_run, trust):
     trust.check(audit.invariance_flip_rate(backbone_run, trust.settings))
+
+
+# --export-parity: do the --model model's white-box adversarial examples still fool its export?
+@pytest.mark.trust("safety.export_adversarial_carryover")
+def test_export_adversarial_carryover(parity_run, trust):
+    trust.check(audit.export_adversarial_carryover(parity_run, trust.settings))

@@ -30,3 +30,19 @@ def test_cross_corpus_accuracy(transfer_run, trust):
 @pytest.mark.trust("utility.cross_corpus_uar_drop")
 def test_cross_corpus_transfer(transfer_run, trust):
     trust.check(audit.cross_corpus_uar_drop(transfer_run))
+
+
+# Export parity (--export-parity): the --model model and its export on the same utterances; deselected without it.
+@pytest.mark.trust("utility.export_agreement")
+def test_export_agreement(parity_run, trust):
+    trust.check(audit.export_agreement(parity_run))
+
+
+@pytest.mark.trust("utility.export_max_posterior_delta")
+def test_export_max_posterior_delta(parity_run, trust):
+    trust.check(audit.export_max_posterior_delta(parity_run))
+
+
+@pytest.mark.trust("utility.export_p99_posterior_delta")
+def test_export_p99_posterior_delta(parity_run, trust):
+    trust.check(audit.export_p99_posterior_delta(parity_run))

@@ -232,7 +232,7 @@ def test_the_copys_contract_tests_discover_and_check_each_new_module(project, tm
         ("--backbone", "mfcc13:x", "mfcc13:x: mfcc13 takes no argument, got 'x'"),
         ("--corpus", "tonebank", "corpus tonebank needs a path: --corpus tonebank:/path/to/tonebank"),
         ("--model", "tinyser:/no/such/model", "tinyser:/no/such/model: no config.json in /no/such/model"),
-        ("--model", "onnx:m", "tinyser:<directory with"),  # among every format --model takes
+        ("--model", "tflite:m", "tinyser:<directory with"),  # listed among the formats --model takes
     ],
 )
 def test_a_bad_spec_of_each_is_the_usual_usage_error(project, examples, tmp_path, option, spec, message):

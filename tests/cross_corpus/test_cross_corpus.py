@@ -11,6 +11,7 @@ from collections import Counter
 import jsonschema
 import pytest
 
+from tests.doc_examples import write_python_file
 from tests.suite_runs import ROOT, report_records, run_suite
 from trustser.corpora.base import EMOTIONS, Corpus, Utterance
 from trustser.corpora.reconcile import LabelSetError, reconcile
@@ -197,3 +198,35 @@ def test_without_a_test_corpus_the_cross_corpus_tests_are_deselected(tmp_path):
     assert [(r["metric"], r["corpus"]) for r in report_records(tmp_path)] == [("utility.uar", TRAIN)], output
     assert "4 deselected" in output, output  # test_accuracy by -k, the three cross-corpus tests by the plugin
     assert done.returncode == 0, output
+
+
+def test_a_finished_model_is_audited_on_the_test_corpus_as_on_its_own(tmp_path):
+    """`--model` with `--test-corpus`: the team's model (docs/plugins.md), one head for every fold, predicts
+    the test corpus once; its cross-corpus rows are measured like a backbone's, and the drop is the difference
+    of the two UARs it reports."""
+    write_python_file(tmp_path, "team_model.py")
+    report = tmp_path / "report"
+    done = run_suite(
+        ROOT / "trust_tests" / "test_utility.py",
+        ROOT / "trust_tests" / "test_fairness.py",
+        cwd=tmp_path,
+        report=report,
+        cache=tmp_path / "cache",
+        options=(
+            *("-p", "tests.planted.tones", "--model", "torch:team_model:build", "--corpus", TRAIN),
+            *("--test-corpus", OTHER_VOICES, "-k", "uar or transfer"),
+        ),
+        pythonpath=(ROOT, tmp_path),
+    )
+    output = done.stdout + done.stderr
+    records = {(r["metric"], r["corpus"]): r for r in report_records(report)}
+    assert {r["verdict"] for r in records.values()} <= {"PASS", "WARN", "FAIL"}, output  # measured, no ERROR
+    assert {r["backbone"] for r in records.values()} == {"model:torch:team_model:build"}, output
+    expected = {"utility.uar", "fairness.uar_difference_gender", "fairness.worst_speaker_uar"}
+    assert {metric for metric, corpus in records if corpus == TRAIN} == expected, output
+    assert {metric for metric, corpus in records if corpus == OTHER_VOICES} == expected | {
+        "utility.cross_corpus_uar_drop"
+    }, output
+    in_corpus, cross = records[("utility.uar", TRAIN)]["value"], records[("utility.uar", OTHER_VOICES)]["value"]
+    drop = records[("utility.cross_corpus_uar_drop", OTHER_VOICES)]["value"]
+    assert drop == pytest.approx(in_corpus - cross, abs=1e-3), output

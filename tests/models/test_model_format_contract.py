@@ -41,8 +41,8 @@ def test_a_format_registered_without_a_test_model_fails_that_test(monkeypatch):
 
 
 def test_an_unknown_kind_names_every_registered_prefix():
-    with pytest.raises(ValueError, match=r"^--model takes .*, got 'onnx:m'$") as raised:
-        load_finished_model("onnx:m", EMOTIONS, {})
+    with pytest.raises(ValueError, match=r"^--model takes .*, got 'tflite:m'$") as raised:
+        load_finished_model("tflite:m", EMOTIONS, {})
     for entry in formats.registered().values():
         assert entry.usage.startswith(f"{entry.prefix}:") and entry.usage in str(raised.value)
 

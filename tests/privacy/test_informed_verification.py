@@ -11,6 +11,7 @@ from trustser.pillars import declared_metrics
 from trustser.pillars.privacy import speaker_verification
 from trustser.pillars.privacy.backends import fit_plda, fit_wccn, standardised, within_speaker_covariance
 from trustser.pillars.privacy.cllr import cllr, cllr_min
+from trustser.pillars.privacy.speakers import select_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 GATES = load_gates(ROOT / "thresholds.toml", declared_metrics())
@@ -105,6 +106,9 @@ def test_identity_in_a_low_variance_direction_fails_informed_verification_and_pa
     assert cosine.eer > 0.35 and cosine.attacker == "cosine"
     assert informed.attacker in {"wccn", "plda"} and informed.worst_representation == "planted"
     assert informed.eer < 0.15 and informed.cllr_min < 0.4 and informed.cllr_min_attacker in {"wccn", "plda"}
+    # validating on its own speakers, the informed attacker deploys a trained back-end in both halves
+    assert set(informed.informed_backends["planted"]) <= {"wccn", "plda"}
+    assert informed.eer_by_attacker["informed"]["planted"] < 0.15
     assert verdict("privacy.speaker_verification_eer", informed.eer) == "FAIL"
     assert verdict("privacy.speaker_verification_cllr_min", informed.cllr_min) == "FAIL"
     assert informed.eer_by_attacker["cosine"]["planted"] == cosine.eer  # the same cosine attacker among them
@@ -119,6 +123,9 @@ def test_identity_in_a_low_variance_direction_fails_informed_verification_and_pa
 def test_no_identity_passes_every_attacker():
     result = speaker_verification({"clean": planted_identity(0.0)}, SPEAKERS, n_resamples=50)
     assert all(e["clean"] > 0.4 for e in result.eer_by_attacker.values()), result.eer_by_attacker
+    # nothing to learn: validation keeps the informed attacker on cosine, which back-ends fitted to noise can trail
+    assert result.informed_backends["clean"] == ("cosine", "cosine")
+    assert result.eer_by_attacker["informed"]["clean"] == result.eer_by_attacker["cosine"]["clean"]
     assert verdict("privacy.speaker_verification_eer", result.eer) == "PASS"
     assert verdict("privacy.speaker_verification_cllr_min", result.cllr_min) == "PASS"
 
@@ -128,6 +135,7 @@ def test_too_few_speakers_for_an_informed_attacker_run_cosine_only_and_say_so():
     result = speaker_verification({"x": planted_identity(1.0)[: len(three)]}, three, n_resamples=20)
     assert list(result.eer_by_attacker) == ["cosine"] and "need 4" in result.informed and result.speaker_halves == ()
     assert result.n_nontarget_trials == 3 * 40 * 40  # all pairs
+    assert select_backend(planted_identity(1.0)[: len(three)], three, seed=0) == "cosine"  # nothing to validate on
     with pytest.raises(ValueError, match="informed attackers need 4"):
         speaker_verification({"x": np.zeros((len(three), 2))}, three, attackers=("wccn",))
     with pytest.raises(ValueError, match="attackers must name"):

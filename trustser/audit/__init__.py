@@ -59,6 +59,8 @@ from trustser.pillars.protocol.checks import (
 from trustser.pillars.safety.checks import (
     black_box_attack_audit,
     blackbox_success_rate,
+    export_adversarial_carryover,
+    export_carryover,
     invariance,
     invariance_flip_rate,
     noise_robustness_audit,
@@ -82,7 +84,17 @@ from trustser.pillars.sustainability.checks import (
     training_energy,
     training_energy_kwh_per_audio_hour,
 )
-from trustser.pillars.utility.checks import accuracy, cross_corpus_uar_drop, transfer, uar, utility
+from trustser.pillars.utility.checks import (
+    accuracy,
+    cross_corpus_uar_drop,
+    export_agreement,
+    export_max_posterior_delta,
+    export_p99_posterior_delta,
+    export_parity,
+    transfer,
+    uar,
+    utility,
+)
 
 __all__ = [
     "EXPOSABLE",
@@ -101,6 +113,10 @@ __all__ = [
     "energy_kwh_per_audio_hour",
     "equality_of_opportunity_gender",
     "equality_of_opportunity_speaker",
+    "export_adversarial_carryover",
+    "export_agreement",
+    "export_max_posterior_delta",
+    "export_p99_posterior_delta",
     "extraction_energy_kwh_per_audio_hour",
     "gender_inference_uar",
     "gflops_per_audio_second",
@@ -131,6 +147,8 @@ __all__ = [
     "demographic_inference",
     "differential_privacy",
     "duplicate_recordings",
+    "export_carryover",
+    "export_parity",
     "extraction_energy",
     "fold_speaker_overlap",
     "gender_fairness",

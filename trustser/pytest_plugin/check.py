@@ -123,6 +123,14 @@ def needs_a_test_corpus(item: pytest.Item) -> bool:
     return "test_corpus" in params and params["test_corpus"] is None
 
 
+def needs_an_export(item: pytest.Item, exports: dict[str, str]) -> bool:
+    """An export-parity test (fixture `parity_run`) of a backbone that --export-parity gave no export: deselected,
+    as a cross-corpus test without --test-corpus is."""
+    fixtures = getattr(item, "fixturenames", ())
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return "parity_run" in fixtures and params.get("backbone") not in exports
+
+
 def corpus_of(item: pytest.Item, corpus: str) -> str:
     """The corpus a trust test's records name: a cross-corpus test's test corpus (parameter `test_corpus`),
     else `corpus` (--corpus). So a cross-corpus row is told from the in-corpus row of the same gate."""

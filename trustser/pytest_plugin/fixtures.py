@@ -59,6 +59,20 @@ def transfer_run(backbone: str, test_corpus: str | None, backbone_run, trust_ses
 
 
 @pytest.fixture
+def parity_run(backbone: str, backbone_run, trust_session):
+    """The current finished model's run beside its export's (--export-parity; trustser.run.parity). The plugin
+    deselects these tests for a backbone without an export."""
+    export = trust_session.parity_run(backbone)
+    try:
+        _ = export.exported.encoder
+    except SpecError as error:
+        problem = f"{export.exported.backbone}: {error}"
+    else:
+        return export
+    pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture
 def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
     """The gate of this test's `@pytest.mark.trust` metric, bound to backbone and corpus."""
     from trustser.report.baseline import normalised_corpus

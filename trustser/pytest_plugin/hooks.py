@@ -16,12 +16,18 @@ import pytest
 
 from trustser.errors import CacheWriteError, ModelOutputError, NotApplicable
 from trustser.pytest_plugin import baseline, gating, options, reporting, settings, xdist
-from trustser.pytest_plugin.check import TrustCheck, needs_a_test_corpus, skip_not_applicable, unrecorded_record
-from trustser.pytest_plugin.fixtures import backbone_run, transfer_run, trust, trust_session
+from trustser.pytest_plugin.check import (
+    TrustCheck,
+    needs_a_test_corpus,
+    needs_an_export,
+    skip_not_applicable,
+    unrecorded_record,
+)
+from trustser.pytest_plugin.fixtures import backbone_run, parity_run, transfer_run, trust, trust_session
 from trustser.pytest_plugin.session import check_before_any_test
 
 # the fixtures pytest registers from here
-__all__ = ["TrustCheck", "backbone_run", "transfer_run", "trust", "trust_session"]
+__all__ = ["TrustCheck", "backbone_run", "parity_run", "transfer_run", "trust", "trust_session"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,10 +57,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the xdist_group marks added here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    idle = [item for item in items if needs_a_test_corpus(item)]
+    exports = settings.audit_options(config).export_pairs
+    idle = [item for item in items if needs_a_test_corpus(item) or needs_an_export(item, exports)]
     if idle:
         config.hook.pytest_deselected(items=idle)
-        items[:] = [item for item in items if not needs_a_test_corpus(item)]
+        items[:] = [item for item in items if not (needs_a_test_corpus(item) or needs_an_export(item, exports))]
     reporting.start_report_if_auditing(config, items)
     gating.check_every_trust_test_has_a_gate(config, items)
     gating.protocol_first(items)

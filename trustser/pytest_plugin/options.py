@@ -52,8 +52,16 @@ OPTIONS = (
     Option(
         "model",
         "comma-separated finished models to audit as they are: hf:/path/to/checkpoint (a Hugging Face "
-        "audio-classification checkpoint) or torch:package.module:factory (any PyTorch model; docs/plugins.md)",
+        "audio-classification checkpoint), torch:package.module:factory (any PyTorch model; docs/plugins.md) "
+        "or onnx:/path/model.onnx (an ONNX export or audonnx folder; docs/models.md)",
         {"default": None},
+    ),
+    Option(
+        "export-parity",
+        "comma-separated exports of the --model models, in the same order (e.g. --model torch:team:build "
+        "--export-parity onnx:model.onnx): both answer every utterance and the export-parity gates judge their "
+        "agreement; without it those gates are deselected",
+        {"default": None, "metavar": "SPEC,..."},
     ),
     Option(
         "model-labels",

@@ -30,6 +30,7 @@ class AuditOptions:
     backbone: str | None
     model: str | None
     model_labels: str | None
+    export_parity: str | None  # --export-parity: the exports of the --model models, in their order
     corpus: str
     test_corpus: list[str] | None  # --test-corpus, repeatable
     thresholds: str | None
@@ -69,9 +70,21 @@ class AuditOptions:
     @property
     def backbones(self) -> list[str]:
         """What the trust tests are parametrised over: backbones, then finished models as `model:<spec>`."""
-        models = [MODEL_PREFIX + spec for spec in _split(self.model)]
+        models = [MODEL_PREFIX + spec for spec in split_models(self.model)]
         backbone = options.DEFAULT_BACKBONES if self.backbone is None and not models else self.backbone
         return _split(backbone) + models
+
+    @property
+    def export_pairs(self) -> dict[str, str]:
+        """Each finished model's run (`model:<spec>`) -> the spec of its export (--export-parity), paired in order;
+        UsageError unless there are as many exports as models."""
+        models, exports = split_models(self.model), split_models(self.export_parity)
+        if exports and len(exports) != len(models):
+            raise pytest.UsageError(
+                f"--export-parity names {len(exports)} export(s) for {len(models)} --model model(s): give one export "
+                f"per model, in the same order (got --model {self.model!r} --export-parity {self.export_parity!r})"
+            )
+        return {MODEL_PREFIX + model: export for model, export in zip(models, exports)}
 
     @property
     def test_corpora(self) -> list[str]:
@@ -108,6 +121,7 @@ class AuditOptions:
             batch_seconds=self.batch_seconds,
             executor=self.executor,
             test_corpora=tuple(self.test_corpora),
+            export_parity=tuple(self.export_pairs.items()),
         )
         if self.head_max_epochs is not None:
             settings = dataclasses.replace(settings, head_max_epochs=self.head_max_epochs)
@@ -116,6 +130,18 @@ class AuditOptions:
 
 def _split(option: str | None) -> list[str]:
     return [part.strip() for part in (option or "").split(",") if part.strip()]
+
+
+def split_models(option: str | None) -> list[str]:
+    """--model's specs: comma-separated, where a part `key=value` is an option of the spec before it
+    (`onnx:m.onnx,logits=out,hf:/ckpt` is two models)."""
+    specs: list[str] = []
+    for part in _split(option):
+        if specs and re.match(r"^\w+=", part):
+            specs[-1] += f",{part}"
+        else:
+            specs.append(part)
+    return specs
 
 
 def audit_options(config: pytest.Config) -> AuditOptions:
@@ -128,6 +154,7 @@ def audit_options(config: pytest.Config) -> AuditOptions:
 def check_compute_options(audit: AuditOptions) -> None:
     """A --device the machine lacks, a bad --batch-seconds, --head-max-epochs or --executor (or Ray not
     installed for it) stops the run before any test."""
+    _ = audit.export_pairs  # as many exports as models
     batch_seconds, epochs = audit.batch_seconds, audit.head_max_epochs
     if not batch_seconds > 0:
         raise pytest.UsageError(f"--batch-seconds must be positive, got {batch_seconds}")

@@ -24,7 +24,14 @@ from trustser.vocabulary import VERDICTS
 if TYPE_CHECKING:
     from trustser.report.records import TrustRecord
 
-REPORT_FILES = ("trust_report.json", "report.md", "report.html", "predictions.csv", "corpus_summary.json")
+REPORT_FILES = (
+    "trust_report.json",
+    "report.md",
+    "report.html",
+    "model_card.md",
+    "predictions.csv",
+    "corpus_summary.json",
+)
 """What a run writes into the report directory (besides `examples/` and pytest's own JUnit file)."""
 
 
@@ -185,6 +192,7 @@ class TrustReportCollector:
         if not self.started:
             return  # no trust test in this run: nothing of the report directory is touched, nothing imported
         from trustser.report.html import write_html
+        from trustser.report.model_card import write_model_card
         from trustser.report.writers import copy_listening_examples, merge_prediction_parts, write_json, write_markdown
 
         parts = self.parts
@@ -199,6 +207,7 @@ class TrustReportCollector:
             write_json(self.report_dir / "trust_report.json", self.records, meta, completion=completion)
             write_markdown(self.report_dir / "report.md", self.records, meta, completion=completion)
             write_html(self.report_dir / "report.html", self.records, meta, completion=completion)
+            write_model_card(self.report_dir / "model_card.md", self.records, meta, completion=completion)
             self.written = completion
             if (parts / "corpus_summary.json").exists():
                 shutil.copyfile(parts / "corpus_summary.json", self.report_dir / "corpus_summary.json")

@@ -32,6 +32,7 @@ from trustser.models.finished.model import FinishedModel
 from trustser.models.sources import FinishedModelSource
 from trustser.models.training import TrainConfig
 from trustser.run.backbone_run import BackboneRun, finished_model_run, trained_run
+from trustser.run.parity import ParityRun
 from trustser.run.transfer import TransferRun
 
 
@@ -53,6 +54,7 @@ class AuditSettings:
     head_max_epochs: int = TrainConfig.max_epochs  # --head-max-epochs
     executor: str = "local"  # --executor: local | ray | ray:ADDRESS
     test_corpora: tuple[str, ...] = ()  # --test-corpus: corpora the heads are also evaluated on, each whole
+    export_parity: tuple[tuple[str, str], ...] = ()  # --export-parity: (a model's run, the spec of its export)
 
     def extraction(self) -> ExtractionSettings:
         return ExtractionSettings(
@@ -86,6 +88,7 @@ class AuditSession:
         self._models: dict[str, FinishedModel] = {}  # loaded to read their min_seconds, before the corpus is final
         self._test_corpora: dict[str, Reconciled] = {}
         self._transfers: dict[tuple[str, str], TransferRun] = {}
+        self._parities: dict[str, ParityRun] = {}
         abandoned = sweep_abandoned(self.cache.root)
         if abandoned:
             progress(f"removed {len(abandoned)} temporary files left in {self.cache.root} by interrupted runs")
@@ -114,7 +117,7 @@ class AuditSession:
                 message = str(error)
                 named = message if "--test-corpus" in message else f"--test-corpus {spec}: {message}"
                 raise ConfigurationError(named) from None
-        for backbone in self.settings.backbones:
+        for backbone in self._audited_models():
             try:
                 _ = self.run(backbone).encoder
             except SpecError as error:
@@ -155,11 +158,23 @@ class AuditSession:
             )
         return self._transfers[key]
 
+    def _audited_models(self) -> list[str]:
+        """The backbones, then the runs of the --export-parity exports (`model:<spec>`)."""
+        exports = [MODEL_PREFIX + spec for _, spec in self.settings.export_parity]
+        return list(dict.fromkeys([*self.settings.backbones, *exports]))
+
+    def parity_run(self, backbone: str) -> ParityRun:
+        """A finished model's run beside the run of its export (--export-parity), for the export-parity gates."""
+        if backbone not in self._parities:
+            spec = dict(self.settings.export_parity)[backbone]
+            self._parities[backbone] = ParityRun(self.run(backbone), self.run(MODEL_PREFIX + spec), exported_spec=spec)
+        return self._parities[backbone]
+
     def _strictest_minimum(self, emotions: tuple[str, ...]) -> tuple[float, str]:
         """The longest `min_seconds` of the audited encoders and finished models (loaded for `emotions`, the
         corpus's), and whose it is."""
         strictest = (0.0, "")
-        for backbone in self.settings.backbones:
+        for backbone in self._audited_models():
             try:
                 if backbone.startswith(MODEL_PREFIX):
                     encoder = self._finished_model(backbone, emotions).encoder

@@ -46,7 +46,7 @@ from trustser.pillars.privacy.membership import (
     low_fpr_membership,
     reference_splits,
 )
-from trustser.pillars.privacy.speakers import ATTACKERS
+from trustser.pillars.privacy.speakers import ATTACKERS, SELECTION_MARGIN
 from trustser.run.backbone_run import BackboneRun
 from trustser.run.memo import memoised, stored
 
@@ -88,7 +88,7 @@ def _reference_heads(count: int) -> str | None:
 @dataclass(frozen=True)
 class VerificationSettings:
     exposed: tuple[str, ...] = setting(EXPOSABLE, rule=_exposable)
-    attackers: tuple[str, ...] = setting(ATTACKERS, rule=_attackers)  # "cosine" untrained, the others informed
+    attackers: tuple[str, ...] = setting(ATTACKERS, rule=_attackers)  # "cosine" untrained, the others trained
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,11 @@ _VERIFIERS = (
     "within a half, on every exposed representation, and every attacker scores them all: an untrained cosine "
     "scorer of standardised embeddings, and informed attackers (`attackers`) whose back-end is fitted on the other "
     "half's speakers, so that no scored speaker was seen in training: WCCN (cosine after whitening by the "
-    "within-speaker covariance, Ledoit-Wolf shrunk) and two-covariance PLDA (log-likelihood ratios). Each half's "
+    "within-speaker covariance, Ledoit-Wolf shrunk) and two-covariance PLDA (log-likelihood ratios); and `informed`, "
+    "the attacker that deploys whichever of the three wins its own validation (the other half's speakers split in "
+    f"two again, one fitted and the other scored), a trained back-end only when it beats cosine there by "
+    f"{SELECTION_MARGIN} EER. "
+    "Each half's "
     "scores are standardised over its trials before the two are pooled. With fewer than 4 speakers the trials are "
     "all pairs and only the cosine attacker runs. "
 )

@@ -7,8 +7,11 @@ Two attacks (docs/metrics.md, Privacy), each run on every exposed representation
   1 / speakers.
 - verification: the speakers split into two halves; same-speaker pairs of utterances within a half
   as targets, different-speaker pairs within a half as non-targets, scored by each of several
-  attackers: an untrained cosine scorer (standardised embeddings), and informed attackers whose
-  back-end (WCCN, PLDA: trustser.pillars.privacy.backends) is fitted on the other half's speakers.
+  attackers: an untrained cosine scorer (standardised embeddings), informed attackers whose
+  back-end (WCCN, PLDA: trustser.pillars.privacy.backends) is fitted on the other half's speakers,
+  and "informed", the attacker that deploys whichever of the three its own validation on the other
+  half's speakers favours (a trained back-end only when it beats cosine there by `SELECTION_MARGIN`:
+  one fitted to noise can score worse than no back-end at all).
   Equal error rate (VoicePrivacy convention): 0.5 = the representation says nothing about identity;
   lower = more linkable; the result is the strongest attacker on the most linkable representation,
   and names both. Cllr_min (trustser.pillars.privacy.cllr) beside it judges every operating point,
@@ -50,7 +53,7 @@ class SpeakerIdentificationResult:
 @dataclass(frozen=True)
 class SpeakerVerificationResult:
     eer: float  # equal error rate in [0, 1] of the strongest attacker on its most linkable representation
-    attacker: str  # which attacker that is: "cosine" (untrained) or an informed back-end ("wccn", "plda")
+    attacker: str  # which attacker that is: "cosine" (untrained), a back-end ("wccn", "plda") or "informed"
     worst_representation: str
     cllr_min: float  # the lowest Cllr_min (bits) over attackers and representations; 1 = no information
     cllr_min_attacker: str
@@ -63,6 +66,7 @@ class SpeakerVerificationResult:
     cllr_min_by_attacker: dict[str, dict[str, float]] = field(default_factory=dict)
     speaker_halves: tuple[tuple[str, ...], ...] = ()  # trials: pairs within a half; back-ends learn from the other
     informed: str = ""  # why no informed attacker ran, when none did
+    informed_backends: dict[str, tuple[str, ...]] = field(default_factory=dict)  # representation -> each half's choice
     ci: tuple[float, float] = (float("nan"), float("nan"))  # of `eer`
     n_resamples: int = N_RESAMPLES
 
@@ -163,8 +167,14 @@ def _cosine_scores(z: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.n
     return pair_sums(z, z, first, second)
 
 
-ATTACKERS = ("cosine", *BACKENDS)
-"""Every verification attacker by the name results report: the untrained cosine scorer, then the informed ones."""
+BACKEND_CANDIDATES = ("cosine", *BACKENDS)
+ATTACKERS = (*BACKEND_CANDIDATES, "informed")
+"""Every verification attacker by the name results report: the untrained cosine scorer, each trained
+back-end, and the informed attacker that chooses among them by validation (`select_backend`)."""
+
+SELECTION_MARGIN = (
+    0.02  # validation EER a trained back-end must gain over cosine for the informed attacker to deploy it
+)
 
 MIN_INFORMED_SPEAKERS = 4  # two halves of two: each half has different-speaker pairs, and two speakers to learn from
 
@@ -202,6 +212,51 @@ def _informed(fit):
     return score
 
 
+def _scorer(backend: str):
+    return _cosine if backend == "cosine" else _informed(BACKENDS[backend])
+
+
+def _within_half_trials(owner: np.ndarray, half: np.ndarray, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The trial pairs (`trial_pairs`) whose two utterances' speakers (`owner`, 0..k-1) share a half."""
+    first, second = trial_pairs(len(owner), seed=seed)
+    within = half[owner[first]] == half[owner[second]]
+    return first[within], second[within]
+
+
+def select_backend(z: np.ndarray, speakers: np.ndarray, *, seed: int) -> str:
+    """The back-end an attacker holding these labelled utterances would deploy on other speakers.
+
+    Its speakers are split in two again; each candidate (`BACKEND_CANDIDATES`) scores the pairs within
+    one sub-half after learning from the other, as `speaker_verification` does one level up, and the
+    lowest EER wins, cosine unless a trained back-end beats it by `SELECTION_MARGIN`. With fewer than
+    `MIN_INFORMED_SPEAKERS` speakers nothing can be validated, and nothing trained is deployed unchecked.
+    """
+    speakers = np.asarray(speakers)
+    names, owner = np.unique(speakers, return_inverse=True)
+    if len(names) < MIN_INFORMED_SPEAKERS:
+        return "cosine"
+    half = speaker_halves(len(names), seed=seed)
+    first, second = _within_half_trials(owner, half, seed=seed)
+    same = owner[first] == owner[second]
+    eers = {
+        backend: _lowest(equal_error_rate(_per_half(_scorer(backend), z, speakers, half[owner], first, second), same))
+        for backend in BACKEND_CANDIDATES
+    }
+    trained = min(BACKENDS, key=eers.get)
+    return trained if eers[trained] < eers["cosine"] - SELECTION_MARGIN else "cosine"
+
+
+def _validated(choices: list[str], *, seed: int):
+    """The informed attacker's scorer; the back-end each fit chose is appended to `choices`."""
+
+    def score(z, first, second, z_other, speakers_other) -> np.ndarray:
+        backend = select_backend(z_other, speakers_other, seed=seed)
+        choices.append(backend)
+        return _scorer(backend)(z, first, second, z_other, speakers_other)
+
+    return score
+
+
 def _lowest(value: float) -> float:
     """A value to minimise over, a NaN (not measured) never winning."""
     return np.inf if np.isnan(value) else value
@@ -233,9 +288,7 @@ def speaker_verification(
     names, owner = np.unique(speakers, return_inverse=True)
     informed = len(names) >= MIN_INFORMED_SPEAKERS
     half = speaker_halves(len(names), seed=seed) if informed else np.zeros(len(names), dtype=np.int64)
-    first, second = trial_pairs(len(speakers), seed=seed)
-    within = half[owner[first]] == half[owner[second]]
-    first, second = first[within], second[within]
+    first, second = _within_half_trials(owner, half, seed=seed)
     a, b = owner[first], owner[second]
     same = a == b
     ran = tuple(attacker for attacker in attackers if informed or attacker == "cosine")
@@ -243,15 +296,19 @@ def speaker_verification(
         raise ValueError(f"{len(names)} speakers: informed attackers need {MIN_INFORMED_SPEAKERS}; add 'cosine'")
     eers: dict[str, dict[str, float]] = {attacker: {} for attacker in ran}
     cllrs: dict[str, dict[str, float]] = {attacker: {} for attacker in ran}
+    chosen: dict[str, tuple[str, ...]] = {}
     best: tuple[float, str, str, tuple] | None = None  # only the strongest attack's sorted trials are kept, for its CI
     for name, loaded in representations.items():
         z = standardised(loaded)
         for attacker in ran:
-            score = _cosine if attacker == "cosine" else _informed(BACKENDS[attacker])
+            choices: list[str] = []
+            score = _validated(choices, seed=seed) if attacker == "informed" else _scorer(attacker)
             scores = _per_half(score, z, speakers, half[owner], first, second)
             trials = _sort_trials(scores, same)
             eers[attacker][name] = _sorted_eer(*trials, None)
             cllrs[attacker][name] = cllr_min(scores, same)
+            if choices:
+                chosen[name] = tuple(choices)
             if best is None or _lowest(eers[attacker][name]) < _lowest(best[0]):
                 best = (eers[attacker][name], attacker, name, trials)
     eer, attacker, worst, trials = best
@@ -284,6 +341,7 @@ def speaker_verification(
         if informed
         else f"{len(names)} speakers: informed attackers need {MIN_INFORMED_SPEAKERS}, "
         "to learn from some and score others; cosine only, on all pairs",
+        informed_backends=chosen,
         ci=speaker_intervals(statistics, speakers, n_resamples=n_resamples, seed=seed)["eer"],
         n_resamples=n_resamples,
     )

@@ -33,6 +33,7 @@ from trustser.gates.measurement import Measurement
 from trustser.pillars.safety import AttackResult, run_attack
 from trustser.pillars.safety.attacks import ATTACKS
 from trustser.pillars.safety.blackbox import BlackBoxResult, black_box_result, model_scores, simba_search
+from trustser.pillars.safety.carryover import CarryoverResult, fold_carryover
 from trustser.pillars.safety.invariance import (
     InvarianceBudget,
     InvarianceResult,
@@ -42,7 +43,8 @@ from trustser.pillars.safety.invariance import (
 from trustser.pillars.safety.noise import NoiseRobustnessResult, noise_robustness
 from trustser.pillars.safety.transfer import transfer_attack
 from trustser.run.backbone_run import BackboneRun
-from trustser.run.memo import stored
+from trustser.run.memo import memoised, stored
+from trustser.run.parity import ParityRun
 
 Result = TypeVar("Result")
 
@@ -79,6 +81,13 @@ class BlackBoxSettings:
     budget_db: float = setting(45.0, rule=finite)
     per_fold: int = setting(6, rule=positive)
     max_queries: int = setting(60, rule=positive)  # model queries per utterance
+
+
+@dataclass(frozen=True)
+class CarryoverSettings:
+    attack: str = setting("PGD", rule=_attack)
+    budget_db: float = setting(45.0, rule=finite)
+    per_fold: int = setting(16, rule=positive)
 
 
 @dataclass(frozen=True)
@@ -173,6 +182,19 @@ BLACK_BOX = declare_metric(
     chance="0",
     reference="SimBA (Guo et al. 2019)",
     settings=BlackBoxSettings(),
+)
+EXPORT_CARRYOVER = declare_metric(
+    "safety.export_adversarial_carryover",
+    label="white-box adversarial examples that still fool the export",
+    bound="min",
+    default=0.9,
+    definition="With `--export-parity SPEC` beside `--model`: `attack` crafted white-box at `budget_db` on the "
+    "differentiable one of the two (the PyTorch model), on up to `per_fold` test utterances per fold; among the "
+    "adversarial waveforms that changed its correct prediction, the share the other model (the export) also gets "
+    "wrong. High: the white-box results of the PyTorch model speak for the export.",
+    chance="1 = every adversarial example carries over",
+    reference="transfer of adversarial examples (Papernot et al. 2016) between a model and its export",
+    settings=CarryoverSettings(),
 )
 INVARIANCE = declare_metric(
     "safety.invariance_flip_rate",
@@ -552,3 +574,54 @@ def noise_uar_drop(run: BackboneRun, settings: NoiseSettings) -> Measurement:
 def invariance_flip_rate(run: BackboneRun, settings: InvarianceSettings) -> Measurement:
     result = invariance(run, settings)
     return Measurement(result.flip_rate, n=result.n, details=result)
+
+
+@memoised
+def export_carryover(run: ParityRun, settings: CarryoverSettings) -> CarryoverResult:
+    """`attack` crafted on the differentiable one of the two models, its successes played to the other."""
+    pair = (run.reference, run.exported)
+    crafted_on = next((r for r in pair if r.encoder.differentiable), None)
+    if crafted_on is None:
+        raise NotApplicable(
+            f"neither {run.reference.backbone} nor {run.exported_spec} is differentiable: no white-box example "
+            f"to carry over ({run.reference.encoder.non_differentiable_reason})"
+        )
+    played_to = pair[1] if crafted_on is pair[0] else pair[0]
+    if played_to.encoder.sample_rate != crafted_on.encoder.sample_rate:
+        raise ValueError(
+            f"{played_to.backbone} takes {played_to.encoder.sample_rate} Hz, {crafted_on.backbone} "
+            f"{crafted_on.encoder.sample_rate} Hz: not an export of it"
+        )
+    folds = [
+        fold_carryover(
+            crafted_on.waveform_model(crafted_on.folds[f]),
+            played_to.waveform_model(played_to.folds[f]),
+            [waveform(crafted_on, i) for i in indices],
+            crafted_on.split.labels[indices],
+            budget_db=settings.budget_db,
+            attack=settings.attack,
+            seed=crafted_on.train_config.seed,
+        )
+        for f, indices in attack_set(crafted_on, per_fold=settings.per_fold)
+    ]
+    fooled, carried = sum(f.fooled for f in folds), sum(f.carried for f in folds)
+    if not fooled:
+        raise NotApplicable(
+            f"{settings.attack} at {settings.budget_db:g} dB fooled {crafted_on.backbone} on none of "
+            f"{sum(f.attacked for f in folds)} utterances: no adversarial example to carry over"
+        )
+    return CarryoverResult(
+        crafted_on=crafted_on.backbone,
+        played_to=played_to.backbone,
+        attack=settings.attack,
+        budget_db=settings.budget_db,
+        n_attacked=sum(f.attacked for f in folds),
+        n_fooled=fooled,
+        n_carried=carried,
+        share=carried / fooled,
+    )
+
+
+def export_adversarial_carryover(run: ParityRun, settings: CarryoverSettings) -> Measurement:
+    result = export_carryover(run, settings)
+    return Measurement(result.share, n=result.n_fooled, details=result, note=result.note)

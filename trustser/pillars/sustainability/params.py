@@ -16,8 +16,10 @@ class ParameterCount:
 def count_parameters(model: nn.Module) -> ParameterCount:
     """Parameter elements of `model`; buffers (e.g. batch-norm statistics) are not parameters."""
     parameters = list(model.parameters())  # deduplicated: a tied weight appears once
+    # a model run outside torch (an ONNX graph) holds its weights elsewhere and says how many (frozen ones)
+    external = sum(getattr(module, "external_parameters", 0) for module in model.modules())
     return ParameterCount(
-        total=sum(p.numel() for p in parameters),
+        total=sum(p.numel() for p in parameters) + external,
         trainable=sum(p.numel() for p in parameters if p.requires_grad),
     )
 

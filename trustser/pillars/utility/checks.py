@@ -5,9 +5,11 @@ from __future__ import annotations
 from trustser.gates.declaration import declare_metric
 from trustser.gates.measurement import Measurement
 from trustser.pillars.utility import UtilityResult, evaluate_utility
+from trustser.pillars.utility.parity import ParityResult, evaluate_parity
 from trustser.pillars.utility.transfer import TransferResult, evaluate_transfer
 from trustser.run.backbone_run import BackboneRun
 from trustser.run.memo import memoised
+from trustser.run.parity import ParityRun
 from trustser.run.transfer import TransferRun
 
 UAR = declare_metric(
@@ -46,6 +48,38 @@ CROSS_CORPUS_UAR_DROP = declare_metric(
     "over their common emotions) and nkululeko's train-on-A/test-on-B experiments (Burkhardt et al., LREC 2022)",
 )
 
+_PARITY = (
+    "With `--export-parity SPEC` beside `--model` (e.g. `--model torch:team:build --export-parity onnx:m.onnx`): both "
+    "models answer every utterance of the corpus, and their posteriors over the audit's emotions are compared. "
+)
+EXPORT_AGREEMENT = declare_metric(
+    "utility.export_agreement",
+    label="export agreement (same predicted emotion)",
+    bound="min",
+    default=0.99,
+    definition=_PARITY + "The share of utterances on which the export predicts the same emotion as the model.",
+    chance="1 = the export answers as the model does",
+    reference="export parity checks (e.g. onnxruntime against PyTorch outputs, as `torch.onnx.verification` does)",
+)
+EXPORT_MAX_POSTERIOR_DELTA = declare_metric(
+    "utility.export_max_posterior_delta",
+    label="export max |Δ posterior|",
+    bound="max",
+    default=0.01,
+    definition=_PARITY + "The largest absolute difference of a posterior, over utterances and emotions.",
+    chance="0 = the same posteriors",
+    reference="`max |p_model − p_export|`",
+)
+EXPORT_P99_POSTERIOR_DELTA = declare_metric(
+    "utility.export_p99_posterior_delta",
+    label="export p99 |Δ posterior|",
+    bound="max",
+    default=0.001,
+    definition=_PARITY + "The 99th percentile, over utterances, of each utterance's largest |Δ posterior|.",
+    chance="0 = the same posteriors",
+    reference="`numpy.percentile(max_k |p_model − p_export|, 99)`",
+)
+
 
 @memoised
 def utility(run: BackboneRun) -> UtilityResult:
@@ -79,3 +113,29 @@ def transfer(run: TransferRun) -> TransferResult:
 def cross_corpus_uar_drop(run: TransferRun) -> Measurement:
     result = transfer(run)
     return Measurement(result.drop, n=result.n, details=result)
+
+
+@memoised
+def export_parity(run: ParityRun) -> ParityResult:
+    return evaluate_parity(
+        run.posteriors(run.reference),
+        run.posteriors(run.exported),
+        run.ids,
+        reference_name=run.reference.backbone,
+        exported_name=run.exported_spec,
+    )
+
+
+def export_agreement(run: ParityRun) -> Measurement:
+    result = export_parity(run)
+    return Measurement(result.same_class_share, n=result.n, details=result, note=result.note)
+
+
+def export_max_posterior_delta(run: ParityRun) -> Measurement:
+    result = export_parity(run)
+    return Measurement(result.max_delta, n=result.n, details=result, note=result.note)
+
+
+def export_p99_posterior_delta(run: ParityRun) -> Measurement:
+    result = export_parity(run)
+    return Measurement(result.p99_delta, n=result.n, details=result, note=result.note)
