@@ -121,8 +121,12 @@ def model_card_datasets(source: str) -> tuple[str, ...]:
     """The datasets a checkpoint's model card declares (`datasets:` in the YAML front matter of its
     README.md, Hugging Face's convention); empty without a card, a front matter or that key."""
     resolved = resolve_model_source(source)
-    card = Path(resolved) / "README.md" if isinstance(resolved, Path) else None
-    if card is None or not card.is_file():
+    return card_datasets(Path(resolved) / "README.md") if isinstance(resolved, Path) else ()
+
+
+def card_datasets(card: Path) -> tuple[str, ...]:
+    """The datasets the model card `card` (a README.md, present or not) declares; see `model_card_datasets`."""
+    if not card.is_file():
         return ()
     from huggingface_hub.repocard import metadata_load
 
