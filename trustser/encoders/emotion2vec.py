@@ -19,33 +19,23 @@ attention and the conv front end would otherwise see the batch's padding. Gradie
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
-import io
-import logging
-import random
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional
 
 from trustser.encoders.base import Encoder
+from trustser.encoders.funasr_import import INSTALL_HINT, auto_model_class, quiet_and_seeded
 from trustser.encoders.hf_loading import ModelNotAvailable, card_datasets
 from trustser.encoders.registry import register
-from trustser.errors import SpecError
 from trustser.specs.registrations import Example, Unavailable
 
-INSTALL_HINT = "pip install 'trustser[emotion2vec]'"
 MODEL_FILES = ("config.yaml", "configuration.json", "model.pt", "tokens.txt")  # what the fingerprint hashes
 SAMPLE_RATE = 16000
-
-
-class FunASRNotInstalled(SpecError, ImportError):
-    """funasr, the emotion2vec extra, is missing."""
 
 
 @dataclass
@@ -54,34 +44,6 @@ class LoadedEmotion2vec:
     tokens: list[str]  # tokens.txt, in output order ([] for a model without a classifier)
     directory: Path
     grad_mult: float  # the checkpoint's local_grad_mult, before it was set to 1
-
-
-def auto_model_class():
-    """FunASR's AutoModel, imported quietly; FunASRNotInstalled naming the install command without funasr."""
-    try:
-        with _quiet_and_seeded():  # importing funasr prints notices and installs a root log handler
-            from funasr import AutoModel
-    except ImportError as error:
-        raise FunASRNotInstalled(f"emotion2vec needs the optional funasr package ({error}): {INSTALL_HINT}") from error
-    return AutoModel
-
-
-@contextlib.contextmanager
-def _quiet_and_seeded():
-    """FunASR's AutoModel prints, configures the root logger and reseeds random, numpy and torch: none of
-    that may leak into the audit, whose logging and random streams are its own."""
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    printed = io.StringIO()
-    try:
-        with torch.random.fork_rng(devices=[]), contextlib.redirect_stdout(printed):
-            yield printed
-    finally:
-        root.setLevel(level)
-        root.handlers[:] = handlers
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
 
 
 def load_emotion2vec(source: str) -> LoadedEmotion2vec:
@@ -97,7 +59,7 @@ def load_emotion2vec(source: str) -> LoadedEmotion2vec:
         )
     if not (directory / "configuration.json").is_file() and not (directory / "model.pt").is_file():
         raise ModelNotAvailable(f"{directory}: no model.pt beside config.yaml")
-    with _quiet_and_seeded() as printed:
+    with quiet_and_seeded() as printed:
         try:
             auto = AutoModel(
                 model=str(directory.resolve()),

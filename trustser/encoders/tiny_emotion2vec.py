@@ -103,7 +103,7 @@ def tiny_config(*, classifier: bool) -> dict:
 
 def save_tiny_emotion2vec(directory: Path, *, classifier: bool, seed: int = 0) -> Path:
     """Write config.yaml, model.pt (random weights from `seed`) and, with `classifier`, tokens.txt into `directory`."""
-    from trustser.encoders.emotion2vec import auto_model_class
+    from trustser.encoders.funasr_import import auto_model_class
 
     auto_model_class()  # funasr imported quietly; importing it registers its model classes
     from funasr.register import tables

@@ -27,23 +27,14 @@ Labels are the label encoder's (`label_encoder.txt`, `'neu' => 0`); without one 
 1, ... and `--model-labels 0=neutral,...` maps them. `min_seconds` is the shortest of `PROBE_SECONDS` the
 model answers on load: SpeechBrain models declare none, and their convolutions refuse a few frames.
 
-torchaudio: speechbrain imports it at module level (`utils/torch_audio_backend.py`, `nnet/CNN.py`,
-`inference/classifiers.py`, ...), but building modules from hyperparameters and running them on a waveform
-does not call it (speechbrain uses it to resample files and in a few frontends). Where it cannot be
-imported (no build exists for the CPU torch this project pins; PyPI's wheel is CUDA-only and fails to
-load), speechbrain is imported with `MissingTorchaudio` in its place while the model loads: any use of it
-raises ImportError naming what needed it. It is removed from sys.modules once the model is loaded, so no
-other package ever sees it.
+torchaudio: see trustser.models.finished.speechbrain_import, which imports speechbrain where torchaudio cannot
+be.
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
 import importlib.util
-import logging
-import sys
-import types
 from pathlib import Path
 
 import torch
@@ -51,67 +42,22 @@ from torch import nn
 
 from trustser.corpora.audio import MIN_SECONDS
 from trustser.encoders.hf_loading import ModelNotAvailable
-from trustser.errors import SpecError
 from trustser.models.finished.formats import register_format
 from trustser.models.finished.model import FinishedModel
+from trustser.models.finished.speechbrain_import import (  # noqa: F401 (MissingTorchaudio: named here too)
+    INSTALL_HINT,
+    MissingTorchaudio,
+    SpeechBrainNotInstalled,
+    speechbrain_importable,
+)
 from trustser.models.finished.torch_model import as_finished_model
 from trustser.specs.registrations import Example, Unavailable
 
-INSTALL_HINT = "pip install 'trustser[speechbrain]'"
 HPARAMS = "hyperparams.yaml"
 LABEL_ENCODER = "label_encoder.txt"
 INTERFACE_BASES = {"Pretrained", "EncoderClassifier", "AudioClassifier"}  # what a custom interface derives from
 PROBE_SECONDS = (MIN_SECONDS, 0.05, 0.1, 0.25, 0.5, 1.0)  # where the shortest input the model answers is sought
 NOISE_SEED = 0  # StatisticsPooling's noise, fixed (see the module docstring)
-TORCHAUDIO_MODULES = ("torchaudio", "torchaudio.transforms", "torchaudio.functional")
-
-
-class SpeechBrainNotInstalled(SpecError, ImportError):
-    """speechbrain, the extra, is missing (or one of the packages it imports)."""
-
-
-class MissingTorchaudio(types.ModuleType):
-    """Stands for torchaudio while speechbrain is imported where torchaudio cannot be: using it raises."""
-
-    def __getattr__(self, name: str):
-        if name.startswith("__"):  # hasattr(torchaudio, "__version__") and the import machinery's look-ups
-            raise AttributeError(name)
-        raise ImportError(
-            f"torchaudio is not installed (or does not load with this torch), and this model needs "
-            f"{self.__name__}.{name}: install a torchaudio build matching torch {torch.__version__}"
-        )
-
-
-def _torchaudio_loads() -> bool:
-    try:
-        import torchaudio  # noqa: F401
-    except (ImportError, OSError):  # OSError: a build for another torch or for CUDA, whose libraries do not load
-        return False
-    return True
-
-
-@contextlib.contextmanager
-def speechbrain_importable():
-    """Within: speechbrain imports, torchaudio or not (see the module docstring); logs below errors are off."""
-    added = []
-    if not _torchaudio_loads():
-        for name in TORCHAUDIO_MODULES:
-            sys.modules[name] = MissingTorchaudio(name)
-            added.append(name)
-    disabled = logging.root.manager.disable
-    logging.disable(logging.WARNING)  # "Failed to detect torchaudio major version", label-encoder length notes
-    try:
-        try:
-            import speechbrain.inference.classifiers  # noqa: F401
-        except ImportError as error:
-            raise SpeechBrainNotInstalled(
-                f"SpeechBrain models need the optional speechbrain package ({error}): {INSTALL_HINT}"
-            ) from error
-        yield
-    finally:
-        logging.disable(disabled)
-        for name in added:
-            sys.modules.pop(name, None)
 
 
 class SpeechBrainModel(nn.Module):

@@ -115,7 +115,7 @@ KINDS = {"encoder_classifier": (ENCODER_CLASSIFIER, None), "custom_interface": (
 
 def save_tiny_speechbrain(directory: Path, kind: str = "encoder_classifier", *, seed: int = 0) -> Path:
     """Write a tiny model of `kind` (random weights from `seed`) into `directory`, as SpeechBrain saves one."""
-    from trustser.models.finished.speechbrain import speechbrain_importable
+    from trustser.models.finished.speechbrain_import import speechbrain_importable
 
     hparams_text, interface = KINDS[kind]
     directory.mkdir(parents=True, exist_ok=True)
