@@ -83,6 +83,7 @@ from trustser.pillars.sustainability.checks import (
     training_energy_kwh_per_audio_hour,
 )
 from trustser.pillars.utility.checks import accuracy, cross_corpus_uar_drop, transfer, uar, utility
+from trustser.pillars.utility.dimensional import attribute_utility, ccc_arousal, ccc_dominance, ccc_mean, ccc_valence
 
 __all__ = [
     "EXPOSABLE",
@@ -91,6 +92,10 @@ __all__ = [
     "accuracy",
     "age_inference_uar",
     "blackbox_success_rate",
+    "ccc_arousal",
+    "ccc_dominance",
+    "ccc_mean",
+    "ccc_valence",
     "cross_corpus_uar_drop",
     "declared_training_data",
     "demographic_inference_uar",
@@ -127,6 +132,7 @@ __all__ = [
     "worst_speaker_uar",
     # the evaluations they read, each returning its evaluator's typed result (memoised per run)
     "age_inference",
+    "attribute_utility",
     "black_box_attack_audit",
     "demographic_inference",
     "differential_privacy",

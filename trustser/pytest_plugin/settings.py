@@ -32,6 +32,7 @@ class AuditOptions:
     model_labels: str | None
     corpus: str
     test_corpus: list[str] | None  # --test-corpus, repeatable
+    task: str | None  # --task: categorical | dimensional; None: as the corpus implies
     thresholds: str | None
     report: str
     seed: int
@@ -108,6 +109,7 @@ class AuditOptions:
             batch_seconds=self.batch_seconds,
             executor=self.executor,
             test_corpora=tuple(self.test_corpora),
+            task=self.task,
         )
         if self.head_max_epochs is not None:
             settings = dataclasses.replace(settings, head_max_epochs=self.head_max_epochs)

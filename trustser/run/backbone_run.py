@@ -38,7 +38,8 @@ __all__ = ["BackboneRun", "Predictions", "Waveforms", "finished_model_run", "fin
 
 @dataclass(frozen=True)
 class Predictions:
-    """Test-set predictions of every fold, aligned row by row."""
+    """Test-set predictions of every fold, aligned row by row: class indices, or in a dimensional audit the
+    normalised attributes [rows, attributes] (the corpus's scale maps them back to its units)."""
 
     utterance_index: np.ndarray
     fold: np.ndarray
@@ -177,10 +178,11 @@ class BackboneRun:
                 test = self.split.test_rows(fold)
                 rows.append(test)
                 folds.append(np.full(len(test), fold.index))
-                predicted.append(predict_logits(head, self.features, test).argmax(1).numpy())
+                outputs = predict_logits(head, self.features, test)
+                predicted.append(outputs.double().numpy() if self.split.dimensional else outputs.argmax(1).numpy())
             index = np.concatenate(rows)
             self._predictions = Predictions(
-                index, np.concatenate(folds), self.split.labels[index], np.concatenate(predicted)
+                index, np.concatenate(folds), self.split.targets[index], np.concatenate(predicted)
             )
             release_free_memory()
         return self._predictions
