@@ -247,7 +247,15 @@ class FinishedModelSource:
         return self.model.head.eval()
 
     def deployment(self, fold: Fold) -> dict:
-        return {"model": self.spec, "labels": self.label_overrides, "emotions": list(self.context.corpus.emotions)}
+        attributes = (
+            {"attributes": list(_audited_attributes(self.context.split))} if self.context.split.dimensional else {}
+        )
+        return {
+            "model": self.spec,
+            "labels": self.label_overrides,
+            "emotions": list(self.context.corpus.emotions),
+            **attributes,
+        }
 
     def adjustments(self, rows: np.ndarray | None = None) -> list[str]:
         """What the audit changed to judge the model, in words for the report: loading's adjustments and the
