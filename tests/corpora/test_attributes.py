@@ -85,3 +85,13 @@ def test_the_synthetic_corpus_rates_each_emotion_as_its_profile(tmp_path):
     assert mean["angry"][arousal] > mean["neutral"][arousal] > mean["sad"][arousal]
     assert mean["happy"][valence] > mean["neutral"][valence] > mean["angry"][valence]
     assert mean["angry"][dominance] == max(m[dominance] for m in mean.values())
+
+
+def test_the_corpus_summary_names_the_attributes_and_their_scale(tmp_path):
+    from trustser.corpora.summary import summarise
+
+    corpus = create(f"iemocap:{FIXTURES}/iemocap", tmp_path)
+    summary = summarise(corpus, corpus.folds(4), "iemocap:fixture", 4)
+    assert summary.attribute_scale == "1-5" and set(summary.attributes) == {"arousal", "dominance", "valence"}
+    assert summary.attributes["arousal"]["max"] == 4.0
+    assert "attributes on a 1-5 scale: arousal mean" in summary.render()

@@ -7,6 +7,7 @@ checked is that no test errs, every pillar measured each model, and the categori
 from __future__ import annotations
 
 import csv
+import json
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -52,6 +53,10 @@ def test_finished_regression_models_are_audited_end_to_end(tmp_path):
         assert (
             uar["verdict"] == "SKIP" and "judges categorical models; this audit's task is dimensional" in uar["message"]
         )
+    meta = json.loads((report / "trust_report.json").read_text())["meta"]
+    assert meta["task"] == "dimensional" and meta["corpus_summary"]["attribute_scale"] == "1-7"
+    markdown = (report / "report.md").read_text()
+    assert "task dimensional" in markdown and "CCC of arousal" in markdown
     with open(report / "predictions.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert {"true_arousal", "predicted_valence"} <= set(rows[0]) and 1 <= float(rows[0]["true_arousal"]) <= 7

@@ -198,7 +198,8 @@ def render_markdown(records: list[TrustRecord], meta: dict, *, completion: Compl
         "# TrustSER trust report",
         "",
         f"Corpus {_code(meta.get('corpus', '?'))}, backbones {', '.join(_code(b) for b in meta.get('backbones', []))}, "
-        f"seed {_cell(meta.get('seed', '?'))}.",
+        f"seed {_cell(meta.get('seed', '?'))}"
+        + (", task dimensional (arousal, dominance, valence)." if meta.get("task") == "dimensional" else "."),
         "",
         _verdict_counts(records, completion),
         "",
