@@ -95,3 +95,13 @@ def test_the_corpus_summary_names_the_attributes_and_their_scale(tmp_path):
     assert summary.attribute_scale == "1-5" and set(summary.attributes) == {"arousal", "dominance", "valence"}
     assert summary.attributes["arousal"]["max"] == 4.0
     assert "attributes on a 1-5 scale: arousal mean" in summary.render()
+
+
+def test_a_dimensional_split_of_a_corpus_without_attributes_is_refused_naming_it(tmp_path):
+    from trustser.corpora.split import CorpusSplit
+
+    corpus = create(f"cremad:{FIXTURES}/cremad", tmp_path)
+    assert corpus.attribute_names == () and corpus.attribute_scale is None
+    with pytest.raises(ValueError, match="corpus cremad rates no attribute .* a dimensional audit needs them"):
+        CorpusSplit(corpus, corpus.folds(4), task="dimensional")
+    assert CorpusSplit(corpus, corpus.folds(4)).num_outputs == len(corpus.emotions)

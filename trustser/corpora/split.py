@@ -11,6 +11,17 @@ from trustser.corpora.folds import Fold, sentence_key
 from trustser.vocabulary import TASKS
 
 
+def require_task(corpus: Corpus, task: str) -> None:
+    """ValueError, saying why, unless `corpus` can be audited for `task` (dimensional: it rates attributes)."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    if task == "dimensional" and not corpus.attribute_names:
+        raise ValueError(
+            f"corpus {corpus.name} rates no attribute (arousal, dominance, valence) on every utterance: "
+            "a dimensional audit needs them (docs/corpora.md, Attributes)"
+        )
+
+
 class CorpusSplit:
     """Row access to a corpus split into speaker-independent folds; rows are utterance indices.
 
@@ -21,13 +32,7 @@ class CorpusSplit:
     """
 
     def __init__(self, corpus: Corpus, folds: list[Fold], *, task: str = "categorical"):
-        if task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-        if task == "dimensional" and not corpus.attribute_names:
-            raise ValueError(
-                f"corpus {corpus.name} rates no attribute (arousal, dominance, valence) on every utterance: "
-                "a dimensional audit needs them (docs/corpora.md, Attributes)"
-            )
+        require_task(corpus, task)
         self.corpus = corpus
         self.folds = folds
         self.task = task

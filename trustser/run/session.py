@@ -18,7 +18,7 @@ from trustser.corpora.audio import MIN_SECONDS, BadAudio
 from trustser.corpora.base import BadData, Corpus
 from trustser.corpora.folds import Fold, sentence_disjoint
 from trustser.corpora.reconcile import Reconciled, reconcile
-from trustser.corpora.split import CorpusSplit
+from trustser.corpora.split import CorpusSplit, require_task
 from trustser.corpora.summary import CorpusSummary, summarise
 from trustser.encoders import create as create_encoder
 from trustser.encoders.base import Encoder
@@ -111,8 +111,8 @@ class AuditSession:
         except SpecError as error:
             raise ConfigurationError(f"--corpus {self.settings.corpus}: {error}") from None
         try:
-            _ = self.split
-        except ValueError as error:  # a dimensional audit of a corpus without attributes
+            require_task(self.corpus, self.task)  # a dimensional audit of a corpus without attributes
+        except ValueError as error:
             raise ConfigurationError(f"--task {self.task}: {error}") from None
         for spec in self.settings.test_corpora:
             try:
