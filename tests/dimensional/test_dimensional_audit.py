@@ -69,7 +69,7 @@ def test_a_classifier_in_a_dimensional_audit_stops_the_run_naming_why(tmp_path):
         cache=tmp_path / "cache",
         options=(
             "--corpus",
-            "synthetic:speakers=4,sentences=2",
+            f"msp_podcast:{ROOT / 'fixtures' / 'corpora' / 'msp_podcast'}",
             "--task",
             "dimensional",
             "--model",
