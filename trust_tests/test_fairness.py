@@ -74,3 +74,19 @@ def test_cross_corpus_equality_of_opportunity_speakers(transfer_run, trust):
 @pytest.mark.trust("fairness.worst_speaker_uar")
 def test_cross_corpus_worst_speaker_uar(transfer_run, trust):
     trust.check(audit.worst_speaker_uar(transfer_run))
+
+
+# Dimensional models (--task dimensional): the same questions of attribute predictions.
+@pytest.mark.trust("fairness.ccc_difference_gender")
+def test_ccc_difference_gender(backbone_run, trust):
+    trust.check(audit.ccc_difference_gender(backbone_run))
+
+
+@pytest.mark.trust("fairness.signed_error_difference_gender")
+def test_signed_error_difference_gender(backbone_run, trust):
+    trust.check(audit.signed_error_difference_gender(backbone_run))
+
+
+@pytest.mark.trust("fairness.worst_speaker_ccc")
+def test_worst_speaker_ccc(backbone_run, trust):
+    trust.check(audit.worst_speaker_ccc(backbone_run))

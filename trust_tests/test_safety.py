@@ -54,3 +54,24 @@ def test_invariance(backbone_run, trust):
 @pytest.mark.trust("safety.export_adversarial_carryover")
 def test_export_adversarial_carryover(parity_run, trust):
     trust.check(audit.export_adversarial_carryover(parity_run, trust.settings))
+
+
+# Dimensional models (--task dimensional): attacks that move an attribute prediction by a margin, and noise.
+@pytest.mark.trust("safety.fgsm_shift_success_rate")
+def test_fgsm_shift(backbone_run, trust):
+    trust.check(audit.fgsm_shift_success_rate(backbone_run, trust.settings))
+
+
+@pytest.mark.trust("safety.pgd_shift_success_rate")
+def test_pgd_shift(backbone_run, trust):
+    trust.check(audit.pgd_shift_success_rate(backbone_run, trust.settings))
+
+
+@pytest.mark.trust("safety.transfer_shift_success_rate")
+def test_transfer_shift(backbone_run, trust):
+    trust.check(audit.transfer_shift_success_rate(backbone_run, trust.settings))
+
+
+@pytest.mark.trust("safety.noise_ccc_drop")
+def test_noise_ccc_drop(backbone_run, trust):
+    trust.check(audit.noise_ccc_drop(backbone_run, trust.settings))

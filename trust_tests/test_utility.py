@@ -56,3 +56,24 @@ def test_export_max_posterior_delta(parity_run, trust):
 @pytest.mark.trust("utility.export_p99_posterior_delta")
 def test_export_p99_posterior_delta(parity_run, trust):
     trust.check(audit.export_p99_posterior_delta(parity_run))
+
+
+# Dimensional models (--task dimensional): the concordance of each rated attribute, and their mean.
+@pytest.mark.trust("utility.ccc_arousal")
+def test_ccc_arousal(backbone_run, trust):
+    trust.check(audit.ccc_arousal(backbone_run))
+
+
+@pytest.mark.trust("utility.ccc_dominance")
+def test_ccc_dominance(backbone_run, trust):
+    trust.check(audit.ccc_dominance(backbone_run))
+
+
+@pytest.mark.trust("utility.ccc_valence")
+def test_ccc_valence(backbone_run, trust):
+    trust.check(audit.ccc_valence(backbone_run))
+
+
+@pytest.mark.trust("utility.ccc_mean")
+def test_ccc_mean(backbone_run, trust):
+    trust.check(audit.ccc_mean(backbone_run))

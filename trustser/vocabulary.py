@@ -15,6 +15,11 @@ PILLARS = ("protocol", "utility", "privacy", "fairness", "safety", "sustainabili
 protocol first, since every other gate stands on it."""
 
 
+TASKS = ("categorical", "dimensional")
+"""What an audited model predicts: an emotion category, or emotional attributes (arousal, dominance,
+valence; `--task`). Each metric declares the tasks it judges; under another task its gate is a SKIP."""
+
+
 class Verdict(StrEnum):
     PASS = "PASS"  # within the gate
     WARN = "WARN"  # outside a warn-level gate, or too small a group to judge

@@ -196,9 +196,9 @@ def test_without_a_test_corpus_the_cross_corpus_tests_are_deselected(tmp_path):
     output = done.stdout + done.stderr
     # no row of a cross-corpus gate, and the in-corpus UAR row names the training corpus alone
     assert [(r["metric"], r["corpus"]) for r in report_records(tmp_path)] == [("utility.uar", TRAIN)], output
-    # test_accuracy, test_ece, test_brier and the three export-parity tests by -k, the three cross-corpus tests by
-    # the plugin
-    assert "9 deselected" in output, output
+    # test_accuracy, test_ece, test_brier, the three export-parity tests and the four CCC tests by -k, the three
+    # cross-corpus tests by the plugin
+    assert "13 deselected" in output, output
     assert done.returncode == 0, output
 
 

@@ -48,9 +48,14 @@ def test_clean_control_passes_every_gate(audit):
     # transfer and black-box attacks are for backbones gradients cannot reach: mfcc gets the white-box attacks
     assert verdicts.pop("safety.transfer_success_rate") == "SKIP", output
     assert verdicts.pop("safety.blackbox_success_rate") == "SKIP", output
+    # the gates of dimensional models SKIP in this categorical audit (tests/dimensional plants their flaws)
+    dimensional = {m for m, metric in declared_metrics().items() if "categorical" not in metric.tasks}
+    assert {verdicts.pop(m) for m in dimensional & set(verdicts)} == {"SKIP"}, output
     assert set(verdicts.values()) == {"PASS"}, output
     assert {m for m in verdicts if m.startswith(("privacy.", "fairness."))} == {
-        m for m in load_gates(ROOT / "thresholds.toml", declared_metrics()) if m.startswith(("privacy.", "fairness."))
+        m
+        for m in load_gates(ROOT / "thresholds.toml", declared_metrics())
+        if m.startswith(("privacy.", "fairness.")) and m not in dimensional
     }, output
     assert code == 0, output
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from trustser.corpora import EMOTIONS, Corpus, Dropped, Fold, Utterance
+from trustser.corpora.attributes import Scale
 from trustser.testing import CORPUS_RULES, check_corpus, corpus_checks
 
 RATE = 16000
@@ -121,6 +122,14 @@ class TrainsOnTheTestPartition(Tones):
         return [Fold(0, train + ("spk7",), (), ("spk6",)), Fold(1, train, (), ("spk7",))]
 
 
+class RatedWithoutScale(Tones):
+    """Attributes with no `attribute_scale` to read them on."""
+
+
+class RatedOnOneToFive(Tones):
+    attribute_scale = Scale(1.0, 5.0)
+
+
 class DropsWithoutReason(Tones):
     dropped = (Dropped("clip_7.wav", ""),)
 
@@ -140,6 +149,17 @@ BROKEN = [  # corpus, the first rule it breaks, a phrase of the message
         changed(Tones(), 1, gender="female"),
         "recognised_genders",
         "speaker(s) ['spk0'] have utterances of more than one gender",
+    ),
+    (changed(RatedWithoutScale(), 1, attributes=(("arousal", 3.0),)), "attributes_on_scale", "not a Scale"),
+    (
+        changed(RatedOnOneToFive(), 1, attributes=(("arousal", 6.0),)),
+        "attributes_on_scale",
+        "'spk0_happy': attributes {'arousal': 6.0} outside the 1-5 scale",
+    ),
+    (
+        changed(RatedOnOneToFive(), 1, attributes=(("valence", 3.0), ("arousal", 3.0))),
+        "attributes_on_scale",
+        "in that order, got ['valence', 'arousal']",
     ),
     (RandomAudioIdentity(), "stable_fingerprint", "fingerprint() changed between two calls"),
     (Stereo(), "audio_loads", "must return a mono float32 numpy array, got float32 of shape (2, 1600)"),

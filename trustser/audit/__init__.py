@@ -25,6 +25,13 @@ from trustser.pillars.fairness.checks import (
     uar_difference_gender,
     worst_speaker_uar,
 )
+from trustser.pillars.fairness.dimensional import (
+    ccc_difference_gender,
+    gender_attribute_fairness,
+    signed_error_difference_gender,
+    speaker_attribute_fairness,
+    worst_speaker_ccc,
+)
 from trustser.pillars.privacy.checks import (
     EXPOSABLE,
     age_inference,
@@ -73,6 +80,15 @@ from trustser.pillars.safety.checks import (
     white_box_attack,
     white_box_success_rate,
 )
+from trustser.pillars.safety.dimensional import (
+    fgsm_shift_success_rate,
+    noise_ccc_audit,
+    noise_ccc_drop,
+    pgd_shift_success_rate,
+    shift_attack_audit,
+    transfer_shift_audit,
+    transfer_shift_success_rate,
+)
 from trustser.pillars.sustainability.checks import (
     energy_kwh_per_audio_hour,
     extraction_energy,
@@ -101,6 +117,7 @@ from trustser.pillars.utility.checks import (
     uar,
     utility,
 )
+from trustser.pillars.utility.dimensional import attribute_utility, ccc_arousal, ccc_dominance, ccc_mean, ccc_valence
 
 __all__ = [
     "EXPOSABLE",
@@ -111,6 +128,11 @@ __all__ = [
     "blackbox_success_rate",
     "brier",
     "brier_difference_gender",
+    "ccc_arousal",
+    "ccc_difference_gender",
+    "ccc_dominance",
+    "ccc_mean",
+    "ccc_valence",
     "cross_corpus_uar_drop",
     "declared_training_data",
     "demographic_inference_uar",
@@ -129,16 +151,20 @@ __all__ = [
     "export_p99_posterior_delta",
     "extraction_energy_kwh_per_audio_hour",
     "gender_inference_uar",
+    "fgsm_shift_success_rate",
     "gflops_per_audio_second",
     "invariance_flip_rate",
     "lexical_overlap",
     "membership_advantage",
     "membership_tpr_at_1pct_fpr",
+    "noise_ccc_drop",
     "noise_uar_drop",
     "parameters",
     "peak_memory_mb",
+    "pgd_shift_success_rate",
     "real_time_factor",
     "seen_sentence_uar_gap",
+    "signed_error_difference_gender",
     "speaker_id_accuracy",
     "speaker_overlap",
     "speaker_verification_cllr_min",
@@ -146,13 +172,16 @@ __all__ = [
     "statistical_parity_gender",
     "statistical_parity_speaker",
     "training_energy_kwh_per_audio_hour",
+    "transfer_shift_success_rate",
     "transfer_success_rate",
     "uar",
     "uar_difference_gender",
     "white_box_success_rate",
+    "worst_speaker_ccc",
     "worst_speaker_uar",
     # the evaluations they read, each returning its evaluator's typed result (memoised per run)
     "age_inference",
+    "attribute_utility",
     "black_box_attack_audit",
     "calibration",
     "demographic_inference",
@@ -163,6 +192,7 @@ __all__ = [
     "extraction_energy",
     "fold_speaker_overlap",
     "gender_calibration",
+    "gender_attribute_fairness",
     "gender_fairness",
     "gender_inference",
     "inference_energy",
@@ -171,9 +201,12 @@ __all__ = [
     "invariance",
     "low_fpr_membership_attack",
     "membership",
+    "noise_ccc_audit",
     "noise_robustness_audit",
     "seen_sentence_effect",
+    "shift_attack_audit",
     "sentence_overlap",
+    "speaker_attribute_fairness",
     "speaker_fairness",
     "speaker_identification_attack",
     "speaker_verification_attack",
@@ -181,6 +214,7 @@ __all__ = [
     "training_energy",
     "transfer",
     "transfer_attack_audit",
+    "transfer_shift_audit",
     "utility",
     "white_box_attack",
 ]

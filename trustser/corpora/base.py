@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from trustser.corpora.attributes import ATTRIBUTES, Scale
 from trustser.corpora.folds import Fold, speaker_folds
 
 EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry")
@@ -29,9 +30,11 @@ class Utterance:
     session: str = ""  # recording session, for corpora folded by session (IEMOCAP, MSP-IMPROV)
     split: str = ""  # official partition (e.g. MSP-Podcast's Train/Development/Test1)
     demographics: tuple[tuple[str, str], ...] = ()  # further (name, value) pairs a manifest carries
+    # (attribute, rating) pairs in ATTRIBUTES order, in the corpus's units (`Corpus.attribute_scale`)
+    attributes: tuple[tuple[str, float], ...] = ()
 
 
-_OPTIONAL = {"age": None, "session": "", "split": "", "demographics": ()}
+_OPTIONAL = {"age": None, "session": "", "split": "", "demographics": (), "attributes": ()}
 
 
 def _identity(utterance: Utterance) -> dict:
@@ -50,6 +53,7 @@ class Corpus:
     sample_rate: int = 16000
     emotions: tuple[str, ...] = EMOTIONS
     dropped: tuple["Dropped", ...] = ()
+    attribute_scale: Scale | None = None  # the scale of the utterances' attributes, where they carry any
 
     def __init__(self, utterances: list[Utterance]):
         self.utterances = list(utterances)
@@ -75,6 +79,8 @@ class Corpus:
                 "emotions": self.emotions,
                 "audio": self.audio_fingerprint(),
                 "utterances": [_identity(u) for u in self.utterances],
+                # only where set, so a corpus without attributes keeps its fingerprint
+                **({"scale": [self.attribute_scale.low, self.attribute_scale.high]} if self.attribute_scale else {}),
             },
             sort_keys=True,
         )
@@ -84,6 +90,22 @@ class Corpus:
         """Emotion class indices in `emotions` order, one per utterance."""
         index = {emotion: i for i, emotion in enumerate(self.emotions)}
         return np.array([index[u.emotion] for u in self.utterances], dtype=np.int64)
+
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        """The attributes every utterance carries, in ATTRIBUTES order (none without a scale)."""
+        if self.attribute_scale is None or not self.utterances:
+            return ()
+        common = set.intersection(*(set(dict(u.attributes)) for u in self.utterances))
+        return tuple(name for name in ATTRIBUTES if name in common)
+
+    def attribute_values(self, *, normalised: bool = True) -> np.ndarray:
+        """[utterances, attributes] in `attribute_names` order: normalised to [0, 1] by the corpus's scale
+        (what heads learn), or in the corpus's own units."""
+        names = self.attribute_names
+        values = np.array([[dict(u.attributes)[n] for n in names] for u in self.utterances], dtype=np.float64)
+        values = values.reshape(len(self.utterances), len(names))
+        return self.attribute_scale.normalise(values) if normalised and names else values
 
     def column(self, field: str) -> np.ndarray:
         return np.array([getattr(u, field) for u in self.utterances])

@@ -69,7 +69,7 @@ def mapping(codes: dict[str, str], options: dict[str, str]) -> EmotionMapping:
     return EmotionMapping(codes, emotions)
 
 
-SOURCE_OPTIONS = ("emotions", "map")
+SOURCE_OPTIONS = ("emotions", "map", "scale")  # scale: a manifest's attribute scale (LOW-HIGH)
 
 
 def parse_source(argument: str | None, corpus: str) -> tuple[Path, dict[str, str]]:

@@ -16,6 +16,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from trustser.cache.store import content_key
+from trustser.corpora.attributes import Scale
+from trustser.corpora.attributes import ordered as in_attribute_order
 from trustser.corpora.audio import AudioStore, BadAudio
 from trustser.corpora.base import GENDERS, BadData, Corpus, Dropped, Utterance
 from trustser.corpora.emotions import EmotionMapping, mapping, parse_source
@@ -56,6 +58,7 @@ class Candidate:
     session: str = ""
     split: str = ""
     demographics: tuple[tuple[str, str], ...] = ()
+    attributes: dict[str, float] | None = None  # attribute -> rating in the corpus's units, where it has them
 
 
 class FileCorpus(Corpus):
@@ -72,9 +75,11 @@ class FileCorpus(Corpus):
         emotions: tuple[str, ...],
         folding: str,
         dropped: list[Dropped],
+        attribute_scale: Scale | None = None,
     ):
         super().__init__(utterances)
         self.name, self.root, self.store, self.emotions, self.folding = name, root, store, emotions, folding
+        self.attribute_scale = attribute_scale if any(u.attributes for u in utterances) else None
         self.files = files  # id -> (path, cache key, samples)
         self.dropped = tuple(dropped)
 
@@ -126,6 +131,7 @@ class FileCorpus(Corpus):
             emotions=self.emotions,
             folding=self.folding,
             dropped=dropped,
+            attribute_scale=self.attribute_scale,
         )
 
     def fold_scheme(self, k: int) -> str:
@@ -151,13 +157,20 @@ def on_sample(name: str, write_sample: SampleWriter, path: str = "") -> Example:
 
 
 def register_dataset(
-    name: str, *, codes: dict[str, str], candidates: Lister, folding: str, sample: SampleWriter | None = None
+    name: str,
+    *,
+    codes: dict[str, str],
+    candidates: Lister,
+    folding: str,
+    sample: SampleWriter | None = None,
+    scale: Scale | None = None,
 ) -> None:
     """Make `name:<directory>[,CODE=emotion...]` a corpus: a dataset as it ships, listed by `candidates`.
 
     Its emotion codes are mapped (and the user's overrides checked) before any file is read, so a bad
     option fails at once, not after minutes of decoding. `sample(root)` writes a tiny sample of the
     dataset's layout into `root`: the contract test checks the corpus on it (without, it fails that test).
+    `scale` is the rating scale of the attributes its candidates carry (arousal, dominance, valence).
     """
     if folding not in FOLDINGS:
         raise ValueError(f"{name}: folding must be one of {FOLDINGS}, got {folding!r}")
@@ -165,6 +178,8 @@ def register_dataset(
     @register(name, reads_files=True, checked_as=[on_sample(name, sample)] if sample else None)
     def dataset(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
         root, options = parse_source(argument, name)
+        if "scale" in options:
+            raise ValueError(f"{name} rates its attributes on its own scale; scale= is a manifest's option")
         labels = mapping(codes, options)
         found, dropped = candidates(root)
         return build(
@@ -176,6 +191,7 @@ def register_dataset(
             on_bad_audio=on_bad_audio,
             folding=folding,
             dropped=dropped,
+            scale=scale,
         )
 
 
@@ -189,6 +205,7 @@ def build(
     on_bad_audio: str = "skip",
     folding: str = "speaker",
     dropped: list[Dropped] | None = None,
+    scale: Scale | None = None,
 ) -> FileCorpus:
     """Map, check and decode `candidates` into a corpus; `dropped` carries the adapter's own drops."""
     if on_bad_audio not in POLICIES:
@@ -204,7 +221,7 @@ def build(
         if utterance_id in files:
             admitted = Dropped(str(candidate.path), "duplicate utterance id", utterance_id, bad=True)
         else:
-            admitted = _admit(candidate, labels, store)
+            admitted = _admit(candidate, labels, store, scale)
         if isinstance(admitted, Dropped):
             _refuse_if_failing(admitted, on_bad_audio)
             dropped.append(admitted)
@@ -221,18 +238,29 @@ def build(
                 candidate.session,
                 candidate.split,
                 candidate.demographics,
+                in_attribute_order(candidate.attributes or {}),
             )
         )
     if not utterances:
         raise BadData(f"{name} at {root}: no usable utterances ({len(dropped)} dropped)")
     return FileCorpus(
-        name, root, utterances, files, store=store, emotions=labels.emotions, folding=folding, dropped=dropped
+        name,
+        root,
+        utterances,
+        files,
+        store=store,
+        emotions=labels.emotions,
+        folding=folding,
+        dropped=dropped,
+        attribute_scale=scale,
     )
 
 
-def _admit(candidate: Candidate, labels: EmotionMapping, store: AudioStore) -> Dropped | tuple[str, int]:
+def _admit(
+    candidate: Candidate, labels: EmotionMapping, store: AudioStore, scale: Scale | None
+) -> Dropped | tuple[str, int]:
     """The candidate's cached audio (key, samples), or why it is left out."""
-    problem = _label_problem(candidate, labels) or _speaker_problem(candidate)
+    problem = _label_problem(candidate, labels) or _speaker_problem(candidate) or _rating_problem(candidate, scale)
     if problem is not None:
         return problem
     try:
@@ -258,6 +286,17 @@ def _speaker_problem(candidate: Candidate) -> Dropped | None:
     if not candidate.speaker or candidate.gender is None:
         # Folds are speaker-independent and gender is the audited attribute: both are needed.
         return Dropped(str(candidate.path), "unknown speaker or gender", f"{candidate.speaker!r}, {candidate.gender!r}")
+    return None
+
+
+def _rating_problem(candidate: Candidate, scale: Scale | None) -> Dropped | None:
+    ratings = candidate.attributes or {}
+    if ratings and scale is None:
+        raise ValueError(f"{candidate.path}: attributes {sorted(ratings)} given, but the corpus names no scale")
+    bad = {n: v for n, v in ratings.items() if not (np.isfinite(v) and scale.low <= v <= scale.high)}
+    if bad:
+        detail = f"{bad} outside the corpus's {scale.describe()} scale"
+        return Dropped(str(candidate.path), "invalid attribute rating", detail, bad=True)
     return None
 
 

@@ -5,8 +5,10 @@ Required columns: `path` (relative to the table's folder, or absolute), `emotion
 folds are these partitions, otherwise speaker-independent k-fold), `age`, `id` (default: the file
 stem), `text` (the transcript) or `sentence` (a sentence id; the transcript wins where both are
 given: the protocol pillar's lexical overlap and `--folds-disjoint sentence` read it), `session`; any
-other column is kept as a demographic. Emotion names are read
-case-insensitively with common spellings (neu, hap, anger, happiness, ...); `map=` adds others.
+`arousal`, `valence`, `dominance` (attribute ratings, on the scale the spec names with
+`scale=LOW-HIGH`, e.g. `manifest:/data/ours.csv,scale=1-7`; required where the table has them; an empty
+cell leaves that utterance without the attribute); any other column is kept as a demographic. Emotion
+names are read case-insensitively with common spellings (neu, hap, anger, happiness, ...); `map=` adds others.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from trustser.corpora.attributes import ATTRIBUTES, Scale, parse_rating
 from trustser.corpora.base import Dropped
 from trustser.corpora.emotions import SYNONYMS, mapping, parse_source
 from trustser.corpora.files import Candidate, FileCorpus, build, gender, on_sample
@@ -21,7 +24,7 @@ from trustser.corpora.registry import register
 from trustser.corpora.samples import tone, write_csv
 
 REQUIRED = ("path", "emotion", "speaker", "gender")
-KNOWN = (*REQUIRED, "split", "age", "id", "sentence", "text", "session")
+KNOWN = (*REQUIRED, "split", "age", "id", "sentence", "text", "session", *ATTRIBUTES)
 CODES = {spelling: emotion for emotion, spellings in SYNONYMS.items() for spelling in spellings}
 
 
@@ -42,6 +45,13 @@ def candidates(table: Path) -> tuple[list[Candidate], list[Dropped]]:
         if age and not age.isdigit():
             dropped.append(Dropped(f"{table}:{line}", "invalid age", repr(age), bad=True))
             continue
+        try:
+            attributes = {
+                name: parse_rating(row[name], where=f"{table}:{line} {name}") for name in ATTRIBUTES if row.get(name)
+            }
+        except ValueError as error:
+            dropped.append(Dropped(f"{table}:{line}", "invalid attribute rating", str(error), bad=True))
+            continue
         path = Path(row["path"]).expanduser()
         extra = tuple((k, v) for k, v in sorted(row.items()) if k not in KNOWN and v)
         found.append(
@@ -56,16 +66,18 @@ def candidates(table: Path) -> tuple[list[Candidate], list[Dropped]]:
                 session=row.get("session", ""),
                 split=row.get("split", ""),
                 demographics=extra,
+                attributes=attributes,
             )
         )
     return found, dropped
 
 
 def write_sample(root: Path) -> None:
-    """Eight speakers' tones in `audio/` and two tables over them: `manifest.csv` without splits (with an age and
-    a further demographic column, and boredom, outside the label set), `manifest_split.tsv` with them."""
+    """Eight speakers' tones in `audio/` and three tables over them: `manifest.csv` without splits (with an age and
+    a further demographic column, and boredom, outside the label set), `manifest_split.tsv` with them, and
+    `manifest_rated.csv` with arousal, valence and dominance on a 1-5 scale."""
     spellings = {"neutral": "neutral", "happy": "Happiness", "sad": "sadness", "angry": "anger", "boredom": "boredom"}
-    rows, split_rows = [], []
+    rows, split_rows, rated_rows = [], [], []
     for number in range(8):
         speaker, sex = f"spk{number + 1:02d}", "F" if number % 2 else "M"
         split = "test" if number < 2 else "dev" if number < 4 else "train"
@@ -75,8 +87,20 @@ def write_sample(root: Path) -> None:
             rows.append([relative, spelling, speaker, sex, 20 + 3 * number, "de" if number % 3 else "en"])
             if emotion != "boredom":
                 split_rows.append([relative, spelling[:3].lower(), speaker, sex, split])
+                rated_rows.append([relative, emotion, speaker, sex, *SAMPLE_RATINGS[emotion]])
     write_csv(root / "manifest.csv", ["path", "emotion", "speaker", "gender", "age", "native_language"], rows)
     write_csv(root / "manifest_split.tsv", ["path", "emotion", "speaker", "gender", "split"], split_rows, "\t")
+    header = ["path", "emotion", "speaker", "gender", "arousal", "valence", "dominance"]
+    write_csv(root / "manifest_rated.csv", header, rated_rows)
+
+
+# (arousal, valence, dominance) of the sample's emotions, on a 1-5 scale
+SAMPLE_RATINGS = {
+    "neutral": (2.5, 3.0, 2.5),
+    "happy": (3.5, 4.0, 3.0),
+    "sad": (2.0, 1.5, 2.0),
+    "angry": (4.0, 1.5, 4.0),
+}
 
 
 @register(
@@ -85,12 +109,14 @@ def write_sample(root: Path) -> None:
     checked_as=[
         on_sample("manifest", write_sample, "manifest.csv"),
         on_sample("manifest", write_sample, "manifest_split.tsv"),
+        on_sample("manifest", write_sample, "manifest_rated.csv,scale=1-5"),
     ],
 )
 def manifest_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
     table, options = parse_source(argument, "manifest")
     labels = mapping(CODES, options)  # checked before the table is read
     found, dropped = candidates(table)
+    scale = parse_scale(options.get("scale"), table, rated=any(c.attributes for c in found))
     folding = "partition" if any(c.split for c in found) else "speaker"
     return build(
         "manifest",
@@ -101,4 +127,26 @@ def manifest_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = 
         on_bad_audio=on_bad_audio,
         folding=folding,
         dropped=dropped,
+        scale=scale,
     )
+
+
+def parse_scale(text: str | None, table: Path, *, rated: bool) -> Scale | None:
+    """The `scale=LOW-HIGH` option; required when the table rates attributes, refused when it rates none."""
+    if text is None:
+        if rated:
+            raise ValueError(
+                f"{table} has attribute columns ({', '.join(ATTRIBUTES)}): name their scale, e.g. "
+                f"manifest:{table},scale=1-7"
+            )
+        return None
+    low, sep, high = text.partition("-")
+    try:
+        scale = Scale(float(low), float(high)) if sep else None
+    except ValueError:
+        scale = None
+    if scale is None:
+        raise ValueError(f"scale= takes LOW-HIGH, e.g. scale=1-7, got {text!r}")
+    if not rated:
+        raise ValueError(f"{table}: scale={text} given, but the table has no {', '.join(ATTRIBUTES)} column")
+    return scale

@@ -4,7 +4,9 @@ Layout: `session1..6/<S01A>/<P|R|S|T>/MSP-IMPROV-S01A-F01-P-FM01.wav` and `Evalu
 name holds the sentence and its target emotion (`S01A`), the speaking actor (`F01`: female actor of
 session 1; the letter is the gender), and the scenario (P, R, S, T). `Evaluation.txt` gives each
 clip's consensus label on a line `UTD-IMPROV-S01A-F01-P-FM01.avi; A; A:4.0; V:2.0; D:3.0 ; N:1.0;`
-(A angry, H happy, S sad, N neutral, O other, X no agreement), followed by one line per rater.
+(A angry, H happy, S sad, N neutral, O other, X no agreement; then the raters' mean arousal, valence
+and dominance on MSP-IMPROV's 1-5 scale, kept as the clip's attributes, and naturalness), followed by
+one line per rater.
 Folds: one per session (6).
 """
 
@@ -13,22 +15,28 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from trustser.corpora.attributes import Scale
 from trustser.corpora.base import Dropped
 from trustser.corpora.files import Candidate, register_dataset
 from trustser.corpora.samples import tone
 
 CODES = {"N": "neutral", "H": "happy", "S": "sad", "A": "angry", "O": "other", "X": "no agreement"}
 CONSENSUS = re.compile(r"^UTD-IMPROV-([A-Z0-9-]+)\.avi\s*;\s*([A-Z])\s*;")
+RATING = re.compile(r"\b([AVD])\s*:\s*([\d.]+)")
+RATED = {"A": "arousal", "V": "valence", "D": "dominance"}
+SCALE = Scale(1.0, 5.0)
 NAME = re.compile(r"^MSP-IMPROV-(S\d\d)([A-Z])-([FM])(\d\d)-([A-Z])-([A-Z0-9]+)$")
 
 
-def consensus(root: Path) -> dict[str, str]:
-    """Consensus label code by clip name (`MSP-IMPROV-S01A-F01-P-FM01`), from Evaluation.txt."""
+def consensus(root: Path) -> dict[str, tuple[str, dict[str, float]]]:
+    """Consensus label code and attributes by clip name (`MSP-IMPROV-S01A-F01-P-FM01`), from Evaluation.txt."""
     labels = {}
     for line in (root / "Evaluation.txt").read_text(encoding="utf-8", errors="replace").splitlines():
         match = CONSENSUS.match(line.strip())
         if match:
-            labels[f"MSP-IMPROV-{match.group(1)}"] = match.group(2)
+            rest = line.strip()[match.end() :]
+            ratings = {RATED[letter]: float(value) for letter, value in RATING.findall(rest)}
+            labels[f"MSP-IMPROV-{match.group(1)}"] = (match.group(2), ratings)
     return labels
 
 
@@ -47,9 +55,16 @@ def candidates(root: Path) -> tuple[list[Candidate], list[Dropped]]:
             dropped.append(Dropped(str(path), "unknown emotion label", "no consensus line in Evaluation.txt", bad=True))
             continue
         sex = "female" if letter == "F" else "male"
+        code, attributes = labels[path.stem]
         found.append(
             Candidate(
-                path, labels[path.stem], f"{letter}{session}", sex, sentence=sentence, session=f"session{int(session)}"
+                path,
+                code,
+                f"{letter}{session}",
+                sex,
+                sentence=sentence,
+                session=f"session{int(session)}",
+                attributes=attributes,
             )
         )
     return found, dropped
@@ -74,4 +89,4 @@ def write_sample(root: Path) -> None:
     (root / "Evaluation.txt").write_text("".join(lines))
 
 
-register_dataset("msp_improv", codes=CODES, candidates=candidates, folding="session", sample=write_sample)
+register_dataset("msp_improv", codes=CODES, candidates=candidates, folding="session", sample=write_sample, scale=SCALE)

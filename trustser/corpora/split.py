@@ -8,6 +8,18 @@ import numpy as np
 
 from trustser.corpora.base import Corpus
 from trustser.corpora.folds import Fold, sentence_key
+from trustser.vocabulary import TASKS
+
+
+def require_task(corpus: Corpus, task: str) -> None:
+    """ValueError, saying why, unless `corpus` can be audited for `task` (dimensional: it rates attributes)."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    if task == "dimensional" and not corpus.attribute_names:
+        raise ValueError(
+            f"corpus {corpus.name} rates no attribute (arousal, dominance, valence) on every utterance: "
+            "a dimensional audit needs them (docs/corpora.md, Attributes)"
+        )
 
 
 class CorpusSplit:
@@ -15,16 +27,43 @@ class CorpusSplit:
 
     A fold's training, dev and test rows are its speakers' utterances; for a sentence-disjoint fold
     (`Fold.held_out_sentences`), training and dev leave out the held-out sentences and test keeps only them.
+    `task` says what heads learn (`targets`): the emotion class (categorical) or the corpus's attributes,
+    normalised to [0, 1] (dimensional).
     """
 
-    def __init__(self, corpus: Corpus, folds: list[Fold]):
+    def __init__(self, corpus: Corpus, folds: list[Fold], *, task: str = "categorical"):
+        require_task(corpus, task)
         self.corpus = corpus
         self.folds = folds
+        self.task = task
 
     @cached_property
     def labels(self) -> np.ndarray:
         """Emotion class index of every utterance."""
         return self.corpus.labels()
+
+    @cached_property
+    def attributes(self) -> np.ndarray:
+        """[utterances, attributes] normalised to [0, 1] by the corpus's scale, in `attribute_names` order."""
+        return self.corpus.attribute_values(normalised=True).astype(np.float32)
+
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        return self.corpus.attribute_names
+
+    @property
+    def dimensional(self) -> bool:
+        return self.task == "dimensional"
+
+    @property
+    def targets(self) -> np.ndarray:
+        """What heads learn, per utterance: class indices [n] (categorical) or attributes [n, attributes]."""
+        return self.attributes if self.dimensional else self.labels
+
+    @property
+    def num_outputs(self) -> int:
+        """A head's outputs: one logit per emotion, or one value per attribute."""
+        return len(self.attribute_names) if self.dimensional else self.num_classes
 
     def indices(self, speakers: tuple[str, ...]) -> np.ndarray:
         """The rows of these speakers' utterances, in corpus order."""

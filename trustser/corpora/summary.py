@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from trustser.cache.store import atomic_path
@@ -33,6 +33,9 @@ class CorpusSummary:
     dropped: dict[str, int]  # reason -> items left out
     bad_items: tuple[str, ...]  # "file: reason (detail)" for every bad item left out
     left_out: tuple[str, ...] = ()  # "file: reason" for every item left out by design (e.g. an emotion outside the set)
+    # the attributes every utterance is rated on, each with its mean and range in the corpus's units
+    attributes: dict[str, dict[str, float]] = field(default_factory=dict)
+    attribute_scale: str = ""  # e.g. "1-7"; "" for a corpus without attributes
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -49,6 +52,11 @@ class CorpusSummary:
         ]
         for emotion in self.emotions:
             lines.append(f"{emotion:<{width}}  " + "  ".join(f"{self.counts[emotion].get(g, 0):>7}" for g in genders))
+        if self.attributes:
+            rated = ", ".join(
+                f"{name} mean {a['mean']:.2f} ({a['min']:g}-{a['max']:g})" for name, a in self.attributes.items()
+            )
+            lines.append(f"attributes on a {self.attribute_scale} scale: {rated}")
         if self.dropped:
             total = sum(self.dropped.values())
             reasons = "; ".join(f"{n} {reason}" for reason, n in sorted(self.dropped.items()))
@@ -95,4 +103,14 @@ def summarise(corpus: Corpus, folds: list[Fold], spec: str, k: int) -> CorpusSum
         dropped=dict(sorted(Counter(d.reason for d in corpus.dropped).items())),
         bad_items=tuple(text for bad, text in named if bad),
         left_out=tuple(text for bad, text in named if not bad),
+        attributes=_attributes(corpus),
+        attribute_scale=corpus.attribute_scale.describe() if corpus.attribute_names else "",
     )
+
+
+def _attributes(corpus: Corpus) -> dict[str, dict[str, float]]:
+    values = corpus.attribute_values(normalised=False)
+    return {
+        name: {"mean": float(values[:, i].mean()), "min": float(values[:, i].min()), "max": float(values[:, i].max())}
+        for i, name in enumerate(corpus.attribute_names)
+    }

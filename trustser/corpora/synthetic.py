@@ -6,6 +6,10 @@ range, speaking rate, volume); every utterance draws its own random deviation fr
 classes overlap as in acted corpora. It is a test bed with known ground truth, not a stand-in for
 real emotional speech.
 
+Attributes: every utterance also carries planted arousal, valence and dominance on a 1-7 scale (the
+MSP-Podcast convention), functions of the prosody it was rendered with (`planted_attributes`), so
+a dimensional audit has a corpus whose right answer is known and audible.
+
 Determinism: espeak-ng keeps synthesis state in C statics (e.g. its pitch-flutter phase) that no
 API call resets, so one utterance's samples depend on what was synthesised before it in the same
 process. The corpus is therefore always synthesised in a fresh interpreter, in a fixed order: same
@@ -26,6 +30,7 @@ import numpy as np
 import soundfile
 
 from trustser.cache.store import content_key, private_lock, private_mkdir, private_open, staging_prefix, writes_to
+from trustser.corpora.attributes import Scale, ordered
 from trustser.corpora.base import EMOTIONS, Corpus, Utterance
 from trustser.corpora.espeak import Prosody, espeak_version, synthesise_in_fresh_process
 from trustser.corpora.registry import parse_options, register
@@ -81,6 +86,32 @@ SPEAKER_HABIT = Prosody(pitch=6, range=6, rate=12, volume=8)
 _LIMITS = {"pitch": (0, 100), "range": (0, 100), "rate": (80, 450), "volume": (10, 200)}
 
 
+ATTRIBUTE_SCALE = Scale(1.0, 7.0)
+# Each prosody parameter's span between the quietest, slowest, flattest emotion profile (sad) and the most
+# extreme one: a parameter at the low end of its span reads 0, at the high end 1.
+_SPAN = {"rate": (135, 205), "volume": (80, 145), "range": (15, 85), "pitch": (38, 68)}
+
+
+def _unit(prosody: dict, name: str) -> float:
+    low, high = _SPAN[name]
+    return (prosody[name] - low) / (high - low)
+
+
+def planted_attributes(prosody: dict) -> dict[str, float]:
+    """The utterance's planted attributes on the 1-7 scale, from the prosody it was rendered with.
+
+    With r, v, g, p the rate, volume, pitch range and pitch level, each mapped to its span `_SPAN` (0 at the
+    low end, 1 at the high end), each attribute's unit value u is clipped to [0, 1] and rated 1 + 6u:
+    arousal u = (r + v + g) / 3 (faster, louder, livelier speech is more aroused); valence u = 0.5 +
+    (p - v) / 2 (a higher voice reads as pleasant, a louder one as not: happy highest, angry lowest);
+    dominance u = (2 v + (1 - p)) / 3 (a loud, low voice dominates: angry highest). Rounded to 0.01.
+    Each utterance's own jitter and its speaker's habit move them, so they vary within an emotion.
+    """
+    r, v, g, p = (_unit(prosody, name) for name in ("rate", "volume", "range", "pitch"))
+    units = {"arousal": (r + v + g) / 3, "valence": 0.5 + (p - v) / 2, "dominance": (2 * v + (1 - p)) / 3}
+    return {name: round(float(ATTRIBUTE_SCALE.in_units(np.clip(u, 0, 1))), 2) for name, u in units.items()}
+
+
 @dataclass(frozen=True)
 class UtteranceSpec:
     utterance: Utterance
@@ -124,6 +155,12 @@ def corpus_plan(
     return plan
 
 
+def _planned(utterance: Utterance) -> dict:
+    """The utterance as planned and stored: without attributes, which follow from its prosody at load, so
+    the plan's key (and the cached audio) are what they were before utterances carried attributes."""
+    return {k: v for k, v in asdict(utterance).items() if k != "attributes"}
+
+
 def generate(plan: list[UtteranceSpec], target: Path) -> None:
     """Synthesise `plan` into `target` atomically (nothing partial is ever left at `target`)."""
     with writes_to(target):
@@ -135,7 +172,7 @@ def generate(plan: list[UtteranceSpec], target: Path) -> None:
             for s in plan
         ]
         synthesise_in_fresh_process(jobs, staging, SAMPLE_RATE)
-        metadata = [dict(asdict(spec.utterance), voice=spec.voice, prosody=asdict(spec.prosody)) for spec in plan]
+        metadata = [dict(_planned(spec.utterance), voice=spec.voice, prosody=asdict(spec.prosody)) for spec in plan]
         with writes_to(target):
             with private_open(staging / "metadata.json", "w") as handle:
                 handle.write(json.dumps(metadata, indent=1))
@@ -147,11 +184,21 @@ def generate(plan: list[UtteranceSpec], target: Path) -> None:
 class SyntheticCorpus(Corpus):
     name = "synthetic"
     sample_rate = SAMPLE_RATE
+    attribute_scale = ATTRIBUTE_SCALE
 
     def __init__(self, directory: Path, key: str):
         records = json.loads((directory / "metadata.json").read_text())
         fields = Utterance.__dataclass_fields__
-        super().__init__([Utterance(**{k: v for k, v in r.items() if k in fields}) for r in records])
+        super().__init__(
+            [
+                # the attributes follow from the stored prosody: the audio and its cache stay as they were
+                Utterance(
+                    **{k: v for k, v in r.items() if k in fields and k != "attributes"},
+                    attributes=ordered(planted_attributes(r["prosody"])),
+                )
+                for r in records
+            ]
+        )
         self.directory = directory
         self.key = key
 
@@ -171,7 +218,7 @@ class SyntheticCorpus(Corpus):
 def synthetic_corpus(argument: str | None, cache_root: Path) -> SyntheticCorpus:
     options = parse_options(argument, DEFAULTS)
     plan = corpus_plan(**options)
-    plan_digest = content_key(plan=[(asdict(s.utterance), s.voice, asdict(s.prosody)) for s in plan])
+    plan_digest = content_key(plan=[(_planned(s.utterance), s.voice, asdict(s.prosody)) for s in plan])
     key = content_key(step="synthetic-corpus", version=SYNTHESIS_VERSION, engine=espeak_version(), plan=plan_digest)
     directory = Path(cache_root) / "corpora" / f"synthetic-{key}"
     with writes_to(directory.parent):

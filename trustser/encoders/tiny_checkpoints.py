@@ -75,14 +75,22 @@ def _with_labels() -> dict:
 
 
 def save_wav2vec_family(
-    directory: Path, model_type: str, do_normalize: bool | None = True, classifier: bool = False, **config_overrides
+    directory: Path,
+    model_type: str,
+    do_normalize: bool | None = True,
+    classifier: bool = False,
+    regression: bool = False,
+    **config_overrides,
 ) -> Path:
-    """A tiny base model (or `...ForSequenceClassification` with `classifier`) plus, unless
-    `do_normalize` is None, a `Wav2Vec2FeatureExtractor` preprocessor config."""
+    """A tiny base model (or `...ForSequenceClassification` with `classifier`; with `regression`, one of
+    `problem_type="regression"` with three outputs, an attribute model) plus, unless `do_normalize` is None,
+    a `Wav2Vec2FeatureExtractor` preprocessor config."""
     from transformers import AutoModel, AutoModelForAudioClassification, Wav2Vec2FeatureExtractor
 
     torch.manual_seed(SEED)
     extra = _with_labels() if classifier else {}
+    if regression:
+        classifier, extra = True, dict(num_labels=3, problem_type="regression", classifier_proj_size=16)
     config = _wav2vec_family_config(model_type, **config_overrides, **extra)
     model = (AutoModelForAudioClassification if classifier else AutoModel).from_config(config)
     model.save_pretrained(directory)

@@ -21,7 +21,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from trustser.vocabulary import PILLARS, Bound
+from trustser.vocabulary import PILLARS, TASKS, Bound
 
 Rule = Callable[[Any], "str | None"]
 """A setting's constraint beyond its type: None when the value is fine, else what it must be."""
@@ -66,6 +66,7 @@ class Metric:
     chance: str = ""  # the value with no signal, where there is one (docs/metrics.md)
     reference: str = ""  # the library or convention it matches (docs/metrics.md)
     settings: object = None  # a frozen dataclass instance with the default settings, or None
+    tasks: tuple[str, ...] = ("categorical",)  # the tasks (TASKS) whose models it judges; SKIP under others
 
     @property
     def pillar(self) -> str:
@@ -92,8 +93,13 @@ def declare_metric(
     chance: str = "",
     reference: str = "",
     settings: object = None,
+    tasks: tuple[str, ...] = ("categorical",),
 ) -> Metric:
     """Declare a metric (at import of its evaluator module); returns the declaration.
+
+    `tasks` are what the models it judges predict (trustser.vocabulary.TASKS): emotion categories, as most
+    metrics, attributes (the dimensional ones), or both (a protocol check, the representations' privacy,
+    the cost of running it). Under a task it does not judge, its trust test is a SKIP saying so.
 
     Declaring the same name twice is allowed only with an identical declaration (a module imported
     twice), so two metrics can never share a name.
@@ -105,7 +111,9 @@ def declare_metric(
         raise ValueError(f"{name}: bound must be 'min' or 'max' and default finite, got {bound!r} and {default!r}")
     if settings is not None:
         _check_settings_class(name, settings)
-    metric = Metric(name, label, Bound(bound), float(default), definition, chance, reference, settings)
+    if not tasks or any(task not in TASKS for task in tasks):
+        raise ValueError(f"{name}: tasks must be a non-empty tuple of {TASKS}, got {tasks!r}")
+    metric = Metric(name, label, Bound(bound), float(default), definition, chance, reference, settings, tuple(tasks))
     if _DECLARED.get(name, metric) != metric:
         raise ValueError(f"metric {name!r} is declared twice, differently")
     _DECLARED[name] = metric

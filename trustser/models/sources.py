@@ -35,6 +35,7 @@ from trustser.models.context import RunContext
 from trustser.models.finished.formats import load_finished_model
 from trustser.models.finished.model import FinishedModel, ModelOutputs
 from trustser.models.head import EmotionHead
+from trustser.models.objectives import DIMENSIONAL_VERSION
 from trustser.models.training import TRAINING_VERSION, predict_logits, train_head
 
 
@@ -66,6 +67,11 @@ def finite_weights(head: EmotionHead, key: str) -> dict:
             f"head {key} trained to non-finite weights ({', '.join(bad)}): non-finite features? not cached"
         )
     return state
+
+
+def _audited_attributes(split: CorpusSplit) -> tuple[str, ...]:
+    """The attributes a finished model must predict: the corpus's, in a dimensional audit; else none."""
+    return split.attribute_names if split.dimensional else ()
 
 
 class TrainedHeads:
@@ -104,6 +110,12 @@ class TrainedHeads:
             version=TRAINING_VERSION,
             features=feature_key(self.encoder, self.split.corpus, self.context.extraction),
             labels=self.split.labels.tolist(),
+            # a dimensional head learns the attributes; categorical heads keep the key they always had
+            **(
+                {"task": "dimensional", "objective": DIMENSIONAL_VERSION, "targets": self.split.targets.tolist()}
+                if self.split.dimensional
+                else {}
+            ),
             # a sentence-disjoint fold trains on fewer utterances; other folds keep the key they always had
             fold=[
                 fold.train_speakers,
@@ -120,10 +132,10 @@ class TrainedHeads:
         train_rows = self.split.train_rows(fold)
         train = lambda: train_head(  # noqa: E731
             self.features,
-            self.split.labels,
+            self.split.targets,
             train_rows,
             self.split.dev_rows(fold),
-            num_classes=self.split.num_classes,
+            num_classes=self.split.num_outputs,
             head_config=self.context.head_config,
             train_config=self.context.train_config,
             device=self.device,
@@ -146,7 +158,7 @@ class TrainedHeads:
                 with self.cache.writing():
                     self._train_and_store(path, key, train, audio_seconds)
         head = EmotionHead(
-            self.features.num_layers, self.features.hidden_size, self.split.num_classes, self.context.head_config
+            self.features.num_layers, self.features.hidden_size, self.split.num_outputs, self.context.head_config
         )
         head.load_state_dict(self.cache.load_tensors(path))
         return head.eval()
@@ -173,7 +185,7 @@ class TrainedHeads:
         shape = {
             "num_layers": self.features.num_layers,
             "hidden_size": self.features.hidden_size,
-            "num_classes": self.split.num_classes,
+            "num_classes": self.split.num_outputs,
             "config": self.context.head_config.as_dict(),
         }
         return {"backbone": self.backbone, "head": str(self.cache.path("heads", self.head_key(fold))), "shape": shape}
@@ -194,7 +206,12 @@ class FinishedModelSource:
 
     @cached_property
     def model(self) -> FinishedModel:
-        model = self._loaded or load_finished_model(self.spec, self.context.corpus.emotions, self.label_overrides)
+        model = self._loaded or load_finished_model(
+            self.spec,
+            self.context.corpus.emotions,
+            self.label_overrides,
+            attributes=_audited_attributes(self.context.split),
+        )
         for line in self._adjustments_at_load(model):
             self.context.progress(f"warning: model:{self.spec}: {line}")
         return model
@@ -230,13 +247,21 @@ class FinishedModelSource:
         return self.model.head.eval()
 
     def deployment(self, fold: Fold) -> dict:
-        return {"model": self.spec, "labels": self.label_overrides, "emotions": list(self.context.corpus.emotions)}
+        attributes = (
+            {"attributes": list(_audited_attributes(self.context.split))} if self.context.split.dimensional else {}
+        )
+        return {
+            "model": self.spec,
+            "labels": self.label_overrides,
+            "emotions": list(self.context.corpus.emotions),
+            **attributes,
+        }
 
     def adjustments(self, rows: np.ndarray | None = None) -> list[str]:
         """What the audit changed to judge the model, in words for the report: loading's adjustments and the
         labels left out or merged, with how many of the utterances `rows` (those predicted) each changed."""
         model = self.model
-        if rows is None or not len(rows) or not (model.left_out or model.merged):
+        if rows is None or not len(rows) or not (model.left_out or model.merged) or model.attributes:
             return self._adjustments_at_load(model)
         outputs = predict_logits(ModelOutputs(model.head), self.features, rows)
         emotion_of = torch.full((len(model.id2label),), -1, dtype=torch.long)  # model label -> audit emotion
@@ -261,7 +286,11 @@ class FinishedModelSource:
     def _adjustments_at_load(self, model: FinishedModel) -> list[str]:
         """What the audit changed to judge `model`, in words, as known at load (no counts)."""
         lines = list(model.adjustments)
-        if model.left_out:
+        if model.left_out and model.attributes:
+            lines.append(
+                f"outputs left out: {', '.join(model.left_out.values())} (attributes the corpus does not rate)"
+            )
+        elif model.left_out:
             lines.append(
                 f"labels left out: {', '.join(model.left_out.values())} (outside the audit's emotions; an utterance "
                 "whose top output is one of them is judged on its runner-up)"

@@ -1,4 +1,6 @@
-"""Training the emotion head on cached features: class-weighted loss, early stopping on dev UAR.
+"""Training the emotion head on cached features: class-weighted loss, early stopping on dev UAR; for
+attributes (targets [utterances, attributes]), the CCC loss and early stopping on dev CCC
+(trustser.models.objectives).
 
 Seeded and deterministic on CPU: the same features, split, configuration and seed give the same
 weights bit for bit. On the CPU a head trains on one torch thread, whatever the audit's thread count:
@@ -25,6 +27,7 @@ from trustser.compute.devices import torch_threads
 from trustser.compute.memory import BATCH_SLACK, release_free_memory
 from trustser.features.frames import FrameSource
 from trustser.models.head import EmotionHead, HeadConfig
+from trustser.models.objectives import ConcordanceLoss, dev_concordance, is_dimensional
 
 TRAINING_VERSION = "3"  # bump when the loop changes its results
 
@@ -121,8 +124,11 @@ def predict_logits(
 
 
 def per_utterance_loss(head: EmotionHead, features: FrameSource, labels: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    """Unweighted cross-entropy (nats) of each utterance: the membership attacker's score."""
+    """Unweighted cross-entropy (nats) of each utterance, or for attributes its squared error summed over
+    them (CCC is a property of a set, not of one utterance): the membership attacker's score."""
     logits = predict_logits(head, features, indices)
+    if is_dimensional(labels):
+        return ((logits.double() - torch.as_tensor(labels[indices]).double()) ** 2).sum(1).numpy()
     return nn.functional.cross_entropy(logits, torch.as_tensor(labels[indices]), reduction="none").numpy()
 
 
@@ -214,10 +220,16 @@ def _fit_epochs(
     through (the head itself, or opacus's per-sample-gradient wrapper of it).
     """
     model = (head if model is None else model).to(device)
-    weights = class_weights(labels[train_indices], head.classifier.out_features)
-    loss_fn = nn.CrossEntropyLoss(weight=weights.to(device))
-    dev_loss_fn = nn.CrossEntropyLoss(weight=weights)  # dev logits come back to the CPU
-    targets = torch.as_tensor(labels, dtype=torch.long)
+    if is_dimensional(labels):  # attributes: the CCC loss, on the whole batch
+        loss_fn = dev_loss_fn = ConcordanceLoss()
+        targets = torch.as_tensor(labels, dtype=torch.float32)
+        with torch.no_grad():  # start at the training mean: CCC's gradient then goes to the covariance
+            head.classifier.bias.copy_(targets[train_indices].mean(0))
+    else:
+        weights = class_weights(labels[train_indices], head.classifier.out_features)
+        loss_fn = nn.CrossEntropyLoss(weight=weights.to(device))
+        dev_loss_fn = nn.CrossEntropyLoss(weight=weights)  # dev logits come back to the CPU
+        targets = torch.as_tensor(labels, dtype=torch.long)
     best_score, best_state, stale = (-1.0, -np.inf), copy.deepcopy(head.state_dict()), 0
     started, best_epoch = time.perf_counter(), 0
     for epoch in range(1, train_config.max_epochs + 1):
@@ -232,6 +244,9 @@ def _fit_epochs(
                 loss = loss_fn(model(layers.to(device), lengths.to(device)), targets[batch].to(device))
                 optimiser.zero_grad()
                 loss.backward()
+            elif isinstance(loss_fn, ConcordanceLoss):
+                optimiser.zero_grad()
+                _accumulate_batch_loss_gradients(model, features, parts, targets, loss_fn=loss_fn, device=device)
             else:
                 optimiser.zero_grad()
                 _accumulate_gradients(model, features, parts, targets, weight=loss_fn.weight, device=device)
@@ -249,7 +264,7 @@ def _fit_epochs(
     if progress is not None:
         progress(
             f"{epoch} epochs of {len(train_indices)} utterances in {time.perf_counter() - started:.0f} s, "
-            f"kept epoch {best_epoch} (dev UAR {best_score[0]:.3f})"
+            f"kept epoch {best_epoch} (dev {'CCC' if is_dimensional(labels) else 'UAR'} {best_score[0]:.3f})"
         )
     head.load_state_dict(best_state)
     release_free_memory()
@@ -274,6 +289,25 @@ def _accumulate_gradients(
         loss.backward()
 
 
+def _accumulate_batch_loss_gradients(
+    model: nn.Module, features: FrameSource, parts: list[np.ndarray], targets: torch.Tensor, *, loss_fn, device
+) -> None:
+    """The gradient of a loss over the whole batch that is no sum over utterances (CCC), one part in memory
+    at a time: the parts' outputs without gradients, the loss's gradient with respect to them, then each part
+    again with gradients, given its share. The first pass runs on a forked RNG, so the second draws the same
+    dropout masks."""
+    devices = [torch.device(device)] if torch.device(device).type == "cuda" else []
+    with torch.random.fork_rng(devices=devices), torch.no_grad():
+        outputs = [model(*(t.to(device) for t in features.batch(part))) for part in parts]
+    whole = torch.cat(outputs).requires_grad_(True)
+    (gradient,) = torch.autograd.grad(loss_fn(whole, targets[np.concatenate(parts)].to(device)), whole)
+    start = 0
+    for part in parts:
+        layers, lengths = features.batch(part)
+        model(layers.to(device), lengths.to(device)).backward(gradient[start : start + len(part)])
+        start += len(part)
+
+
 def _dev_score(
     head: EmotionHead, features: FrameSource, labels: np.ndarray, indices: np.ndarray, *, loss_fn
 ) -> tuple[float, float]:
@@ -283,6 +317,8 @@ def _dev_score(
     tiny margins; the loss breaks such ties in favour of the more confident epoch.
     """
     logits = predict_logits(head, features, indices)
+    if is_dimensional(labels):
+        return dev_concordance(logits, torch.as_tensor(labels[indices]))
     targets = torch.as_tensor(labels[indices], dtype=torch.long)
     uar = float(balanced_accuracy_score(labels[indices], logits.argmax(1).numpy()))
     return uar, -float(loss_fn(logits, targets))

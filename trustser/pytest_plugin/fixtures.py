@@ -89,4 +89,19 @@ def trust(request: pytest.FixtureRequest, backbone: str) -> TrustCheck:
     )
     if request.node.get_closest_marker("deep") and not audit.deep:
         check.skip_unmeasured("extended battery: run with --trust-deep")
+    _skip_under_another_task(request, check)
     return check
+
+
+def _skip_under_another_task(request: pytest.FixtureRequest, check: TrustCheck) -> None:
+    """SKIP, saying why, a gate whose metric does not judge what this audit's models predict (--task)."""
+    from trustser.gates.declaration import registered_metrics
+
+    metric = registered_metrics().get(check.gate.metric)
+    if metric is None or len(metric.tasks) > 1:
+        return
+    task = request.getfixturevalue("trust_session").task
+    if task not in metric.tasks:
+        check.skip_not_applicable(
+            NotApplicable(f"{metric.label} judges {metric.tasks[0]} models; this audit's task is {task} (--task)")
+        )

@@ -80,6 +80,13 @@ OPTIONS = (
         "(repeatable; the emotions both corpora share); without it the transfer gate SKIPs",
         {"default": None, "action": "append", "metavar": "SPEC"},
     ),
+    Option(
+        "task",
+        "what the audited models predict: categorical (emotion classes) or dimensional (arousal, dominance, "
+        "valence, on a corpus that rates them); default categorical, dimensional for a corpus that rates "
+        "attributes and has no categories. Gates of the other task SKIP",
+        {"default": None, "choices": ("categorical", "dimensional")},
+    ),
     Option("thresholds", "release gates (default: thresholds.toml in the rootdir)", {"default": None}),
     Option("report", "directory for the trust report (default trust-report/)", {"default": "trust-report"}, False),
     Option("seed", "seed for folds, training and attacks (default 0)", {"type": int, "default": 0}),

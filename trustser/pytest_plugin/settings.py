@@ -33,6 +33,7 @@ class AuditOptions:
     export_parity: str | None  # --export-parity: the exports of the --model models, in their order
     corpus: str
     test_corpus: list[str] | None  # --test-corpus, repeatable
+    task: str | None  # --task: categorical | dimensional; None: as the corpus implies
     thresholds: str | None
     report: str
     seed: int
@@ -122,6 +123,7 @@ class AuditOptions:
             executor=self.executor,
             test_corpora=tuple(self.test_corpora),
             export_parity=tuple(self.export_pairs.items()),
+            task=self.task,
         )
         if self.head_max_epochs is not None:
             settings = dataclasses.replace(settings, head_max_epochs=self.head_max_epochs)

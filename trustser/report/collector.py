@@ -138,6 +138,8 @@ class TrustReportCollector:
             "seed": option("trust_seed"),
             "folds": option("trust_folds"),
             "baseline": option("trust_baseline"),
+            # --task as given; without it the audit is categorical (every built-in corpus has categories)
+            "task": option("trust_task") or "categorical",
         }
         test_corpora = list(dict.fromkeys(option("trust_test_corpus") or ()))
         if test_corpora:

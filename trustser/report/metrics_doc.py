@@ -32,6 +32,10 @@ Conventions, for every metric:
   is better. The default bound is the one the shipped thresholds.toml sets; its comments say why.
 - Settings are keys of the metric's `[pillar.metric]` table in thresholds.toml; the trust test passes
   them, `trust.settings`, whole to the function that measures the metric.
+- Each metric judges classifiers (`--task categorical`, the default), models of arousal, dominance and
+  valence (`--task dimensional`), or both, as its "Task" line says; under another task its gate is a
+  SKIP saying so. Dimensional values in attribute points are in the corpus's units (its rating scale,
+  docs/corpora.md); CCC is the same on any scale.
 """
 
 
@@ -56,6 +60,7 @@ def _bound(metric: Metric) -> str:
 
 def render_metric(metric: Metric) -> list[str]:
     lines = [f"### {metric.label}", "", f"`{metric.name}`, gate {_bound(metric)}.", "", metric.definition, ""]
+    lines += [f"- Task: {' and '.join(metric.tasks)}."]
     if metric.chance:
         lines += [f"- Chance level: {metric.chance}."]
     if metric.reference:

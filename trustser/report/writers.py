@@ -21,6 +21,10 @@ from trustser.report.records import SCHEMA_VERSION, TrustRecord
 from trustser.vocabulary import SEVERITY, VERDICTS, Verdict
 
 PREDICTION_COLUMNS = ("backbone", "fold", "utterance_id", "speaker", "gender", "true_emotion", "predicted_emotion")
+# a dimensional audit's rows: each attribute's rating and prediction, in the corpus's units
+ATTRIBUTE_PREDICTION_COLUMNS = tuple(
+    f"{kind}_{name}" for kind in ("true", "predicted") for name in ("arousal", "dominance", "valence")
+)
 
 
 def completion_of(records: list[TrustRecord], completion: Completion | None) -> Completion:
@@ -239,7 +243,8 @@ def render_markdown(records: list[TrustRecord], meta: dict, *, completion: Compl
         "# TrustSER trust report",
         "",
         f"Corpus {_code(meta.get('corpus', '?'))}, backbones {', '.join(_code(b) for b in meta.get('backbones', []))}, "
-        f"seed {_cell(meta.get('seed', '?'))}.",
+        f"seed {_cell(meta.get('seed', '?'))}"
+        + (", task dimensional (arousal, dominance, valence)." if meta.get("task") == "dimensional" else "."),
         "",
         _verdict_counts(records, completion),
         "",
@@ -313,7 +318,9 @@ def read_model_adjustments(parts: list[Path]) -> dict[str, list[str]]:
 def write_prediction_rows(path: Path, rows: list[dict]) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=PREDICTION_COLUMNS)
+            rated = any(key in ATTRIBUTE_PREDICTION_COLUMNS for row in rows for key in row)
+            columns = [*PREDICTION_COLUMNS[:5], *ATTRIBUTE_PREDICTION_COLUMNS] if rated else PREDICTION_COLUMNS
+            writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             writer.writerows({key: _inert_cell(value) for key, value in row.items()} for row in rows)
 

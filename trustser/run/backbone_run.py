@@ -39,7 +39,8 @@ __all__ = ["BackboneRun", "Predictions", "Waveforms", "finished_model_run", "fin
 
 @dataclass(frozen=True)
 class Predictions:
-    """Test-set predictions of every fold, aligned row by row."""
+    """Test-set predictions of every fold, aligned row by row: class indices, or in a dimensional audit the
+    normalised attributes [rows, attributes] (the corpus's scale maps them back to its units)."""
 
     utterance_index: np.ndarray
     fold: np.ndarray
@@ -182,16 +183,19 @@ class BackboneRun:
                 test = self.split.test_rows(fold)
                 rows.append(test)
                 folds.append(np.full(len(test), fold.index))
-                logits = predict_logits(head, self.features, test)
-                predicted.append(logits.argmax(1).numpy())
-                posteriors.append(torch.softmax(logits.double(), dim=1).numpy())
+                outputs = predict_logits(head, self.features, test)
+                if self.split.dimensional:
+                    predicted.append(outputs.double().numpy())
+                else:
+                    predicted.append(outputs.argmax(1).numpy())
+                    posteriors.append(torch.softmax(outputs.double(), dim=1).numpy())
             index = np.concatenate(rows)
             self._predictions = Predictions(
                 index,
                 np.concatenate(folds),
-                self.split.labels[index],
+                self.split.targets[index],
                 np.concatenate(predicted),
-                np.concatenate(posteriors),
+                np.concatenate(posteriors) if posteriors else None,
             )
             release_free_memory()
         return self._predictions

@@ -18,7 +18,7 @@ from trustser.corpora.audio import MIN_SECONDS, BadAudio
 from trustser.corpora.base import BadData, Corpus
 from trustser.corpora.folds import Fold, sentence_disjoint
 from trustser.corpora.reconcile import Reconciled, reconcile
-from trustser.corpora.split import CorpusSplit
+from trustser.corpora.split import CorpusSplit, require_task
 from trustser.corpora.summary import CorpusSummary, summarise
 from trustser.encoders import create as create_encoder
 from trustser.encoders.base import Encoder
@@ -55,6 +55,8 @@ class AuditSettings:
     executor: str = "local"  # --executor: local | ray | ray:ADDRESS
     test_corpora: tuple[str, ...] = ()  # --test-corpus: corpora the heads are also evaluated on, each whole
     export_parity: tuple[tuple[str, str], ...] = ()  # --export-parity: (a model's run, the spec of its export)
+    task: str | None = None  # --task: categorical | dimensional; None: dimensional only for a corpus rating
+    # attributes without categories
 
     def extraction(self) -> ExtractionSettings:
         return ExtractionSettings(
@@ -87,6 +89,7 @@ class AuditSession:
         self._encoders: dict[str, Encoder] = {}
         self._models: dict[str, FinishedModel] = {}  # loaded to read their min_seconds, before the corpus is final
         self._test_corpora: dict[str, Reconciled] = {}
+        self._attributes: tuple[str, ...] = ()  # a dimensional audit's attributes, once the corpus is read
         self._transfers: dict[tuple[str, str], TransferRun] = {}
         self._parities: dict[str, ParityRun] = {}
         abandoned = sweep_abandoned(self.cache.root)
@@ -110,6 +113,10 @@ class AuditSession:
             raise ConfigurationError(f"--corpus {self.settings.corpus}: {error}") from None
         except SpecError as error:
             raise ConfigurationError(f"--corpus {self.settings.corpus}: {error}") from None
+        try:
+            require_task(self.corpus, self.task)  # a dimensional audit of a corpus without attributes
+        except ValueError as error:
+            raise ConfigurationError(f"--task {self.task}: {error}") from None
         for spec in self.settings.test_corpora:
             try:
                 self.test_corpus(spec)  # a bad spec, or label sets sharing fewer than two emotions
@@ -128,10 +135,22 @@ class AuditSession:
         """The corpus, without the utterances too short for the strictest audited encoder or model (dropped
         as bad audio, and named)."""
         corpus = create_corpus(self.settings.corpus, self.settings.cache_root, self.settings.on_bad_audio)
+        self._attributes = corpus.attribute_names if self._task_of(corpus) == "dimensional" else ()
         seconds, backbone = self._strictest_minimum(corpus.emotions)
         if seconds > MIN_SECONDS:
             corpus = corpus.without_shorter_than(seconds, backbone, self.settings.on_bad_audio)
         return corpus
+
+    def _task_of(self, corpus: Corpus) -> str:
+        """--task, else dimensional for a corpus that rates attributes and has no categories."""
+        if self.settings.task is not None:
+            return self.settings.task
+        return "dimensional" if corpus.attribute_names and not corpus.emotions else "categorical"
+
+    @property
+    def task(self) -> str:
+        """What the audited models predict: categorical (emotions) or dimensional (attributes)."""
+        return self._task_of(self.corpus)
 
     def test_corpus(self, spec: str) -> Reconciled:
         """A --test-corpus, without the utterances too short for the audited encoders and those of an emotion
@@ -188,7 +207,9 @@ class AuditSession:
     def _finished_model(self, backbone: str, emotions: tuple[str, ...]) -> FinishedModel:
         if backbone not in self._models:
             overrides = parse_overrides(self.settings.model_labels)
-            self._models[backbone] = load_finished_model(backbone.removeprefix(MODEL_PREFIX), emotions, overrides)
+            self._models[backbone] = load_finished_model(
+                backbone.removeprefix(MODEL_PREFIX), emotions, overrides, attributes=self._attributes
+            )
         return self._models[backbone]
 
     @cached_property
@@ -208,7 +229,7 @@ class AuditSession:
 
     @cached_property
     def split(self) -> CorpusSplit:
-        return CorpusSplit(self.corpus, self.folds)
+        return CorpusSplit(self.corpus, self.folds, task=self.task)
 
     @cached_property
     def corpus_summary(self) -> CorpusSummary:
@@ -257,6 +278,8 @@ class AuditSession:
 
     @staticmethod
     def _prediction_rows(run: BackboneRun, predictions) -> list[dict]:
+        if run.split.dimensional:
+            return AuditSession._attribute_rows(run, predictions)
         emotions = run.corpus.emotions
         rows = []
         for index, fold, true, predicted in zip(
@@ -272,6 +295,27 @@ class AuditSession:
                     "gender": utterance.gender,
                     "true_emotion": emotions[true],
                     "predicted_emotion": emotions[predicted],
+                }
+            )
+        return rows
+
+    @staticmethod
+    def _attribute_rows(run: BackboneRun, predictions) -> list[dict]:
+        """One row per test utterance with each attribute's rating and prediction, in the corpus's units."""
+        scale, names = run.corpus.attribute_scale, run.split.attribute_names
+        true, predicted = scale.in_units(predictions.y_true), scale.in_units(predictions.y_pred)
+        rows = []
+        for row, (index, fold) in enumerate(zip(predictions.utterance_index, predictions.fold)):
+            utterance = run.corpus.utterances[index]
+            rows.append(
+                {
+                    "backbone": run.backbone,
+                    "fold": int(fold),
+                    "utterance_id": utterance.id,
+                    "speaker": utterance.speaker,
+                    "gender": utterance.gender,
+                    **{f"true_{name}": round(float(true[row, i]), 4) for i, name in enumerate(names)},
+                    **{f"predicted_{name}": round(float(predicted[row, i]), 4) for i, name in enumerate(names)},
                 }
             )
         return rows

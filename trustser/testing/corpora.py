@@ -9,6 +9,7 @@ from typing import Iterator
 
 import numpy as np
 
+from trustser.corpora.attributes import ATTRIBUTES, Scale
 from trustser.corpora.audio import MAX_PEAK, MIN_SECONDS
 from trustser.corpora.base import GENDERS, Corpus, Dropped, Utterance
 from trustser.corpora.folds import Fold, check_speaker_independence
@@ -76,6 +77,27 @@ def _recognised_genders(corpus: Corpus, options: _Options) -> None:
         genders.setdefault(utterance.speaker, set()).add(utterance.gender)
     mixed = sorted(speaker for speaker, found in genders.items() if len(found) > 1)
     require(not mixed, f"speaker(s) {mixed[:5]} have utterances of more than one gender")
+
+
+def _attributes_on_scale(corpus: Corpus, options: _Options) -> None:
+    """Attributes, where utterances carry them, are named from ATTRIBUTES, in its order, and rated within the
+    corpus's declared `attribute_scale`."""
+    rated = [u for u in corpus.utterances if u.attributes]
+    if not rated:
+        return
+    scale = corpus.attribute_scale
+    require(
+        isinstance(scale, Scale),
+        f"{len(rated)} utterance(s) carry attributes but attribute_scale is {scale!r}, not a Scale",
+    )
+    for utterance in rated:
+        names = [name for name, _ in utterance.attributes]
+        require(
+            names == [a for a in ATTRIBUTES if a in names],
+            f"{utterance.id!r}: attributes must be named from {ATTRIBUTES}, in that order, got {names}",
+        )
+        outside = {n: v for n, v in utterance.attributes if not scale.low <= v <= scale.high}
+        require(not outside, f"{utterance.id!r}: attributes {outside} outside the {scale.describe()} scale")
 
 
 def _stable_corpus_fingerprint(corpus: Corpus, options: _Options) -> None:
@@ -198,6 +220,7 @@ _CORPUS_RULES = {
     "unique_ids": _unique_ids,
     "emotions_in_label_set": _emotions_in_label_set,
     "recognised_genders": _recognised_genders,
+    "attributes_on_scale": _attributes_on_scale,
     "stable_fingerprint": _stable_corpus_fingerprint,
     "audio_loads": _audio_loads,
     "reproducible_folds": _reproducible_folds,

@@ -2,7 +2,8 @@
 
 `torch:trustser.testing.examples:plain_encoder` is an encoder written as a plain `nn.Module` (no `Encoder`
 subclass, `--backbone torch:...`); `torch:trustser.testing.examples:tiny_model` a finished SER model
-keeping the `--model torch:...` protocol (docs/plugins.md, "Your own model"). Both are torch only and
+keeping the `--model torch:...` protocol (docs/plugins.md, "Your own model"), and `tiny_attribute_model`
+one declaring `attributes` (a dimensional audit's model). Both are torch only and
 deterministic (the same weights on every build, the global generator untouched).
 """
 
@@ -62,9 +63,33 @@ class TinySER(nn.Module):
         return (logits, (pooled,)) if output_hidden_states else logits
 
 
+class TinyAttributeSER(TinySER):
+    """TinySER's body predicting attributes instead: three sigmoid outputs, normalised arousal, dominance, valence."""
+
+    labels = None
+    attributes = ("arousal", "dominance", "valence")
+
+    def __init__(self):
+        nn.Module.__init__(self)  # TinySER's own sizes its classifier by `labels`
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            self.frame_layer = nn.Sequential(nn.Linear(WINDOW, 8), nn.Tanh())
+            self.classifier = nn.Linear(8, len(self.attributes))
+
+    def forward(self, waveforms, lengths, output_hidden_states=False):
+        answer = super().forward(waveforms, lengths, output_hidden_states)
+        if output_hidden_states:
+            return torch.sigmoid(answer[0]), answer[1]
+        return torch.sigmoid(answer)
+
+
 def plain_encoder() -> PlainFrameEncoder:
     return PlainFrameEncoder()
 
 
 def tiny_model() -> TinySER:
     return TinySER()
+
+
+def tiny_attribute_model() -> TinyAttributeSER:
+    return TinyAttributeSER()

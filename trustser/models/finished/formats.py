@@ -56,13 +56,30 @@ def usage() -> str:
     return " or ".join(usages) if len(usages) < 3 else f"{', '.join(usages[:-1])} or {usages[-1]}"
 
 
-def load_finished_model(spec: str, emotions: tuple[str, ...], label_overrides: dict[str, str]) -> FinishedModel:
-    """The finished model `spec` names, its outputs mapped to `emotions`; `SpecError` when it cannot be
-    loaded (an unknown prefix lists the known ones; a missing checkpoint or optional package, a broken
-    protocol, labels that do not map), naming why."""
+def load_finished_model(
+    spec: str, emotions: tuple[str, ...], label_overrides: dict[str, str], *, attributes: tuple[str, ...] = ()
+) -> FinishedModel:
+    """The finished model `spec` names, its outputs mapped to `emotions`, or for a dimensional audit
+    (`attributes`, the corpus's) a regression model's outputs picked in that order; `SpecError` when it
+    cannot be loaded (an unknown prefix lists the known ones; a missing checkpoint or optional package, a
+    broken protocol, labels that do not map, a classifier where attributes are audited or the reverse),
+    naming why.
+
+    A format's loader returns a regression model (`FinishedModel.attributes` set) without emotion mapping."""
     prefix, _, source = spec.partition(":")
     with spec_errors():
         entry = registered().get(prefix)
         if entry is None or not source:
             raise SpecError(f"--model takes {usage()}, got {spec!r}")
-        return entry.load(spec, emotions, label_overrides)
+        model = entry.load(spec, emotions, label_overrides)
+        if model.attributes and not attributes:
+            raise SpecError(
+                f"{spec} predicts attributes ({', '.join(model.attributes)}), not emotion categories: audit it "
+                "with --task dimensional on a corpus that rates them"
+            )
+        if attributes and not model.attributes:
+            raise SpecError(
+                f"{spec} is a classifier (labels {list(model.id2label.values())}); --task dimensional audits "
+                "regression models (a Hugging Face problem_type='regression', a torch model's `attributes`)"
+            )
+        return model.predicting(attributes) if attributes else model

@@ -20,8 +20,37 @@ from trustser.encoders.base import Encoder, frame_mask
 from trustser.models.finished.labels import MappedClassifier
 
 
+class AttributeOutputs(nn.Module):
+    """A regression model's final layer, its outputs picked in the audit's attribute order (`indices`).
+
+    Its outputs are read as normalised attributes in [0, 1], the convention of attribute-track models
+    (audeering's wav2vec 2.0 MSP-Podcast model): the audit compares them with the corpus's ratings
+    normalised by its scale. `groups` (one model output per attribute) mirror MappedClassifier's."""
+
+    def __init__(self, linear: nn.Module, indices: list[int]):
+        super().__init__()
+        self.linear = linear
+        self.indices = list(indices)
+
+    @property
+    def groups(self) -> list[list[int]]:
+        return [[index] for index in self.indices]
+
+    @property
+    def in_features(self) -> int:
+        return self.linear.in_features
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.merge(self.linear(pooled))
+
+    def merge(self, outputs: torch.Tensor) -> torch.Tensor:
+        return outputs[..., self.indices]
+
+
 class FinishedHead(nn.Module):
-    def __init__(self, layer_logits: torch.Tensor, projector: nn.Linear, classifier: MappedClassifier):
+    def __init__(
+        self, layer_logits: torch.Tensor, projector: nn.Linear, classifier: "MappedClassifier | AttributeOutputs"
+    ):
         super().__init__()
         num_layers, hidden_size = len(layer_logits), projector.in_features
         # no standardisation: the finished model was trained on raw encoder outputs
@@ -32,13 +61,18 @@ class FinishedHead(nn.Module):
         self.classifier = classifier
 
     @classmethod
-    def from_classifier(cls, model: nn.Module, num_layers: int, groups: list[list[int]]) -> "FinishedHead":
-        """The head of a loaded HF audio classifier whose encoder yields `num_layers` hidden states."""
+    def from_classifier(cls, model: nn.Module, num_layers: int, groups: list[list[int]] | None) -> "FinishedHead":
+        """The head of a loaded HF audio classifier whose encoder yields `num_layers` hidden states (groups
+        None: a regression model, its outputs as they are)."""
         if getattr(model.config, "use_weighted_layer_sum", False):
             logits = model.layer_weights.detach()
         else:  # the last hidden state alone: a one-hot mix (softmax of -inf elsewhere)
             logits = torch.full((num_layers,), float("-inf"))
             logits[-1] = 0.0
+        if groups is None:
+            return cls(
+                logits, model.projector, AttributeOutputs(model.classifier, list(range(model.config.num_labels)))
+            )
         return cls(logits, model.projector, MappedClassifier(model.classifier, groups))
 
     def layer_weights(self) -> torch.Tensor:
@@ -77,6 +111,19 @@ class FinishedModel:
     head_fingerprint: str
     id2label: dict[int, str]
     adjustments: list[str] = field(default_factory=list)  # what loading changed to audit it, for the report
+    attributes: tuple[str, ...] = ()  # a regression model's outputs, in its own order; () for a classifier
+
+    def predicting(self, attributes: tuple[str, ...]) -> "FinishedModel":
+        """This regression model answering with `attributes`, in that order; ValueError naming any it lacks."""
+        missing = [name for name in attributes if name not in self.attributes]
+        if missing:
+            raise ValueError(
+                f"{self.spec}: the model predicts {list(self.attributes)}, not {missing}, which the corpus rates"
+            )
+        indices = [self.attributes.index(name) for name in attributes]
+        self.head.classifier = AttributeOutputs(self.head.classifier.linear, indices)
+        self.head_fingerprint = tensor_digest(self.head)
+        return self
 
     @property
     def left_out(self) -> dict[int, str]:

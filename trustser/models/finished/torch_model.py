@@ -4,7 +4,9 @@
 
 - `sample_rate: int`, the rate of the waveforms it takes;
 - `labels: list[str]`, the emotion each logit stands for, read like a Hugging Face model's `id2label`
-  (`ang`, `Anger`, `hap`, ...; `--model-labels` overrides);
+  (`ang`, `Anger`, `hap`, ...; `--model-labels` overrides); or, for a model that predicts emotional
+  attributes (a dimensional audit), `attributes` instead, e.g. `("arousal", "dominance", "valence")`, the
+  attribute each output stands for, each output a normalised value in [0, 1];
 - `forward(waveforms, lengths)`: zero-padded mono float32 waveforms [batch, samples] and their lengths
   [batch] in samples, to logits [batch, len(labels)], differentiable from the waveform;
 - optionally `forward(waveforms, lengths, output_hidden_states=True)` -> `(logits, hidden_states)`, a
@@ -33,12 +35,13 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from trustser.corpora.attributes import ATTRIBUTES, canonical_attribute
 from trustser.encoders.base import Encoder, dataset_names
 from trustser.encoders.module_encoder import OPTIONAL, positive_int
 from trustser.errors import ModelOutputError
 from trustser.models.finished.formats import register_format
 from trustser.models.finished.labels import MappedClassifier, label_groups
-from trustser.models.finished.model import FinishedHead, FinishedModel, tensor_digest
+from trustser.models.finished.model import AttributeOutputs, FinishedHead, FinishedModel, tensor_digest
 from trustser.models.finished.output_checks import Declared, checked_answer
 from trustser.specs.team_code import build, import_factory, source_digest
 
@@ -87,6 +90,19 @@ class ModelLayers(Encoder):
 
     def config(self) -> dict:
         return {"module": f"{type(self.model).__module__}.{type(self.model).__qualname__}", "source": self.source}
+
+
+def declared_attributes(model: object, spec: str) -> tuple[str, ...]:
+    """A regression model's `attributes`, as canonical names; () where it declares none."""
+    declared = getattr(model, "attributes", None)
+    if declared is None:
+        return ()
+    named = [canonical_attribute(a) if isinstance(a, str) else None for a in declared] if declared else [None]
+    if not isinstance(declared, (list, tuple)) or None in named or len(set(named)) != len(named):
+        raise ValueError(f"{spec}: `attributes` must name distinct attributes among {ATTRIBUTES}, got {declared!r}")
+    if getattr(model, "labels", None) is not None:
+        raise ValueError(f"{spec}: {type(model).__name__} declares both `labels` and `attributes`; a model has one")
+    return tuple(named)
 
 
 def declared_labels(model: object, spec: str) -> list[str]:
@@ -155,7 +171,8 @@ def as_finished_model(
         raise ValueError(f"{spec}: the factory returned {type(model).__name__}, not a torch.nn.Module")
     if not positive_int(getattr(model, "sample_rate", None)):
         raise ValueError(f"{spec}: {type(model).__name__} needs a `sample_rate` attribute, a positive int (Hz)")
-    labels = declared_labels(model, spec)
+    attributes = declared_attributes(model, spec)
+    labels = list(attributes) or declared_labels(model, spec)
     adjustments = []
     if any(module.training for module in model.modules()):
         # audited as deployed: in train mode dropout and batch-norm updates would change its answers call to call
@@ -163,17 +180,23 @@ def as_finished_model(
     model.eval()
     encoder = ModelLayers(model, spec, declared=probe_shapes(model, spec, len(labels))).eval()
     id2label = dict(enumerate(labels))
-    try:
-        groups = label_groups(id2label, tuple(emotions), label_overrides)
-    except ValueError as error:
-        raise ValueError(f"{spec}: {error}") from None
+    outputs = LeadingFeatures(len(labels), len(labels))
+    if attributes:
+        classifier = AttributeOutputs(outputs, list(range(len(labels))))
+    else:
+        try:
+            classifier = MappedClassifier(outputs, label_groups(id2label, tuple(emotions), label_overrides))
+        except ValueError as error:
+            raise ValueError(f"{spec}: {error}") from None
     one_hot = torch.full((encoder.num_layers,), float("-inf"))
     one_hot[-1] = 0.0  # the head reads the logits layer alone
     projector = LeadingFeatures(encoder.hidden_size, len(labels))
-    head = FinishedHead(one_hot, projector, MappedClassifier(LeadingFeatures(len(labels), len(labels)), groups))
+    head = FinishedHead(one_hot, projector, classifier)
     for parameter in encoder.parameters():
         parameter.requires_grad_(False)
-    return FinishedModel(spec, encoder, head.eval(), tensor_digest(head), id2label, adjustments=adjustments)
+    return FinishedModel(
+        spec, encoder, head.eval(), tensor_digest(head), id2label, adjustments=adjustments, attributes=attributes
+    )
 
 
 register_format(

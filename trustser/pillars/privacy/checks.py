@@ -49,6 +49,7 @@ from trustser.pillars.privacy.membership import (
 from trustser.pillars.privacy.speakers import ATTACKERS, SELECTION_MARGIN
 from trustser.run.backbone_run import BackboneRun
 from trustser.run.memo import memoised, stored
+from trustser.vocabulary import TASKS
 
 EXPOSABLE = ("layers", "layer_mix", "penultimate", "posteriors")
 """What a released model can expose: encoder layers, the head's learned layer mix, its penultimate
@@ -111,6 +112,7 @@ _ATTACKER = (
 )
 GENDER_INFERENCE = declare_metric(
     "privacy.gender_inference_uar",
+    tasks=TASKS,  # a dimensional audit's models too
     label="gender inference UAR",
     bound="max",
     default=0.75,
@@ -121,6 +123,7 @@ GENDER_INFERENCE = declare_metric(
 )
 AGE_INFERENCE = declare_metric(
     "privacy.age_inference_uar",
+    tasks=TASKS,  # a dimensional audit's models too
     label="age group inference UAR",
     bound="max",
     default=0.75,
@@ -132,6 +135,7 @@ AGE_INFERENCE = declare_metric(
 )
 DEMOGRAPHIC_INFERENCE = declare_metric(
     "privacy.demographic_inference_uar",
+    tasks=TASKS,  # a dimensional audit's models too
     label="demographic inference UAR (most inferable)",
     bound="max",
     default=0.75,
@@ -143,6 +147,7 @@ DEMOGRAPHIC_INFERENCE = declare_metric(
 )
 SPEAKER_IDENTIFICATION = declare_metric(
     "privacy.speaker_id_accuracy",
+    tasks=TASKS,  # a dimensional audit's models too
     label="speaker identification accuracy",
     bound="max",
     default=0.5,
@@ -167,6 +172,7 @@ _VERIFIERS = (
 )
 SPEAKER_VERIFICATION = declare_metric(
     "privacy.speaker_verification_eer",
+    tasks=TASKS,  # a dimensional audit's models too
     label="speaker verification EER",
     bound="min",
     default=0.3,
@@ -180,6 +186,7 @@ SPEAKER_VERIFICATION = declare_metric(
 )
 SPEAKER_VERIFICATION_CLLR = declare_metric(
     "privacy.speaker_verification_cllr_min",
+    tasks=TASKS,  # a dimensional audit's models too
     label="speaker verification Cllr_min",
     bound="min",
     default=0.8,
@@ -195,10 +202,12 @@ SPEAKER_VERIFICATION_CLLR = declare_metric(
 )
 MEMBERSHIP = declare_metric(
     "privacy.membership_advantage",
+    tasks=TASKS,  # a dimensional audit's models too
     label="membership inference advantage",
     bound="max",
     default=0.3,
-    definition="The attacker scores each utterance by the head's negative loss; members are the head's training "
+    definition="The attacker scores each utterance by the head's negative loss (cross-entropy; for a dimensional "
+    "head, the regression loss: squared error summed over the attributes); members are the head's training "
     "utterances, non-members held-out utterances of the same speakers. Advantage = max over thresholds "
     "of TPR − FPR.",
     chance="0 (no leakage)",
@@ -206,6 +215,7 @@ MEMBERSHIP = declare_metric(
 )
 MEMBERSHIP_LOW_FPR = declare_metric(
     "privacy.membership_tpr_at_1pct_fpr",
+    tasks=TASKS,  # a dimensional audit's models too
     label="membership inference TPR at 1% FPR",
     bound="max",
     default=0.1,
@@ -214,7 +224,8 @@ MEMBERSHIP_LOW_FPR = declare_metric(
     "negative loss, and LiRA: `reference_heads` heads trained by the release recipe (at most "
     "`reference_max_epochs` epochs) on random halves of each speaker's candidates, in complementary pairs so each "
     "candidate is OUT for half of them; each candidate is scored by how far its logit-scaled confidence "
-    "log(p / (1 − p)) under the target lies above the Gaussian of its values under the heads that did not train "
+    "log(p / (1 − p)) (a dimensional head's: its negative squared error) under the target lies above the "
+    "Gaussian of its values under the heads that did not train "
     "on it (offline LiRA, one variance pooled over candidates, each head's confidences standardised over the "
     "candidates). The gate names the attack. With fewer than 100 non-members 1% cannot be resolved and the TPR is "
     "read at one false alarm (1 / non-members, stated in the details); with fewer than 50, not at all (not "
@@ -270,7 +281,9 @@ def head_representations(run: BackboneRun, *, batch_size: int = 16) -> dict[str,
                     embeddings[f, rows] = head.eval().embed(layers, lengths)
                 del layers
                 release_free_memory(above=BATCH_SLACK)  # as in predict_logits
-        posteriors = [torch.softmax(h.classifier(e), dim=1) for h, e in zip(heads, embeddings)]
+        # a dimensional head's released answer is its attribute values, as they are
+        answer = (lambda out: out) if run.split.dimensional else (lambda out: torch.softmax(out, dim=1))
+        posteriors = [answer(h.classifier(e)) for h, e in zip(heads, embeddings)]
     return {
         "layer_mix": mixes.numpy(),  # the learned mix of time-averaged layers
         "penultimate": embeddings.numpy(),
@@ -436,10 +449,10 @@ def _recipe_head(run: BackboneRun, key: str, rows: np.ndarray, *, train_config: 
     train = functools.partial(
         train_head,
         run.features,
-        run.split.labels,
+        run.split.targets,  # a dimensional audit's heads learn the attributes
         rows,
         run.split.dev_rows(run.folds[0]),
-        num_classes=len(run.corpus.emotions),
+        num_classes=run.split.num_outputs,
         head_config=run.head_config,
         train_config=train_config,
         device=run.device,
@@ -449,7 +462,8 @@ def _recipe_head(run: BackboneRun, key: str, rows: np.ndarray, *, train_config: 
 
 def _membership_of(run: BackboneRun, head: EmotionHead) -> MembershipResult:
     members, held_out = membership_split(run)
-    losses = [per_utterance_loss(head, run.features, run.split.labels, rows) for rows in (members, held_out)]
+    # the regression loss (squared error) for a dimensional head
+    losses = [per_utterance_loss(head, run.features, run.split.targets, rows) for rows in (members, held_out)]
     return membership_inference(
         *losses, run.split.column("speaker", members), run.split.column("speaker", held_out), seed=run.train_config.seed
     )
@@ -489,15 +503,18 @@ def low_fpr_membership_attack(run: BackboneRun, settings: ReferenceHeadSettings)
     """Loss-threshold and LiRA membership inference on the target head, read at 1% and 0.1% FPR."""
     members, held_out = membership_split(run)
     pool = np.sort(np.concatenate([members, held_out]))
-    labels = run.split.labels[pool]
+    labels = run.split.targets[pool]
     target = membership_target(run)
 
     def confidence(head: EmotionHead) -> np.ndarray:
-        return logit_confidence(predict_logits(head, run.features, pool).numpy(), labels)
+        outputs = predict_logits(head, run.features, pool).numpy()
+        if run.split.dimensional:  # a regression head's confidence: how close it comes, −squared error
+            return -((outputs.astype(np.float64) - labels) ** 2).sum(1)
+        return logit_confidence(outputs, labels)
 
     references = reference_heads(run, settings)
     scores = {
-        "loss": -per_utterance_loss(target, run.features, run.split.labels, pool).astype(np.float64),
+        "loss": -per_utterance_loss(target, run.features, run.split.targets, pool).astype(np.float64),
         "lira": lira_scores(
             confidence(target),
             np.stack([confidence(head) for _, head in references]),

@@ -32,9 +32,11 @@ from trustser.pillars.protocol.leakage import (
 from trustser.pillars.protocol.training_data import TrainingDataOverlap, training_data_overlap
 from trustser.run.backbone_run import BackboneRun
 from trustser.run.memo import memoised
+from trustser.vocabulary import TASKS
 
 SPEAKER_OVERLAP = declare_metric(
     "protocol.speaker_overlap",
+    tasks=TASKS,  # a dimensional audit's models too
     label="test speakers seen in training",
     bound="max",
     default=0,
@@ -56,6 +58,7 @@ _FINGERPRINT_REFERENCE = (
 )
 DUPLICATES_ACROSS_SPLITS = declare_metric(
     "protocol.duplicates_across_splits",
+    tasks=TASKS,  # a dimensional audit's models too
     label="duplicate recordings across train/test",
     bound="max",
     default=0,
@@ -66,6 +69,7 @@ DUPLICATES_ACROSS_SPLITS = declare_metric(
 )
 DUPLICATES_WITHIN_SPLIT = declare_metric(
     "protocol.duplicates_within_split",
+    tasks=TASKS,  # a dimensional audit's models too
     label="duplicate recordings within a split",
     bound="max",
     default=0,
@@ -77,6 +81,7 @@ DUPLICATES_WITHIN_SPLIT = declare_metric(
 )
 LEXICAL_OVERLAP = declare_metric(
     "protocol.lexical_overlap",
+    tasks=TASKS,  # a dimensional audit's models too
     label="lexical overlap",
     bound="max",
     default=0,
@@ -102,6 +107,7 @@ SEEN_SENTENCE_UAR_GAP = declare_metric(
 )
 DECLARED_TRAINING_DATA = declare_metric(
     "protocol.declared_training_data",
+    tasks=TASKS,  # a dimensional audit's models too
     label="declared training data overlapping the corpus",
     bound="max",
     default=0,

@@ -27,6 +27,7 @@ from trustser.pillars.sustainability import (
 )
 from trustser.run.backbone_run import BackboneRun
 from trustser.run.memo import memoised, stored
+from trustser.vocabulary import TASKS
 
 _NOT_OUR_RECIPE = "{what}: it takes the finished model's training data and recipe, which the audit does not have"
 
@@ -50,6 +51,7 @@ class EnergySettings:
 
 PARAMETERS = declare_metric(
     "sustainability.parameters",
+    tasks=TASKS,  # a dimensional audit's models too
     label="parameters",
     bound="max",
     default=100_000_000,
@@ -58,6 +60,7 @@ PARAMETERS = declare_metric(
 )
 GFLOPS = declare_metric(
     "sustainability.gflops_per_audio_second",
+    tasks=TASKS,  # a dimensional audit's models too
     label="GFLOPs per second of audio",
     bound="max",
     default=20.0,
@@ -66,6 +69,7 @@ GFLOPS = declare_metric(
 )
 ENERGY = declare_metric(
     "sustainability.energy_kwh_per_audio_hour",
+    tasks=TASKS,  # a dimensional audit's models too
     label="energy (kWh per hour of audio)",
     bound="max",
     default=0.01,
@@ -77,6 +81,7 @@ ENERGY = declare_metric(
 )
 EXTRACTION_ENERGY = declare_metric(
     "sustainability.extraction_energy_kwh_per_audio_hour",
+    tasks=TASKS,  # a dimensional audit's models too
     label="extraction energy (kWh per hour of audio)",
     bound="max",
     default=0.01,
@@ -86,6 +91,7 @@ EXTRACTION_ENERGY = declare_metric(
 )
 TRAINING_ENERGY = declare_metric(
     "sustainability.training_energy_kwh_per_audio_hour",
+    tasks=TASKS,  # a dimensional audit's models too
     label="training energy (kWh per hour of training audio)",
     bound="max",
     default=0.1,
@@ -94,6 +100,7 @@ TRAINING_ENERGY = declare_metric(
 )
 REAL_TIME_FACTOR = declare_metric(
     "sustainability.real_time_factor",
+    tasks=TASKS,  # a dimensional audit's models too
     label="real-time factor",
     bound="max",
     default=0.25,
@@ -103,6 +110,7 @@ REAL_TIME_FACTOR = declare_metric(
 )
 PEAK_MEMORY = declare_metric(
     "sustainability.peak_memory_mb",
+    tasks=TASKS,  # a dimensional audit's models too
     label="peak inference memory (MiB, whole process)",
     bound="max",
     default=1024.0,

@@ -92,7 +92,8 @@ def _probe(spec: dict) -> None:
     if "model" in spec:
         from trustser.models.finished.formats import load_finished_model
 
-        finished = load_finished_model(spec["model"], tuple(spec["emotions"]), spec["labels"])
+        attributes = tuple(spec.get("attributes", ()))  # a dimensional audit's regression model
+        finished = load_finished_model(spec["model"], tuple(spec["emotions"]), spec["labels"], attributes=attributes)
         model = WaveformClassifier(finished.encoder, finished.head).eval()
     else:
         shape = spec["shape"]
