@@ -14,7 +14,7 @@ import contextlib
 import copy
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import numpy as np
 import torch
@@ -26,7 +26,7 @@ from trustser.compute.memory import BATCH_SLACK, release_free_memory
 from trustser.features.frames import FrameSource
 from trustser.models.head import EmotionHead, HeadConfig
 
-TRAINING_VERSION = "3"  # bump when the loop changes its results
+TRAINING_VERSION = "4"  # bump when the loop changes its results
 
 
 @dataclass(frozen=True)
@@ -136,37 +136,29 @@ def train_head(
     head_config: HeadConfig = HeadConfig(),
     train_config: TrainConfig = TrainConfig(),
     device: torch.device | str = "cpu",
+    feature_memory: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> EmotionHead:
     """Train a fresh head on `train_indices`, keeping the epoch with the best dev UAR (ties: lowest dev loss).
 
+    A group of one (trustser.models.head_group): the same weights as this head trained beside others.
     Training runs on `device`; the head comes back on the CPU, ready to be stored. `progress` gets one
     line when it is done: epochs run, the epoch kept, seconds.
     """
-    torch.manual_seed(train_config.seed)
-    generator = np.random.default_rng(train_config.seed)
-    head = new_head(features, train_indices, num_classes=num_classes, head_config=head_config)
-    optimiser = torch.optim.AdamW(
-        head.parameters(), lr=train_config.learning_rate, weight_decay=train_config.weight_decay
-    )
+    from trustser.models.head_group import HeadJob, train_heads  # it builds on this module's recipe
 
-    def batches() -> Iterator[np.ndarray]:
-        order = generator.permutation(train_indices)
-        for start in range(0, len(order), train_config.batch_size):
-            yield order[start : start + train_config.batch_size]
-
-    return fit_head(
-        head,
+    [head] = train_heads(
         features,
         labels,
-        train_indices,
-        dev_indices,
-        optimiser=optimiser,
-        batches=batches,
+        [HeadJob(np.asarray(train_indices), np.asarray(dev_indices))],
+        num_classes=num_classes,
+        head_config=head_config,
         train_config=train_config,
         device=device,
-        progress=progress,
+        feature_memory=feature_memory,
+        progress=None if progress is None else (lambda line: progress(line.partition(": ")[2])),
     )
+    return head
 
 
 def new_head(

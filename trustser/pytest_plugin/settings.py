@@ -19,6 +19,7 @@ from trustser.pytest_plugin import options, packaged
 if TYPE_CHECKING:
     from trustser.run.session import AuditSettings
 
+MIN_FEATURE_MEMORY_GIB = 0.75  # trustser.models.head_group.MIN_FEATURE_MEMORY (not imported here: torch)
 _OPTIONS = pytest.StashKey["AuditOptions"]()
 
 
@@ -45,6 +46,7 @@ class AuditOptions:
     batch_seconds: float
     executor: str
     head_max_epochs: int | None
+    feature_memory: float | None
     deep: bool
     baseline: str | None
     names_a_trust_suite: bool = False  # an argument inside a trust suite (see `asks_for_the_audit`)
@@ -108,6 +110,7 @@ class AuditOptions:
             batch_seconds=self.batch_seconds,
             executor=self.executor,
             test_corpora=tuple(self.test_corpora),
+            feature_memory_gib=self.feature_memory,
         )
         if self.head_max_epochs is not None:
             settings = dataclasses.replace(settings, head_max_epochs=self.head_max_epochs)
@@ -133,6 +136,11 @@ def check_compute_options(audit: AuditOptions) -> None:
         raise pytest.UsageError(f"--batch-seconds must be positive, got {batch_seconds}")
     if epochs is not None and not epochs >= 1:
         raise pytest.UsageError(f"--head-max-epochs must be at least 1, got {epochs}")
+    if audit.feature_memory is not None and not audit.feature_memory >= MIN_FEATURE_MEMORY_GIB:
+        raise pytest.UsageError(
+            f"--feature-memory must be at least {MIN_FEATURE_MEMORY_GIB} GiB (three blocks of streamed "
+            f"features), got {audit.feature_memory}"
+        )
     try:
         Executor.parse(audit.executor)
     except ExecutorError as error:

@@ -53,6 +53,7 @@ class AuditSettings:
     head_max_epochs: int = TrainConfig.max_epochs  # --head-max-epochs
     executor: str = "local"  # --executor: local | ray | ray:ADDRESS
     test_corpora: tuple[str, ...] = ()  # --test-corpus: corpora the heads are also evaluated on, each whole
+    feature_memory_gib: float | None = None  # --feature-memory: resident training features' most (None: half free)
 
     def extraction(self) -> ExtractionSettings:
         return ExtractionSettings(
@@ -203,7 +204,15 @@ class AuditSession:
     def context(self) -> RunContext:
         """What every run of the session shares: the split, the cache, the head recipe, extraction, progress."""
         recipe = TrainConfig(seed=self.settings.seed, max_epochs=self.settings.head_max_epochs)
-        return RunContext(self.split, self.cache, recipe, extraction=self.extraction, progress=self.progress)
+        memory = self.settings.feature_memory_gib
+        return RunContext(
+            self.split,
+            self.cache,
+            recipe,
+            extraction=self.extraction,
+            progress=self.progress,
+            feature_memory=None if memory is None else int(memory * 2**30),
+        )
 
     def run(self, backbone: str) -> BackboneRun:
         """The run of a backbone spec (`mfcc`, `hf:/models/wavlm`) or of a finished model (`model:hf:/ckpt`)."""
