@@ -40,7 +40,7 @@ from trustser.features.frames import FrameSource
 from trustser.features.resident import FrameBlock, frame_bytes, prefetched_blocks, read_block, storage_order
 from trustser.models.head import EmotionHead, HeadConfig
 from trustser.models.packed import packed_logits
-from trustser.models.training import TrainConfig, class_weights
+from trustser.models.recipe import TrainConfig, class_weights
 
 EXTENT_BYTES = 8 << 20
 """Neighbouring utterances read as one: the unit an epoch's order shuffles (large enough for reads at the

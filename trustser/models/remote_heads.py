@@ -21,7 +21,7 @@ from trustser.compute.units_of_work import map_units
 from trustser.features.store import StoredFeatures
 from trustser.models.head import EmotionHead, HeadConfig
 from trustser.models.head_group import HeadJob, train_heads
-from trustser.models.training import TrainConfig
+from trustser.models.recipe import TrainConfig
 
 
 def train_on_cluster(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import time
-from dataclasses import asdict, dataclass
 from typing import Callable, Iterable
 
 import numpy as np
@@ -25,28 +24,10 @@ from trustser.compute.devices import torch_threads
 from trustser.compute.memory import BATCH_SLACK, release_free_memory
 from trustser.features.frames import FrameSource
 from trustser.models.head import EmotionHead, HeadConfig
+from trustser.models.head_group import HeadJob, train_heads
+from trustser.models.recipe import TrainConfig, class_weights
 
 TRAINING_VERSION = "4"  # bump when the loop changes its results
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-4
-    batch_size: int = 32
-    max_epochs: int = 40
-    patience: int = 6
-    seed: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def class_weights(labels: np.ndarray, num_classes: int) -> torch.Tensor:
-    """Inverse-frequency weights (a class absent from training gets weight 0)."""
-    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
-    weights = np.where(counts > 0, counts.sum() / (num_classes * np.maximum(counts, 1)), 0.0)
-    return torch.tensor(weights, dtype=torch.float32)
 
 
 def standardisation(features: FrameSource, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -145,8 +126,6 @@ def train_head(
     Training runs on `device`; the head comes back on the CPU, ready to be stored. `progress` gets one
     line when it is done: epochs run, the epoch kept, seconds.
     """
-    from trustser.models.head_group import HeadJob, train_heads  # it builds on this module's recipe
-
     [head] = train_heads(
         features,
         labels,
