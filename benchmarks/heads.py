@@ -106,7 +106,9 @@ def time_together(features, split, *, epochs: int = EPOCHS, feature_memory: int 
     return (time.perf_counter() - start) / epochs
 
 
-def measure(backbone: str, factor: int, workdir: Path, *, sequential: bool = True) -> dict:
+def measure(
+    backbone: str, factor: int, workdir: Path, *, sequential: bool = True, feature_memory_gib: float | None = None
+) -> dict:
     from trustser.compute.devices import torch_threads
 
     features, split = prepare(backbone, factor, workdir)
@@ -120,7 +122,10 @@ def measure(backbone: str, factor: int, workdir: Path, *, sequential: bool = Tru
             "feature_gib": float(features.frame_counts.sum()) * features.num_layers * features.hidden_size * 4 / 2**30,
             "read_s": time_read(features, union),
             "compute_s": time_compute(features, split),
-            "epoch_s": time_together(features, split),
+            "feature_memory_gib": feature_memory_gib,
+            "epoch_s": time_together(
+                features, split, feature_memory=None if feature_memory_gib is None else int(feature_memory_gib * 2**30)
+            ),
             "sequential_s": time_sequential(features, split) if sequential else None,
         }
     floor = row["read_s"] + row["compute_s"]
@@ -134,13 +139,14 @@ def print_rows(rows: list[dict]) -> None:
         return "n/a" if value is None else pattern.format(value)
 
     print(
-        f"\n| backbone | corpus | features GiB | epoch, {FOLDS} folds together s | epoch, folds one by one s "
-        "| one read s | compute s | together / (read + compute) | one by one / (read + compute) |"
+        "\n| backbone | corpus | features GiB (--feature-memory) "
+        f"| epoch, {FOLDS} folds together s | epoch, folds one by one s | one read s | compute s | together / (read + compute) | one by one / (read + compute) |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['backbone']} | {r['factor']}x ({r['utterances']} utt.) | {r['feature_gib']:.2f} | "
+            f"| {r['backbone']} | {r['factor']}x ({r['utterances']} utt.) | {r['feature_gib']:.2f} "
+            f"({cell(r.get('feature_memory_gib'), '{:g} GiB') if r.get('feature_memory_gib') else 'default'}) | "
             f"{cell(r['epoch_s'])} | {cell(r['sequential_s'])} | {r['read_s']:.2f} | {r['compute_s']:.2f} | "
             f"{cell(r['ratio'])} | {cell(r['sequential_ratio'])} |",
             flush=True,
@@ -154,8 +160,36 @@ def main() -> None:
     parser.add_argument("--backbone", default="ssl_shaped")
     parser.add_argument("--factor", type=int, default=1)
     parser.add_argument("--workdir", default=".bench")
+    parser.add_argument("--feature-memory", type=float, default=None, help="GiB (default: half the free memory)")
+    parser.add_argument("--no-sequential", action="store_true", help="skip the folds-one-by-one column")
     args = parser.parse_args()
-    print_rows([measure(args.backbone, args.factor, Path(args.workdir))])
+    row = measure(
+        args.backbone,
+        args.factor,
+        Path(args.workdir),
+        sequential=not args.no_sequential,
+        feature_memory_gib=args.feature_memory,
+    )
+    print_rows([row])
+
+
+CASES = (  # (backbone, corpus factor, --feature-memory GiB): the `heads` section of benchmarks/scale.py
+    ("ssl_shaped", 1, None),
+    ("ssl_shaped", 4, None),
+    ("ssl_shaped", 4, 1.0),  # streamed: the budget below the features
+    ("mfcc", 1, None),
+    ("egemaps", 1, None),
+    ("ge2e", 1, None),
+)
+
+
+def measure_all(workdir: Path, *, cases=CASES) -> list[dict]:
+    rows = []
+    for backbone, factor, memory in cases:
+        rows.append(measure(backbone, factor, workdir, sequential=False, feature_memory_gib=memory))
+        print_rows(rows[-1:])
+    print_rows(rows)
+    return rows
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ Sections (`--sections`, comma-separated; all by default):
   its full 30 s windows and in the study's trimmed windows.
 - `breakdown`: where a cold default audit (mfcc, egemaps, ge2e) spends its time, per pillar, against
   the unavoidable work: one batched pass of its encoders over what the pillar needs.
+- `heads`: one epoch of all folds' heads against one read of their features plus their compute, for
+  ssl_shaped at 1x and 4x (resident and streamed), mfcc, egemaps and ge2e (benchmarks/heads.py).
 - `executor`: extraction throughput of mfcc and ge2e on the default corpus, in this process and by 1
   and 2 Ray workers (benchmarks/executors.py; needs `trustser[ray]`).
 
@@ -383,6 +385,10 @@ def main() -> None:
         results["breakdown"] = measure_breakdown(workdir)
     if "executor" in sections:
         results["executor"] = measure_executors(workdir)
+    if "heads" in sections:
+        from benchmarks.heads import measure_all
+
+        results["heads"] = measure_all(workdir / "heads")
     results_path.write_text(json.dumps(results, indent=1))
     print(f"\nresults: {results_path}")
 
