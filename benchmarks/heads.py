@@ -140,7 +140,8 @@ def print_rows(rows: list[dict]) -> None:
 
     print(
         "\n| backbone | corpus | features GiB (--feature-memory) "
-        f"| epoch, {FOLDS} folds together s | epoch, folds one by one s | one read s | compute s | together / (read + compute) | one by one / (read + compute) |"
+        f"| epoch, {FOLDS} folds together s | epoch, folds one by one s | one read s | compute s "
+        "| together / (read + compute) | one by one / (read + compute) |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
