@@ -15,7 +15,9 @@ and prints `epoch / (read + compute)`. Numbers are seconds of wall time on one t
 
 from __future__ import annotations
 
+import contextlib
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +42,18 @@ def prepare(backbone: str, factor: int, workdir: Path):
     return features, CorpusSplit(corpus, corpus.folds(FOLDS, 0))
 
 
-def fold_rows(split) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(split.train_rows(fold), split.dev_rows(fold)) for fold in split.folds]
+@dataclass(frozen=True)
+class Folds:
+    """What the timings need of a split: labels, classes and each fold's (training, dev) rows."""
+
+    labels: np.ndarray
+    num_classes: int
+    rows: list[tuple[np.ndarray, np.ndarray]]
+
+    @classmethod
+    def of(cls, split) -> "Folds":
+        rows = [(split.train_rows(fold), split.dev_rows(fold)) for fold in split.folds]
+        return cls(split.labels, split.num_classes, rows)
 
 
 def time_read(features, rows: np.ndarray) -> float:
@@ -52,86 +64,130 @@ def time_read(features, rows: np.ndarray) -> float:
     return time.perf_counter() - start
 
 
-def time_compute(features, split, *, batch_size: int = 32, seed: int = 0) -> float:
-    """Seconds of every fold's head forward + backward over its epoch's padded batches, each batch read into
-    memory before its step's clock starts (holding a whole epoch's would take GiBs at 4x)."""
+def _sync(device: str) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_compute(features, folds: Folds, *, device: str = "cpu", packed: bool = False, batch_size: int = 32) -> float:
+    """Seconds of every fold's head forward + backward over its epoch's batches, each batch in memory (on
+    `device`) before its step's clock starts (holding a whole epoch's would take GiBs at 4x): zero-padded
+    through `EmotionHead.forward`, or (`packed`) packed from a block as the audit's loop feeds them."""
+    from trustser.features.resident import read_block
     from trustser.models.head import EmotionHead
+    from trustser.models.packed import packed_logits
 
     total = 0.0
-    generator = np.random.default_rng(seed)
-    targets = torch.as_tensor(split.labels)
-    for train, _ in fold_rows(split):
+    generator = np.random.default_rng(0)
+    targets = torch.as_tensor(folds.labels).to(device)
+    for train, _ in folds.rows:
         order = generator.permutation(train)
-        torch.manual_seed(seed)
-        head = EmotionHead(features.num_layers, features.hidden_size, split.num_classes)
+        torch.manual_seed(0)
+        head = EmotionHead(features.num_layers, features.hidden_size, folds.num_classes).to(device)
         optimiser = torch.optim.AdamW(head.parameters(), lr=1e-3)
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            layers, lengths = features.batch(rows)
+            if packed:
+                block = read_block(features, rows).to(device)
+            else:
+                layers, lengths = (t.to(device) for t in features.batch(rows))
+            _sync(device)
             began = time.perf_counter()
-            loss = torch.nn.functional.cross_entropy(head(layers, lengths), targets[rows])
+            logits = packed_logits(head, block, rows) if packed else head(layers, lengths)
+            loss = torch.nn.functional.cross_entropy(logits, targets[rows])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
+            _sync(device)
             total += time.perf_counter() - began
-            del layers
     return total
 
 
-def time_sequential(features, split, *, epochs: int = EPOCHS) -> float:
+def time_sequential(features, folds: Folds, *, epochs: int = EPOCHS, device: str = "cpu") -> float:
     """Seconds per epoch of all folds' heads, each trained alone by `train_head`."""
     from trustser.models.training import TrainConfig, train_head
 
     recipe = TrainConfig(max_epochs=epochs, patience=epochs)
     start = time.perf_counter()
-    for train, dev in fold_rows(split):
-        train_head(features, split.labels, train, dev, num_classes=split.num_classes, train_config=recipe)
+    for train, dev in folds.rows:
+        train_head(
+            features, folds.labels, train, dev, num_classes=folds.num_classes, train_config=recipe, device=device
+        )
     return (time.perf_counter() - start) / epochs
 
 
-def time_together(features, split, *, epochs: int = EPOCHS, feature_memory: int | None = None) -> float | None:
-    """Seconds per epoch of all folds' heads trained together by `train_heads` (None before it existed)."""
+def time_together(
+    features, folds: Folds, *, epochs: int = EPOCHS, feature_memory: int | None = None, device: str = "cpu"
+) -> float | None:
+    """Seconds per epoch of all folds' heads trained together by `train_heads` (None before it existed); the
+    resident read and standardisation are in it, spread over the epochs."""
     try:
-        from trustser.models.training import HeadJob, train_heads
+        from trustser.models.head_group import HeadJob, train_heads
     except ImportError:
         return None
-    from trustser.models.training import TrainConfig
+    from trustser.models.recipe import TrainConfig
 
     recipe = TrainConfig(max_epochs=epochs, patience=epochs)
-    jobs = [HeadJob(train, dev) for train, dev in fold_rows(split)]
+    jobs = [HeadJob(train, dev) for train, dev in folds.rows]
     start = time.perf_counter()
     train_heads(
-        features, split.labels, jobs, num_classes=split.num_classes, train_config=recipe, feature_memory=feature_memory
+        features,
+        folds.labels,
+        jobs,
+        num_classes=folds.num_classes,
+        train_config=recipe,
+        feature_memory=feature_memory,
+        device=device,
     )
+    _sync(device)
     return (time.perf_counter() - start) / epochs
+
+
+def measure_features(
+    features,
+    folds: Folds,
+    *,
+    device: str = "cpu",
+    sequential: bool = True,
+    feature_memory_gib: float | None = None,
+) -> dict:
+    """The timings of one store's heads (see the module's docstring), ratios included."""
+    from trustser.compute.devices import torch_threads
+
+    union = np.unique(np.concatenate([train for train, _ in folds.rows]))
+    threads = torch_threads(1) if device == "cpu" else contextlib.nullcontext()
+    memory = None if feature_memory_gib is None else int(feature_memory_gib * 2**30)
+    with threads:
+        time_read(features, union[:8])  # opens and verifies the shards: not a per-epoch cost
+        packed = None
+        try:
+            packed = time_compute(features, folds, device=device, packed=True)
+        except ImportError:  # before the packed loop existed
+            pass
+        row = {
+            "device": device,
+            "utterances": len(folds.labels),
+            "feature_gib": float(features.frame_counts.sum()) * features.num_layers * features.hidden_size * 4 / 2**30,
+            "read_s": time_read(features, union),
+            "compute_s": time_compute(features, folds, device=device),
+            "packed_compute_s": packed,
+            "feature_memory_gib": feature_memory_gib,
+            "epoch_s": time_together(features, folds, feature_memory=memory, device=device),
+            "sequential_s": time_sequential(features, folds, device=device) if sequential else None,
+        }
+    floor = row["read_s"] + row["compute_s"]
+    row["ratio"] = None if row["epoch_s"] is None else row["epoch_s"] / floor
+    row["sequential_ratio"] = None if row["sequential_s"] is None else row["sequential_s"] / floor
+    row["packed_ratio"] = None if None in (row["epoch_s"], packed) else row["epoch_s"] / (row["read_s"] + packed)
+    return row
 
 
 def measure(
     backbone: str, factor: int, workdir: Path, *, sequential: bool = True, feature_memory_gib: float | None = None
 ) -> dict:
-    from trustser.compute.devices import torch_threads
-
     features, split = prepare(backbone, factor, workdir)
-    union = np.unique(np.concatenate([train for train, _ in fold_rows(split)]))
-    with torch_threads(1):
-        time_read(features, union[:8])  # opens and verifies the shards: not a per-epoch cost
-        row = {
-            "backbone": backbone,
-            "factor": factor,
-            "utterances": len(split.labels),
-            "feature_gib": float(features.frame_counts.sum()) * features.num_layers * features.hidden_size * 4 / 2**30,
-            "read_s": time_read(features, union),
-            "compute_s": time_compute(features, split),
-            "feature_memory_gib": feature_memory_gib,
-            "epoch_s": time_together(
-                features, split, feature_memory=None if feature_memory_gib is None else int(feature_memory_gib * 2**30)
-            ),
-            "sequential_s": time_sequential(features, split) if sequential else None,
-        }
-    floor = row["read_s"] + row["compute_s"]
-    row["ratio"] = None if row["epoch_s"] is None else row["epoch_s"] / floor
-    row["sequential_ratio"] = None if row["sequential_s"] is None else row["sequential_s"] / floor
-    return row
+    row = measure_features(features, Folds.of(split), sequential=sequential, feature_memory_gib=feature_memory_gib)
+    return {"backbone": backbone, "factor": factor, **row}
 
 
 def print_rows(rows: list[dict]) -> None:
@@ -140,16 +196,18 @@ def print_rows(rows: list[dict]) -> None:
 
     print(
         "\n| backbone | corpus | features GiB (--feature-memory) "
-        f"| epoch, {FOLDS} folds together s | epoch, folds one by one s | one read s | compute s "
-        "| together / (read + compute) | one by one / (read + compute) |"
+        f"| epoch, {FOLDS} folds together s | epoch, folds one by one s | one read s | compute s (padded module) "
+        "| compute s (packed) | together / (read + compute) | one by one / (read + compute) "
+        "| together / (read + packed compute) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
+        memory = f"{r['feature_memory_gib']:g} GiB" if r.get("feature_memory_gib") else "default"
         print(
-            f"| {r['backbone']} | {r['factor']}x ({r['utterances']} utt.) | {r['feature_gib']:.2f} "
-            f"({cell(r.get('feature_memory_gib'), '{:g} GiB') if r.get('feature_memory_gib') else 'default'}) | "
+            f"| {r['backbone']} | {r['factor']}x ({r['utterances']} utt.) | {r['feature_gib']:.2f} ({memory}) | "
             f"{cell(r['epoch_s'])} | {cell(r['sequential_s'])} | {r['read_s']:.2f} | {r['compute_s']:.2f} | "
-            f"{cell(r['ratio'])} | {cell(r['sequential_ratio'])} |",
+            f"{cell(r['packed_compute_s'])} | {cell(r['ratio'])} | {cell(r['sequential_ratio'])} | "
+            f"{cell(r['packed_ratio'])} |",
             flush=True,
         )
 
