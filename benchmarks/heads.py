@@ -221,7 +221,11 @@ def main() -> None:
     parser.add_argument("--workdir", default=".bench")
     parser.add_argument("--feature-memory", type=float, default=None, help="GiB (default: half the free memory)")
     parser.add_argument("--no-sequential", action="store_true", help="skip the folds-one-by-one column")
+    parser.add_argument("--utility-cpu", action="store_true", help="CPU seconds of the utility test's heads instead")
     args = parser.parse_args()
+    if args.utility_cpu:
+        measure_utility_cpu(Path(args.workdir), backbone=args.backbone)
+        return
     row = measure(
         args.backbone,
         args.factor,
@@ -253,3 +257,53 @@ def measure_all(workdir: Path, *, cases=CASES) -> list[dict]:
 
 if __name__ == "__main__":
     main()
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process (all its threads) and of its children that ended (espeak, audio loaders)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def measure_utility_cpu(workdir: Path, *, backbone: str = "ssl_shaped", max_epochs: int = 5) -> dict:
+    """CPU seconds of what the utility test does on a cold cache, default corpus, four folds: synthesis and
+    extraction, then the four folds' heads (`--head-max-epochs`) and their test predictions."""
+    import shutil
+
+    from trustser.cache.store import Cache
+    from trustser.corpora import create as create_corpus
+    from trustser.corpora.split import CorpusSplit
+    from trustser.features.extraction import ExtractionSettings
+    from trustser.models.context import RunContext
+    from trustser.models.training import TrainConfig
+    from trustser.run.backbone_run import trained_run
+
+    cache = workdir / "utility-cpu-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    start = _cpu_seconds()
+    corpus = create_corpus("synthetic", cache, "skip")
+    split = CorpusSplit(corpus, corpus.folds(FOLDS, 0))
+    context = RunContext(
+        split, Cache(cache), TrainConfig(max_epochs=max_epochs), extraction=ExtractionSettings(), progress=print
+    )
+    run = trained_run(backbone, context)
+    _ = run.features
+    extracted = _cpu_seconds()
+    _ = run.predictions
+    done = _cpu_seconds()
+    shutil.rmtree(cache, ignore_errors=True)
+    row = {
+        "backbone": backbone,
+        "max_epochs": max_epochs,
+        "synthesis_and_extraction_cpu_s": extracted - start,
+        "heads_cpu_s": done - extracted,
+    }
+    row["ratio"] = row["heads_cpu_s"] / row["synthesis_and_extraction_cpu_s"]
+    print(
+        f"\n{backbone}, 4 folds, --head-max-epochs {max_epochs}: heads and predictions {row['heads_cpu_s']:.1f} CPU s, "
+        f"synthesis and extraction {row['synthesis_and_extraction_cpu_s']:.1f} CPU s: {row['ratio']:.2f}x",
+        flush=True,
+    )
+    return row
