@@ -255,10 +255,6 @@ def measure_all(workdir: Path, *, cases=CASES) -> list[dict]:
     return rows
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _cpu_seconds() -> float:
     """CPU seconds of this process (all its threads) and of its children that ended (espeak, audio loaders)."""
     import resource
@@ -307,3 +303,7 @@ def measure_utility_cpu(workdir: Path, *, backbone: str = "ssl_shaped", max_epoc
         flush=True,
     )
     return row
+
+
+if __name__ == "__main__":
+    main()
