@@ -60,6 +60,19 @@ def storage_order(features: FrameSource, rows: np.ndarray) -> np.ndarray:
     return rows
 
 
+def cut_by_bytes(features: FrameSource, rows: np.ndarray, limit: int) -> list[np.ndarray]:
+    """`rows` in consecutive runs of at most `limit` bytes of float32 frames (a larger utterance alone)."""
+    sizes = np.asarray(features.frame_counts)[rows].astype(np.int64) * frame_bytes(features)
+    runs, start, used = [], 0, 0
+    for i, size in enumerate(sizes.tolist()):
+        if i > start and used + size > limit:
+            runs.append(rows[start:i])
+            start, used = i, 0
+        used += size
+    runs.append(rows[start:])
+    return [run for run in runs if len(run)]
+
+
 def read_block(features: FrameSource, rows: np.ndarray) -> FrameBlock:
     """The frames of `rows` (any order; stored in store order) in one float32 buffer."""
     rows = storage_order(features, rows)

@@ -13,6 +13,7 @@ random stream: each one's weights are those it would have trained alone.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -71,3 +72,26 @@ def packed_logits(
     linear, _, hidden_dropout = head.hidden
     hidden = _dropout(torch.relu(linear(pooled)), hidden_dropout.p, generator, training)
     return head.classifier(hidden)
+
+
+@torch.no_grad()
+def packed_predictions(
+    head: EmotionHead, features, indices, *, max_bytes: int, rows_per_pass: int = 256
+) -> torch.Tensor:
+    """Logits [len(indices), classes] on the CPU, in eval mode: the utterances read in store order in blocks
+    of at most `max_bytes` of frames (each block in one buffer, neighbours in one read), packed, no padding."""
+    from trustser.features.resident import cut_by_bytes, read_block, storage_order
+
+    head.eval()
+    device = next(head.parameters()).device
+    indices = np.asarray(indices, dtype=np.int64)
+    found: dict[int, torch.Tensor] = {}
+    for rows in cut_by_bytes(features, storage_order(features, indices), max_bytes):
+        block = read_block(features, rows).to(device)
+        for start in range(0, len(rows), rows_per_pass):
+            part = rows[start : start + rows_per_pass]
+            found.update(zip(part.tolist(), packed_logits(head, block, part).cpu()))
+        del block
+    if not len(indices):
+        return torch.zeros(0, head.classifier.out_features)
+    return torch.stack([found[int(row)] for row in indices])

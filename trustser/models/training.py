@@ -25,6 +25,7 @@ from trustser.compute.memory import BATCH_SLACK, release_free_memory
 from trustser.features.frames import FrameSource
 from trustser.models.head import EmotionHead, HeadConfig
 from trustser.models.head_group import HeadJob, train_heads
+from trustser.models.packed import packed_predictions
 from trustser.models.recipe import TrainConfig, class_weights
 
 TRAINING_VERSION = "4"  # bump when the loop changes its results
@@ -89,6 +90,8 @@ def predict_logits(
 ) -> torch.Tensor:
     """Logits [utterances, classes] on the CPU, computed batch by batch wherever the head is."""
     release_free_memory()  # what earlier steps freed, before this pass's batch-sized blocks are allocated
+    if type(head) is EmotionHead:  # our own head: packed frames read in blocks, no padded batch
+        return packed_predictions(head, features, np.asarray(indices), max_bytes=BATCH_BYTES)
     head.eval()
     device = module_device(head)
     outputs = []
