@@ -25,7 +25,7 @@ UAR_GATE = Gate("utility.uar", "min", 0.60)
 
 def test_heads_trained_on_ray_equal_the_local_executors(ray_runtime, small_corpus, tmp_path):
     split = CorpusSplit(small_corpus, small_corpus.folds(2, 0))
-    recipe = TrainConfig(seed=0, max_epochs=4, patience=2)
+    recipe = TrainConfig(seed=0, max_epochs=2)
     local = trained_run("mfcc", RunContext(split, Cache(tmp_path / "local"), recipe, extraction=LOCAL))
     _ = local.heads
     shutil.copytree(tmp_path / "local" / "features", tmp_path / "ray" / "features")  # the heads train again
