@@ -106,6 +106,19 @@ def test_blocks_read_from_the_store_hold_each_utterances_frames(store):
         assert sorted(streamed.rows.tolist()) == sorted(group.tolist())
 
 
+def test_float16_stores_are_read_into_float32_blocks(tmp_path, monkeypatch):
+    import trustser.features.resident as resident
+
+    settings = ExtractionSettings(batch_seconds=6.0, shard_mib=0.05, loader_workers=0, feature_dtype="float16")
+    features = extract_features(create("mfcc"), NoiseCorpus(16), Cache(tmp_path), settings)
+    monkeypatch.setattr(resident, "MAX_READ_BYTES", 1000)  # runs longer than one read
+    block = read_block(features, np.arange(16))
+    assert block.frames.dtype == torch.float32
+    for row in range(16):
+        start, count = block.span(row)
+        np.testing.assert_array_equal(block.frames[start : start + count].numpy(), features.utterance_frames(row))
+
+
 def test_streamed_and_resident_features_train_the_same_weights(store, monkeypatch):
     features, labels = store
     jobs = _jobs(48)
