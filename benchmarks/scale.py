@@ -95,7 +95,7 @@ HEAD_MAX_EPOCHS = 10
 and on more data it improves for longer (fold 0 of the 13 x 768 audit: 10 epochs at 1x, 24 at 2x), so
 uncapped wall time measures the recipe's convergence, not the cost of the machinery per utterance.
 Ten epochs is where the 1x heads stop on their own."""
-FEATURE_MEMORY_GIB = 0.75
+FEATURE_MEMORY_GIB = 0.5
 """--feature-memory of the scale audits: below even the 1x corpus's features (1.9 GiB), so heads stream
 their features at every size and the peak measures the streaming, not a resident copy of the corpus."""
 

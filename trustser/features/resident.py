@@ -3,8 +3,8 @@
 `read_block` reads the given utterances into one float32 tensor [frames, num_layers, hidden_size] in
 store order, merging utterances that lie next to each other in a shard into one `preadv`: large reads,
 no per-utterance arrays, no padding. `prefetched_blocks` reads a list of such blocks on a background
-thread, one block ahead of the consumer, so reading overlaps compute and at most three blocks (the one
-in use, the one queued, the one being read) are in memory whatever the corpus.
+thread, one block ahead of the consumer, so reading overlaps compute and two blocks (the one in use,
+the one being read) are in memory whatever the corpus.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import torch
 from trustser.features.frames import FrameSource
 from trustser.features.store import StoredFeatures, StoreError
 
+BLOCKS_IN_FLIGHT = 2  # the block in use and the one being read
 MAX_READ_BYTES = 64 << 20  # one preadv call's most: bounds the float16 staging buffer of a conversion
 
 
@@ -121,22 +122,24 @@ def _read_run(features: StoredFeatures, row: int, begin: int, end: int, out: np.
 
 
 def prefetched_blocks(features: FrameSource, groups: list[np.ndarray]) -> Iterator[FrameBlock]:
-    """`read_block` of each group in turn, the next one read on a background thread while this one is used."""
-    ready: queue.Queue = queue.Queue(maxsize=1)
+    """`read_block` of each group in turn, the next one read on a background thread while this one is used.
+
+    At most two blocks are alive: the one in use and the one being read (the reader waits for the consumer
+    to ask for the next block before it starts the one after).
+    """
+    ready: queue.Queue = queue.Queue()
+    permits = threading.Semaphore(BLOCKS_IN_FLIGHT)
     stop = threading.Event()
 
     def reader() -> None:
         try:
             for group in groups:
-                block = read_block(features, group)
-                while not stop.is_set():
-                    try:
-                        ready.put(block, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
+                while not permits.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
                 if stop.is_set():
                     return
+                ready.put(read_block(features, group))
             ready.put(None)
         except BaseException as error:  # handed to the consumer, which raises it
             ready.put(error)
@@ -152,10 +155,7 @@ def prefetched_blocks(features: FrameSource, groups: list[np.ndarray]) -> Iterat
                 raise item
             yield item
             del item
+            permits.release()  # the consumer is done with it: the reader may start the block after next
     finally:
         stop.set()
-        while thread.is_alive():
-            try:
-                ready.get_nowait()
-            except queue.Empty:
-                thread.join(timeout=0.1)
+        thread.join()

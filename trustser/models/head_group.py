@@ -37,7 +37,14 @@ from torch import nn
 from trustser.compute.devices import torch_threads
 from trustser.compute.memory import release_free_memory
 from trustser.features.frames import FrameSource
-from trustser.features.resident import FrameBlock, frame_bytes, prefetched_blocks, read_block, storage_order
+from trustser.features.resident import (
+    BLOCKS_IN_FLIGHT,
+    FrameBlock,
+    frame_bytes,
+    prefetched_blocks,
+    read_block,
+    storage_order,
+)
 from trustser.models.head import EmotionHead, HeadConfig
 from trustser.models.packed import packed_logits
 from trustser.models.recipe import TrainConfig, class_weights
@@ -48,7 +55,7 @@ disk's speed, small enough that a block mixes utterances from all over the corpu
 STREAM_BLOCK_BYTES = 256 << 20
 """float32 frames of one block of an epoch. It fixes the batches (a head draws each batch from one block),
 so it is a constant of the recipe, never derived from the machine."""
-MIN_FEATURE_MEMORY = 3 * STREAM_BLOCK_BYTES  # streaming holds three blocks: in use, queued, being read
+MIN_FEATURE_MEMORY = BLOCKS_IN_FLIGHT * STREAM_BLOCK_BYTES  # what streaming holds: the block in use, the next
 EVAL_ROWS = 256  # utterances per forward pass of dev scoring
 
 

@@ -19,7 +19,7 @@ from trustser.pytest_plugin import options, packaged
 if TYPE_CHECKING:
     from trustser.run.session import AuditSettings
 
-MIN_FEATURE_MEMORY_GIB = 0.75  # trustser.models.head_group.MIN_FEATURE_MEMORY (not imported here: torch)
+MIN_FEATURE_MEMORY_GIB = 0.5  # trustser.models.head_group.MIN_FEATURE_MEMORY (not imported here: torch)
 _OPTIONS = pytest.StashKey["AuditOptions"]()
 
 
@@ -138,7 +138,7 @@ def check_compute_options(audit: AuditOptions) -> None:
         raise pytest.UsageError(f"--head-max-epochs must be at least 1, got {epochs}")
     if audit.feature_memory is not None and not audit.feature_memory >= MIN_FEATURE_MEMORY_GIB:
         raise pytest.UsageError(
-            f"--feature-memory must be at least {MIN_FEATURE_MEMORY_GIB} GiB (three blocks of streamed "
+            f"--feature-memory must be at least {MIN_FEATURE_MEMORY_GIB} GiB (two blocks of streamed "
             f"features), got {audit.feature_memory}"
         )
     try:
