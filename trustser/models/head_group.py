@@ -199,8 +199,9 @@ class _HeadTraining:
 def _standardise(heads: list[_HeadTraining], frames: _Frames) -> None:
     """Each head's per-layer, per-dimension mean and std over all frames of its training rows.
 
-    One pass for all heads: each utterance's frame sum and squared deviations from its own mean, combined
-    per head in float64 (Chan et al.'s pairwise update), so no head needs a second pass over its frames.
+    One pass for all heads: each utterance's mean and squared deviations from it (one fused reduction, no
+    temporaries), combined per head in float64 (Chan et al.'s pairwise update), so no head needs a second
+    pass over its frames.
     """
     shape = (frames.features.num_layers, frames.features.hidden_size)
     totals = [[np.zeros(shape), np.zeros(shape), np.zeros(shape), 0] for _ in heads]  # sum, M2, sum^2/n, n
@@ -211,11 +212,9 @@ def _standardise(heads: list[_HeadTraining], frames: _Frames) -> None:
             start, count = block.span(row)
             if count == 0:
                 continue
-            x = block.frames[start : start + count]
-            total = x.sum(0)
-            centred = x - total / count
-            m2 = (centred * centred).sum(0).double().cpu().numpy()
-            total = total.double().cpu().numpy()
+            variance, mean = torch.var_mean(block.frames[start : start + count], dim=0, correction=0)  # one pass
+            m2 = variance.double().cpu().numpy() * count
+            total = mean.double().cpu().numpy() * count
             for member, accumulated in zip(members, totals):
                 if row in member:
                     accumulated[0] += total
