@@ -6,6 +6,8 @@
 2. The CUDA out-of-memory back-off, for real: GPU memory capped, one oversized batch, halved until it fits.
 3. Whisper-base-sized encoder, full 30 s windows vs the study's trimmed windows: seconds per audio hour.
 4. Head training, FGSM/PGD, the score-based black-box search and noise robustness with the model on the GPU.
+5. Heads: one epoch of four folds' heads trained together on the GPU (features resident there) against one
+   read of their features plus their forward and backward (benchmarks/heads.py), ssl_shaped features.
 
 The audio is seeded noise (tests/features/noise_corpus.py): timing and memory do not depend on what is said.
 Where codecarbon is not installed (GPU images often lack it) extraction is timed instead of metered.
@@ -264,13 +266,47 @@ def model_on_gpu(work: Path) -> dict:
     return {**timings, **results}
 
 
+def noise_folds(count_: int, folds: int = 4):
+    """Four folds over a noise corpus's utterances (it has no speakers to split): each fold trains on half,
+    stops early on a quarter."""
+    from benchmarks.heads import Folds
+
+    labels = np.array([i % 4 for i in range(count_)])
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(folds):
+        order = rng.permutation(count_)
+        rows.append((np.sort(order[: count_ // 2]), np.sort(order[count_ // 2 : 3 * count_ // 4])))
+    return Folds(labels, 4, rows)
+
+
+@section("heads: one epoch of all folds against one read + compute")
+def heads_epoch(work: Path) -> dict:
+    from benchmarks.heads import measure_features, print_rows
+
+    rows = []
+    for utterances in (count(640), count(2560)):  # the synthetic corpus at 1x and 4x, in utterances
+        corpus = NoiseCorpus(utterances, min_seconds=1.0, max_seconds=2.2)  # its clip lengths
+        features = extract_features(
+            create("ssl_shaped"),
+            corpus,
+            Cache(work / f"cache-heads-{utterances}"),
+            ExtractionSettings(compute=Compute.resolve(DEVICE), batch_seconds=240.0),
+            progress=lambda line: None,
+        )
+        row = measure_features(features, noise_folds(utterances), device=DEVICE, sequential=True)
+        rows.append({"backbone": "ssl_shaped", "factor": utterances // count(640), **row})
+    print_rows(rows)
+    return {"rows": rows}
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(".")
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     print(f"torch {torch.__version__}, {gpu}, device {DEVICE}, scale {SCALE}", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        sections = os.environ.get("GPU_CHECK_SECTIONS", "extraction,oom,whisper,model").split(",")
+        sections = os.environ.get("GPU_CHECK_SECTIONS", "extraction,oom,whisper,model,heads").split(",")
         if "oom" in sections and "extraction" not in sections:
             save_random(work / "w2v", "wav2vec2")
         for name, run in (
@@ -278,6 +314,7 @@ def main() -> None:
             ("oom", out_of_memory),
             ("whisper", whisper_windows),
             ("model", model_on_gpu),
+            ("heads", heads_epoch),
         ):
             if name in sections:
                 run(work)

@@ -14,6 +14,8 @@ Sections (`--sections`, comma-separated; all by default):
   its full 30 s windows and in the study's trimmed windows.
 - `breakdown`: where a cold default audit (mfcc, egemaps, ge2e) spends its time, per pillar, against
   the unavoidable work: one batched pass of its encoders over what the pillar needs.
+- `heads`: one epoch of all folds' heads against one read of their features plus their compute, for
+  ssl_shaped at 1x and 4x (resident and streamed), mfcc, egemaps and ge2e (benchmarks/heads.py).
 - `executor`: extraction throughput of mfcc and ge2e on the default corpus, in this process and by 1
   and 2 Ray workers (benchmarks/executors.py; needs `trustser[ray]`).
 
@@ -93,6 +95,9 @@ HEAD_MAX_EPOCHS = 10
 and on more data it improves for longer (fold 0 of the 13 x 768 audit: 10 epochs at 1x, 24 at 2x), so
 uncapped wall time measures the recipe's convergence, not the cost of the machinery per utterance.
 Ten epochs is where the 1x heads stop on their own."""
+FEATURE_MEMORY_GIB = 0.5
+"""--feature-memory of the scale audits: below even the 1x corpus's features (1.9 GiB), so heads stream
+their features at every size and the peak measures the streaming, not a resident copy of the corpus."""
 
 
 def audit_command(
@@ -120,6 +125,8 @@ def audit_command(
         str(folds),
         "--head-max-epochs",
         str(HEAD_MAX_EPOCHS),
+        "--feature-memory",
+        str(FEATURE_MEMORY_GIB),
         "-q",
         "-p",
         "no:cacheprovider",
@@ -383,6 +390,10 @@ def main() -> None:
         results["breakdown"] = measure_breakdown(workdir)
     if "executor" in sections:
         results["executor"] = measure_executors(workdir)
+    if "heads" in sections:
+        from benchmarks.heads import measure_all
+
+        results["heads"] = measure_all(workdir / "heads")
     results_path.write_text(json.dumps(results, indent=1))
     print(f"\nresults: {results_path}")
 

@@ -224,3 +224,20 @@ def combined_energy(parts: list[EnergyResult], label: str) -> EnergyResult:
         country_iso_code=parts[0].country_iso_code,
         label=label,
     )
+
+
+def shares_of(whole: EnergyResult, audio_seconds: list[float]) -> list[EnergyResult]:
+    """One measurement of work done for several parts at once (heads trained together) as each part's share,
+    in proportion to its audio: per audio hour each share is the whole's, and `combined_energy` of the
+    shares gives the whole back."""
+    total = sum(audio_seconds)
+    return [
+        dataclasses.replace(
+            whole,
+            kwh=whole.kwh * seconds / total,
+            kg_co2eq=whole.kg_co2eq * seconds / total,
+            duration_s=whole.duration_s * seconds / total,
+            audio_seconds=seconds,
+        )
+        for seconds in audio_seconds
+    ]

@@ -30,6 +30,7 @@ class RunContext:
     head_config: HeadConfig = HeadConfig()
     extraction: ExtractionSettings = ExtractionSettings()
     progress: Progress = stderr_progress
+    feature_memory: int | None = None  # --feature-memory, bytes: resident training features' most (None: half the free)
 
     @property
     def corpus(self) -> Corpus:

@@ -13,6 +13,7 @@ cannot retrain, and those evaluations skip.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from functools import cached_property
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 
 from trustser.cache.store import Cache, content_key
-from trustser.compute.energy import measure_energy
+from trustser.compute.energy import measure_energy, shares_of
 from trustser.corpora.folds import Fold
 from trustser.corpora.split import CorpusSplit
 from trustser.encoders import create as create_encoder
@@ -35,8 +36,10 @@ from trustser.models.context import RunContext
 from trustser.models.finished.formats import load_finished_model
 from trustser.models.finished.model import FinishedModel, ModelOutputs
 from trustser.models.head import EmotionHead
+from trustser.models.head_group import HeadJob, train_heads
 from trustser.models.objectives import DIMENSIONAL_VERSION
-from trustser.models.training import TRAINING_VERSION, predict_logits, train_head
+from trustser.models.remote_heads import train_on_cluster
+from trustser.models.training import TRAINING_VERSION, predict_logits
 
 
 class ModelSource(Protocol):
@@ -51,6 +54,8 @@ class ModelSource(Protocol):
     def features(self) -> StoredFeatures: ...
 
     def head(self, fold: Fold) -> EmotionHead: ...
+
+    def heads(self, folds: list[Fold]) -> list[EmotionHead]: ...
 
     def head_key(self, fold: Fold) -> str: ...
 
@@ -129,19 +134,70 @@ class TrainedHeads:
 
     def head(self, fold: Fold) -> EmotionHead:
         """The fold's trained head, from the cache when it was trained before."""
-        train_rows = self.split.train_rows(fold)
-        train = lambda: train_head(  # noqa: E731
-            self.features,
-            self.split.targets,
-            train_rows,
-            self.split.dev_rows(fold),
+        return self.heads([fold])[0]
+
+    def heads(self, folds: list[Fold]) -> list[EmotionHead]:
+        """The folds' trained heads, from the cache where trained before; the others trained together
+        (one read of the features per epoch for all, trustser.models.head_group), or with `--executor
+        ray` one Ray task per fold (trustser.models.remote_heads), and each stored with its weights."""
+        keys = [self.head_key(fold) for fold in folds]
+        with contextlib.ExitStack() as locks:
+            for key in sorted(set(keys)):  # in one order everywhere: two processes never wait on each other
+                locks.enter_context(self.cache.lock("heads", key))
+            missing = {
+                key: fold for key, fold in zip(keys, folds) if not self.cache.intact(self.cache.path("heads", key))
+            }
+            if missing:
+                # under `writing`: once storing a head has failed (a full disk), the next is not trained in vain
+                with self.cache.writing():
+                    self._train_folds(list(missing.values()), list(missing))
+        return [self._stored_head(key) for key in keys]
+
+    def _train_folds(self, folds: list[Fold], keys: list[str]) -> None:
+        jobs = [
+            HeadJob(
+                self.split.train_rows(fold), self.split.dev_rows(fold), label=f"{self.backbone} fold {fold.index} head"
+            )
+            for fold in folds
+        ]
+        seconds = [self.features.audio_seconds(job.train_indices) for job in jobs]
+        options = dict(
             num_classes=self.split.num_outputs,
             head_config=self.context.head_config,
             train_config=self.context.train_config,
             device=self.device,
-            progress=lambda line: self.context.progress(f"{self.backbone} fold {fold.index} head: {line}"),
+            feature_memory=self.context.feature_memory,
         )
-        return self.cached_head(self.head_key(fold), train, audio_seconds=self.features.audio_seconds(train_rows))
+        if self.context.extraction.executor.distributed:
+            trained = train_on_cluster(
+                self.context.extraction.executor,
+                self.features,
+                self.split.targets,
+                jobs,
+                seconds,
+                progress=self.context.progress,
+                **options,
+            )
+        else:
+            heads: list[EmotionHead] = []
+            energy = measure_energy(
+                lambda: heads.extend(
+                    train_heads(self.features, self.split.targets, jobs, progress=self.context.progress, **options)
+                ),
+                sum(seconds),
+                label=f"train {self.backbone}",
+            )
+            trained = list(zip(heads, shares_of(energy, seconds)))
+        for key, (head, energy) in zip(keys, trained):
+            metadata = {"energy": json.dumps(dataclasses.asdict(energy))}
+            self.cache.save_tensors(self.cache.path("heads", key), finite_weights(head, key), metadata)
+
+    def _stored_head(self, key: str) -> EmotionHead:
+        head = EmotionHead(
+            self.features.num_layers, self.features.hidden_size, self.split.num_outputs, self.context.head_config
+        )
+        head.load_state_dict(self.cache.load_tensors(self.cache.path("heads", key)))
+        return head.eval()
 
     def cached_head(
         self, key: str, train: Callable[[], EmotionHead], *, audio_seconds: float | None = None
@@ -157,11 +213,7 @@ class TrainedHeads:
                 # under `writing`: once storing a head has failed (a full disk), the next is not trained in vain
                 with self.cache.writing():
                     self._train_and_store(path, key, train, audio_seconds)
-        head = EmotionHead(
-            self.features.num_layers, self.features.hidden_size, self.split.num_outputs, self.context.head_config
-        )
-        head.load_state_dict(self.cache.load_tensors(path))
-        return head.eval()
+        return self._stored_head(key)
 
     def _train_and_store(
         self, path: Path, key: str, train: Callable[[], EmotionHead], audio_seconds: float | None
@@ -245,6 +297,9 @@ class FinishedModelSource:
 
     def head(self, fold: Fold) -> EmotionHead:
         return self.model.head.eval()
+
+    def heads(self, folds: list[Fold]) -> list[EmotionHead]:
+        return [self.head(fold) for fold in folds]
 
     def deployment(self, fold: Fold) -> dict:
         attributes = (

@@ -15,8 +15,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import time
-from dataclasses import asdict, dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import numpy as np
 import torch
@@ -27,29 +26,12 @@ from trustser.compute.devices import torch_threads
 from trustser.compute.memory import BATCH_SLACK, release_free_memory
 from trustser.features.frames import FrameSource
 from trustser.models.head import EmotionHead, HeadConfig
+from trustser.models.head_group import HeadJob, train_heads
 from trustser.models.objectives import ConcordanceLoss, dev_concordance, is_dimensional
+from trustser.models.packed import packed_predictions
+from trustser.models.recipe import TrainConfig, class_weights
 
-TRAINING_VERSION = "3"  # bump when the loop changes its results
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-4
-    batch_size: int = 32
-    max_epochs: int = 40
-    patience: int = 6
-    seed: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def class_weights(labels: np.ndarray, num_classes: int) -> torch.Tensor:
-    """Inverse-frequency weights (a class absent from training gets weight 0)."""
-    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
-    weights = np.where(counts > 0, counts.sum() / (num_classes * np.maximum(counts, 1)), 0.0)
-    return torch.tensor(weights, dtype=torch.float32)
+TRAINING_VERSION = "4"  # bump when the loop changes its results
 
 
 def standardisation(features: FrameSource, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -111,6 +93,8 @@ def predict_logits(
 ) -> torch.Tensor:
     """Logits [utterances, classes] on the CPU, computed batch by batch wherever the head is."""
     release_free_memory()  # what earlier steps freed, before this pass's batch-sized blocks are allocated
+    if type(head) is EmotionHead:  # our own head: packed frames read in blocks, no padded batch
+        return packed_predictions(head, features, np.asarray(indices), max_bytes=BATCH_BYTES)
     head.eval()
     device = module_device(head)
     outputs = []
@@ -142,37 +126,27 @@ def train_head(
     head_config: HeadConfig = HeadConfig(),
     train_config: TrainConfig = TrainConfig(),
     device: torch.device | str = "cpu",
+    feature_memory: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> EmotionHead:
     """Train a fresh head on `train_indices`, keeping the epoch with the best dev UAR (ties: lowest dev loss).
 
+    A group of one (trustser.models.head_group): the same weights as this head trained beside others.
     Training runs on `device`; the head comes back on the CPU, ready to be stored. `progress` gets one
     line when it is done: epochs run, the epoch kept, seconds.
     """
-    torch.manual_seed(train_config.seed)
-    generator = np.random.default_rng(train_config.seed)
-    head = new_head(features, train_indices, num_classes=num_classes, head_config=head_config)
-    optimiser = torch.optim.AdamW(
-        head.parameters(), lr=train_config.learning_rate, weight_decay=train_config.weight_decay
-    )
-
-    def batches() -> Iterator[np.ndarray]:
-        order = generator.permutation(train_indices)
-        for start in range(0, len(order), train_config.batch_size):
-            yield order[start : start + train_config.batch_size]
-
-    return fit_head(
-        head,
+    [head] = train_heads(
         features,
         labels,
-        train_indices,
-        dev_indices,
-        optimiser=optimiser,
-        batches=batches,
+        [HeadJob(np.asarray(train_indices), np.asarray(dev_indices))],
+        num_classes=num_classes,
+        head_config=head_config,
         train_config=train_config,
         device=device,
-        progress=progress,
+        feature_memory=feature_memory,
+        progress=None if progress is None else (lambda line: progress(line.partition(": ")[2])),
     )
+    return head
 
 
 def new_head(

@@ -142,6 +142,13 @@ OPTIONS = (
         {"type": int, "default": None},
     ),
     Option(
+        "feature-memory",
+        "GiB of float32 features head training may hold in memory (on the GPU when it trains there): below it "
+        "they are read once and kept, above it streamed in blocks; results are the same either way "
+        "(default: half the memory free at the start)",
+        {"type": float, "default": None, "metavar": "GIB"},
+    ),
+    Option(
         "deep",
         "also run the extended battery (PGD-L2, APGD, targeted PGD, invariance search): slower",
         {"action": "store_true", "default": False},

@@ -19,6 +19,7 @@ from trustser.pytest_plugin import options, packaged
 if TYPE_CHECKING:
     from trustser.run.session import AuditSettings
 
+MIN_FEATURE_MEMORY_GIB = 0.5  # trustser.models.head_group.MIN_FEATURE_MEMORY (not imported here: torch)
 _OPTIONS = pytest.StashKey["AuditOptions"]()
 
 
@@ -47,6 +48,7 @@ class AuditOptions:
     batch_seconds: float
     executor: str
     head_max_epochs: int | None
+    feature_memory: float | None
     deep: bool
     baseline: str | None
     names_a_trust_suite: bool = False  # an argument inside a trust suite (see `asks_for_the_audit`)
@@ -124,6 +126,7 @@ class AuditOptions:
             test_corpora=tuple(self.test_corpora),
             export_parity=tuple(self.export_pairs.items()),
             task=self.task,
+            feature_memory_gib=self.feature_memory,
         )
         if self.head_max_epochs is not None:
             settings = dataclasses.replace(settings, head_max_epochs=self.head_max_epochs)
@@ -162,6 +165,11 @@ def check_compute_options(audit: AuditOptions) -> None:
         raise pytest.UsageError(f"--batch-seconds must be positive, got {batch_seconds}")
     if epochs is not None and not epochs >= 1:
         raise pytest.UsageError(f"--head-max-epochs must be at least 1, got {epochs}")
+    if audit.feature_memory is not None and not audit.feature_memory >= MIN_FEATURE_MEMORY_GIB:
+        raise pytest.UsageError(
+            f"--feature-memory must be at least {MIN_FEATURE_MEMORY_GIB} GiB (two blocks of streamed "
+            f"features), got {audit.feature_memory}"
+        )
     try:
         Executor.parse(audit.executor)
     except ExecutorError as error:

@@ -155,7 +155,7 @@ class BackboneRun:
         sides, which the protocol pillar's speaker-overlap gate reports."""
         if self._heads is None:
             check_speaker_independence(self.folds)
-            self._heads = [self.source.head(fold) for fold in self.folds]
+            self._heads = self.source.heads(self.folds)  # trained together where not cached
             release_free_memory()  # training's freed batches would otherwise add to the next step's peak
         return self._heads
 

@@ -57,6 +57,7 @@ class AuditSettings:
     export_parity: tuple[tuple[str, str], ...] = ()  # --export-parity: (a model's run, the spec of its export)
     task: str | None = None  # --task: categorical | dimensional; None: dimensional only for a corpus rating
     # attributes without categories
+    feature_memory_gib: float | None = None  # --feature-memory: resident training features' most (None: half free)
 
     def extraction(self) -> ExtractionSettings:
         return ExtractionSettings(
@@ -239,7 +240,15 @@ class AuditSession:
     def context(self) -> RunContext:
         """What every run of the session shares: the split, the cache, the head recipe, extraction, progress."""
         recipe = TrainConfig(seed=self.settings.seed, max_epochs=self.settings.head_max_epochs)
-        return RunContext(self.split, self.cache, recipe, extraction=self.extraction, progress=self.progress)
+        memory = self.settings.feature_memory_gib
+        return RunContext(
+            self.split,
+            self.cache,
+            recipe,
+            extraction=self.extraction,
+            progress=self.progress,
+            feature_memory=None if memory is None else int(memory * 2**30),
+        )
 
     def run(self, backbone: str) -> BackboneRun:
         """The run of a backbone spec (`mfcc`, `hf:/models/wavlm`) or of a finished model (`model:hf:/ckpt`)."""

@@ -456,6 +456,7 @@ def _recipe_head(run: BackboneRun, key: str, rows: np.ndarray, *, train_config: 
         head_config=run.head_config,
         train_config=train_config,
         device=run.device,
+        feature_memory=run.context.feature_memory,
     )
     return run.cached_head(key, train)
 
