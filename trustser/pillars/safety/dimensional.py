@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from trustser.encoders.base import pad_waveforms
 from trustser.errors import NotApplicable, batch_of
@@ -169,33 +170,50 @@ def _predicted_attributes(model, waves: list[np.ndarray], *, batch_size: int = 1
     return np.concatenate(parts)
 
 
-@memoised
-def noise_ccc_audit(run: BackboneRun, settings: NoiseCCCSettings) -> NoiseCCCResult:
-    """Each fold's model on up to `per_fold` of its test utterances, clean and under each noise type; babble
-    from the other chosen utterances of other speakers; one seeded generator."""
-    rng = np.random.default_rng(run.train_config.seed)
-    chosen = attack_set(run, per_fold=settings.per_fold)
-    indices = np.concatenate([i for _, i in chosen])
-    waves = [waveform(run, i) for i in indices]
-    speakers = run.split.column("speaker", indices)
+def ccc_under_noise(
+    units: list[tuple[nn.Module, list[np.ndarray]]],
+    true: np.ndarray,
+    speakers: np.ndarray,
+    *,
+    snr_db: float,
+    rng: np.random.Generator,
+) -> NoiseCCCResult:
+    """Mean CCC of each unit's model on its own waveforms (a fold's model on its test utterances), clean and
+    under each noise type at `snr_db`; `true` and `speakers` follow the units' waveforms in order, and each
+    utterance's babble is built from the other units' and its own unit's utterances of other speakers."""
+    waves = [w for _, part in units for w in part]
     sources = [[w for w, s in zip(waves, speakers) if s != speaker] for speaker in speakers]
-    true = run.split.targets[indices]
-    bounds = np.cumsum([0] + [len(i) for _, i in chosen])
-    models = [run.waveform_model(run.folds[f]) for f, _ in chosen]
 
     def mean_ccc(batch: list[np.ndarray]) -> float:
-        predicted = np.concatenate(
-            [_predicted_attributes(m, batch[a:b]) for m, a, b in zip(models, bounds[:-1], bounds[1:])]
-        )
-        return float(np.nanmean(ccc(predicted, true)))
+        parts, start = [], 0
+        for model, part in units:
+            parts.append(_predicted_attributes(model, batch[start : start + len(part)]))
+            start += len(part)
+        return float(np.nanmean(ccc(np.concatenate(parts), true)))
 
     clean = mean_ccc(waves)
     by_noise = {}
     for noise in NOISE_TYPES:
-        noisy = [noisy_copy(w, noise=noise, snr_db=settings.snr_db, rng=rng, others=o) for w, o in zip(waves, sources)]
+        noisy = [noisy_copy(w, noise=noise, snr_db=snr_db, rng=rng, others=o) for w, o in zip(waves, sources)]
         by_noise[noise] = mean_ccc(noisy)
     worst = min(by_noise, key=by_noise.get)
-    return NoiseCCCResult(clean, float(settings.snr_db), worst, clean - by_noise[worst], by_noise, len(waves))
+    return NoiseCCCResult(clean, float(snr_db), worst, clean - by_noise[worst], by_noise, len(waves))
+
+
+@memoised
+def noise_ccc_audit(run: BackboneRun, settings: NoiseCCCSettings) -> NoiseCCCResult:
+    """Each fold's model on up to `per_fold` of its test utterances, clean and under each noise type; babble
+    from the other chosen utterances of other speakers; one seeded generator."""
+    chosen = attack_set(run, per_fold=settings.per_fold)
+    indices = np.concatenate([i for _, i in chosen])
+    units = [(run.waveform_model(run.folds[f]), [waveform(run, i) for i in fold]) for f, fold in chosen]
+    return ccc_under_noise(
+        units,
+        run.split.targets[indices],
+        run.split.column("speaker", indices),
+        snr_db=settings.snr_db,
+        rng=np.random.default_rng(run.train_config.seed),
+    )
 
 
 def fgsm_shift_success_rate(run: BackboneRun, settings: ShiftSettings) -> Measurement:

@@ -1,0 +1,61 @@
+"""More dimensional gates on a planted flaw and a clean control, judged by the shipped gates (as in
+test_dimensional_gates): the CCC drop under noise, membership inference on the regression loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from tests.dimensional.test_dimensional_gates import GATES, verdict
+from trustser.gates.measurement import Measurement
+from trustser.pillars.safety.dimensional import ccc_under_noise
+from trustser.vocabulary import Verdict
+
+RATE = 16000
+
+
+class Loudness(nn.Module):
+    """Rates every attribute as the utterance's amplitude (√2·rms, a sine's peak). `fragile` plants the flaw:
+    the rating shrinks to the midpoint as the high-frequency share of the energy grows, i.e. under noise."""
+
+    def __init__(self, *, fragile: bool):
+        super().__init__()
+        self.fragile = fragile
+
+    def forward(self, waveforms, lengths):
+        mask = (torch.arange(waveforms.shape[1])[None, :] < lengths[:, None]).double()
+        x = waveforms.double() * mask
+        power = x.pow(2).sum(1) / lengths
+        rating = (2 * power).sqrt()
+        if self.fragile:
+            # a clean 100 Hz tone has a share of 0.0015; white noise 20 dB below adds about 0.02
+            share = (x.diff(dim=1).pow(2) * mask[:, 1:]).sum(1) / lengths / power
+            rating = 0.5 + (rating - 0.5) / (1 + (share / 0.01) ** 4)
+        return rating[:, None].repeat(1, 3).float()
+
+
+def _tones(n: int = 24, seed: int = 0):
+    """Half-second 100 Hz tones whose amplitude is every attribute (normalised), two speakers per unit."""
+    rng = np.random.default_rng(seed)
+    amplitude = rng.uniform(0.1, 0.9, n)
+    t = np.arange(RATE // 2) / RATE
+    waves = [(a * np.sin(2 * np.pi * 100 * t + rng.uniform(0, 2 * np.pi))).astype(np.float32) for a in amplitude]
+    speakers = np.array([f"spk{i % 4}" for i in range(n)])
+    return waves, np.repeat(amplitude[:, None], 3, 1), speakers
+
+
+def test_a_model_whose_ratings_collapse_under_noise_fails_the_noise_ccc_gate():
+    waves, true, speakers = _tones()
+    settings = GATES.gate("safety.noise_ccc_drop").settings
+    drops = {}
+    for name, fragile in (("planted", True), ("clean", False)):
+        model = Loudness(fragile=fragile)
+        units = [(model, waves[:12]), (model, waves[12:])]  # two folds' models, each on its own utterances
+        result = ccc_under_noise(units, true, speakers, snr_db=settings.snr_db, rng=np.random.default_rng(0))
+        assert result.clean_ccc > 0.95, result  # both rate clean speech well
+        drops[name] = result.worst_drop
+        expected = Verdict.FAIL if fragile else Verdict.PASS
+        measured = Measurement(result.worst_drop, n=result.n)
+        assert verdict("safety.noise_ccc_drop", measured) == expected, (name, result)
+    assert drops["planted"] > 0.5 and drops["clean"] < 0.02, drops
