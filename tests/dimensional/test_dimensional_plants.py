@@ -8,7 +8,11 @@ import torch
 from torch import nn
 
 from tests.dimensional.test_dimensional_gates import GATES, verdict
+from trustser.features.frames import LayerFeatures
 from trustser.gates.measurement import Measurement
+from trustser.models.head import HeadConfig
+from trustser.models.training import TrainConfig, per_utterance_loss, train_head
+from trustser.pillars.privacy.membership import member_split, membership_inference
 from trustser.pillars.safety.dimensional import ccc_under_noise
 from trustser.vocabulary import Verdict
 
@@ -59,3 +63,44 @@ def test_a_model_whose_ratings_collapse_under_noise_fails_the_noise_ccc_gate():
         measured = Measurement(result.worst_drop, n=result.n)
         assert verdict("safety.noise_ccc_drop", measured) == expected, (name, result)
     assert drops["planted"] > 0.5 and drops["clean"] < 0.02, drops
+
+
+def _frames(n: int, *, signal: bool, seed: int = 0):
+    """Frames of n utterances with three attributes; with `signal` their mean along three dimensions is the
+    attributes (plus noise), without it the attributes are drawn apart from the audio (nothing to learn)."""
+    generator = torch.Generator().manual_seed(seed)
+    counts = torch.randint(3, 20, (n,), generator=generator)
+    offsets = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)])
+    targets = torch.rand(n, 3, generator=generator)
+    frames = torch.randn(int(offsets[-1]), 2, 8, generator=generator)
+    if signal:
+        frames[:, :, :3] += 3 * targets[torch.repeat_interleave(torch.arange(n), counts)][:, None, :]
+    features = LayerFeatures([f"u{i}" for i in range(n)], frames, offsets, samples=counts * 160)
+    return features, targets.numpy()
+
+
+def test_a_head_overfit_to_its_members_fails_the_membership_gate():
+    """Membership inference on the regression loss (squared error summed over the attributes)."""
+    speakers = np.repeat([f"spk{i}" for i in range(8)], 20)  # the candidates; 40 more utterances for dev
+    members, held_out = member_split(speakers, seed=0)
+    dev = np.arange(160, 200)
+    advantages = {}
+    for name in ("planted", "clean"):
+        features, targets = _frames(200, signal=name == "clean")
+        if name == "planted":  # random attributes, no regularisation, kept at the epoch it fits its members best
+            config, recipe, stop_on = HeadConfig(conv_dim=64, mlp_dim=64, dropout=0.0), OVERFIT, members
+        else:  # the release recipe's early stopping on utterances it did not train on
+            config, recipe, stop_on = HeadConfig(conv_dim=16, mlp_dim=16), TrainConfig(max_epochs=30), dev
+        head = train_head(features, targets, members, stop_on, num_classes=3, head_config=config, train_config=recipe)
+        losses = [per_utterance_loss(head, features, targets, rows) for rows in (members, held_out)]
+        result = membership_inference(*losses, speakers[members], speakers[held_out], seed=0)
+        advantages[name] = result.advantage
+        n = result.n_members + result.n_nonmembers
+        measured = Measurement(result.advantage, n=n, interval=result.ci["advantage"], speakers=result.n_speakers)
+        expected = Verdict.FAIL if name == "planted" else Verdict.PASS
+        assert verdict("privacy.membership_advantage", measured) == expected, advantages
+    assert advantages["planted"] > 0.5, advantages
+
+
+# patience = max_epochs: it never stops early
+OVERFIT = TrainConfig(learning_rate=1e-2, weight_decay=0.0, batch_size=16, max_epochs=40, patience=40)
