@@ -1,5 +1,6 @@
 """More dimensional gates on a planted flaw and a clean control, judged by the shipped gates (as in
-test_dimensional_gates): the CCC drop under noise, membership inference on the regression loss."""
+test_dimensional_gates): the CCC drop under noise, membership inference on the regression loss, the
+query-only (black-box) shift attack."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from tests.dimensional.test_dimensional_gates import GATES, verdict
+from tests.dimensional.test_dimensional_gates import GATES, NAMES, verdict
 from trustser.features.frames import LayerFeatures
 from trustser.gates.measurement import Measurement
 from trustser.models.head import HeadConfig
 from trustser.models.training import TrainConfig, per_utterance_loss, train_head
 from trustser.pillars.privacy.membership import member_split, membership_inference
+from trustser.pillars.safety.blackbox_shift import ATTACK, model_answers, shift_search
 from trustser.pillars.safety.dimensional import ccc_under_noise
+from trustser.pillars.safety.shift import shift_result
 from trustser.vocabulary import Verdict
 
 RATE = 16000
@@ -104,3 +107,44 @@ def test_a_head_overfit_to_its_members_fails_the_membership_gate():
 
 # patience = max_epochs: it never stops early
 OVERFIT = TrainConfig(learning_rate=1e-2, weight_decay=0.0, batch_size=16, max_epochs=40, patience=40)
+
+
+class Hoarseness(nn.Module):
+    """Rates every attribute by the log of the mean energy of the second difference (the highest frequencies):
+    a low tone has almost none, so any inaudible high-frequency atom moves the rating far (the planted flaw)."""
+
+    def forward(self, waveforms, lengths):
+        mask = (torch.arange(waveforms.shape[1])[None, :] < lengths[:, None]).double()
+        x = waveforms.double() * mask
+        curvature = ((x[:, 2:] - 2 * x[:, 1:-1] + x[:, :-2]).pow(2) * mask[:, 2:]).sum(1) / lengths
+        return (torch.log10(1 + curvature / 1e-7) - 0.4)[:, None].repeat(1, 3).float()
+
+
+def test_a_model_a_query_attack_moves_within_budget_fails_the_black_box_shift_gate():
+    waves = [0.5 * w / np.abs(w).max() for w in _tones(n=8)[0]]  # one loudness: the same clean rating (0.2)
+    settings = GATES.gate("safety.blackbox_shift_success_rate").settings
+    rates, answers = {}, {}
+    for name, model in (("planted", Hoarseness()), ("clean", Loudness(fragile=False))):
+        model_calls = model_answers(model)
+
+        def counted(positions, heard, model_calls=model_calls, name=name):
+            answers[name] = answers.get(name, 0) + len(heard)
+            return model_calls(positions, heard)
+
+        outcome = shift_search(
+            counted,
+            waves,
+            budget_db=settings.budget_db,
+            margin=settings.margin / 6,  # the attack works on normalised values, a 1-7 scale here
+            max_queries=settings.max_queries,
+            sample_rate=RATE,
+        )
+        assert outcome.snr_db.min() >= settings.budget_db  # within the budget
+        result = shift_result(
+            [outcome], attack=ATTACK, budget_db=settings.budget_db, margin=settings.margin, span=6.0, names=NAMES
+        )
+        rates[name] = result.success_rate
+        expected = Verdict.FAIL if name == "planted" else Verdict.PASS
+        assert verdict("safety.blackbox_shift_success_rate", Measurement(result.success_rate, n=8)) == expected, rates
+    assert rates == {"planted": 1.0, "clean": 0.0}, rates
+    assert answers["clean"] == 8 * settings.max_queries  # the robust model: every query spent, none helped enough

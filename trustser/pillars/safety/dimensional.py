@@ -14,6 +14,8 @@ from trustser.errors import NotApplicable, batch_of
 from trustser.gates.declaration import declare_metric, finite, non_empty, positive, setting
 from trustser.gates.measurement import Measurement
 from trustser.pillars.concordance import ccc
+from trustser.pillars.safety.blackbox_shift import ATTACK as BLACKBOX_SHIFT_ATTACK
+from trustser.pillars.safety.blackbox_shift import model_answers, shift_search
 from trustser.pillars.safety.checks import attack_set, waveform
 from trustser.pillars.safety.noise import NOISE_TYPES, noisy_copy
 from trustser.pillars.safety.shift import SHIFT_ATTACKS, ShiftAttackResult, shift_attack, shift_result
@@ -39,6 +41,14 @@ class TransferShiftSettings:
     margin: float = setting(1.0, rule=positive)
     per_fold: int = setting(16, rule=positive)
     surrogate: str = setting("mfcc", rule=non_empty)  # the differentiable encoder the audio is crafted on
+
+
+@dataclass(frozen=True)
+class BlackBoxShiftSettings:
+    budget_db: float = setting(45.0, rule=finite)
+    margin: float = setting(1.0, rule=positive)
+    per_fold: int = setting(6, rule=positive)
+    max_queries: int = setting(60, rule=positive)  # model queries per utterance, the clean one included
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,21 @@ TRANSFER_SHIFT = declare_metric(
     chance="0",
     reference="Papernot et al. 2016, transferability of adversarial examples",
     settings=TransferShiftSettings(),
+    tasks=("dimensional",),
+)
+BLACKBOX_SHIFT = declare_metric(
+    "safety.blackbox_shift_success_rate",
+    label="black-box attribute-shift success rate",
+    bound="max",
+    default=0.2,
+    definition="For a model gradients cannot reach: among up to `per_fold` test utterances per fold, the share on "
+    "which a perturbation of SNR at least `budget_db` (L2 ball) moves the fold's model's prediction of some "
+    "attribute by `margin` or more (in the corpus's units), found with `max_queries` queries of the attribute "
+    "values only: SimBA with random Gabor atoms, keeping each ± step that grows the largest move of any attribute "
+    "from the clean prediction.",
+    chance="0",
+    reference="SimBA (Guo et al. 2019) on the largest attribute move",
+    settings=BlackBoxShiftSettings(),
     tasks=("dimensional",),
 )
 NOISE_CCC = declare_metric(
@@ -149,6 +174,43 @@ def transfer_shift_audit(run: BackboneRun, settings: TransferShiftSettings) -> S
     if not helper.encoder.differentiable:
         raise ValueError(f"transfer surrogate {settings.surrogate!r} must be differentiable")
     return _shift(run, settings, attack=settings.attack, crafted_on=helper)
+
+
+@memoised
+def blackbox_shift_audit(run: BackboneRun, settings: BlackBoxShiftSettings) -> ShiftAttackResult:
+    """For a model gradients cannot reach: the query-only shift search on each fold's model, which answers
+    for its own test utterances with attribute values only, `max_queries` per utterance."""
+    if run.encoder.differentiable:
+        raise NotApplicable(
+            f"{run.backbone} is differentiable: the white-box shift attacks, which follow its gradients "
+            "within the same SNR budget, are the stronger test"
+        )
+    span = run.corpus.attribute_scale.span
+    outcomes, start = [], 0
+    for f, indices in attack_set(run, per_fold=settings.per_fold):
+        answers = model_answers(run.waveform_model(run.folds[f]))
+        with batch_of(indices.tolist(), len(indices)):
+            outcomes.append(
+                shift_search(
+                    answers,
+                    [waveform(run, i) for i in indices],
+                    np.arange(start, start + len(indices)),  # seeds each utterance's atoms: folds cannot change it
+                    budget_db=settings.budget_db,
+                    margin=settings.margin / span,
+                    max_queries=settings.max_queries,
+                    sample_rate=run.encoder.sample_rate,
+                    seed=run.train_config.seed,
+                )
+            )
+        start += len(indices)
+    return shift_result(
+        outcomes,
+        attack=BLACKBOX_SHIFT_ATTACK,
+        budget_db=settings.budget_db,
+        margin=settings.margin,
+        span=span,
+        names=run.split.attribute_names,
+    )
 
 
 @dataclass(frozen=True)
@@ -228,6 +290,11 @@ def pgd_shift_success_rate(run: BackboneRun, settings: ShiftSettings) -> Measure
 
 def transfer_shift_success_rate(run: BackboneRun, settings: TransferShiftSettings) -> Measurement:
     result = transfer_shift_audit(run, settings)
+    return Measurement(result.success_rate, n=result.n_attacked, details=result)
+
+
+def blackbox_shift_success_rate(run: BackboneRun, settings: BlackBoxShiftSettings) -> Measurement:
+    result = blackbox_shift_audit(run, settings)
     return Measurement(result.success_rate, n=result.n_attacked, details=result)
 
 
