@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from trustser.corpora import create
-from trustser.corpora.base import BadData
+from trustser.corpora.base import NO_CATEGORY, BadData
 from trustser.corpora.manifest import write_sample as write_manifest_sample
 from trustser.corpora.synthetic import planted_attributes
 from trustser.errors import SpecError
@@ -120,6 +120,7 @@ def test_a_manifest_with_ratings_and_no_emotion_column_is_a_dimensional_only_cor
     corpus = create(spec, tmp_path / "cache")
     assert corpus.emotions == () and len(corpus) == 32 and {u.emotion for u in corpus.utterances} == {""}
     assert corpus.attribute_names == ("arousal", "dominance", "valence")
+    assert (corpus.labels() == NO_CATEGORY).all()  # no class index; only a dimensional audit reads this corpus
     split = CorpusSplit(corpus, corpus.folds(2, 0), task="dimensional")
     assert split.targets.shape == (32, 3) and 0 <= split.targets.min() and split.targets.max() <= 1
     settings = AuditSettings(("mfcc",), spec, tmp_path / "report", tmp_path / "cache", folds=2)
