@@ -72,6 +72,11 @@ def test_transfer_shift(backbone_run, trust):
     trust.check(audit.transfer_shift_success_rate(backbone_run, trust.settings))
 
 
+@pytest.mark.trust("safety.blackbox_shift_success_rate")
+def test_black_box_shift(backbone_run, trust):
+    trust.check(audit.blackbox_shift_success_rate(backbone_run, trust.settings))
+
+
 @pytest.mark.trust("safety.noise_ccc_drop")
 def test_noise_ccc_drop(backbone_run, trust):
     trust.check(audit.noise_ccc_drop(backbone_run, trust.settings))

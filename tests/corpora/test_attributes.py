@@ -1,10 +1,12 @@
 """Corpora carry arousal, dominance and valence in their own units, normalised for heads by their scale."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from trustser.corpora import create
-from trustser.corpora.base import BadData
+from trustser.corpora.base import NO_CATEGORY, BadData
 from trustser.corpora.manifest import write_sample as write_manifest_sample
 from trustser.corpora.synthetic import planted_attributes
 from trustser.errors import SpecError
@@ -105,3 +107,29 @@ def test_a_dimensional_split_of_a_corpus_without_attributes_is_refused_naming_it
     with pytest.raises(ValueError, match="corpus cremad rates no attribute .* a dimensional audit needs them"):
         CorpusSplit(corpus, corpus.folds(4), task="dimensional")
     assert CorpusSplit(corpus, corpus.folds(4)).num_outputs == len(corpus.emotions)
+
+
+def test_a_manifest_with_ratings_and_no_emotion_column_is_a_dimensional_only_corpus(tmp_path):
+    from trustser.corpora.split import CorpusSplit
+    from trustser.run.session import AuditSession, AuditSettings, ConfigurationError
+
+    write_manifest_sample(tmp_path / "m")
+    table = tmp_path / "m" / "manifest_attributes.csv"
+    assert "emotion" not in table.read_text().splitlines()[0]
+    spec = f"manifest:{table},scale=1-5"
+    corpus = create(spec, tmp_path / "cache")
+    assert corpus.emotions == () and len(corpus) == 32 and {u.emotion for u in corpus.utterances} == {""}
+    assert corpus.attribute_names == ("arousal", "dominance", "valence")
+    assert (corpus.labels() == NO_CATEGORY).all()  # no class index; only a dimensional audit reads this corpus
+    split = CorpusSplit(corpus, corpus.folds(2, 0), task="dimensional")
+    assert split.targets.shape == (32, 3) and 0 <= split.targets.min() and split.targets.max() <= 1
+    settings = AuditSettings(("mfcc",), spec, tmp_path / "report", tmp_path / "cache", folds=2)
+    session = AuditSession(settings)
+    assert session.task == "dimensional"  # no --task: picked from the corpus
+    session.check()
+    with pytest.raises(ConfigurationError, match="no emotion categories.*--task dimensional"):
+        AuditSession(dataclasses.replace(settings, task="categorical")).check()
+    with pytest.raises(SpecError, match="no emotion column: map= and emotions= do not apply"):
+        create(f"{spec},map=x:angry", tmp_path / "cache")
+    summary = session.corpus_summary.render()  # no table of emotions, the ratings instead
+    assert "emotion" not in summary and "attributes on a 1-5 scale" in summary

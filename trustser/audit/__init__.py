@@ -81,6 +81,8 @@ from trustser.pillars.safety.checks import (
     white_box_success_rate,
 )
 from trustser.pillars.safety.dimensional import (
+    blackbox_shift_audit,
+    blackbox_shift_success_rate,
     fgsm_shift_success_rate,
     noise_ccc_audit,
     noise_ccc_drop,
@@ -151,6 +153,7 @@ __all__ = [
     "export_p99_posterior_delta",
     "extraction_energy_kwh_per_audio_hour",
     "gender_inference_uar",
+    "blackbox_shift_success_rate",
     "fgsm_shift_success_rate",
     "gflops_per_audio_second",
     "invariance_flip_rate",
@@ -199,6 +202,7 @@ __all__ = [
     "inference_footprint",
     "inference_latency",
     "invariance",
+    "blackbox_shift_audit",
     "low_fpr_membership_attack",
     "membership",
     "noise_ccc_audit",

@@ -42,6 +42,9 @@ def _identity(utterance: Utterance) -> dict:
     return {k: v for k, v in asdict(utterance).items() if k not in _OPTIONAL or v != _OPTIONAL[k]}
 
 
+NO_CATEGORY = -1  # the class index of an utterance of a corpus without emotion categories
+
+
 class Corpus:
     """Base class for corpora. Subclasses fill `name`, `sample_rate`, `utterances` and `load_audio`.
 
@@ -87,7 +90,11 @@ class Corpus:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def labels(self) -> np.ndarray:
-        """Emotion class indices in `emotions` order, one per utterance."""
+        """Emotion class indices in `emotions` order, one per utterance; NO_CATEGORY (-1) throughout for a corpus
+        that rates attributes only (no emotions), which only a dimensional audit reads (its heads learn the
+        attributes; a categorical split of it is refused: trustser.corpora.split.require_task)."""
+        if not self.emotions:
+            return np.full(len(self.utterances), NO_CATEGORY, dtype=np.int64)
         index = {emotion: i for i, emotion in enumerate(self.emotions)}
         return np.array([index[u.emotion] for u in self.utterances], dtype=np.int64)
 

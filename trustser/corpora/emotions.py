@@ -48,7 +48,11 @@ class EmotionMapping:
     def emotion(self, code: str) -> str | None:
         """The emotion `code` stands for, None if it is outside the label set; KeyError if unknown."""
         emotion = self.codes[code]
-        return emotion if emotion in self.emotions else None
+        return emotion if emotion in self.emotions or not self.emotions else None
+
+
+UNCATEGORISED = EmotionMapping({"": ""}, emotions=())
+"""The mapping of a corpus that rates attributes only: every utterance's code and emotion are ""."""
 
 
 def mapping(codes: dict[str, str], options: dict[str, str]) -> EmotionMapping:

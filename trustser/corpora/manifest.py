@@ -9,6 +9,8 @@ given: the protocol pillar's lexical overlap and `--folds-disjoint sentence` rea
 `scale=LOW-HIGH`, e.g. `manifest:/data/ours.csv,scale=1-7`; required where the table has them; an empty
 cell leaves that utterance without the attribute); any other column is kept as a demographic. Emotion
 names are read case-insensitively with common spellings (neu, hap, anger, happiness, ...); `map=` adds others.
+A table with attribute columns may leave out `emotion`: a dimensional-only corpus (no categories; the
+audit's task is then dimensional unless --task says otherwise).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from trustser.corpora.attributes import ATTRIBUTES, Scale, parse_rating
 from trustser.corpora.base import Dropped
-from trustser.corpora.emotions import SYNONYMS, mapping, parse_source
+from trustser.corpora.emotions import SYNONYMS, UNCATEGORISED, mapping, parse_source
 from trustser.corpora.files import Candidate, FileCorpus, build, gender, on_sample
 from trustser.corpora.registry import register
 from trustser.corpora.samples import tone, write_csv
@@ -32,7 +34,10 @@ def rows(table: Path) -> list[dict[str, str]]:
     delimiter = "\t" if table.suffix.lower() in (".tsv", ".tab") else ","
     with open(table, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle, delimiter=delimiter)
-        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+        columns = reader.fieldnames or []
+        # ratings can stand in for categories: a dimensional-only corpus
+        optional = ("emotion",) if any(name in columns for name in ATTRIBUTES) else ()
+        missing = [c for c in REQUIRED if c not in columns and c not in optional]
         if missing:
             raise ValueError(f"{table}: missing column(s) {missing}; found {reader.fieldnames}")
         return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
@@ -57,7 +62,7 @@ def candidates(table: Path) -> tuple[list[Candidate], list[Dropped]]:
         found.append(
             Candidate(
                 path if path.is_absolute() else table.parent / path,
-                row["emotion"].lower(),
+                row.get("emotion", "").lower(),  # "" in a dimensional-only table (no emotion column)
                 row["speaker"],
                 gender(row["gender"]),
                 id=row.get("id", ""),
@@ -75,7 +80,8 @@ def candidates(table: Path) -> tuple[list[Candidate], list[Dropped]]:
 def write_sample(root: Path) -> None:
     """Eight speakers' tones in `audio/` and three tables over them: `manifest.csv` without splits (with an age and
     a further demographic column, and boredom, outside the label set), `manifest_split.tsv` with them, and
-    `manifest_rated.csv` with arousal, valence and dominance on a 1-5 scale."""
+    `manifest_rated.csv` with arousal, valence and dominance on a 1-5 scale, `manifest_attributes.csv` with the same
+    ratings and no emotion column (a dimensional-only corpus)."""
     spellings = {"neutral": "neutral", "happy": "Happiness", "sad": "sadness", "angry": "anger", "boredom": "boredom"}
     rows, split_rows, rated_rows = [], [], []
     for number in range(8):
@@ -92,6 +98,8 @@ def write_sample(root: Path) -> None:
     write_csv(root / "manifest_split.tsv", ["path", "emotion", "speaker", "gender", "split"], split_rows, "\t")
     header = ["path", "emotion", "speaker", "gender", "arousal", "valence", "dominance"]
     write_csv(root / "manifest_rated.csv", header, rated_rows)
+    unrated = [row[:1] + row[2:] for row in rated_rows]
+    write_csv(root / "manifest_attributes.csv", header[:1] + header[2:], unrated)
 
 
 # (arousal, valence, dominance) of the sample's emotions, on a 1-5 scale
@@ -110,12 +118,17 @@ SAMPLE_RATINGS = {
         on_sample("manifest", write_sample, "manifest.csv"),
         on_sample("manifest", write_sample, "manifest_split.tsv"),
         on_sample("manifest", write_sample, "manifest_rated.csv,scale=1-5"),
+        on_sample("manifest", write_sample, "manifest_attributes.csv,scale=1-5"),
     ],
 )
 def manifest_corpus(argument: str | None, cache_root: Path, on_bad_audio: str = "skip") -> FileCorpus:
     table, options = parse_source(argument, "manifest")
     labels = mapping(CODES, options)  # checked before the table is read
     found, dropped = candidates(table)
+    if found and not any(c.code for c in found):  # no emotion column: attributes only
+        if "map" in options or "emotions" in options:
+            raise ValueError(f"{table} has no emotion column: map= and emotions= do not apply")
+        labels = UNCATEGORISED
     scale = parse_scale(options.get("scale"), table, rated=any(c.attributes for c in found))
     folding = "partition" if any(c.split for c in found) else "speaker"
     return build(

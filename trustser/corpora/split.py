@@ -20,6 +20,10 @@ def require_task(corpus: Corpus, task: str) -> None:
             f"corpus {corpus.name} rates no attribute (arousal, dominance, valence) on every utterance: "
             "a dimensional audit needs them (docs/corpora.md, Attributes)"
         )
+    if task == "categorical" and not corpus.emotions:
+        raise ValueError(
+            f"corpus {corpus.name} has no emotion categories, only attribute ratings: audit it with --task dimensional"
+        )
 
 
 class CorpusSplit:

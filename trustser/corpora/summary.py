@@ -48,8 +48,9 @@ class CorpusSummary:
             f"corpus {self.spec}: {self.utterances} utterances, {duration}, {self.speakers} speakers "
             f"({', '.join(f'{n} {g}' for g, n in sorted(self.speakers_by_gender.items()))})",
             f"folds: {self.fold_scheme}, {self.folds} folds",
-            f"{'emotion':<{width}}  " + "  ".join(f"{g:>7}" for g in genders),
         ]
+        if self.emotions:  # a corpus rating attributes only has no categories to count
+            lines.append(f"{'emotion':<{width}}  " + "  ".join(f"{g:>7}" for g in genders))
         for emotion in self.emotions:
             lines.append(f"{emotion:<{width}}  " + "  ".join(f"{self.counts[emotion].get(g, 0):>7}" for g in genders))
         if self.attributes:
@@ -83,7 +84,8 @@ class CorpusSummary:
 def summarise(corpus: Corpus, folds: list[Fold], spec: str, k: int) -> CorpusSummary:
     """The summary of `corpus` as the audit uses it (`k` is the requested fold count)."""
     counts = {emotion: {} for emotion in corpus.emotions}
-    for (emotion, gender), n in sorted(Counter((u.emotion, u.gender) for u in corpus.utterances).items()):
+    categorised = (u for u in corpus.utterances if u.emotion in counts)  # none in a dimensional-only corpus
+    for (emotion, gender), n in sorted(Counter((u.emotion, u.gender) for u in categorised).items()):
         counts[emotion][gender] = n
     speakers = {u.speaker: u.gender for u in corpus.utterances}
     seconds = sum(corpus.seconds(u.id) for u in corpus.utterances)

@@ -28,12 +28,19 @@ def _declared_corpus_attributes(corpus: Corpus, options: _Options) -> None:
     require(is_nonempty_text(corpus.name), f"name must be a non-empty string, got {corpus.name!r}")
     require(is_count(corpus.sample_rate), f"sample_rate must be a positive int, got {corpus.sample_rate!r}")
     emotions = corpus.emotions
+    if isinstance(emotions, (tuple, list)) and not emotions:  # no categories: a corpus rating attributes only
+        require(
+            isinstance(corpus.attribute_scale, Scale),
+            "a corpus without emotions (dimensional only) must declare an attribute_scale, got "
+            f"{corpus.attribute_scale!r}",
+        )
     require(
         isinstance(emotions, (tuple, list))
-        and len(emotions) >= 2
+        and (len(emotions) >= 2 or not emotions)
         and all(map(is_nonempty_text, emotions))
         and len(set(emotions)) == len(emotions),
-        f"emotions must be a sequence of at least two distinct names (class-index order), got {emotions!r}",
+        f"emotions must be a sequence of at least two distinct names (class-index order), or empty for a corpus "
+        f"rating attributes only, got {emotions!r}",
     )
     scheme = corpus.fold_scheme(options.folds)
     require(is_nonempty_text(scheme), f"fold_scheme({options.folds}) must describe the folds in words, got {scheme!r}")
@@ -57,6 +64,13 @@ def _unique_ids(corpus: Corpus, options: _Options) -> None:
 
 
 def _emotions_in_label_set(corpus: Corpus, options: _Options) -> None:
+    if not corpus.emotions:  # dimensional only: no utterance names a category, each carries ratings instead
+        odd = [u for u in corpus.utterances if u.emotion != "" or not u.attributes]
+        require(
+            not odd,
+            f"a corpus without emotions needs every utterance rated and without an emotion, e.g. {odd[:1]!r}",
+        )
+        return
     outside = [u for u in corpus.utterances if u.emotion not in corpus.emotions]
     if outside:
         raise AssertionError(

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from trustser.encoders.base import pad_waveforms
 from trustser.errors import NotApplicable, batch_of
 from trustser.gates.declaration import declare_metric, finite, non_empty, positive, setting
 from trustser.gates.measurement import Measurement
 from trustser.pillars.concordance import ccc
+from trustser.pillars.safety.blackbox_shift import ATTACK as BLACKBOX_SHIFT_ATTACK
+from trustser.pillars.safety.blackbox_shift import model_answers, shift_search
 from trustser.pillars.safety.checks import attack_set, waveform
 from trustser.pillars.safety.noise import NOISE_TYPES, noisy_copy
 from trustser.pillars.safety.shift import SHIFT_ATTACKS, ShiftAttackResult, shift_attack, shift_result
@@ -38,6 +41,14 @@ class TransferShiftSettings:
     margin: float = setting(1.0, rule=positive)
     per_fold: int = setting(16, rule=positive)
     surrogate: str = setting("mfcc", rule=non_empty)  # the differentiable encoder the audio is crafted on
+
+
+@dataclass(frozen=True)
+class BlackBoxShiftSettings:
+    budget_db: float = setting(45.0, rule=finite)
+    margin: float = setting(1.0, rule=positive)
+    per_fold: int = setting(6, rule=positive)
+    max_queries: int = setting(60, rule=positive)  # model queries per utterance, the clean one included
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,21 @@ TRANSFER_SHIFT = declare_metric(
     chance="0",
     reference="Papernot et al. 2016, transferability of adversarial examples",
     settings=TransferShiftSettings(),
+    tasks=("dimensional",),
+)
+BLACKBOX_SHIFT = declare_metric(
+    "safety.blackbox_shift_success_rate",
+    label="black-box attribute-shift success rate",
+    bound="max",
+    default=0.2,
+    definition="For a model gradients cannot reach: among up to `per_fold` test utterances per fold, the share on "
+    "which a perturbation of SNR at least `budget_db` (L2 ball) moves the fold's model's prediction of some "
+    "attribute by `margin` or more (in the corpus's units), found with `max_queries` queries of the attribute "
+    "values only: SimBA with random Gabor atoms, keeping each ± step that grows the largest move of any attribute "
+    "from the clean prediction.",
+    chance="0",
+    reference="SimBA (Guo et al. 2019) on the largest attribute move",
+    settings=BlackBoxShiftSettings(),
     tasks=("dimensional",),
 )
 NOISE_CCC = declare_metric(
@@ -150,6 +176,43 @@ def transfer_shift_audit(run: BackboneRun, settings: TransferShiftSettings) -> S
     return _shift(run, settings, attack=settings.attack, crafted_on=helper)
 
 
+@memoised
+def blackbox_shift_audit(run: BackboneRun, settings: BlackBoxShiftSettings) -> ShiftAttackResult:
+    """For a model gradients cannot reach: the query-only shift search on each fold's model, which answers
+    for its own test utterances with attribute values only, `max_queries` per utterance."""
+    if run.encoder.differentiable:
+        raise NotApplicable(
+            f"{run.backbone} is differentiable: the white-box shift attacks, which follow its gradients "
+            "within the same SNR budget, are the stronger test"
+        )
+    span = run.corpus.attribute_scale.span
+    outcomes, start = [], 0
+    for f, indices in attack_set(run, per_fold=settings.per_fold):
+        answers = model_answers(run.waveform_model(run.folds[f]))
+        with batch_of(indices.tolist(), len(indices)):
+            outcomes.append(
+                shift_search(
+                    answers,
+                    [waveform(run, i) for i in indices],
+                    np.arange(start, start + len(indices)),  # seeds each utterance's atoms: folds cannot change it
+                    budget_db=settings.budget_db,
+                    margin=settings.margin / span,
+                    max_queries=settings.max_queries,
+                    sample_rate=run.encoder.sample_rate,
+                    seed=run.train_config.seed,
+                )
+            )
+        start += len(indices)
+    return shift_result(
+        outcomes,
+        attack=BLACKBOX_SHIFT_ATTACK,
+        budget_db=settings.budget_db,
+        margin=settings.margin,
+        span=span,
+        names=run.split.attribute_names,
+    )
+
+
 @dataclass(frozen=True)
 class NoiseCCCResult:
     clean_ccc: float  # mean over attributes
@@ -169,33 +232,50 @@ def _predicted_attributes(model, waves: list[np.ndarray], *, batch_size: int = 1
     return np.concatenate(parts)
 
 
-@memoised
-def noise_ccc_audit(run: BackboneRun, settings: NoiseCCCSettings) -> NoiseCCCResult:
-    """Each fold's model on up to `per_fold` of its test utterances, clean and under each noise type; babble
-    from the other chosen utterances of other speakers; one seeded generator."""
-    rng = np.random.default_rng(run.train_config.seed)
-    chosen = attack_set(run, per_fold=settings.per_fold)
-    indices = np.concatenate([i for _, i in chosen])
-    waves = [waveform(run, i) for i in indices]
-    speakers = run.split.column("speaker", indices)
+def ccc_under_noise(
+    units: list[tuple[nn.Module, list[np.ndarray]]],
+    true: np.ndarray,
+    speakers: np.ndarray,
+    *,
+    snr_db: float,
+    rng: np.random.Generator,
+) -> NoiseCCCResult:
+    """Mean CCC of each unit's model on its own waveforms (a fold's model on its test utterances), clean and
+    under each noise type at `snr_db`; `true` and `speakers` follow the units' waveforms in order, and each
+    utterance's babble is built from the other units' and its own unit's utterances of other speakers."""
+    waves = [w for _, part in units for w in part]
     sources = [[w for w, s in zip(waves, speakers) if s != speaker] for speaker in speakers]
-    true = run.split.targets[indices]
-    bounds = np.cumsum([0] + [len(i) for _, i in chosen])
-    models = [run.waveform_model(run.folds[f]) for f, _ in chosen]
 
     def mean_ccc(batch: list[np.ndarray]) -> float:
-        predicted = np.concatenate(
-            [_predicted_attributes(m, batch[a:b]) for m, a, b in zip(models, bounds[:-1], bounds[1:])]
-        )
-        return float(np.nanmean(ccc(predicted, true)))
+        parts, start = [], 0
+        for model, part in units:
+            parts.append(_predicted_attributes(model, batch[start : start + len(part)]))
+            start += len(part)
+        return float(np.nanmean(ccc(np.concatenate(parts), true)))
 
     clean = mean_ccc(waves)
     by_noise = {}
     for noise in NOISE_TYPES:
-        noisy = [noisy_copy(w, noise=noise, snr_db=settings.snr_db, rng=rng, others=o) for w, o in zip(waves, sources)]
+        noisy = [noisy_copy(w, noise=noise, snr_db=snr_db, rng=rng, others=o) for w, o in zip(waves, sources)]
         by_noise[noise] = mean_ccc(noisy)
     worst = min(by_noise, key=by_noise.get)
-    return NoiseCCCResult(clean, float(settings.snr_db), worst, clean - by_noise[worst], by_noise, len(waves))
+    return NoiseCCCResult(clean, float(snr_db), worst, clean - by_noise[worst], by_noise, len(waves))
+
+
+@memoised
+def noise_ccc_audit(run: BackboneRun, settings: NoiseCCCSettings) -> NoiseCCCResult:
+    """Each fold's model on up to `per_fold` of its test utterances, clean and under each noise type; babble
+    from the other chosen utterances of other speakers; one seeded generator."""
+    chosen = attack_set(run, per_fold=settings.per_fold)
+    indices = np.concatenate([i for _, i in chosen])
+    units = [(run.waveform_model(run.folds[f]), [waveform(run, i) for i in fold]) for f, fold in chosen]
+    return ccc_under_noise(
+        units,
+        run.split.targets[indices],
+        run.split.column("speaker", indices),
+        snr_db=settings.snr_db,
+        rng=np.random.default_rng(run.train_config.seed),
+    )
 
 
 def fgsm_shift_success_rate(run: BackboneRun, settings: ShiftSettings) -> Measurement:
@@ -210,6 +290,11 @@ def pgd_shift_success_rate(run: BackboneRun, settings: ShiftSettings) -> Measure
 
 def transfer_shift_success_rate(run: BackboneRun, settings: TransferShiftSettings) -> Measurement:
     result = transfer_shift_audit(run, settings)
+    return Measurement(result.success_rate, n=result.n_attacked, details=result)
+
+
+def blackbox_shift_success_rate(run: BackboneRun, settings: BlackBoxShiftSettings) -> Measurement:
+    result = blackbox_shift_audit(run, settings)
     return Measurement(result.success_rate, n=result.n_attacked, details=result)
 
 
