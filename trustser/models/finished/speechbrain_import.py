@@ -65,8 +65,25 @@ def speechbrain_importable():
             raise SpeechBrainNotInstalled(
                 f"SpeechBrain models need the optional speechbrain package ({error}): {INSTALL_HINT}"
             ) from error
+        _drop_unloaded_redirects()
         yield
     finally:
         logging.disable(disabled)
         for name in added:
             sys.modules.pop(name, None)
+
+
+def _drop_unloaded_redirects() -> None:
+    """Take speechbrain's placeholders for its old module paths (`speechbrain.k2_integration` ->
+    `speechbrain.integrations.k2_fsa`, ...) out of sys.modules while none has been used.
+
+    Reading any attribute of one imports its target, and an integration whose package is missing (k2)
+    then raises ImportError where an AttributeError is expected: whatever walks sys.modules afterwards
+    (hypothesis reads every module's `__file__`, `inspect.getmodule`) fails in the same process. Only
+    imports by those deprecated names lose their redirect.
+    """
+    from speechbrain.utils.importutils import DeprecatedModuleRedirect
+
+    for name, module in list(sys.modules.items()):
+        if isinstance(module, DeprecatedModuleRedirect) and module.lazy_module is None:
+            del sys.modules[name]
