@@ -108,5 +108,5 @@ def test_after_loading_every_module_in_the_process_answers_attribute_look_ups(fo
     missing package (k2) raised ImportError on any attribute, failing whatever walked sys.modules later
     in the process (hypothesis's strategies did, in other tests of the same worker)."""
     load_finished_model(f"speechbrain:{folders['encoder_classifier']}", EMOTIONS, {})
-    for name, loaded in list(sys.modules.items()):
+    for loaded in list(sys.modules.values()):
         getattr(loaded, "__file__", None)  # raises for such a placeholder

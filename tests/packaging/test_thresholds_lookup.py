@@ -29,7 +29,7 @@ def test_the_packaged_suite_runs_on_the_packaged_defaults(tmp_path):
     done = collect(tmp_path, "--pyargs", "trustser.trust_tests")
     assert done.returncode == 0, done.stdout + done.stderr
     # deselected: the cross-corpus tests (they need --test-corpus) and export parity's (--export-parity)
-    assert "132/171 tests collected (39 deselected)" in done.stdout
+    assert "168/207 tests collected (39 deselected)" in done.stdout
 
 
 def test_a_thresholds_file_in_the_rootdir_comes_before_the_packaged_defaults(tmp_path):

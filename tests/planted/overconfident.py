@@ -20,13 +20,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     scale = config.getoption("planted_logit_scale")
-    trained = TrainedHeads.head
+    trained = TrainedHeads.heads  # every fold's head comes through it (`head(fold)` too)
 
-    def overconfident(self: TrainedHeads, fold):
-        head = trained(self, fold)
+    def overconfident(self: TrainedHeads, folds):
+        heads = trained(self, folds)
         with torch.no_grad():
-            head.classifier.weight.mul_(scale)
-            head.classifier.bias.mul_(scale)
-        return head
+            for head in heads:
+                head.classifier.weight.mul_(scale)
+                head.classifier.bias.mul_(scale)
+        return heads
 
-    TrainedHeads.head = overconfident
+    TrainedHeads.heads = overconfident

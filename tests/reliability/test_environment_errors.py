@@ -195,6 +195,9 @@ def test_a_full_disk_for_the_heads_is_an_error_row_per_test_trained_once(tmp_pat
     assert done.returncode == int(pytest.ExitCode.TESTS_FAILED), output
     assert "INTERNALERROR" not in output and "Traceback" not in output and "SafetensorError" not in output, output
     records = report_records(tmp_path / "report")
+    skipped = {r["metric"] for r in records if r["verdict"] == "SKIP"}  # the dimensional gates, by task
+    assert skipped == {"utility.ccc_arousal", "utility.ccc_dominance", "utility.ccc_valence", "utility.ccc_mean"}
+    records = [r for r in records if r["verdict"] != "SKIP"]
     assert [r["verdict"] for r in records] == ["ERROR"] * 4  # UAR, accuracy, ECE, Brier
     for record in records:
         _names_path_reason_and_free_space(record["message"], tmp_path / "cache" / "heads", NO_SPACE)
