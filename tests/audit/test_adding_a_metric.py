@@ -155,3 +155,21 @@ def test_the_committed_metrics_doc_is_the_one_the_declarations_render():
     from trustser.report.metrics_doc import render_metrics_doc
 
     assert (ROOT / "docs" / "metrics.md").read_text() == render_metrics_doc(), "run `make docs`"
+
+
+def test_the_metrics_doc_does_not_depend_on_which_modules_were_imported_first():
+    """A process that imported a pillar's other modules before its checks (an xdist worker after other
+    tests) renders the same document: the order is the declarations', not the imports'."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib, pathlib\n"
+        "for m in ['trustser.pillars.safety.dimensional', 'trustser.pillars.utility.dimensional',"
+        " 'trustser.pillars.utility.parity', 'trustser.pillars.utility.calibration']:\n"
+        "    importlib.import_module(m)\n"
+        "from trustser.report.metrics_doc import render_metrics_doc\n"
+        "print(pathlib.Path('docs/metrics.md').read_text() == render_metrics_doc())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "True", done.stdout + done.stderr

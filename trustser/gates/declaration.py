@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import typing
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -81,6 +82,7 @@ class Metric:
 
 
 _DECLARED: dict[str, Metric] = {}
+_DECLARED_IN: dict[str, tuple[str, int]] = {}  # name -> (declaring module, position in it), for the order
 
 
 def declare_metric(
@@ -116,6 +118,9 @@ def declare_metric(
     metric = Metric(name, label, Bound(bound), float(default), definition, chance, reference, settings, tuple(tasks))
     if _DECLARED.get(name, metric) != metric:
         raise ValueError(f"metric {name!r} is declared twice, differently")
+    if name not in _DECLARED_IN:
+        module = sys._getframe(1).f_globals.get("__name__", "")
+        _DECLARED_IN[name] = (module, sum(declared[0] == module for declared in _DECLARED_IN.values()))
     _DECLARED[name] = metric
     return metric
 
@@ -146,4 +151,11 @@ def _check_settings_class(name: str, settings: object) -> None:
 def registered_metrics() -> dict[str, Metric]:
     """Every metric declared so far, in pillar order (within a pillar, in declaration order). The
     built-in ones are declared when their pillar's checks are imported: `trustser.pillars.declared_metrics`."""
-    return dict(sorted(_DECLARED.items(), key=lambda item: PILLARS.index(item[1].pillar)))
+    return dict(sorted(_DECLARED.items(), key=_declaration_order))
+
+
+def _declaration_order(item: tuple[str, Metric]) -> tuple:
+    """Pillar order; within a pillar its `checks` module first, then the others by name, each in the order it
+    declares: the same whichever modules an earlier import happened to load first."""
+    module, position = _DECLARED_IN[item[0]]
+    return (PILLARS.index(item[1].pillar), not module.endswith(".checks"), module, position)
