@@ -84,7 +84,7 @@ def test_a_model_without_a_classifier_is_pointed_to_the_backbone(folders):
 
 def test_a_checkpoint_that_does_not_match_its_config_is_refused(folders, tmp_path):
     broken = save_tiny_emotion2vec(tmp_path / "broken", classifier=False)
-    state = torch.load(broken / "model.pt")
+    state = torch.load(broken / "model.pt", weights_only=True)
     del state["model"]["blocks.1.mlp.fc1.weight"]  # FunASR would warn and leave it random
     torch.save(state, broken / "model.pt")
     with pytest.raises(SpecError, match=r"lacks 1 weights .*blocks\.1\.mlp\.fc1\.weight"):
