@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from tests.encoders.tiny_checkpoints import save_wav2vec_family, save_whisper
-from tests.suite_runs import ROOT, report_records, run_suite
+from tests.suite_runs import ROOT, audit_thresholds, report_records, run_suite
 
 PILLARS = ("protocol", "utility", "privacy", "fairness", "safety", "sustainability")
 
@@ -31,6 +31,7 @@ def test_hf_backbones_and_a_finished_model_are_audited_end_to_end(tmp_path):
         options=(
             *("-p", "tests.planted.tones", "--corpus", "tones:speakers=4,per_emotion=3"),
             *("--backbone", f"hf:{wav2vec2},hf:{whisper}", "--model", f"hf:{classifier}"),
+            *("--thresholds", str(audit_thresholds(tmp_path))),
         ),
         timeout=900,
     )

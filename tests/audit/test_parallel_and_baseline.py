@@ -12,19 +12,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.suite_runs import ROOT, report_records, run_suite
+from tests.suite_runs import ROOT, audit_thresholds, report_records, run_suite
 
 CORPUS = "tones:per_emotion=4"
 BACKBONES = "mfcc,egemaps"
 
 
 def run_audit(report: Path, cache: Path, *extra: str) -> tuple[int, list[dict], str]:
+    thresholds = audit_thresholds(cache.parent / f"{cache.name}-thresholds")
     done = run_suite(
         ROOT / "trust_tests",
         cwd=ROOT,
         report=report,
         cache=cache,
-        options=("-p", "tests.planted.tones", "--corpus", CORPUS, "--backbone", BACKBONES, *extra),
+        options=(
+            *("-p", "tests.planted.tones", "--corpus", CORPUS, "--backbone", BACKBONES),
+            *("--thresholds", str(thresholds), *extra),
+        ),
     )
     return done.returncode, report_records(report), done.stdout + done.stderr
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.corpora.conftest import FIXTURES
-from tests.suite_runs import ROOT, report_records, run_suite
+from tests.suite_runs import ROOT, audit_thresholds, report_records, run_suite
 
 ALL_PILLARS = ("utility", "privacy", "fairness", "safety", "sustainability")
 
@@ -23,6 +23,7 @@ ALL_PILLARS = ("utility", "privacy", "fairness", "safety", "sustainability")
 @pytest.fixture(scope="module")
 def audit(tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
+    thresholds = audit_thresholds(tmp_path_factory.mktemp("thresholds"))
 
     def run(corpus: str, pillars: tuple[str, ...], *options: str) -> tuple[subprocess.CompletedProcess, Path]:
         report = tmp_path_factory.mktemp("report")
@@ -31,7 +32,7 @@ def audit(tmp_path_factory):
             cwd=report,
             report=report,
             cache=cache,
-            options=("--corpus", corpus, "--backbone", "mfcc", "--thresholds", str(ROOT / "thresholds.toml"), *options),
+            options=("--corpus", corpus, "--backbone", "mfcc", "--thresholds", str(thresholds), *options),
         )
         return done, report
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.planted.thresholds_edit import thresholds_with
-from tests.suite_runs import ROOT, report_records, run_suite
+from tests.suite_runs import ROOT, audit_thresholds, report_records, run_suite
 from trustser.gates.thresholds import load_gates
 from trustser.pillars import declared_metrics
 
@@ -21,6 +20,7 @@ CLEAN = "tones"
 @pytest.fixture(scope="module")
 def audit(tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
+    shipped = audit_thresholds(tmp_path_factory.mktemp("thresholds"))
 
     def run(corpus: str, *modules: str, thresholds: Path | None = None) -> tuple[int, dict[str, str], str]:
         report = tmp_path_factory.mktemp("report")
@@ -31,7 +31,7 @@ def audit(tmp_path_factory):
             cache=cache,
             options=(
                 *("-p", "tests.planted.tones", "--corpus", corpus, "--backbone", "mfcc", "--trust-deep"),
-                *("--thresholds", str(thresholds or ROOT / "thresholds.toml")),
+                *("--thresholds", str(thresholds or shipped)),
             ),
         )
         return done.returncode, {r["metric"]: r["verdict"] for r in report_records(report)}, done.stdout
@@ -94,7 +94,7 @@ def test_planted_flaw_fails_its_gate(audit, corpus, pillar, failing):
 
 
 def strict_thresholds(tmp_path: Path, changes: dict[str, dict[str, object]]) -> Path:
-    return thresholds_with(ROOT / "thresholds.toml", tmp_path / "thresholds.toml", changes)
+    return audit_thresholds(tmp_path, changes)
 
 
 def test_one_parameter_budget_fails_sustainability(audit, tmp_path):

@@ -14,8 +14,9 @@ from tests.scale_out.ray_runtime import RAY_ENV, ROOT
 
 pytest.importorskip("ray", reason="Ray is not installed: pip install 'trustser[ray]'")
 SMALL = (*("--corpus", SMALL_CORPUS, "--folds", "2"), *("-k", "utility or privacy or fairness or noise"))
-# the default corpus: extraction, heads, fairness, noise and FGSM in make test; privacy (its shadow and DP
-# heads) and every white-box attack only under -m slow (six minutes)
+# make test runs the small corpus (heads, privacy's shadow and DP heads, fairness, noise); the default corpus
+# runs under -m slow, which .ci/run runs too: extraction, heads, fairness, noise and FGSM (three minutes),
+# and with privacy and every white-box attack (six minutes)
 DEFAULT = ("--corpus", "synthetic", "-k", "utility or fairness or noise or fgsm")
 DEFAULT_ALL = ("--corpus", "synthetic", "-k", "utility or privacy or fairness or noise or white_box")
 
@@ -39,7 +40,7 @@ def audit(executor: str, workdir, scope: tuple[str, ...]) -> tuple[dict, str]:
 
 @pytest.mark.parametrize(
     "scope",
-    [SMALL, DEFAULT, pytest.param(DEFAULT_ALL, marks=pytest.mark.slow)],
+    [SMALL, pytest.param(DEFAULT, marks=pytest.mark.slow), pytest.param(DEFAULT_ALL, marks=pytest.mark.slow)],
     ids=["small", "default", "default-all"],
 )
 def test_ray_gives_the_local_audit_s_values_and_verdicts(scope, tmp_path):
