@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from tests.planted.thresholds_edit import thresholds_with
+
 ROOT = Path(__file__).resolve().parents[1]
 SHORT_ENERGY_WINDOW = {"sustainability.energy_kwh_per_audio_hour": {"window_seconds": 0.5, "windows": 1}}
 """Inference energy in one 0.5 s window instead of the shipped three of 4 s: 12 s of codecarbon windows per
@@ -59,12 +61,11 @@ def run_suite(
 
 def audit_thresholds(directory: Path, changes: dict[str, dict[str, object]] | None = None) -> Path:
     """`directory`/thresholds.toml: the shipped thresholds.toml with `SHORT_ENERGY_WINDOW` and `changes`."""
-    from tests.planted.thresholds_edit import thresholds_with
-
+    merged = {metric: dict(settings) for metric, settings in SHORT_ENERGY_WINDOW.items()}
+    for metric, settings in (changes or {}).items():
+        merged.setdefault(metric, {}).update(settings)
     directory.mkdir(parents=True, exist_ok=True)
-    return thresholds_with(
-        ROOT / "thresholds.toml", directory / "thresholds.toml", {**SHORT_ENERGY_WINDOW, **(changes or {})}
-    )
+    return thresholds_with(ROOT / "thresholds.toml", directory / "thresholds.toml", merged)
 
 
 def report_records(report: Path) -> list[dict]:

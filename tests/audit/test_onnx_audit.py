@@ -18,8 +18,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
-from tests.planted.thresholds_edit import thresholds_with
-from tests.suite_runs import ROOT, report_records, run_suite
+from tests.suite_runs import ROOT, audit_thresholds, report_records, run_suite
 
 pytest.importorskip("onnxruntime", reason="--model onnx: needs trustser[onnx]")
 pytest.importorskip("onnx", reason="--model onnx: needs trustser[onnx]")
@@ -31,7 +30,6 @@ CORPUS = ("-p", "tests.planted.tones", "--corpus", "tones:speakers=4,per_emotion
 PILLARS = ("protocol", "utility", "privacy", "fairness", "safety", "sustainability")
 PARITY = ("utility.export_agreement", "utility.export_max_posterior_delta", "utility.export_p99_posterior_delta")
 CHANGES = {
-    "sustainability.energy_kwh_per_audio_hour": {"window_seconds": 0.5, "windows": 1},
     "safety.export_adversarial_carryover": {"budget_db": 10.0, "per_fold": 4},
 }
 
@@ -46,7 +44,7 @@ def audit(tmp_path, name: str, models: list[str], exports: list[str], *extra: st
         options=(
             *CORPUS,
             *("--model", ",".join(models), "--export-parity", ",".join(exports)),
-            *("--thresholds", str(thresholds_with(ROOT / "thresholds.toml", tmp_path / "thresholds.toml", CHANGES))),
+            *("--thresholds", str(audit_thresholds(tmp_path, CHANGES))),
             *extra,
         ),
         timeout=600,

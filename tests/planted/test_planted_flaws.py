@@ -93,12 +93,8 @@ def test_planted_flaw_fails_its_gate(audit, corpus, pillar, failing):
     assert code == 1, output
 
 
-def strict_thresholds(tmp_path: Path, changes: dict[str, dict[str, object]]) -> Path:
-    return audit_thresholds(tmp_path, changes)
-
-
 def test_one_parameter_budget_fails_sustainability(audit, tmp_path):
-    strict = strict_thresholds(tmp_path, {"sustainability.parameters": {"max": 1}})
+    strict = audit_thresholds(tmp_path, {"sustainability.parameters": {"max": 1}})
     code, verdicts, output = audit(CLEAN, "sustainability", thresholds=strict)
     assert verdicts.pop("sustainability.parameters") == "FAIL", output
     assert len(verdicts) >= 4 and set(verdicts.values()) == {"PASS"}, output  # FLOPs, energy, latency, memory
@@ -106,14 +102,14 @@ def test_one_parameter_budget_fails_sustainability(audit, tmp_path):
 
 
 def test_warn_level_gate_is_reported_without_failing_the_run(audit, tmp_path):
-    strict = strict_thresholds(tmp_path, {"fairness.worst_speaker_uar": {"min": 1.01, "level": "warn"}})
+    strict = audit_thresholds(tmp_path, {"fairness.worst_speaker_uar": {"min": 1.01, "level": "warn"}})
     code, verdicts, output = audit(CLEAN, "fairness", thresholds=strict)
     assert verdicts["fairness.worst_speaker_uar"] == "WARN", output
     assert code == 0, output
 
 
 def test_dp_target_above_the_budget_fails_the_epsilon_gate(audit, tmp_path):
-    strict = strict_thresholds(tmp_path, {"privacy.dp_epsilon": {"max": 1.0}})
+    strict = audit_thresholds(tmp_path, {"privacy.dp_epsilon": {"max": 1.0}})
     code, verdicts, output = audit(CLEAN, "privacy", thresholds=strict)
     assert verdicts["privacy.dp_epsilon"] == "FAIL" and verdicts["privacy.dp_uar_cost"] == "PASS", output
     assert code == 1, output
