@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# A worker per backbone, at most one per core (`-n auto`, trustser/pytest_plugin/xdist.py), each backbone's
+# tests on one worker and torch's threads shared out among the workers: the same verdicts as a serial run.
 audit: $(STAMP)
-	$(BIN)/pytest trust_tests --junitxml=trust-report/junit.xml $(ARGS)
+	$(BIN)/pytest trust_tests -n auto --junitxml=trust-report/junit.xml $(ARGS)
 
 # One pytest worker per core (pytest-xdist), each test module on one worker so its module fixtures are
 # built once, and one torch thread per worker: on 2 cores this halves the wall time, while torch's own

@@ -7,12 +7,14 @@ xdist has two groups to place on its two workers.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
 
 from tests.suite_runs import ROOT, audit_thresholds, report_records, run_suite
+from trustser.pytest_plugin.xdist import auto_workers, available_cores, backbone_of
 
 CORPUS = "tones:per_emotion=4"
 BACKBONES = "mfcc,egemaps"
@@ -59,6 +61,32 @@ def test_parallel_and_serial_audits_agree_and_keep_their_junit_properties(parall
         names = {p.get("name") for p in case.iter("property")}
         assert {"pillar", "metric", "value", "threshold", "backbone", "corpus"} <= names, case.get("name")
     assert (report / "report.html").exists() and (report / "predictions.csv").exists()
+
+
+def test_each_backbone_runs_on_one_worker_of_its_own(parallel):
+    """Their progress lines say which worker built each backbone's features and heads: one each, not the same."""
+    _, (_, _, output) = parallel
+    workers = {
+        backbone: set(re.findall(rf"^\[(gw\d+)\] (?:extract {backbone} |{backbone} fold)", output, flags=re.M))
+        for backbone in BACKBONES.split(",")
+    }
+    assert all(len(found) == 1 for found in workers.values()), workers
+    assert len(set.union(*workers.values())) == 2, workers
+
+
+def test_a_node_id_names_its_backbone_among_its_parameters():
+    backbones = ["mfcc", "hf:/models/my-mfcc", "ge2e"]
+    assert backbone_of("trust_tests/test_safety.py::test_white_box_attack[ge2e-fgsm]", backbones) == "ge2e"
+    assert backbone_of("trust_tests/test_x.py::test_y[fgsm-ge2e]", backbones) == "ge2e"
+    assert backbone_of("trust_tests/test_x.py::test_y[hf:/models/my-mfcc]", backbones) == "hf:/models/my-mfcc"
+    assert backbone_of("trust_tests/test_x.py::test_y[a-mfcc-b]", backbones) == "mfcc"
+    assert backbone_of("trust_tests/test_x.py::test_y[wavlm]", backbones) is None
+    assert backbone_of("trust_tests/test_x.py::test_y", backbones) is None
+
+
+def test_auto_workers_are_one_per_backbone_at_most_one_per_core():
+    assert auto_workers(["mfcc"]) == 1
+    assert auto_workers(["b"] * 1000) == available_cores()
 
 
 def test_a_planted_regression_fails_exactly_the_regressed_tests(parallel, cache, tmp_path):

@@ -56,3 +56,16 @@ def test_padding_is_exactly_inert_and_gradient_reaches_nearly_every_sample(encod
     layers.pow(2).sum().backward()
     for row, length in enumerate(lengths.tolist()):
         assert (noisy.grad[row, :length] != 0).float().mean() > 0.99
+
+
+def test_egemaps_gives_the_same_rows_on_one_thread_and_on_several(batch):
+    """Its utterances run through openSMILE in parallel threads: the rows must not depend on the thread count."""
+    from trustser.compute.devices import torch_threads
+
+    encoder = create("egemaps")
+    with torch_threads(1):
+        one, _ = encoder(*batch)
+    with torch_threads(3):
+        several, _ = encoder(*batch)
+    assert torch.isfinite(one).all()
+    torch.testing.assert_close(several, one, rtol=0, atol=0)

@@ -160,3 +160,29 @@ def test_a_group_measurement_splits_into_shares_that_combine_back():
 
 def test_the_options_least_feature_memory_is_three_streamed_blocks():
     assert MIN_FEATURE_MEMORY_GIB * 2**30 == head_group.MIN_FEATURE_MEMORY
+
+
+def test_streaming_holds_two_blocks_whatever_the_corpus(store, monkeypatch):
+    """The bound `MIN_FEATURE_MEMORY` promises: when a block is read, at most one other is alive (the one in use)."""
+    import weakref
+
+    import trustser.features.resident as resident
+
+    features, labels = store
+    frame = features.num_layers * features.hidden_size * 4
+    monkeypatch.setattr(head_group, "STREAM_BLOCK_BYTES", 400 * frame)
+    monkeypatch.setattr(head_group, "EXTENT_BYTES", 60 * frame)
+    alive: list[weakref.ref] = []
+    most = []
+    original = resident.read_block
+
+    def counted(source, rows):
+        most.append(sum(ref() is not None for ref in alive))
+        block = original(source, rows)
+        alive.append(weakref.ref(block.frames))
+        return block
+
+    monkeypatch.setattr(resident, "read_block", counted)
+    train_heads(features, labels, _jobs(48), num_classes=4, head_config=HEAD, train_config=RECIPE, feature_memory=0)
+    assert len(most) > 10
+    assert max(most) == 1

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import torch
@@ -117,15 +118,22 @@ class _Frames:
         need = int(np.asarray(features.frame_counts)[rows].sum()) * frame_bytes(features)
         self.resident = read_block(features, rows).to(device) if need <= budget else None
 
-    def blocks(self, groups: list[np.ndarray]) -> Iterator[tuple[np.ndarray, FrameBlock]]:
-        """(the rows of each group, a block holding their frames), in order."""
+    def each_block(self, groups: list[np.ndarray], visit: Callable[[np.ndarray, FrameBlock], None]) -> None:
+        """`visit(rows, block)` for each group in order, `block` holding the frames of its `rows`.
+
+        A streamed block is dropped before the next one is asked for, so the reader starts the block after
+        next only once this one is freed: two blocks in memory, never three.
+        """
         if self.resident is not None:
             for group in groups:
-                yield group, self.resident
+                visit(group, self.resident)
             return
         groups = [group for group in groups if len(group)]
-        for group, block in zip(groups, prefetched_blocks(self.features, groups)):
-            yield group, block.to(self.device)
+        with contextlib.closing(prefetched_blocks(self.features, groups)) as stream:
+            for group in groups:
+                block = next(stream).to(self.device)
+                visit(group, block)
+                del block
 
     def storage_blocks(self, rows: np.ndarray) -> list[np.ndarray]:
         """`rows` in store order, cut into blocks (passes whose order does not matter: statistics, scoring)."""
@@ -207,6 +215,11 @@ class _HeadTraining:
         return self.head.cpu().eval()
 
 
+def _each_head(heads: list[_HeadTraining], step, rows: np.ndarray, block: FrameBlock) -> None:
+    for h in heads:
+        step(h, rows, block)
+
+
 def _standardise(heads: list[_HeadTraining], frames: _Frames) -> None:
     """Each head's per-layer, per-dimension mean and std over all frames of its training rows.
 
@@ -218,7 +231,8 @@ def _standardise(heads: list[_HeadTraining], frames: _Frames) -> None:
     totals = [[np.zeros(shape), np.zeros(shape), np.zeros(shape), 0] for _ in heads]  # sum, M2, sum^2/n, n
     members = [set(h.train.tolist()) for h in heads]
     union = np.unique(np.concatenate([h.train for h in heads]))
-    for group, block in frames.blocks(frames.storage_blocks(union)):
+
+    def accumulate(group: np.ndarray, block: FrameBlock) -> None:
         for row in group.tolist():
             start, count = block.span(row)
             if count == 0:
@@ -236,6 +250,8 @@ def _standardise(heads: list[_HeadTraining], frames: _Frames) -> None:
                     accumulated[1] += m2
                     accumulated[2] += total * total / count
                     accumulated[3] += count
+
+    frames.each_block(frames.storage_blocks(union), accumulate)
     for h, (total, m2, square, count) in zip(heads, totals):
         mean = total / count
         variance = np.maximum((m2 + square - count * mean * mean) / count, 0.0)
@@ -281,13 +297,9 @@ def _train(features, labels, jobs, num_classes, head_config, train_config, devic
             break
         wanted = np.unique(np.concatenate([h.train for h in active]))
         groups = [group[np.isin(group, wanted)] for group in epoch_blocks(features, epoch, train_config.seed)]
-        for group, block in frames.blocks(groups):
-            for h in active:
-                h.train_on(group, block)
+        frames.each_block(groups, functools.partial(_each_head, active, _HeadTraining.train_on))
         dev = np.unique(np.concatenate([h.dev for h in active]))
-        for group, block in frames.blocks(frames.storage_blocks(dev)):
-            for h in active:
-                h.score_on(group, block)
+        frames.each_block(frames.storage_blocks(dev), functools.partial(_each_head, active, _HeadTraining.score_on))
         for h in active:
             h.end_epoch()
         release_free_memory()

@@ -52,6 +52,8 @@ def pytest_configure(config: pytest.Config) -> None:
     baseline.load(config)
     settings.check_compute_options(audit)
     xdist.group_backbones_on_workers(config, audit.asks_for_the_audit)
+    if audit.asks_for_the_audit:
+        xdist.share_the_cores(config)
     reporting.start(config)
 
 
@@ -87,6 +89,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:  # pytest-xdist hook: share the session token and the scheduling with workers
     xdist.configure_node(node, reporting.token(node.config))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:  # pytest-xdist hook: what `-n auto` means
+    audit = settings.audit_options(config)
+    return xdist.auto_workers(audit.backbones) if audit.asks_for_the_audit else None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # pytest-xdist hook: a backbone's tests on one worker
+    if config.option.dist != "loadgroup" or not settings.audit_options(config).asks_for_the_audit:
+        return None
+    return xdist.backbone_scheduler(config, log, settings.audit_options(config).backbones)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

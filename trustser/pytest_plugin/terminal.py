@@ -17,9 +17,14 @@ def progress_writer(config: pytest.Config) -> Callable[[str], None]:
     """Progress lines for long work (extraction), shown in the pytest output despite output capture."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
+    worker = (getattr(config, "workerinput", None) or {}).get("workerid")
 
     def write(line: str) -> None:
-        if reporter is None or capture is None:  # e.g. a pytest-xdist worker: its stderr is all there is
+        if worker is not None and capture is not None:  # an xdist worker's terminal output never reaches the
+            with capture.global_and_fixture_disabled():  # user; its own stderr, uncaptured, does
+                print(f"[{worker}] {line}", file=sys.__stderr__, flush=True)
+            return
+        if reporter is None or capture is None:
             print(line, file=sys.stderr, flush=True)
             return
         with capture.global_and_fixture_disabled():
@@ -34,6 +39,12 @@ def announce_corpus(config: pytest.Config, summary: CorpusSummary) -> None:
     """The corpus summary, under a `corpus` rule, as the audit starts."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
+    worker = (getattr(config, "workerinput", None) or {}).get("workerid")
+    if worker is not None:  # under pytest-xdist every worker builds the corpus; the first one tells
+        if worker == "gw0" and capture is not None:
+            with capture.global_and_fixture_disabled():
+                print(f"\n{summary.render()}", file=sys.__stderr__, flush=True)
+        return
     if reporter is None or capture is None:
         return
     with capture.global_and_fixture_disabled():

@@ -3,6 +3,8 @@ worker, and what the controller hands its workers (the session token, the schedu
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from trustser.pytest_plugin.gating import is_trust_test
@@ -54,3 +56,54 @@ def configure_node(node, token: str) -> None:
     """What a worker needs of the controller: the session token and the scheduling."""
     node.workerinput[_TOKEN_KEY] = token
     node.workerinput[_LOADGROUP_KEY] = node.config.option.dist == "loadgroup"
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity mask, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def auto_workers(backbones: list[str]) -> int:
+    """`-n auto` for the audit: a worker per backbone, at most one per core. A backbone's tests stay on one
+    worker (`group_backbones_on_workers`), so more workers than backbones would only wait."""
+    return max(1, min(available_cores(), len(backbones)))
+
+
+def share_the_cores(config: pytest.Config) -> None:
+    """In an audit's worker, torch's threads are the worker's share of the cores (at least one).
+
+    torch starts one thread per core in every process: with two workers on two cores each would run two,
+    and OpenMP threads waiting on each other at every operation cost several times their gain. An
+    OMP_NUM_THREADS the user set is left as it is.
+    """
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if getattr(config, "workerinput", None) is None or not workers or "OMP_NUM_THREADS" in os.environ:
+        return
+    import torch
+
+    torch.set_num_threads(max(1, available_cores() // int(workers)))
+
+
+def backbone_of(nodeid: str, backbones: list[str]) -> str | None:
+    """The backbone a trust test's node id names among its parameter ids (`test_x[ge2e-fgsm]`: ge2e)."""
+    ids = nodeid.rpartition("[")[2].removesuffix("]") if nodeid.endswith("]") else ""
+    for backbone in sorted(backbones, key=len, reverse=True):  # `hf:/m` before a backbone it contains
+        if ids == backbone or ids.startswith(f"{backbone}-") or ids.endswith(f"-{backbone}") or f"-{backbone}-" in ids:
+            return backbone
+    return None
+
+
+def backbone_scheduler(config: pytest.Config, log, backbones: list[str]):
+    """xdist's scope scheduling with a backbone's tests as one scope: they go to one worker, in order.
+
+    pytest-xdist's own `loadgroup` renames each test's node id after its `xdist_group`, which pytest 9
+    no longer lets a plugin do (the id stays as it was and every test is its own group), so the scope is
+    read from the id's parameters instead.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BackboneScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return backbone_of(nodeid, backbones) or nodeid
+
+    return BackboneScheduling(config, log)
