@@ -87,6 +87,7 @@ def test_a_node_id_names_its_backbone_among_its_parameters():
 def test_auto_workers_are_one_per_backbone_at_most_one_per_core():
     assert auto_workers(["mfcc"]) == 1
     assert auto_workers(["b"] * 1000) == available_cores()
+    assert auto_workers(["mfcc", "egemaps", "ge2e"], executor="ray") == 1  # the cluster is the parallelism
 
 
 def test_a_planted_regression_fails_exactly_the_regressed_tests(parallel, cache, tmp_path):

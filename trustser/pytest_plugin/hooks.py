@@ -94,7 +94,7 @@ def pytest_configure_node(node) -> None:  # pytest-xdist hook: share the session
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:  # pytest-xdist hook: what `-n auto` means
     audit = settings.audit_options(config)
-    return xdist.auto_workers(audit.backbones) if audit.asks_for_the_audit else None
+    return xdist.auto_workers(audit.backbones, executor=audit.executor) if audit.asks_for_the_audit else None
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -63,9 +63,12 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def auto_workers(backbones: list[str]) -> int:
+def auto_workers(backbones: list[str], *, executor: str = "local") -> int:
     """`-n auto` for the audit: a worker per backbone, at most one per core. A backbone's tests stay on one
-    worker (`group_backbones_on_workers`), so more workers than backbones would only wait."""
+    worker (`group_backbones_on_workers`), so more workers than backbones would only wait. With a Ray
+    executor the cluster runs the parallel work, and one worker drives it (each would start a runtime)."""
+    if executor != "local":
+        return 1
     return max(1, min(available_cores(), len(backbones)))
 
 
