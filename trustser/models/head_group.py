@@ -305,10 +305,11 @@ def _train(features, labels, jobs, num_classes, head_config, train_config, devic
         release_free_memory()
     if progress is not None:
         where = "resident" if frames.resident is not None else f"streamed in {STREAM_BLOCK_BYTES >> 20} MiB blocks"
+        together = f"{len(heads)} heads together" if len(heads) > 1 else "alone"
         for h in heads:
             progress(
                 f"{h.job.label}: {h.epochs} epochs of {len(h.train)} utterances, kept epoch {h.best_epoch} "
-                f"(dev {'CCC' if h.dimensional else 'UAR'} {h.best_score[0]:.3f}); {len(heads)} heads together, "
+                f"(dev {'CCC' if h.dimensional else 'UAR'} {h.best_score[0]:.3f}); {together}, "
                 f"features {where}, "
                 f"{time.perf_counter() - started:.0f} s"
             )

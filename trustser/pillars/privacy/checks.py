@@ -441,11 +441,12 @@ def membership_target(run: BackboneRun) -> EmotionHead:
     fold = run.folds[0]
     members, _ = membership_split(run)
     key = content_key(step="membership-target", head=run.head_key(fold), members=members.tolist())
-    return _recipe_head(run, key, members, train_config=run.train_config)
+    return _recipe_head(run, key, members, train_config=run.train_config, label="membership target head")
 
 
-def _recipe_head(run: BackboneRun, key: str, rows: np.ndarray, *, train_config: TrainConfig) -> EmotionHead:
-    """A head trained by the release recipe on `rows` (early-stopped on fold 0's dev rows), cached under `key`."""
+def _recipe_head(run: BackboneRun, key: str, rows: np.ndarray, *, train_config: TrainConfig, label: str) -> EmotionHead:
+    """A head trained by the release recipe on `rows` (early-stopped on fold 0's dev rows), cached under `key`;
+    `label` names it in its progress line."""
     train = functools.partial(
         train_head,
         run.features,
@@ -457,6 +458,7 @@ def _recipe_head(run: BackboneRun, key: str, rows: np.ndarray, *, train_config: 
         train_config=train_config,
         device=run.device,
         feature_memory=run.context.feature_memory,
+        progress=lambda line: run.progress(f"{run.backbone} {label}: {line}"),
     )
     return run.cached_head(key, train)
 
@@ -495,7 +497,8 @@ def reference_heads(run: BackboneRun, settings: ReferenceHeadSettings) -> list[t
         key = content_key(
             step="membership-reference", head=run.head_key(fold), rows=rows.tolist(), train=recipe.as_dict()
         )
-        heads.append((rows, _recipe_head(run, key, rows, train_config=recipe)))
+        label = f"LiRA reference head {number + 1}/{len(splits)}"
+        heads.append((rows, _recipe_head(run, key, rows, train_config=recipe, label=label)))
     return heads
 
 
