@@ -17,10 +17,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# A worker per backbone, at most one per core (`-n auto`, trustser/pytest_plugin/xdist.py), each backbone's
-# tests on one worker and torch's threads shared out among the workers: the same verdicts as a serial run.
+# `-n auto`: a worker per backbone, at most one per core, torch's threads shared out among them
+# (trustser/pytest_plugin/xdist.py). `--dist worksteal` hands out tests one by one instead of a backbone per
+# worker: the embedded backbones cost 80 to 200 s each, and a worker that drew a cheap one would otherwise
+# idle at the end (cold default audit on 2 cores: 265 s against 273 to 292 s; docs/benchmarks.md).
 audit: $(STAMP)
-	$(BIN)/pytest trust_tests -n auto --junitxml=trust-report/junit.xml $(ARGS)
+	$(BIN)/pytest trust_tests -n auto --dist worksteal --junitxml=trust-report/junit.xml $(ARGS)
 
 # One pytest worker per core (pytest-xdist), each test module on one worker so its module fixtures are
 # built once, and one torch thread per worker: on 2 cores this halves the wall time, while torch's own

@@ -91,7 +91,7 @@ def pytest_configure_node(node) -> None:  # pytest-xdist hook: share the session
     xdist.configure_node(node, reporting.token(node.config))
 
 
-@pytest.hookimpl(optionalhook=True)
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # before xdist's own answer (a worker per core)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:  # pytest-xdist hook: what `-n auto` means
     audit = settings.audit_options(config)
     return xdist.auto_workers(audit.backbones, executor=audit.executor) if audit.asks_for_the_audit else None
