@@ -158,7 +158,7 @@ def test_a_group_measurement_splits_into_shares_that_combine_back():
     assert dataclasses.replace(combined, label=whole.label).power_source == whole.power_source
 
 
-def test_the_options_least_feature_memory_is_three_streamed_blocks():
+def test_the_options_least_feature_memory_is_two_streamed_blocks():
     assert MIN_FEATURE_MEMORY_GIB * 2**30 == head_group.MIN_FEATURE_MEMORY
 
 

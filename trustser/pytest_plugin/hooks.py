@@ -57,7 +57,7 @@ def pytest_configure(config: pytest.Config) -> None:
     reporting.start(config)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the xdist_group marks added here
+@pytest.hookimpl(tryfirst=True)  # deselection and the protocol's order before other plugins see the items
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     exports = settings.audit_options(config).export_pairs
     idle = [item for item in items if needs_a_test_corpus(item) or needs_an_export(item, exports)]
@@ -67,7 +67,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     reporting.start_report_if_auditing(config, items)
     gating.check_every_trust_test_has_a_gate(config, items)
     gating.protocol_first(items)
-    xdist.mark_backbone_groups(items)
 
 
 @pytest.hookimpl(trylast=True)
@@ -87,7 +86,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node) -> None:  # pytest-xdist hook: share the session token and the scheduling with workers
+def pytest_configure_node(node) -> None:  # pytest-xdist hook: share the session token with workers
     xdist.configure_node(node, reporting.token(node.config))
 
 

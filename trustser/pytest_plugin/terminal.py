@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from trustser.pytest_plugin.xdist import worker_id
+
 if TYPE_CHECKING:
     from trustser.corpora.summary import CorpusSummary
 
@@ -17,7 +19,7 @@ def progress_writer(config: pytest.Config) -> Callable[[str], None]:
     """Progress lines for long work (extraction), shown in the pytest output despite output capture."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
-    worker = (getattr(config, "workerinput", None) or {}).get("workerid")
+    worker = worker_id(config)
 
     def write(line: str) -> None:
         if worker is not None and capture is not None:  # an xdist worker's terminal output never reaches the
@@ -39,7 +41,7 @@ def announce_corpus(config: pytest.Config, summary: CorpusSummary) -> None:
     """The corpus summary, under a `corpus` rule, as the audit starts."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
-    worker = (getattr(config, "workerinput", None) or {}).get("workerid")
+    worker = worker_id(config)
     if worker is not None:  # under pytest-xdist every worker builds the corpus; the first one tells
         if worker == "gw0" and capture is not None:
             with capture.global_and_fixture_disabled():

@@ -1,5 +1,5 @@
 """The audit under pytest-xdist: which process is the controller, each backbone's tests kept on one
-worker, and what the controller hands its workers (the session token, the scheduling)."""
+worker, the scheduling, and what the controller hands its workers (the session token)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ import os
 
 import pytest
 
-from trustser.pytest_plugin.gating import is_trust_test
-
 _TOKEN_KEY = "trustser_token"
-_LOADGROUP_KEY = "trustser_loadgroup"
 
 
 def is_controller(config: pytest.Config) -> bool:
@@ -29,33 +26,24 @@ def controller_token(config: pytest.Config) -> str | None:
     return workerinput[_TOKEN_KEY] if workerinput else None
 
 
+def worker_id(config: pytest.Config) -> str | None:
+    """This pytest-xdist worker's name (`gw0`, ...); None in the controller or a serial run."""
+    return (getattr(config, "workerinput", None) or {}).get("workerid")
+
+
 def group_backbones_on_workers(config: pytest.Config, asks_for_the_audit: bool) -> None:
-    """Under `pytest -n N`, keep each backbone's tests on one worker (xdist's loadgroup scheduling).
+    """Under `pytest -n N`, keep each backbone's tests on one worker (`backbone_scheduler`).
 
     A backbone's features, heads and results are built once per process; spreading its tests over
-    workers would only make several processes wait on the same cache lock.
+    workers would only make several processes wait on the same cache lock. An explicit `--dist` is kept.
     """
-    workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None:
-        # a worker parses the command line anew and never sees the controller's switch, yet only with
-        # `loadgroup` set does it add each test's xdist_group to the node id the controller schedules by
-        if workerinput.get(_LOADGROUP_KEY):
-            config.option.loadgroup = True
-        return
     if getattr(config.option, "dist", "no") == "load" and runs_workers(config) and asks_for_the_audit:
         config.option.dist = "loadgroup"
 
 
-def mark_backbone_groups(items: list[pytest.Item]) -> None:
-    """Each trust test in its backbone's xdist group (read by the worker after this, at collection)."""
-    for item in filter(is_trust_test, items):
-        item.add_marker(pytest.mark.xdist_group(f"backbone-{item.callspec.params['backbone']}"))
-
-
 def configure_node(node, token: str) -> None:
-    """What a worker needs of the controller: the session token and the scheduling."""
+    """What a worker needs of the controller: the session token."""
     node.workerinput[_TOKEN_KEY] = token
-    node.workerinput[_LOADGROUP_KEY] = node.config.option.dist == "loadgroup"
 
 
 def available_cores() -> int:
@@ -101,9 +89,9 @@ def backbone_of(nodeid: str, backbones: list[str]) -> str | None:
 def backbone_scheduler(config: pytest.Config, log, backbones: list[str]):
     """xdist's scope scheduling with a backbone's tests as one scope: they go to one worker, in order.
 
-    pytest-xdist's own `loadgroup` renames each test's node id after its `xdist_group`, which pytest 9
-    no longer lets a plugin do (the id stays as it was and every test is its own group), so the scope is
-    read from the id's parameters instead.
+    pytest-xdist's own `loadgroup` renames each test's node id after its `xdist_group` mark, which pytest 9
+    ignores (the id stays as it was and every test is its own group: pytest-dev/pytest-xdist#1386), so the
+    scope is read from the id's parameters instead.
     """
     from xdist.scheduler import LoadScopeScheduling
 
